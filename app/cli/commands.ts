@@ -1,0 +1,143 @@
+import path from 'node:path';
+import { parsePriority } from '../domain/priority';
+import type { DeviceView } from '../domain/device';
+import { AdminClient, AdminError } from './admin-client';
+import { qrTerminal } from '../pairing/qr';
+
+// The admin-side CLI commands: pair, send, devices, revoke, status. Each returns its exit code.
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export async function pairCommand(dataDir: string, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body } = await client.request<{ code: string; expiresAt: string; url: string }>('POST', '/api/v1/pairings');
+  io.out(await qrTerminal(body.url));
+  io.out(`Scan the code with the phone, or open: ${body.url}`);
+  io.out(`Pairing code: ${body.code.slice(0, 4)} ${body.code.slice(4)}  (valid until ${new Date(body.expiresAt).toLocaleTimeString()})`);
+  io.out(`From a terminal: beep listen --url '${body.url}'`);
+  return 0;
+}
+
+export interface SendOptions {
+  body?: string;
+  priority?: string;
+  app?: string;
+  tag?: string[];
+  url?: string;
+  topic?: string;
+  id?: string;
+}
+
+export async function sendCommand(dataDir: string, title: string, options: SendOptions, io: Io): Promise<number> {
+  let priority: number | undefined;
+  if (options.priority !== undefined) {
+    priority = parsePriority(options.priority);
+    if (priority === undefined) {
+      io.err(`--priority must be 1-5 or min, low, default, high, urgent (got "${options.priority}")`);
+      return 2;
+    }
+  }
+  const client = AdminClient.fromDataDir(dataDir);
+  const payload = {
+    title,
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(options.app !== undefined ? { app: options.app } : {}),
+    ...(options.tag?.length ? { tags: options.tag } : {}),
+    ...(options.url !== undefined ? { url: options.url } : {}),
+    ...(options.topic !== undefined ? { topic: options.topic } : {}),
+    ...(options.id !== undefined ? { id: options.id } : {}),
+  };
+  const { status, body } = await client.request<{ id: string; error?: { message: string } }>(
+    'POST',
+    '/api/v1/notifications',
+    payload,
+    { 'x-beep-source': 'cli' },
+  );
+  if (status === 503) {
+    io.err(`not accepted: ${body.error?.message ?? 'the daemon could not store it'}`);
+    return 1;
+  }
+  io.out(status === 200 ? `${body.id} (already sent before)` : body.id);
+  return 0;
+}
+
+function ago(iso: string | null): string {
+  if (!iso) return 'never';
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}
+
+export async function devicesCommand(dataDir: string, json: boolean, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body } = await client.request<DeviceView[]>('GET', '/api/v1/devices');
+  if (json) {
+    io.out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  if (body.length === 0) {
+    io.out('No paired devices. Pair one with `beep pair`.');
+    return 0;
+  }
+  const rows = body.map((d) => [d.id, d.name, d.platform, d.online ? 'online' : 'offline', String(d.pending), ago(d.lastSeenAt)]);
+  const header = ['ID', 'NAME', 'PLATFORM', 'STATE', 'PENDING', 'LAST SEEN'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [header, ...rows]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  return 0;
+}
+
+export async function revokeCommand(dataDir: string, device: string, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body: devices } = await client.request<DeviceView[]>('GET', '/api/v1/devices');
+  const matches = devices.filter((d) => d.id === device || d.id.startsWith(device) || d.name === device);
+  if (matches.length !== 1) {
+    io.err(matches.length === 0 ? `no paired device matches "${device}"` : `"${device}" matches ${matches.length} devices; use the id`);
+    return 1;
+  }
+  await client.request('DELETE', `/api/v1/devices/${encodeURIComponent(matches[0].id)}`);
+  io.out(`revoked ${matches[0].name} (${matches[0].id})`);
+  return 0;
+}
+
+interface HealthReport {
+  status: string;
+  checks: Record<string, { status: string; latencyMs: number; reason?: string }>;
+}
+
+export async function statusCommand(dataDir: string, json: boolean, io: Io): Promise<number> {
+  let client: AdminClient;
+  try {
+    client = AdminClient.fromDataDir(dataDir);
+  } catch (error) {
+    io.err((error as Error).message);
+    return 3;
+  }
+  const { body } = await client.request<HealthReport>('GET', '/health/detailed');
+  if (json) io.out(JSON.stringify(body, null, 2));
+  else {
+    io.out(`beep ${client.runtime.version} (pid ${client.runtime.pid}) is ${body.status}`);
+    io.out(`  gateway https://0.0.0.0:${client.runtime.gatewayPort}  admin ${client.baseUrl}  data ${path.resolve(dataDir)}`);
+    for (const [name, check] of Object.entries(body.checks)) {
+      const reason = check.reason ? ` (${check.reason})` : '';
+      io.out(`  ${name.padEnd(12)} ${check.status.padEnd(9)} ${check.latencyMs} ms${reason}`);
+    }
+  }
+  return body.status === 'ok' ? 0 : 1;
+}
+
+/** Turns an AdminError into one readable line and an exit code. */
+export function reportCliError(error: unknown, io: Io): number {
+  if (error instanceof AdminError) {
+    io.err(`beep: ${error.message}${error.code && error.status ? ` [${error.code}]` : ''}`);
+    return 1;
+  }
+  io.err(`beep: ${(error as Error).message ?? String(error)}`);
+  return 1;
+}
+

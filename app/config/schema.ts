@@ -1,0 +1,82 @@
+import Joi from 'joi';
+import * as D from './defaults';
+
+// The one schema of Beep's configuration; the loader feeds it defaults < file < env < flags.
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface BeepConfig {
+  dataDir: string;
+  gateway: { host: string; port: number; publicHost: string | null };
+  admin: { host: string; port: number };
+  log: { level: LogLevel };
+  redisUrl: string | null;
+  tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  store: {
+    durability: 'normal' | 'full';
+    groupCommitMaxOps: number;
+    groupCommitWindowMs: number;
+    readPoolSize: number;
+    retentionDays: number;
+    /** Optional cap on the database size; past it new notifications get 503 (nothing silently lost). */
+    maxSizeMb: number | null;
+  };
+  queue: { batchWindowMs: number; maxBatch: number; maxInFlight: number; redeliverAfterMs: number };
+  auth: { accessTokenTtlSec: number; refreshTokenTtlDays: number; pairingCodeTtlSec: number };
+  rateLimits: { pairingAttempts: number; pairingWindowSec: number };
+}
+
+const port = Joi.number().integer().min(0).max(65535);
+const positive = Joi.number().integer().min(1);
+
+export const configSchema = Joi.object<BeepConfig>({
+  dataDir: Joi.string().required(),
+  gateway: Joi.object({
+    host: Joi.string().hostname().default(D.GATEWAY_HOST),
+    port: port.default(D.GATEWAY_PORT),
+    publicHost: Joi.string().hostname().allow(null).default(null),
+  }).default(),
+  admin: Joi.object({
+    host: Joi.string().hostname().default(D.ADMIN_HOST),
+    port: port.default(D.ADMIN_PORT),
+  }).default(),
+  log: Joi.object({ level: Joi.string().valid('error', 'warn', 'info', 'debug').default('info') }).default(),
+  // Cluster mode is a later feature: refuse the setting rather than silently ignore it.
+  redisUrl: Joi.valid(null)
+    .default(null)
+    .messages({ 'any.only': '{{#label}}: cluster mode (Redis) is not available in this version of Beep' }),
+  tls: Joi.object({
+    certDir: Joi.string().required(),
+    minVersion: Joi.string().valid('TLSv1.2', 'TLSv1.3').default('TLSv1.3'),
+  }).required(),
+  store: Joi.object({
+    durability: Joi.string().valid('normal', 'full').default('normal'),
+    groupCommitMaxOps: positive.max(10_000).default(D.GROUP_COMMIT_MAX_OPS),
+    groupCommitWindowMs: Joi.number().integer().min(0).max(50).default(D.GROUP_COMMIT_WINDOW_MS),
+    readPoolSize: positive.max(16).default(D.READ_POOL_SIZE),
+    retentionDays: positive.max(3650).default(D.RETENTION_DAYS),
+    maxSizeMb: positive.max(1_000_000).allow(null).default(null),
+  }).default(),
+  queue: Joi.object({
+    batchWindowMs: Joi.number().integer().min(0).max(10_000).default(D.BATCH_WINDOW_MS),
+    maxBatch: positive.max(1000).default(D.MAX_BATCH),
+    maxInFlight: positive.max(64).default(D.MAX_IN_FLIGHT),
+    redeliverAfterMs: Joi.number().integer().min(100).max(3_600_000).default(D.REDELIVER_AFTER_MS),
+  }).default(),
+  auth: Joi.object({
+    accessTokenTtlSec: Joi.number().integer().min(30).max(86_400).default(D.ACCESS_TOKEN_TTL_SEC),
+    refreshTokenTtlDays: positive.max(365).default(D.REFRESH_TOKEN_TTL_DAYS),
+    pairingCodeTtlSec: Joi.number().integer().min(10).max(3600).default(D.PAIRING_CODE_TTL_SEC),
+  }).default(),
+  rateLimits: Joi.object({
+    pairingAttempts: positive.max(1000).default(D.PAIRING_ATTEMPTS),
+    pairingWindowSec: positive.max(86_400).default(D.PAIRING_WINDOW_SEC),
+  }).default(),
+}).custom((value: BeepConfig, helpers) => {
+  // Cross-field: two listeners cannot share a fixed port on the same address.
+  const sameHost = value.gateway.host === value.admin.host || value.gateway.host === '0.0.0.0';
+  if (value.gateway.port !== 0 && value.gateway.port === value.admin.port && sameHost) {
+    return helpers.message({ custom: '"gateway.port" and "admin.port" must differ' });
+  }
+  return value;
+});

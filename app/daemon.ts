@@ -1,0 +1,205 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Server as SocketServer } from 'socket.io';
+import type { BeepConfig } from './config/schema';
+import { loadOrCreateCertificates, type TlsMaterial } from './crypto/certificates';
+import { MemoryAttemptLimiter } from './auth/failure-limiter';
+import { loadOrCreateSigningKey } from './auth/signing-keys';
+import { TokenService } from './auth/token-service';
+import { loadOrCreateAdminToken, removeRuntimeInfo, writeRuntimeInfo } from './discovery';
+import { Delivery } from './gateway/delivery';
+import { DeviceDirectory } from './gateway/device-directory';
+import { attachDeviceNamespace } from './gateway/device-namespace';
+import { createAdminApp } from './http/admin-app';
+import { createGatewayApp } from './http/gateway-app';
+import { IngestService } from './ingest/ingest-service';
+import { HealthChecks } from './observability/health';
+import type { Logger } from './observability/logger';
+import { Metrics } from './observability/metrics';
+import { PairingService } from './pairing/pairing-service';
+import { systemTimers } from './queue/timers';
+import { Store } from './store/store';
+import { VERSION } from './version';
+
+// The composition root: builds every part from the config, starts them in order, stops them
+// in reverse. Nothing imports this file but main.ts and the bench.
+
+export interface Daemon {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  addresses(): { gatewayPort: number; adminPort: number };
+}
+
+/** ms between retention sweeps. */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** bytes a device's socket.io frame may carry: acks and dismissals are tiny. */
+const DEVICE_MAX_FRAME_BYTES = 16 * 1024;
+
+function lanAddress(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
+  let tls: TlsMaterial;
+  let store: Store;
+  let adminServer: http.Server;
+  let gatewayServer: https.Server;
+  let io: SocketServer;
+  let delivery: Delivery;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let ports = { gatewayPort: 0, adminPort: 0 };
+
+  async function start(): Promise<void> {
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const adminToken = loadOrCreateAdminToken(config.dataDir);
+    tls = await loadOrCreateCertificates({ dir: config.tls.certDir });
+    const signingKey = loadOrCreateSigningKey(path.join(config.dataDir, 'keys'));
+
+    // Metrics read live values from parts built below; the closures resolve at scrape time.
+    const metrics = new Metrics({
+      queueDepth: () => delivery?.depthByPriority() ?? {},
+      connectedDevices: () => delivery?.connected ?? 0,
+      certificateExpiry: () => tls.notAfter,
+    });
+    store = new Store({
+      dataDir: config.dataDir,
+      durability: config.store.durability,
+      groupCommitMaxOps: config.store.groupCommitMaxOps,
+      groupCommitWindowMs: config.store.groupCommitWindowMs,
+      readPoolSize: config.store.readPoolSize,
+      maxBytes: config.store.maxSizeMb ? config.store.maxSizeMb * 1024 * 1024 : undefined,
+      onCommit: (seconds, size, ok) => {
+        metrics.commitDuration.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
+        metrics.commitGroupSize.observe(size);
+        if (!ok) logger.error('group commit failed', { component: 'store', size });
+      },
+      onAcquire: (seconds) => metrics.readAcquire.observe(seconds),
+    });
+
+    const log = (component: string) => logger.child({ component });
+    delivery = new Delivery(store, config.queue, systemTimers, {
+      onBatch: (size, redelivered) => {
+        metrics.batchSize.observe(size);
+        if (redelivered > 0) metrics.redelivered.inc(redelivered);
+      },
+      onDelivered: (latencies) => {
+        metrics.delivered.inc(latencies.length);
+        for (const l of latencies) metrics.deliveryLatency.observe(l);
+      },
+      onError: (error, context) => log('delivery').error('delivery error', { context, error: String(error) }),
+    });
+    const ingest = new IngestService(store, (n) => delivery.accepted(n), {
+      onIngested: (source) => metrics.ingested.inc({ source }),
+      onRejected: (code) => metrics.rejected.inc({ code }),
+      onAccepted: (n) => metrics.accepted.inc({ source: n.source }),
+    });
+    const tokens = new TokenService(signingKey, store, config.auth.accessTokenTtlSec);
+    const pairingLog = log('pairing');
+    const pairing = new PairingService(
+      store,
+      tokens,
+      new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+      {
+        codeTtlSec: config.auth.pairingCodeTtlSec,
+        refreshTtlDays: config.auth.refreshTokenTtlDays,
+        gatewayUrl: () => {
+          const bound = config.gateway.host;
+          const host =
+            config.gateway.publicHost ??
+            (bound === '0.0.0.0' || bound === '::' ? (lanAddress() ?? 'localhost') : bound === '127.0.0.1' ? 'localhost' : bound);
+          return `https://${host.includes(':') ? `[${host}]` : host}:${ports.gatewayPort}`;
+        },
+        caFingerprint: () => tls.caFingerprint,
+      },
+      {
+        onPaired: (d) => pairingLog.info('device paired', { deviceId: d.id, platform: d.platform }),
+        onFailedAttempt: (ip) => pairingLog.warn('failed pairing attempt', { ip }),
+        onRefreshReuse: (deviceId) => {
+          pairingLog.warn('refresh token reused; device signed out', { deviceId });
+          delivery.revoke(deviceId);
+        },
+      },
+    );
+    const directory = new DeviceDirectory(store, delivery, (id) => log('devices').info('device revoked', { deviceId: id }));
+    const health = new HealthChecks({
+      database: async () => {
+        await store.ping();
+        return { status: 'ok', pool: store.pool.stats() };
+      },
+      queue: () => ({ status: 'ok', depth: delivery.depthByPriority(), connectedDevices: delivery.connected }),
+      certificate: () => {
+        const days = (tls.notAfter.getTime() - Date.now()) / 86_400_000;
+        const status = days <= 0 ? 'down' : days < 7 ? 'degraded' : 'ok';
+        return { status, expiresAt: tls.notAfter.toISOString(), ...(status !== 'ok' ? { reason: `expires in ${days.toFixed(1)} days` } : {}) };
+      },
+      memory: () => ({ status: 'ok', rssBytes: process.memoryUsage().rss }),
+      sources: () => ({ status: 'ok', reason: 'no desktop capture source in this version; HTTP API only', active: ['http'] }),
+    });
+
+    adminServer = http.createServer(
+      createAdminApp({ token: adminToken, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+    );
+    gatewayServer = https.createServer(
+      { cert: tls.certPem, key: tls.keyPem, ca: tls.caCertPem, minVersion: config.tls.minVersion },
+      createGatewayApp({ pairing, caCertPem: () => tls.caCertPem, metrics, logger: log('gateway') }),
+    );
+    io = new SocketServer(gatewayServer, { serveClient: false, maxHttpBufferSize: DEVICE_MAX_FRAME_BYTES });
+    const gatewayLog = log('gateway');
+    attachDeviceNamespace(io, {
+      verify: (token) => tokens.verify(token),
+      delivery,
+      dismiss: async (id, byDevice) => {
+        const result = await store.dismiss(id, byDevice, (r) => {
+          if (r) delivery.dismissed(id, r.seq, r.dismissalSeq, byDevice);
+        });
+        return result !== null;
+      },
+      onAuthFailure: (code, address) => gatewayLog.warn('socket authentication failed', { code, address }),
+      onError: (error, context) => gatewayLog.error('socket error', { context, error: String(error) }),
+    });
+
+    ports = {
+      adminPort: await listen(adminServer, config.admin.port, config.admin.host),
+      gatewayPort: await listen(gatewayServer, config.gateway.port, config.gateway.host),
+    };
+    writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.caFingerprint, version: VERSION });
+    pruneTimer = setInterval(() => {
+      const cutoff = Date.now() - config.store.retentionDays * 86_400_000;
+      store.prune(cutoff).catch((e) => log('store').error('retention sweep failed', { error: String(e) }));
+    }, PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+    logger.info('beep is running', { ...ports, dataDir: config.dataDir, caFingerprint: tls.caFingerprint });
+  }
+
+  async function stop(): Promise<void> {
+    clearInterval(pruneTimer);
+    delivery?.closeAll();
+    await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+    for (const server of [adminServer, gatewayServer]) {
+      if (!server) continue;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await store?.close();
+    removeRuntimeInfo(config.dataDir);
+  }
+
+  return { start, stop, addresses: () => ports };
+}
+
+function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,67 @@
+// The one catalog of errors: every route and socket handler throws these, and one edge
+// handler per transport turns them into PROTOCOL.md's `{ error: { code, message } }`.
+
+export interface ErrorSpec {
+  status: number;
+  message: string;
+}
+
+export const ERRORS = {
+  validation_failed: { status: 400, message: 'The request is not valid.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  unknown_field: { status: 400, message: 'The request has a field this API does not know.' },
+  title_required: { status: 400, message: 'A title is required.' },
+  title_too_long: { status: 400, message: 'The title is longer than 256 bytes.' },
+  body_too_long: { status: 400, message: 'The body is longer than 4096 bytes.' },
+  app_too_long: { status: 400, message: 'The app name is longer than 64 bytes.' },
+  invalid_priority: { status: 400, message: 'The priority must be 1-5 or min, low, default, high, urgent.' },
+  too_many_tags: { status: 400, message: 'At most 10 tags are allowed.' },
+  invalid_tag: { status: 400, message: 'Each tag must be a non-empty string of at most 32 bytes.' },
+  invalid_url: { status: 400, message: 'The url must be an absolute http or https URL.' },
+  invalid_topic: { status: 400, message: 'The topic must match [A-Za-z0-9_-]{1,64}.' },
+  invalid_id: { status: 400, message: 'The id must match [A-Za-z0-9_-]{1,64}.' },
+  invalid_type: { status: 400, message: 'A field has the wrong type.' },
+  invalid_query: { status: 400, message: 'A query parameter is not valid.' },
+  unauthenticated: { status: 401, message: 'Authentication is required.' },
+  invalid_token: { status: 401, message: 'The token is not valid.' },
+  token_expired: { status: 401, message: 'The token has expired.' },
+  device_revoked: { status: 401, message: 'This device has been revoked.' },
+  pairing_code_invalid: { status: 401, message: 'The pairing code is wrong, used or expired.' },
+  refresh_token_invalid: { status: 401, message: 'The refresh token is not valid.' },
+  refresh_token_reused: { status: 401, message: 'The refresh token was already used; the device was signed out.' },
+  forbidden: { status: 403, message: 'This is not allowed.' },
+  forbidden_host: { status: 403, message: 'The Host header is not a loopback name.' },
+  not_found: { status: 404, message: 'Not found.' },
+  device_not_found: { status: 404, message: 'No such device.' },
+  payload_too_large: { status: 413, message: 'The request body is larger than 64 KiB.' },
+  unsupported_media_type: { status: 415, message: 'The request body must be application/json.' },
+  rate_limited: { status: 429, message: 'Too many requests; try again later.' },
+  not_accepted: { status: 503, message: 'The notification could not be stored; it was not accepted.' },
+  unavailable: { status: 503, message: 'The service is not available right now.' },
+  internal: { status: 500, message: 'Something went wrong inside Beep.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error the transports know how to answer; anything else becomes `internal`. */
+export class BeepError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: Record<string, unknown>;
+  /** Seconds, for 429 answers. */
+  readonly retryAfter?: number;
+
+  constructor(code: ErrorCode, message?: string, extra: { details?: Record<string, unknown>; retryAfter?: number } = {}) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'BeepError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = extra.details;
+    this.retryAfter = extra.retryAfter;
+  }
+}
+
+/** The body PROTOCOL.md prescribes for a non-2xx answer. */
+export function errorBody(error: BeepError): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+  return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+}

@@ -1,0 +1,243 @@
+import type { StoredNotification, WireNotification } from '../domain/notification';
+import { toWire } from '../domain/notification';
+import { URGENT_PRIORITY } from '../domain/priority';
+import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
+import { ProgressLedger } from '../queue/progress-ledger';
+import type { Timers } from '../queue/timers';
+
+// Delivery to connected devices: one DeviceQueue and ProgressLedger per live device; acks
+// settle and persist progress; dismissals fan out; revocation closes the socket.
+
+/** What delivery needs from storage; store/ implements it. */
+export interface DeliveryStore {
+  progress(deviceId: string): { watermark: number; ackedAbove: number[]; dismissCursor: number } | undefined;
+  pendingAbove(watermark: number): Promise<StoredNotification[]>;
+  saveProgress(deviceId: string, compute: () => { watermark: number; ackedAbove: number[] }): Promise<void>;
+  dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]>;
+  saveDismissCursor(deviceId: string, cursor: number): Promise<void>;
+  touch(deviceId: string, at: Date): Promise<void>;
+}
+
+/** A live socket of one device, as delivery sees it (socket.io adapts to this). */
+export interface DeviceConnection {
+  readonly deviceId: string;
+  sendBatch(items: WireNotification[], onAck: (reply: unknown) => void): void;
+  sendDismissed(ids: string[]): void;
+  /** Tell the device it was revoked, then disconnect it. */
+  revoke(): void;
+  /** Disconnect without telling (replaced by a newer connection, shutdown). */
+  close(): void;
+}
+
+export interface DeliveryEvents {
+  onBatch?: (size: number, redelivered: number) => void;
+  onDelivered?: (latenciesSec: number[]) => void;
+  onError?: (error: unknown, context: string) => void;
+}
+
+interface Item {
+  seq: number;
+  priority: number;
+  wire: WireNotification;
+  /** ms since epoch when it was accepted, for the latency histogram. */
+  acceptedAtMs: number;
+}
+
+interface Session {
+  connection: DeviceConnection;
+  queue: DeviceQueue<Item>;
+  ledger: ProgressLedger | null;
+  /** Live arrivals while the backlog loads. */
+  buffer: Item[] | null;
+  /** Unsettled items by public id, to map acks back to seqs. */
+  items: Map<string, Item>;
+  saving: boolean;
+  closed: boolean;
+}
+
+/** An ack may name at most this many ids (a batch holds far fewer); the rest is ignored. */
+const MAX_ACK_IDS = 1024;
+
+function toItem(n: StoredNotification): Item {
+  return { seq: n.seq, priority: n.priority, wire: toWire(n), acceptedAtMs: Date.parse(n.createdAt) };
+}
+
+/**
+ * Delivers accepted notifications to the devices that are online.
+ *
+ *   delivery.attach(connection);          // on an authenticated socket
+ *   delivery.accepted(notification);      // from ingest, right after the commit
+ */
+export class Delivery {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly options: Omit<DeviceQueueOptions, 'urgentPriority'>,
+    private readonly timers: Timers,
+    private readonly events: DeliveryEvents = {},
+  ) {}
+
+  /** A device connected: send its backlog first, then whatever arrives. */
+  async attach(connection: DeviceConnection): Promise<void> {
+    this.sessions.get(connection.deviceId)?.connection.close();
+    this.detach(connection.deviceId);
+    const session: Session = {
+      connection,
+      queue: new DeviceQueue<Item>({ ...this.options, urgentPriority: URGENT_PRIORITY }, this.timers, (b) =>
+        this.send(session, b),
+      ),
+      ledger: null,
+      buffer: [],
+      items: new Map(),
+      saving: false,
+      closed: false,
+    };
+    this.sessions.set(connection.deviceId, session);
+    const progress = this.store.progress(connection.deviceId);
+    if (!progress) return connection.revoke();
+    const backlog = await this.store.pendingAbove(progress.watermark);
+    if (session.closed) return;
+    const ledger = new ProgressLedger(progress.watermark, progress.ackedAbove);
+    const items = [...backlog.map(toItem), ...session.buffer!].filter((i) => !ledger.isSettled(i.seq));
+    session.ledger = ledger;
+    session.buffer = null;
+    this.enqueue(session, items, true);
+    void this.store.touch(connection.deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
+    await this.sendMissedDismissals(session, progress.dismissCursor);
+  }
+
+  /** A socket went away: its unacknowledged items stay owed in the store. */
+  detach(deviceId: string, connection?: DeviceConnection): void {
+    const session = this.sessions.get(deviceId);
+    if (!session || (connection && session.connection !== connection)) return;
+    session.closed = true;
+    session.queue.close();
+    this.sessions.delete(deviceId);
+    void this.store.touch(deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
+  }
+
+  /** From ingest, synchronously after the commit (so seqs arrive in order). */
+  accepted(notification: StoredNotification): void {
+    if (this.sessions.size === 0) return;
+    const item = toItem(notification);
+    for (const session of this.sessions.values()) {
+      if (session.buffer) session.buffer.push(item);
+      else if (!session.ledger!.isSettled(item.seq)) this.enqueue(session, [item], false);
+    }
+  }
+
+  /** A notification was dismissed (by `byDevice`, or on the desktop when null). */
+  dismissed(id: string, seq: number, dismissalSeq: number, byDevice: string | null): void {
+    for (const [deviceId, session] of this.sessions) {
+      session.queue.settle([seq]);
+      session.ledger?.settle([seq]);
+      session.items.delete(id);
+      if (deviceId !== byDevice) session.connection.sendDismissed([id]);
+      void this.store
+        .saveDismissCursor(deviceId, dismissalSeq)
+        .catch((e) => this.events.onError?.(e, 'dismiss cursor'));
+    }
+  }
+
+  /** Tell the device and disconnect it (its tokens are already dead). */
+  revoke(deviceId: string): void {
+    const session = this.sessions.get(deviceId);
+    if (!session) return;
+    this.detach(deviceId);
+    session.connection.revoke();
+  }
+
+  isOnline(deviceId: string): boolean {
+    return this.sessions.has(deviceId);
+  }
+
+  /** Unsettled notifications of an online device, or undefined when offline. */
+  pending(deviceId: string): number | undefined {
+    const session = this.sessions.get(deviceId);
+    if (!session) return undefined;
+    return session.ledger ? session.ledger.unsettled : session.buffer!.length;
+  }
+
+  /** Queue depth by priority across live devices (waiting to be sent). */
+  depthByPriority(): Record<number, number> {
+    const depth: Record<number, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+    for (const s of this.sessions.values()) {
+      for (const [p, n] of Object.entries(s.queue.depthByPriority())) depth[Number(p)] += n;
+    }
+    return depth;
+  }
+
+  get connected(): number {
+    return this.sessions.size;
+  }
+
+  /** Disconnect everyone (shutdown). */
+  closeAll(): void {
+    for (const [deviceId, session] of this.sessions) {
+      this.detach(deviceId);
+      session.connection.close();
+    }
+  }
+
+  private enqueue(session: Session, items: Item[], flush: boolean): void {
+    for (const item of items) session.items.set(item.wire.id, item);
+    session.ledger!.addKnown(items.map((i) => i.seq));
+    session.queue.enqueueMany(items, { flush });
+  }
+
+  private send(session: Session, batch: OutgoingBatch<Item>): void {
+    this.events.onBatch?.(batch.items.length, batch.redelivered);
+    session.connection.sendBatch(
+      batch.items.map((i) => i.wire),
+      (reply) => this.onAck(session, batch.batchId, reply),
+    );
+  }
+
+  private onAck(session: Session, batchId: number, reply: unknown): void {
+    if (session.closed) return;
+    const ids = (reply as { ack?: unknown } | null)?.ack;
+    const acked: Item[] = [];
+    if (Array.isArray(ids)) {
+      for (const id of ids.slice(0, MAX_ACK_IDS)) {
+        const item = typeof id === 'string' ? session.items.get(id) : undefined;
+        if (item) acked.push(item);
+      }
+    }
+    const settled = new Set(session.queue.acknowledge(batchId, acked.map((i) => i.seq)));
+    if (settled.size === 0) return;
+    const now = Date.now();
+    const latencies: number[] = [];
+    for (const item of acked) {
+      if (!settled.has(item.seq)) continue;
+      session.items.delete(item.wire.id);
+      latencies.push(Math.max(0, now - item.acceptedAtMs) / 1000);
+    }
+    session.ledger!.settle([...settled]);
+    this.events.onDelivered?.(latencies);
+    this.persist(session);
+  }
+
+  /** Coalesces progress writes: one queued save captures every ack before its commit. */
+  private persist(session: Session): void {
+    if (session.saving) return;
+    session.saving = true;
+    const deviceId = session.connection.deviceId;
+    this.store
+      .saveProgress(deviceId, () => {
+        session.saving = false;
+        return session.ledger!.snapshot();
+      })
+      .catch((e) => {
+        session.saving = false;
+        this.events.onError?.(e, 'save progress');
+      });
+  }
+
+  private async sendMissedDismissals(session: Session, cursor: number): Promise<void> {
+    const missed = await this.store.dismissalsAfter(cursor);
+    if (missed.length === 0 || session.closed) return;
+    session.connection.sendDismissed(missed.map((d) => d.notificationId));
+    await this.store.saveDismissCursor(session.connection.deviceId, missed[missed.length - 1].seq);
+  }
+}

@@ -1,0 +1,51 @@
+import type { DeviceRecord, DeviceView } from '../domain/device';
+import type { Delivery } from './delivery';
+
+// The admin view of paired devices: stored facts joined with what the gateway knows live.
+
+/** What the directory needs from storage; store/ implements it. */
+export interface DirectoryStore {
+  activeDevices(): DeviceRecord[];
+  progressOfAll(): Promise<Map<string, { watermark: number; ackedAbove: number[] }>>;
+  countAbove(watermark: number, except: number[]): Promise<number>;
+  revokeDevice(id: string): Promise<boolean>;
+}
+
+export class DeviceDirectory {
+  constructor(
+    private readonly store: DirectoryStore,
+    private readonly delivery: Delivery,
+    private readonly onRevoked?: (deviceId: string) => void,
+  ) {}
+
+  async list(): Promise<DeviceView[]> {
+    const devices = this.store.activeDevices();
+    const progress = await this.store.progressOfAll();
+    return Promise.all(
+      devices.map(async (d) => {
+        const live = this.delivery.pending(d.id);
+        const p = progress.get(d.id);
+        const pending = live ?? (p ? await this.store.countAbove(p.watermark, p.ackedAbove) : 0);
+        return {
+          id: d.id,
+          name: d.name,
+          platform: d.platform,
+          pairedAt: d.pairedAt,
+          lastSeenAt: d.lastSeenAt,
+          online: this.delivery.isOnline(d.id),
+          pending,
+        };
+      }),
+    );
+  }
+
+  /** Kills the device's tokens (committed first), then its live socket. */
+  async revoke(id: string): Promise<boolean> {
+    const revoked = await this.store.revokeDevice(id);
+    if (revoked) {
+      this.delivery.revoke(id);
+      this.onRevoked?.(id);
+    }
+    return revoked;
+  }
+}

@@ -1,0 +1,33 @@
+import type { WireNotification } from '../domain/notification';
+
+// Every socket.io event of the `/device` namespace, typed once; the CLI's `listen` client, the
+// tests' phone and the phone web app use the same maps (flipped).
+
+export const DEVICE_NAMESPACE = '/device';
+
+export interface NotificationsPayload {
+  items: WireNotification[];
+}
+
+export interface AckReply {
+  ack: string[];
+}
+
+export type DismissReply = { ok: true } | { error: { code: string; message: string } };
+
+/** Events the daemon sends to a phone. */
+export interface ServerToDeviceEvents {
+  notifications: (payload: NotificationsPayload, ack: (reply: AckReply) => void) => void;
+  dismissed: (payload: { ids: string[] }) => void;
+  revoked: (payload: Record<string, never>) => void;
+}
+
+/** Events a phone sends to the daemon. */
+export interface DeviceToServerEvents {
+  dismiss: (payload: { id: string }, ack?: (reply: DismissReply) => void) => void;
+}
+
+/** What the daemon keeps on each authenticated socket. */
+export interface DeviceSocketData {
+  deviceId: string;
+}

@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import { MAX_REQUEST_BYTES } from '../config/defaults';
+import type { DeviceDirectory } from '../gateway/device-directory';
+import type { IngestService } from '../ingest/ingest-service';
+import type { Logger } from '../observability/logger';
+import type { HealthChecks } from '../observability/health';
+import type { Metrics } from '../observability/metrics';
+import type { PairingService } from '../pairing/pairing-service';
+import { adminToken, loopbackHostOnly } from './admin-auth';
+import { errorHandler, notFound, requestContext } from './edge';
+import { deviceRoutes } from './routes/device-routes';
+import { healthRoutes } from './routes/health-routes';
+import { notificationRoutes, type HistorySource } from './routes/notification-routes';
+
+// The admin listener (loopback): ingest and admin API for the CLI, scripts and dashboard.
+
+export interface AdminDeps {
+  token: string;
+  ingest: IngestService;
+  history: HistorySource;
+  pairing: PairingService;
+  directory: DeviceDirectory;
+  health: HealthChecks;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export function createAdminApp(deps: AdminDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestContext('admin', deps.metrics));
+  app.use(loopbackHostOnly);
+  const authenticated = adminToken(deps.token);
+  app.use(healthRoutes(deps.health, deps.metrics, authenticated));
+  app.use('/api', authenticated);
+  app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: true, type: 'application/json' }));
+  app.use(notificationRoutes(deps.ingest, deps.history));
+  app.use(deviceRoutes(deps.pairing, deps.directory));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
+  return app;
+}

@@ -1,0 +1,72 @@
+import crypto from 'node:crypto';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { BeepError, errorBody } from '../domain/errors';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+
+// What every express app of Beep shares at its edges: request ids and timing, JSON body
+// rules, the 404, and the one error handler that turns anything into PROTOCOL.md's shape.
+
+/** Gives each request an id (X-Request-Id) and records its duration by route pattern. */
+export function requestContext(listener: string, metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.locals.requestId = crypto.randomBytes(8).toString('hex');
+    res.setHeader('X-Request-Id', res.locals.requestId);
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpDuration.observe({ listener, route, status: String(res.statusCode) }, seconds);
+    });
+    next();
+  };
+}
+
+/** A body-carrying request must say it is JSON (415 otherwise). */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) return next(new BeepError('unsupported_media_type'));
+  if (!hasBody) return next(new BeepError('invalid_json', 'The request body is empty; send a JSON object.'));
+  next();
+};
+
+export const notFound: RequestHandler = (_req, _res, next) => next(new BeepError('not_found'));
+
+/** Maps body-parser failures onto the catalog. */
+function fromBodyParser(error: { type?: string; status?: number }): BeepError | undefined {
+  switch (error.type) {
+    case 'entity.too.large':
+      return new BeepError('payload_too_large');
+    case 'entity.parse.failed':
+      return new BeepError('invalid_json');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new BeepError('unsupported_media_type');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new BeepError('validation_failed', 'The request body could not be read.');
+    default:
+      return undefined;
+  }
+}
+
+/** The single error handler: catalog errors as they are, everything else as `internal`. */
+export function errorHandler(logger: Logger, onInternal?: () => void): ErrorRequestHandler {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let known = error instanceof BeepError ? error : fromBodyParser(error as { type?: string });
+    if (!known) {
+      logger.error('unexpected error', {
+        requestId: res.locals.requestId,
+        method: req.method,
+        route: req.route?.path ?? 'unmatched',
+        error: (error as Error)?.stack ?? String(error),
+      });
+      onInternal?.();
+      known = new BeepError('internal');
+    }
+    if (known.retryAfter !== undefined) res.setHeader('Retry-After', String(known.retryAfter));
+    if (res.headersSent) return;
+    res.status(known.status).json(errorBody(known));
+  };
+}

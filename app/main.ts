@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
+import { listen } from './cli/listen';
+import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
+import { SHUTDOWN_GRACE_MS } from './config/defaults';
+import { createDaemon } from './daemon';
+import { readRuntimeInfo } from './discovery';
+import { createLogger } from './observability/logger';
+import { VERSION } from './version';
+
+// argv, signals and exit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 not running.
+
+const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+
+async function startCommand(flags: ConfigFlags): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(flags);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`beep: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.log.level, pretty: Boolean(process.stderr.isTTY) });
+  const daemon = createDaemon(config, logger);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    daemon.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error('shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (error) => {
+    logger.error('uncaught exception', { error: error.stack });
+    stop('uncaughtException');
+  });
+  try {
+    await daemon.start();
+  } catch (error) {
+    logger.error('beep could not start', { error: (error as Error).message });
+    await daemon.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+function run(action: () => Promise<number>): Promise<void> {
+  return action().then(
+    (code) => process.exit(code),
+    (error) => process.exit(reportCliError(error, io)),
+  );
+}
+
+const program = new Command('beep')
+  .description('Beep: your PC\'s notifications on your phones, over the LAN, no cloud.')
+  .version(VERSION)
+  .option('--data-dir <dir>', 'data directory (default: $BEEP_HOME, $XDG_DATA_HOME/beep or ~/.local/share/beep)')
+  .showHelpAfterError();
+
+const dataDir = () => resolveDataDir({ dataDir: program.opts().dataDir });
+
+program
+  .command('start')
+  .description('run the daemon in the foreground')
+  .option('--gateway-port <port>', 'LAN port for phones (0 = any free port)')
+  .option('--admin-port <port>', 'loopback port for the CLI and scripts (0 = any free port)')
+  .option('--gateway-host <host>', 'address the gateway binds')
+  .option('--admin-host <host>', 'address the admin listener binds')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
+  .option('--cert-dir <dir>', 'where the CA and server certificate live (default: <data dir>/certs)')
+  .action((options) => startCommand({ ...options, dataDir: program.opts().dataDir }));
+
+program
+  .command('pair')
+  .description('show a QR code, code and URL to pair a phone')
+  .action(() => run(() => pairCommand(dataDir(), io)));
+
+program
+  .command('send')
+  .description('send a notification to every paired device')
+  .argument('<title>', 'the title')
+  .option('-b, --body <text>', 'the body')
+  .option('-p, --priority <priority>', '1-5 or min, low, default, high, urgent')
+  .option('-a, --app <name>', 'the app it comes from')
+  .option('-t, --tag <tag...>', 'tags (repeatable)')
+  .option('-u, --url <url>', 'a link to open on click')
+  .option('--topic <topic>', 'a topic')
+  .option('--id <id>', 'an idempotency id: sending it twice delivers once')
+  .action((title: string, options) => run(() => sendCommand(dataDir(), title, options, io)));
+
+program
+  .command('devices')
+  .description('list paired devices')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => devicesCommand(dataDir(), Boolean(options.json), io)));
+
+program
+  .command('revoke')
+  .description('revoke a device (by id, id prefix or name): its tokens die and its socket closes')
+  .argument('<device>')
+  .action((device: string) => run(() => revokeCommand(dataDir(), device, io)));
+
+program
+  .command('status')
+  .description('print the daemon\'s health; exits non-zero unless ok')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => statusCommand(dataDir(), Boolean(options.json), io)));
+
+program
+  .command('listen')
+  .description('a phone in a terminal: pair, then print what arrives and ack it')
+  .option('--url <url>', 'the pairing URL `beep pair` printed')
+  .option('--code <code>', 'a pairing code (with the daemon on this PC, or with --url)')
+  .option('--state <file>', 'where tokens and seen ids are kept (default: <data dir>/listen.json)')
+  .option('--name <name>', 'the device name', `${require('node:os').hostname()} terminal`)
+  .option('--json', 'print each notification as a JSON line')
+  .action((options) =>
+    run(async () => {
+      const dir = dataDir();
+      const stateFile = path.resolve(options.state ?? path.join(dir, 'listen.json'));
+      let url = options.url as string | undefined;
+      let fingerprint: string | undefined;
+      if (!url && options.code && !fs.existsSync(stateFile)) {
+        const runtime = readRuntimeInfo(dir);
+        if (!runtime) throw new Error('no --url given and no local daemon found to pair with');
+        url = `https://localhost:${runtime.gatewayPort}`;
+        fingerprint = runtime.caFingerprint;
+      }
+      const session = await listen({ stateFile, url, code: options.code, fingerprint, name: options.name, json: Boolean(options.json), ...io });
+      process.on('SIGINT', () => {
+        session.stop();
+        process.exit(0);
+      });
+      process.on('SIGTERM', () => {
+        session.stop();
+        process.exit(0);
+      });
+      await session.done;
+      fs.rmSync(stateFile, { force: true });
+      return 4;
+    }),
+  );
+
+program.parseAsync(process.argv).catch((error) => {
+  io.err(`beep: ${(error as Error).message}`);
+  process.exit(2);
+});

@@ -1,0 +1,125 @@
+import client from 'prom-client';
+
+// Every metric family Beep exports, on its own registry (no global state). Label values are
+// bounded: sources, error codes, priorities, route patterns — never ids or raw paths.
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const FAST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
+
+export interface LiveGauges {
+  queueDepth: () => Record<number, number>;
+  connectedDevices: () => number;
+  certificateExpiry: () => Date | null;
+}
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly ingested;
+  readonly accepted;
+  readonly rejected;
+  readonly delivered;
+  readonly redelivered;
+  readonly deliveryLatency;
+  readonly batchSize;
+  readonly httpDuration;
+  readonly commitDuration;
+  readonly commitGroupSize;
+  readonly readAcquire;
+
+  constructor(live: LiveGauges) {
+    const registers = [this.registry];
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'beep_' });
+    this.ingested = new client.Counter({
+      name: 'beep_notifications_ingested_total',
+      help: 'Notifications received by source, before validation.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.accepted = new client.Counter({
+      name: 'beep_notifications_accepted_total',
+      help: 'Notifications committed to the outbox, by source.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.rejected = new client.Counter({
+      name: 'beep_notifications_rejected_total',
+      help: 'Notifications refused, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.delivered = new client.Counter({
+      name: 'beep_notifications_delivered_total',
+      help: 'Notification deliveries acknowledged by a device.',
+      registers,
+    });
+    this.redelivered = new client.Counter({
+      name: 'beep_notifications_redelivered_total',
+      help: 'Notifications sent again after a lost or partial ack.',
+      registers,
+    });
+    this.deliveryLatency = new client.Histogram({
+      name: 'beep_delivery_latency_seconds',
+      help: 'Time from acceptance to a device ack.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.batchSize = new client.Histogram({
+      name: 'beep_batch_size',
+      help: 'Notifications per batch sent to a device.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    });
+    this.httpDuration = new client.Histogram({
+      name: 'beep_http_request_duration_seconds',
+      help: 'HTTP request duration by listener, route pattern and status.',
+      labelNames: ['listener', 'route', 'status'],
+      buckets: FAST_BUCKETS,
+      registers,
+    });
+    this.commitDuration = new client.Histogram({
+      name: 'beep_db_commit_duration_seconds',
+      help: 'Duration of each group commit.',
+      labelNames: ['outcome'],
+      buckets: FAST_BUCKETS,
+      registers,
+    });
+    this.commitGroupSize = new client.Histogram({
+      name: 'beep_db_commit_group_size',
+      help: 'Writes sharing one transaction.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    });
+    this.readAcquire = new client.Histogram({
+      name: 'beep_db_read_acquire_seconds',
+      help: 'Time a query waited for a read connection.',
+      buckets: FAST_BUCKETS,
+      registers,
+    });
+    new client.Gauge({
+      name: 'beep_queue_depth',
+      help: 'Notifications waiting to be sent to connected devices, by priority.',
+      labelNames: ['priority'],
+      registers,
+      collect() {
+        for (const [priority, n] of Object.entries(live.queueDepth())) this.set({ priority }, n);
+      },
+    });
+    new client.Gauge({
+      name: 'beep_devices_connected',
+      help: 'Devices with a live socket.',
+      registers,
+      collect() {
+        this.set(live.connectedDevices());
+      },
+    });
+    new client.Gauge({
+      name: 'beep_certificate_expiry_seconds',
+      help: 'Seconds until the gateway certificate expires.',
+      registers,
+      collect() {
+        const expiry = live.certificateExpiry();
+        if (expiry) this.set((expiry.getTime() - Date.now()) / 1000);
+      },
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import crypto from 'node:crypto';
+import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
+import { BeepError } from '../domain/errors';
+import type { AttemptLimiter } from '../auth/failure-limiter';
+import { hashSecret, newRefreshToken, type TokenService } from '../auth/token-service';
+import { qrSvg } from './qr';
+
+// Pairing, one named step per function: create a one-time code (admin), exchange it for a
+// device and tokens (gateway), and rotate tokens (gateway).
+
+/** What pairing needs from storage; store/ implements it. */
+export interface PairingStore {
+  createPairingCode(hash: string, expiresMs: number): Promise<void>;
+  pairDevice(codeHash: string, device: NewDevice): Promise<DeviceRecord | null>;
+  rotateRefreshToken(hash: string, nextHash: string, nextExpiresMs: number): Promise<RefreshOutcome>;
+  device(id: string): DeviceRecord | undefined;
+}
+
+export interface PairingOptions {
+  codeTtlSec: number;
+  refreshTtlDays: number;
+  /** The gateway URL phones should open, e.g. https://192.168.1.20:2337 (known once bound). */
+  gatewayUrl: () => string;
+  caFingerprint: () => string;
+}
+
+export interface PairingEvents {
+  onPaired?: (device: DeviceRecord) => void;
+  onFailedAttempt?: (ip: string) => void;
+  onRefreshReuse?: (deviceId: string) => void;
+}
+
+export interface Credentials {
+  deviceId: string;
+  accessToken: string;
+  refreshToken: string;
+  accessExpiresIn: number;
+}
+
+/** 8 digits: typed by hand in a few seconds, 10^8 guesses against 5 allowed. */
+const CODE_DIGITS = 8;
+
+export class PairingService {
+  constructor(
+    private readonly store: PairingStore,
+    private readonly tokens: TokenService,
+    private readonly limiter: AttemptLimiter,
+    private readonly options: PairingOptions,
+    private readonly events: PairingEvents = {},
+  ) {}
+
+  /** Admin: a fresh one-time code, the URL a phone opens, and that URL as a QR code. */
+  async createCode(): Promise<{ code: string; expiresAt: string; url: string; qrSvg: string }> {
+    const code = crypto.randomInt(0, 10 ** CODE_DIGITS).toString().padStart(CODE_DIGITS, '0');
+    const expiresMs = Date.now() + this.options.codeTtlSec * 1000;
+    await this.store.createPairingCode(hashSecret(code), expiresMs);
+    const url = this.pairingUrl(code);
+    return { code, expiresAt: new Date(expiresMs).toISOString(), url, qrSvg: await qrSvg(url) };
+  }
+
+  /** The code and CA fingerprint ride in the fragment, which browsers never send to a server. */
+  pairingUrl(code: string): string {
+    const fp = encodeURIComponent(this.options.caFingerprint());
+    return `${this.options.gatewayUrl()}/#code=${code}&fp=${fp}`;
+  }
+
+  /** Gateway: exchanges a code for a new device and its first credentials. */
+  async pair(input: { code: string; name: string; platform: string }, ip: string): Promise<Credentials> {
+    await this.limiter.check(`ip:${ip}`);
+    const refreshToken = newRefreshToken();
+    const device = await this.store.pairDevice(hashSecret(input.code), {
+      id: crypto.randomUUID(),
+      name: input.name,
+      platform: input.platform,
+      refreshHash: hashSecret(refreshToken),
+      family: crypto.randomUUID(),
+      refreshExpiresMs: this.refreshExpiry(),
+    });
+    if (!device) {
+      await this.limiter.fail(`ip:${ip}`);
+      this.events.onFailedAttempt?.(ip);
+      throw new BeepError('pairing_code_invalid');
+    }
+    this.events.onPaired?.(device);
+    return this.credentials(device.id, device.tokenGen, refreshToken);
+  }
+
+  /** Gateway: a used refresh token for a fresh pair; a reused one signs the device out. */
+  async refresh(refreshToken: string): Promise<Omit<Credentials, 'deviceId'>> {
+    const next = newRefreshToken();
+    const outcome = await this.store.rotateRefreshToken(hashSecret(refreshToken), hashSecret(next), this.refreshExpiry());
+    if (outcome.kind === 'reused') {
+      this.events.onRefreshReuse?.(outcome.deviceId);
+      throw new BeepError('refresh_token_reused');
+    }
+    if (outcome.kind === 'invalid') throw new BeepError('refresh_token_invalid');
+    const device = this.store.device(outcome.deviceId);
+    if (!device || device.revokedAt) throw new BeepError('device_revoked');
+    const { deviceId: _ignored, ...rest } = this.credentials(device.id, device.tokenGen, next);
+    return rest;
+  }
+
+  private credentials(deviceId: string, tokenGen: number, refreshToken: string): Credentials {
+    return {
+      deviceId,
+      accessToken: this.tokens.issue(deviceId, tokenGen),
+      refreshToken,
+      accessExpiresIn: this.tokens.accessTtlSec,
+    };
+  }
+
+  private refreshExpiry(): number {
+    return Date.now() + this.options.refreshTtlDays * 86_400_000;
+  }
+}

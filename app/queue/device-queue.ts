@@ -1,0 +1,249 @@
+/**
+ * Per-connection delivery scheduler for one device's socket. Pure: time comes
+ * from the injected `Timers`, output goes through the injected `send` callback.
+ */
+import { Batcher } from './batcher';
+import { InFlightBatches } from './in-flight-batches';
+import { PendingHeap } from './pending-heap';
+import type { Timers } from './timers';
+
+/** Tunables of one device queue; all required so the owner states its policy explicitly. */
+export interface DeviceQueueOptions {
+  batchWindowMs: number;
+  maxBatch: number;
+  maxInFlight: number;
+  redeliverAfterMs: number;
+  urgentPriority: number;
+}
+
+/** What the queue hands to the socket: one batch the device must acknowledge by `batchId`. */
+export interface OutgoingBatch<T> {
+  batchId: number;
+  items: T[];
+  /** How many items in this batch were sent before (resends after expiry or partial ack). */
+  redelivered: number;
+}
+
+/** Bookkeeping of an unsettled item; `batchId === null` means it waits in `pending`. */
+interface Entry<T> { item: T; sends: number; batchId: number | null }
+
+/**
+ * Delivery scheduler for one socket. Items leave highest priority first, FIFO
+ * by seq within a priority, in batches decided by the `Batcher` rules; at most
+ * `maxInFlight` batches wait for an ack, and a batch unacked after
+ * `redeliverAfterMs` is resent. Seqs are idempotent: once pending, in flight
+ * or settled, enqueuing the same seq again is ignored. `send` must not throw
+ * (if it does, the batch still counts as sent and is redelivered on expiry).
+ *
+ * @example
+ * const options = { batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 10_000, urgentPriority: 5 };
+ * const queue = new DeviceQueue(options, systemTimers, (batch) => socket.emit('notifications', batch));
+ * queue.enqueueMany(backlog, { flush: true });   // resume after reconnect, no window
+ * queue.enqueue({ seq: 42, priority: 3, title: 'Build done' });
+ * socket.on('ack', ({ batchId, seqs }) => markDelivered(queue.acknowledge(batchId, seqs)));
+ * socket.on('disconnect', () => queue.close());
+ */
+export class DeviceQueue<T extends { seq: number; priority: number }> {
+  private readonly pending = new PendingHeap<T>();
+  private readonly entries = new Map<number, Entry<T>>();
+  private readonly settled = new Set<number>();
+  private readonly inFlight: InFlightBatches;
+  private readonly batcher: Batcher;
+  private readonly maxInFlight: number;
+  private nextBatchId = 1;
+  private windowArmed = false;
+  private windowTimer: unknown;
+  private closed = false;
+  private pumping = false;
+  private repump = false;
+
+  constructor(
+    options: DeviceQueueOptions,
+    private readonly timers: Timers,
+    private readonly send: (batch: OutgoingBatch<T>) => void,
+  ) {
+    const { batchWindowMs: windowMs, maxBatch, maxInFlight, redeliverAfterMs, urgentPriority } = options;
+    if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1)) throw new RangeError(`maxInFlight must be >= 1, got ${maxInFlight}`);
+    if (!(redeliverAfterMs > 0)) throw new RangeError(`redeliverAfterMs must be > 0, got ${redeliverAfterMs}`);
+    this.batcher = new Batcher({ windowMs, maxBatch, urgentPriority });
+    this.maxInFlight = maxInFlight;
+    this.inFlight = new InFlightBatches(timers, redeliverAfterMs, (_batchId, seqs) => this.onExpired(seqs));
+  }
+
+  /** Items waiting to be sent (not in flight, not settled). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Batches sent and not yet acknowledged, expired, or emptied by `settle`. */
+  get inFlightBatches(): number {
+    return this.inFlight.size;
+  }
+
+  /** Unsettled items inside in-flight batches. */
+  get inFlightCount(): number {
+    return this.inFlight.itemCount;
+  }
+
+  /** Waiting (not in-flight) items per priority, for metrics. */
+  depthByPriority(): Record<number, number> {
+    return this.pending.depthByPriority();
+  }
+
+  /** Queues one item; returns false if its seq is already known or the queue is closed. */
+  enqueue(item: T): boolean {
+    return this.enqueueMany([item]) === 1;
+  }
+
+  /** Queues several items; with `flush` they leave without waiting for the window. Returns how many were new. */
+  enqueueMany(items: Iterable<T>, options: { flush?: boolean } = {}): number {
+    let accepted = 0;
+    for (const item of items) if (this.accept(item)) accepted++;
+    if (options.flush) this.flushNow();
+    else if (accepted > 0) this.pump();
+    return accepted;
+  }
+
+  /** Sends everything waiting now (up to `maxInFlight` batches), skipping the batch window. */
+  flushNow(): void {
+    if (this.pending.size > 0) this.batcher.forceDue();
+    this.pump();
+  }
+
+  /**
+   * Handles the device's ack: acked seqs that were sent are settled for good, the rest of that batch
+   * is queued again and its slot freed. Unknown or expired batchIds still settle their acked seqs
+   * (late ack). Returns the seqs newly settled.
+   */
+  acknowledge(batchId: number, ackedSeqs: Iterable<number>): number[] {
+    const newlySettled: number[] = [];
+    for (const seq of ackedSeqs) {
+      const entry = this.entries.get(seq);
+      if (entry === undefined || entry.sends === 0) continue; // never sent: the device cannot have it
+      this.settleEntry(seq, entry);
+      newlySettled.push(seq);
+    }
+    this.requeue(this.inFlight.take(batchId) ?? []);
+    this.pump();
+    return newlySettled;
+  }
+
+  /** Settles seqs decided elsewhere (other socket, dismissed) so they are never (re)sent. Returns those it held. */
+  settle(seqs: Iterable<number>): number[] {
+    const removed: number[] = [];
+    for (const seq of seqs) {
+      const entry = this.entries.get(seq);
+      if (entry !== undefined) {
+        this.settleEntry(seq, entry);
+        removed.push(seq);
+      }
+      this.settled.add(seq); // unknown seqs too, so a later enqueue of them is ignored
+    }
+    this.pump();
+    return removed;
+  }
+
+  /** Stops the queue: cancels every timer; nothing is sent afterwards. */
+  close(): void {
+    this.closed = true;
+    this.onDrained();
+    this.inFlight.cancelTimers();
+  }
+
+  private accept(item: T): boolean {
+    if (!Number.isFinite(item.seq) || !Number.isFinite(item.priority)) {
+      throw new TypeError(`seq and priority must be finite numbers (seq ${item.seq}, priority ${item.priority})`);
+    }
+    if (this.closed || this.entries.has(item.seq) || this.settled.has(item.seq)) return false;
+    this.entries.set(item.seq, { item, sends: 0, batchId: null });
+    this.addPending(item);
+    return true;
+  }
+
+  private addPending(item: T): void {
+    this.batcher.onQueued(this.timers.now(), this.pending.size);
+    this.pending.push(item);
+  }
+
+  private settleEntry(seq: number, entry: Entry<T>): void {
+    this.entries.delete(seq);
+    this.settled.add(seq);
+    if (entry.batchId === null) this.pending.remove(seq);
+    else this.inFlight.removeSeq(entry.batchId, seq);
+  }
+
+  /** Puts unacknowledged seqs back; resends have already waited, so they leave as soon as a slot allows. */
+  private requeue(seqs: number[]): void {
+    for (const seq of seqs) {
+      const entry = this.entries.get(seq) as Entry<T>;
+      entry.batchId = null;
+      this.addPending(entry.item);
+    }
+    if (seqs.length > 0) this.batcher.forceDue();
+  }
+
+  private onExpired(seqs: number[]): void {
+    if (this.closed) return;
+    this.requeue(seqs);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.pumping) {
+      this.repump = true; // re-entered from `send`: the outer loop picks the change up
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.repump = false;
+        this.drain();
+      } while (this.repump && !this.closed);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private drain(): void {
+    while (!this.closed && this.inFlight.size < this.maxInFlight) {
+      const decision = this.batcher.decide(this.timers.now(), this.pending.size, this.pending.peek()?.priority);
+      if (decision.kind === 'send') {
+        this.sendBatch();
+        continue;
+      }
+      if (decision.kind === 'wait' && !this.windowArmed) {
+        this.windowArmed = true;
+        this.windowTimer = this.timers.setTimeout(() => {
+          this.windowArmed = false;
+          this.pump();
+        }, decision.delayMs);
+      }
+      break;
+    }
+    if (this.pending.size === 0) this.onDrained();
+  }
+
+  private sendBatch(): void {
+    const batchId = this.nextBatchId++;
+    const items: T[] = [];
+    let redelivered = 0;
+    for (let item = this.pending.pop(); item !== undefined; item = this.pending.pop()) {
+      const entry = this.entries.get(item.seq) as Entry<T>;
+      if (entry.sends > 0) redelivered++;
+      entry.sends++;
+      entry.batchId = batchId;
+      items.push(item);
+      if (items.length >= this.batcher.options.maxBatch) break;
+    }
+    this.inFlight.open(batchId, items.map((item) => item.seq));
+    if (this.pending.size === 0) this.onDrained();
+    this.send({ batchId, items, redelivered });
+  }
+
+  /** Queue empty (or closing): the batch window closes and its wake-up is cancelled. */
+  private onDrained(): void {
+    this.batcher.onDrained();
+    if (this.windowArmed) this.timers.clearTimeout(this.windowTimer);
+    this.windowArmed = false;
+  }
+}

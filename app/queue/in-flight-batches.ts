@@ -1,0 +1,77 @@
+/**
+ * Ledger of batches sent to a device and not yet acknowledged, each with its
+ * redelivery deadline. Pure: deadlines run on the injected `Timers`.
+ */
+import type { Timers } from './timers';
+
+/** One unacknowledged batch: its still-unsettled seqs and its redelivery timer. */
+interface OpenBatch {
+  seqs: Set<number>;
+  timer: unknown;
+}
+
+/**
+ * Tracks unacknowledged batches so the queue can cap them and redeliver the
+ * ones that time out. When a batch's deadline passes it is dropped and
+ * `onExpire` receives the seqs that were still unsettled in it.
+ *
+ * @example
+ * const inFlight = new InFlightBatches(timers, 10_000, (batchId, seqs) => requeue(seqs));
+ * inFlight.open(1, [10, 11]);
+ * inFlight.removeSeq(1, 10);  // settled elsewhere; batch 1 still waits for 11
+ * inFlight.take(1);           // ack arrived: [11], timer cancelled
+ */
+export class InFlightBatches {
+  private readonly batches = new Map<number, OpenBatch>();
+
+  constructor(
+    private readonly timers: Timers,
+    private readonly expireAfterMs: number,
+    private readonly onExpire: (batchId: number, seqs: number[]) => void,
+  ) {}
+
+  /** Number of open (unacknowledged, unexpired, non-empty) batches. */
+  get size(): number {
+    return this.batches.size;
+  }
+
+  /** Unsettled seqs across all open batches. */
+  get itemCount(): number {
+    let count = 0;
+    for (const batch of this.batches.values()) count += batch.seqs.size;
+    return count;
+  }
+
+  /** Records a batch just sent and starts its redelivery deadline. */
+  open(batchId: number, seqs: Iterable<number>): void {
+    const timer = this.timers.setTimeout(() => {
+      const batch = this.batches.get(batchId);
+      if (batch === undefined) return;
+      this.batches.delete(batchId);
+      this.onExpire(batchId, [...batch.seqs]);
+    }, this.expireAfterMs);
+    this.batches.set(batchId, { seqs: new Set(seqs), timer });
+  }
+
+  /** Closes a batch (acknowledged) and returns its still-unsettled seqs, or undefined if it is not open. */
+  take(batchId: number): number[] | undefined {
+    const batch = this.batches.get(batchId);
+    if (batch === undefined) return undefined;
+    this.batches.delete(batchId);
+    this.timers.clearTimeout(batch.timer);
+    return [...batch.seqs];
+  }
+
+  /** Forgets a settled seq; a batch left with nothing to wait for is closed. */
+  removeSeq(batchId: number, seq: number): void {
+    const batch = this.batches.get(batchId);
+    if (batch === undefined || !batch.seqs.delete(seq) || batch.seqs.size > 0) return;
+    this.batches.delete(batchId);
+    this.timers.clearTimeout(batch.timer);
+  }
+
+  /** Cancels every redelivery deadline (queue closing); batches stay recorded. */
+  cancelTimers(): void {
+    for (const batch of this.batches.values()) this.timers.clearTimeout(batch.timer);
+  }
+}

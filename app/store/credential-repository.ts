@@ -1,0 +1,68 @@
+import type { Db } from './database';
+
+// Refresh tokens and pairing codes, both stored only as SHA-256 hashes.
+
+export interface RefreshTokenRow {
+  hash: string;
+  device_id: string;
+  family: string;
+  created_ms: number;
+  expires_ms: number;
+  used_ms: number | null;
+}
+
+export class CredentialRepository {
+  private readonly stmts;
+
+  constructor(db: Db) {
+    this.stmts = {
+      insertRefresh: db.prepare(
+        'INSERT INTO refresh_tokens (hash, device_id, family, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)',
+      ),
+      refreshByHash: db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?'),
+      useRefresh: db.prepare('UPDATE refresh_tokens SET used_ms = ? WHERE hash = ? AND used_ms IS NULL'),
+      killFamily: db.prepare('UPDATE refresh_tokens SET used_ms = COALESCE(used_ms, ?), expires_ms = 0 WHERE family = ?'),
+      killDevice: db.prepare('DELETE FROM refresh_tokens WHERE device_id = ?'),
+      dropStale: db.prepare('DELETE FROM refresh_tokens WHERE expires_ms < ?'),
+      insertCode: db.prepare('INSERT INTO pairing_codes (hash, created_ms, expires_ms) VALUES (?, ?, ?)'),
+      useCode: db.prepare('UPDATE pairing_codes SET used_ms = ? WHERE hash = ? AND used_ms IS NULL AND expires_ms > ?'),
+      dropCodes: db.prepare('DELETE FROM pairing_codes WHERE expires_ms < ?'),
+    };
+  }
+
+  insertRefreshToken(hash: string, deviceId: string, family: string, nowMs: number, expiresMs: number): void {
+    this.stmts.insertRefresh.run(hash, deviceId, family, nowMs, expiresMs);
+  }
+
+  refreshToken(hash: string): RefreshTokenRow | undefined {
+    return this.stmts.refreshByHash.get(hash) as RefreshTokenRow | undefined;
+  }
+
+  /** True only for the first use of a token. */
+  markRefreshTokenUsed(hash: string, nowMs: number): boolean {
+    return this.stmts.useRefresh.run(nowMs, hash).changes > 0;
+  }
+
+  revokeFamily(family: string, nowMs: number): void {
+    this.stmts.killFamily.run(nowMs, family);
+  }
+
+  revokeDeviceTokens(deviceId: string): void {
+    this.stmts.killDevice.run(deviceId);
+  }
+
+  insertPairingCode(hash: string, nowMs: number, expiresMs: number): void {
+    this.stmts.insertCode.run(hash, nowMs, expiresMs);
+  }
+
+  /** Burns a code; true only if it existed, was unused and unexpired. */
+  consumePairingCode(hash: string, nowMs: number): boolean {
+    return this.stmts.useCode.run(nowMs, hash, nowMs).changes > 0;
+  }
+
+  /** Housekeeping: expired codes and refresh tokens. */
+  dropExpired(nowMs: number): void {
+    this.stmts.dropCodes.run(nowMs);
+    this.stmts.dropStale.run(nowMs - 24 * 3600 * 1000);
+  }
+}

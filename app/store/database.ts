@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+// Opens the SQLite file in WAL mode and brings its schema up to date.
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  file: string;
+  /** 'full' survives power loss; 'normal' survives kill -9 (WAL is in the OS before the answer). */
+  durability: 'normal' | 'full';
+  /** Optional cap on the file size, in bytes; a write past it fails as SQLITE_FULL. */
+  maxBytes?: number;
+}
+
+const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+/** ms a writer waits for a lock held by a reader or a `beep` tool before failing. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** The main (writer) connection. */
+export function openDatabase(options: OpenOptions): Db {
+  fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
+  const db = new Database(options.file, { timeout: BUSY_TIMEOUT_MS });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = ON');
+  if (options.maxBytes) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`max_page_count = ${Math.max(8, Math.floor(options.maxBytes / pageSize))}`);
+  }
+  migrate(db);
+  return db;
+}
+
+/** Applies every numbered migration not yet applied, each in its own transaction. */
+export function migrate(db: Db, dir = MIGRATIONS_DIR): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort();
+  const done: number[] = [];
+  for (const file of files) {
+    const version = Number.parseInt(file, 10);
+    if (applied.has(version)) continue;
+    const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
+    })();
+    done.push(version);
+  }
+  return done;
+}

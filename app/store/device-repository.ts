@@ -1,0 +1,98 @@
+import type { DeviceRecord } from '../domain/device';
+import type { Db } from './database';
+import type { ReadPool } from './read-pool';
+import { DEVICE_COLUMNS, toDevice, type DeviceRow } from './rows';
+
+// Devices and their delivery progress (watermark + the few seqs acknowledged above it).
+
+export interface Progress {
+  watermark: number;
+  ackedAbove: number[];
+  dismissCursor: number;
+}
+
+export class DeviceRepository {
+  private readonly stmts;
+
+  constructor(
+    db: Db,
+    private readonly pool: ReadPool,
+  ) {
+    this.stmts = {
+      all: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE revoked_at IS NULL ORDER BY paired_at`),
+      byId: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`),
+      insert: db.prepare(
+        'INSERT INTO devices (id, name, platform, paired_at, paired_seq) VALUES (@id, @name, @platform, @pairedAt, @pairedSeq)',
+      ),
+      insertProgress: db.prepare('INSERT INTO device_progress (device_id, watermark, dismiss_cursor) VALUES (?, ?, ?)'),
+      revoke: db.prepare('UPDATE devices SET revoked_at = ?, token_gen = token_gen + 1 WHERE id = ? AND revoked_at IS NULL'),
+      bumpGen: db.prepare('UPDATE devices SET token_gen = token_gen + 1 WHERE id = ?'),
+      touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
+      progress: db.prepare('SELECT watermark, acked_above, dismiss_cursor FROM device_progress WHERE device_id = ?'),
+      saveProgress: db.prepare('UPDATE device_progress SET watermark = ?, acked_above = ? WHERE device_id = ?'),
+      saveCursor: db.prepare('UPDATE device_progress SET dismiss_cursor = MAX(dismiss_cursor, ?) WHERE device_id = ?'),
+      lastDismissal: db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'dismissals'), 0) AS seq"),
+    };
+  }
+
+  /** Every device not revoked (main connection: small, read at start and on pairing). */
+  active(): DeviceRecord[] {
+    return (this.stmts.all.all() as DeviceRow[]).map(toDevice);
+  }
+
+  byId(id: string): DeviceRecord | undefined {
+    const row = this.stmts.byId.get(id) as DeviceRow | undefined;
+    return row ? toDevice(row) : undefined;
+  }
+
+  /** Inside a write: a new device owed everything after `pairedSeq`. */
+  insert(device: { id: string; name: string; platform: string; pairedAt: string; pairedSeq: number }): void {
+    this.stmts.insert.run(device);
+    const cursor = (this.stmts.lastDismissal.get() as { seq: number }).seq;
+    this.stmts.insertProgress.run(device.id, device.pairedSeq, cursor);
+  }
+
+  /** Inside a write: marks it revoked and invalidates its access tokens; false if unknown. */
+  revoke(id: string, now: Date): boolean {
+    return this.stmts.revoke.run(now.toISOString(), id).changes > 0;
+  }
+
+  /** Inside a write: invalidates every access token issued so far. */
+  bumpTokenGeneration(id: string): void {
+    this.stmts.bumpGen.run(id);
+  }
+
+  touch(id: string, at: Date): void {
+    this.stmts.touch.run(at.toISOString(), id);
+  }
+
+  /** Main connection: the progress row, read when a device connects. */
+  progress(id: string): Progress | undefined {
+    const row = this.stmts.progress.get(id) as { watermark: number; acked_above: string; dismiss_cursor: number } | undefined;
+    if (!row) return undefined;
+    return { watermark: row.watermark, ackedAbove: JSON.parse(row.acked_above) as number[], dismissCursor: row.dismiss_cursor };
+  }
+
+  /** Inside a write. */
+  saveProgress(id: string, watermark: number, ackedAbove: number[]): void {
+    this.stmts.saveProgress.run(watermark, JSON.stringify(ackedAbove), id);
+  }
+
+  /** Inside a write. */
+  saveDismissCursor(id: string, cursor: number): void {
+    this.stmts.saveCursor.run(cursor, id);
+  }
+
+  /** Off the main thread: progress of every active device, for the device list's pending counts. */
+  async allProgress(): Promise<Map<string, Progress>> {
+    const rows = await this.pool.all<{ device_id: string; watermark: number; acked_above: string; dismiss_cursor: number }>(
+      'SELECT p.device_id, p.watermark, p.acked_above, p.dismiss_cursor FROM device_progress p JOIN devices d ON d.id = p.device_id WHERE d.revoked_at IS NULL',
+    );
+    return new Map(
+      rows.map((r) => [
+        r.device_id,
+        { watermark: r.watermark, ackedAbove: JSON.parse(r.acked_above) as number[], dismissCursor: r.dismiss_cursor },
+      ]),
+    );
+  }
+}

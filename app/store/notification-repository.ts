@@ -1,0 +1,126 @@
+import type { NotificationInput, StoredNotification } from '../domain/notification';
+import type { Db } from './database';
+import type { ReadPool } from './read-pool';
+import { NOTIFICATION_COLUMNS, toNotification, type NotificationRow } from './rows';
+
+// The outbox table: writes run inside the group writer's transaction, reads on the pool.
+
+export interface AppendOutcome {
+  notification: StoredNotification;
+  duplicate: boolean;
+}
+
+export class NotificationRepository {
+  private readonly stmts;
+
+  constructor(
+    db: Db,
+    private readonly pool: ReadPool,
+  ) {
+    this.stmts = {
+      byId: db.prepare(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`),
+      insert: db.prepare(
+        `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms)
+         VALUES (@id, @title, @body, @app, @priority, @tags, @url, @topic, @source, @createdAt, @createdMs)`,
+      ),
+      dismiss: db.prepare('UPDATE notifications SET dismissed_at = ? WHERE id = ? AND dismissed_at IS NULL'),
+      seqOf: db.prepare('SELECT seq FROM notifications WHERE id = ?'),
+      addDismissal: db.prepare('INSERT INTO dismissals (notification_id, by_device, at_ms) VALUES (?, ?, ?)'),
+      maxSeq: db.prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM notifications"),
+      sequence: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'notifications'"),
+      deleteOld: db.prepare('DELETE FROM notifications WHERE created_ms < ?'),
+      deleteOldDismissals: db.prepare('DELETE FROM dismissals WHERE at_ms < ?'),
+    };
+  }
+
+  /** Inside a write: stores the notification, or returns the one already stored under its client id. */
+  append(input: NotificationInput, id: string, now: Date): AppendOutcome {
+    const existing = this.stmts.byId.get(id) as NotificationRow | undefined;
+    if (existing) return { notification: toNotification(existing), duplicate: true };
+    const createdAt = now.toISOString();
+    const info = this.stmts.insert.run({
+      id,
+      title: input.title,
+      body: input.body,
+      app: input.app,
+      priority: input.priority,
+      tags: JSON.stringify(input.tags),
+      url: input.url,
+      topic: input.topic,
+      source: input.source,
+      createdAt,
+      createdMs: now.getTime(),
+    });
+    const notification: StoredNotification = {
+      ...input,
+      id,
+      seq: Number(info.lastInsertRowid),
+      createdAt,
+      dismissedAt: null,
+    };
+    return { notification, duplicate: false };
+  }
+
+  /** Inside a write: marks it dismissed; returns its seq, or null when unknown or already dismissed. */
+  dismiss(id: string, byDevice: string | null, now: Date): { seq: number; dismissalSeq: number } | null {
+    const changed = this.stmts.dismiss.run(now.toISOString(), id).changes;
+    if (changed === 0) return null;
+    const { seq } = this.stmts.seqOf.get(id) as { seq: number };
+    const dismissalSeq = Number(this.stmts.addDismissal.run(id, byDevice, now.getTime()).lastInsertRowid);
+    return { seq, dismissalSeq };
+  }
+
+  /** The highest seq ever handed out (survives deletion of old rows). */
+  lastSeq(): number {
+    const row = this.stmts.sequence.get() as { seq: number } | undefined;
+    return row?.seq ?? (this.stmts.maxSeq.get() as { seq: number }).seq;
+  }
+
+  /** Inside a write: drops notifications and dismissals older than the retention cut-off. */
+  deleteOlderThan(cutoffMs: number): number {
+    this.stmts.deleteOldDismissals.run(cutoffMs);
+    return this.stmts.deleteOld.run(cutoffMs).changes;
+  }
+
+  /** Every undismissed notification above the watermark, in seq order (the resume backlog). */
+  async pendingAbove(watermark: number): Promise<StoredNotification[]> {
+    const rows = await this.pool.all<NotificationRow>(
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq > ? AND dismissed_at IS NULL ORDER BY seq`,
+      [watermark],
+    );
+    return rows.map(toNotification);
+  }
+
+  /** How many undismissed notifications sit above the watermark (for the device list). */
+  async countAbove(watermark: number, except: number[]): Promise<number> {
+    const row = await this.pool.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM notifications WHERE seq > ? AND dismissed_at IS NULL
+       AND seq NOT IN (SELECT value FROM json_each(?))`,
+      [watermark, JSON.stringify(except)],
+    );
+    return row?.n ?? 0;
+  }
+
+  /** History, newest first, for the admin API. */
+  async history(limit: number, beforeSeq: number | null): Promise<StoredNotification[]> {
+    const rows = await this.pool.all<NotificationRow>(
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+      [beforeSeq ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    return rows.map(toNotification);
+  }
+
+  /** Dismissals after a device's cursor, oldest first. */
+  async dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]> {
+    return this.pool.all<{ seq: number; notificationId: string }>(
+      'SELECT seq, notification_id AS notificationId FROM dismissals WHERE seq > ? ORDER BY seq',
+      [cursor],
+    );
+  }
+
+  /** Looks a notification up by its public id (admin). */
+  async findById(id: string): Promise<StoredNotification | undefined> {
+    const row = await this.pool.get<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`, [id]);
+    return row ? toNotification(row) : undefined;
+  }
+}

@@ -1,0 +1,133 @@
+import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../../../app/queue/device-queue';
+import { ManualTimers } from './manual-timers';
+
+type Note = { seq: number; priority: number };
+
+const BASE: DeviceQueueOptions = { batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 1000, urgentPriority: 5 };
+
+function setup(overrides: Partial<DeviceQueueOptions> = {}) {
+  const timers = new ManualTimers();
+  const sent: OutgoingBatch<Note>[] = [];
+  const queue = new DeviceQueue<Note>({ ...BASE, ...overrides }, timers, (batch) => sent.push(batch));
+  return { timers, sent, queue };
+}
+const note = (seq: number, priority = 1): Note => ({ seq, priority });
+const seqs = (batch: OutgoingBatch<Note>) => batch.items.map((item) => item.seq);
+
+describe('DeviceQueue acknowledgements and redelivery', () => {
+  it('a full ack settles the batch for good', () => {
+    const { timers, sent, queue } = setup();
+    queue.enqueueMany([note(1), note(2)], { flush: true });
+    expect(queue.acknowledge(1, [1, 2])).toEqual([1, 2]);
+    expect(queue.inFlightBatches).toBe(0);
+    expect(timers.pendingCount).toBe(0);
+    timers.advance(10_000);
+    expect(sent).toHaveLength(1);
+    expect(queue.acknowledge(1, [1, 2])).toEqual([]); // duplicate ack settles nothing new
+  });
+
+  it('a partial ack resends the rest at once, counted as redelivered', () => {
+    const { sent, queue } = setup();
+    queue.enqueueMany([note(1), note(2), note(3, 3)], { flush: true });
+    expect(seqs(sent[0])).toEqual([3, 1, 2]);
+    expect(queue.acknowledge(1, [3, 2])).toEqual([3, 2]);
+    expect(sent[1]).toEqual({ batchId: 2, items: [note(1)], redelivered: 1 });
+  });
+
+  it('redelivers exactly the unacked items after redeliverAfterMs', () => {
+    const { timers, sent, queue } = setup({ maxBatch: 2 });
+    queue.enqueueMany([note(1), note(2), note(3), note(4)], { flush: true });
+    expect(sent.map(seqs)).toEqual([[1, 2], [3, 4]]);
+    timers.advance(500);
+    queue.acknowledge(1, [1, 2]);
+    queue.enqueue(note(5));
+    timers.advance(25); // 5 leaves alone after its window, at t = 525
+    expect(sent.map(seqs)).toEqual([[1, 2], [3, 4], [5]]);
+    timers.advance(474);
+    expect(sent).toHaveLength(3);
+    timers.advance(1); // batch 2 expires at t = 1000
+    expect(sent[3]).toEqual({ batchId: 4, items: [note(3), note(4)], redelivered: 2 });
+    expect(queue.inFlightBatches).toBe(2);
+    timers.advance(525); // batch 3 expires at t = 1525
+    expect(sent[4]).toEqual({ batchId: 5, items: [note(5)], redelivered: 1 });
+  });
+
+  it('mixes resends and new items in priority order, counting only resends', () => {
+    const { timers, sent, queue } = setup({ maxInFlight: 1 });
+    queue.enqueueMany([note(1), note(2)], { flush: true });
+    queue.enqueueMany([note(3, 4), note(4)]); // waits: the only slot is taken
+    timers.advance(1000);
+    expect(sent[1]).toEqual({ batchId: 2, items: [note(3, 4), note(1), note(2), note(4)], redelivered: 2 });
+  });
+
+  it('a late ack of an expired batch settles its seqs and frees the resend', () => {
+    const { timers, sent, queue } = setup();
+    queue.enqueueMany([note(1), note(2)], { flush: true });
+    timers.advance(1000);
+    expect(sent[1]).toMatchObject({ batchId: 2, redelivered: 2 });
+    expect(queue.acknowledge(1, [1, 2])).toEqual([1, 2]);
+    expect(queue.inFlightBatches).toBe(0); // batch 2 had nothing left to wait for
+    expect(queue.acknowledge(2, [1, 2])).toEqual([]);
+    timers.advance(10_000);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('a late ack settles items waiting to be resent, so they are not resent', () => {
+    const { timers, sent, queue } = setup({ maxInFlight: 1, maxBatch: 1 });
+    queue.enqueueMany([note(1), note(2)], { flush: true });
+    timers.advance(1000); // batch 1 expired; 1 is resent as batch 2, 2 still waits
+    expect(sent.map(seqs)).toEqual([[1], [1]]);
+    expect(queue.acknowledge(99, [1])).toEqual([1]); // unknown batchId, still settles
+    expect(sent.map(seqs)).toEqual([[1], [1], [2]]);
+  });
+
+  it('ignores acks for seqs that were never sent', () => {
+    const { timers, sent, queue } = setup();
+    queue.enqueue(note(1));
+    expect(queue.acknowledge(7, [1, 42])).toEqual([]);
+    timers.advance(25);
+    expect(sent.map(seqs)).toEqual([[1]]);
+  });
+
+  it('settle() removes items from the heap and from in-flight batches', () => {
+    const { timers, sent, queue } = setup();
+    queue.enqueueMany([note(1), note(2), note(3)]);
+    expect(queue.settle([1])).toEqual([1]);
+    expect(queue.pendingCount).toBe(2);
+    timers.advance(25);
+    queue.enqueueMany([note(4), note(5)]);
+    timers.advance(25);
+    expect(sent.map(seqs)).toEqual([[2, 3], [4, 5]]);
+    expect(queue.settle([3, 4, 5, 77])).toEqual([3, 4, 5]);
+    expect(queue.inFlightBatches).toBe(1); // batch 2 emptied, its slot freed
+    expect(queue.inFlightCount).toBe(1);
+    timers.advance(974);
+    expect(sent).toHaveLength(2);
+    timers.advance(1); // batch 1 (sent at t = 25) expires; only 2 is left in it
+    expect(sent[2]).toEqual({ batchId: 3, items: [note(2)], redelivered: 1 });
+    expect(queue.enqueue(note(77))).toBe(false); // settled before it was ever queued
+  });
+
+  it('settle() of the only waiting item cancels the window', () => {
+    const { timers, sent, queue } = setup();
+    queue.enqueue(note(1));
+    queue.settle([1]);
+    expect(queue.pendingCount).toBe(0);
+    expect(timers.pendingCount).toBe(0);
+    timers.advance(100);
+    expect(sent).toEqual([]);
+  });
+
+  it('close() cancels every timer and nothing is sent afterwards', () => {
+    const { timers, sent, queue } = setup({ maxInFlight: 1 });
+    queue.enqueueMany([note(1)], { flush: true });
+    queue.enqueue(note(2));
+    queue.close();
+    expect(timers.pendingCount).toBe(0);
+    expect(queue.enqueue(note(3, 5))).toBe(false);
+    expect(queue.acknowledge(1, [1])).toEqual([1]);
+    queue.flushNow();
+    timers.advance(100_000);
+    expect(sent.map(seqs)).toEqual([[1]]);
+  });
+});
