@@ -66,7 +66,7 @@ export const configSchema = Joi.object<BeepConfig>({
   auth: Joi.object({
     accessTokenTtlSec: Joi.number().integer().min(30).max(86_400).default(D.ACCESS_TOKEN_TTL_SEC),
     refreshTokenTtlDays: positive.max(365).default(D.REFRESH_TOKEN_TTL_DAYS),
-    pairingCodeTtlSec: Joi.number().integer().min(10).max(3600).default(D.PAIRING_CODE_TTL_SEC),
+    pairingCodeTtlSec: Joi.number().integer().min(1).max(3600).default(D.PAIRING_CODE_TTL_SEC),
   }).default(),
   rateLimits: Joi.object({
     pairingAttempts: positive.max(1000).default(D.PAIRING_ATTEMPTS),

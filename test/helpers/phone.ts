@@ -1,0 +1,101 @@
+import { io, type Socket } from 'socket.io-client';
+import type { WireNotification } from '../../app/domain/notification';
+import { DEVICE_NAMESPACE, type AckReply, type DeviceToServerEvents, type ServerToDeviceEvents } from '../../app/gateway/events';
+import type { RunningDaemon } from './daemon';
+
+// A phone as the protocol sees it: pairs over HTTPS, connects to /device over WSS with the
+// CA pinned, records every batch, and acks (or not) as a test tells it to.
+
+export interface Credentials {
+  deviceId: string;
+  accessToken: string;
+  refreshToken: string;
+  accessExpiresIn: number;
+}
+
+/** Creates a code on admin and exchanges it on the gateway. */
+export async function pair(daemon: RunningDaemon, name = 'test phone'): Promise<Credentials> {
+  const code = await daemon.admin('POST', '/api/v1/pairings');
+  if (code.status !== 201) throw new Error(`pairings answered ${code.status}: ${code.text}`);
+  const paired = await daemon.gateway<Credentials>('POST', '/api/v1/pair', { code: code.body.code, name, platform: 'test' });
+  if (paired.status !== 201) throw new Error(`pair answered ${paired.status}: ${paired.text}`);
+  return paired.body;
+}
+
+export type AckPolicy = 'all' | 'none' | ((items: WireNotification[]) => string[] | null);
+
+export class Phone {
+  socket?: Socket<ServerToDeviceEvents, DeviceToServerEvents>;
+  /** Every item in arrival order, duplicates included. */
+  readonly arrivals: WireNotification[] = [];
+  readonly batches: WireNotification[][] = [];
+  readonly unique = new Map<string, WireNotification>();
+  readonly dismissed: string[] = [];
+  revoked = false;
+  disconnectReason?: string;
+  ackPolicy: AckPolicy = 'all';
+  /** Held ack callbacks, for tests that ack late. */
+  readonly held: { items: WireNotification[]; ack: (r: AckReply) => void }[] = [];
+
+  constructor(public credentials: Credentials) {}
+
+  static async paired(daemon: RunningDaemon, name?: string): Promise<Phone> {
+    return new Phone(await pair(daemon, name));
+  }
+
+  /** Connects and resolves on `connect`; rejects with the connect_error's data.code. */
+  connect(daemon: RunningDaemon, token = this.credentials.accessToken, extra: Record<string, unknown> = {}): Promise<void> {
+    this.disconnectReason = undefined;
+    const socket: Socket<ServerToDeviceEvents, DeviceToServerEvents> = io(`${daemon.gatewayUrl}${DEVICE_NAMESPACE}`, {
+      ca: daemon.caPem,
+      transports: ['websocket'],
+      auth: { token },
+      reconnection: false,
+      forceNew: true,
+      ...extra,
+    });
+    this.socket = socket;
+    socket.on('notifications', ({ items }, ack) => {
+      this.batches.push(items);
+      for (const n of items) {
+        this.arrivals.push(n);
+        if (!this.unique.has(n.id)) this.unique.set(n.id, n);
+      }
+      const policy = this.ackPolicy;
+      if (policy === 'all') ack({ ack: items.map((n) => n.id) });
+      else if (policy === 'none') this.held.push({ items, ack });
+      else {
+        const ids = policy(items);
+        if (ids) ack({ ack: ids });
+        else this.held.push({ items, ack });
+      }
+    });
+    socket.on('dismissed', ({ ids }) => this.dismissed.push(...ids));
+    socket.on('revoked', () => (this.revoked = true));
+    socket.on('disconnect', (reason) => (this.disconnectReason = reason));
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (error) => {
+        socket.close();
+        reject(Object.assign(new Error(error.message), { code: (error as Error & { data?: { code?: string } }).data?.code }));
+      });
+    });
+  }
+
+  disconnect(): void {
+    this.socket?.close();
+  }
+
+  dismiss(id: string): Promise<unknown> {
+    return new Promise((resolve) => this.socket!.emit('dismiss', { id }, resolve));
+  }
+
+  /** Polls until the predicate holds. */
+  async waitFor(predicate: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (have ${this.unique.size} unique, ${this.arrivals.length} arrivals)`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
