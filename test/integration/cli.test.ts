@@ -1,0 +1,126 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon';
+
+// The `beep` CLI against a real daemon: pair, send, listen (pair, print, ack, resume after a
+// restart of the listener), devices, revoke, status.
+
+const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'app', 'main.js');
+
+function beep(daemon: RunningDaemon, ...args: string[]) {
+  return spawnSync(process.execPath, [MAIN, '--data-dir', daemon.dataDir, ...args], { encoding: 'utf8', timeout: 15_000 });
+}
+
+class Listener {
+  readonly proc: ChildProcess;
+  readonly lines: any[] = [];
+  stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(daemon: RunningDaemon, stateFile: string, url?: string) {
+    this.proc = spawn(
+      process.execPath,
+      [MAIN, '--data-dir', daemon.dataDir, 'listen', '--json', '--state', stateFile, '--name', 'cli test', ...(url ? ['--url', url] : [])],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let buffer = '';
+    this.proc.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop()!;
+      for (const line of parts) if (line.trim()) this.lines.push(JSON.parse(line));
+    });
+    this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
+  }
+
+  async waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr:\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  titles(): string[] {
+    return this.lines.filter((l) => l.title).map((l) => l.title);
+  }
+}
+
+describe('beep CLI', () => {
+  let daemon: RunningDaemon;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+  });
+  afterAll(async () => {
+    await daemon.stop();
+  });
+
+  test('pair, send, listen, resume, devices, revoke, status', async () => {
+    const pair = beep(daemon, 'pair');
+    expect(pair.status).toBe(0);
+    const url = /beep listen --url '([^']+)'/.exec(pair.stdout)![1];
+    expect(url).toMatch(new RegExp(`^https://[^/]+:${daemon.runtime.gatewayPort}/#code=\\d{8}&fp=sha256%2F[0-9a-f]{64}$`));
+    expect(pair.stdout).toMatch(/Pairing code: \d{4} \d{4}/);
+    expect(pair.stdout).toMatch(/[▀▄█]/); // the QR code itself
+
+    // listen pairs through the LAN URL printed above; pin it to localhost for the test box.
+    const localUrl = url.replace(/^https:\/\/[^/]+/, `https://localhost:${daemon.runtime.gatewayPort}`);
+    const state = path.join(daemon.dataDir, 'listen-test.json');
+    let listener = new Listener(daemon, state, localUrl);
+    await listener.waitFor(() => listener.stderr.includes('connected'), 'connected');
+    expect(fs.statSync(state).mode & 0o777).toBe(0o600);
+
+    const sent = beep(daemon, 'send', 'Backup finished', '--body', '42 GB', '--priority', 'high', '--app', 'restic', '--tag', 'backup', '--tag', 'nightly');
+    expect(sent.status).toBe(0);
+    const id = sent.stdout.trim();
+    await listener.waitFor(() => listener.lines.some((l) => l.id === id), 'the notification');
+    expect(listener.lines.find((l) => l.id === id)).toMatchObject({
+      title: 'Backup finished', body: '42 GB', priority: 4, app: 'restic', tags: ['backup', 'nightly'], source: 'cli',
+    });
+
+    // Idempotent send with --id.
+    expect(beep(daemon, 'send', 'once', '--id', 'cli-once').status).toBe(0);
+    expect(beep(daemon, 'send', 'once', '--id', 'cli-once').stdout).toContain('already sent');
+
+    // Stop the listener; what is sent meanwhile arrives when it comes back, and nothing twice.
+    await listener.waitFor(() => listener.titles().includes('once'), 'once');
+    listener.proc.kill('SIGTERM');
+    await listener.exited;
+    expect(beep(daemon, 'send', 'while away', '-p', 'urgent').status).toBe(0);
+    listener = new Listener(daemon, state);
+    await listener.waitFor(() => listener.titles().includes('while away'), 'resumed delivery');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(listener.titles()).toEqual(['while away']);
+
+    const devices = beep(daemon, 'devices');
+    expect(devices.status).toBe(0);
+    expect(devices.stdout).toMatch(/cli test\s+cli\s+online/);
+
+    const status = beep(daemon, 'status');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/is ok/);
+    expect(status.stdout).toMatch(/database\s+ok/);
+
+    const revoke = beep(daemon, 'revoke', 'cli test');
+    expect(revoke.status).toBe(0);
+    expect(await listener.exited).toBe(4);
+    expect(listener.stderr).toContain('revoked');
+    expect(fs.existsSync(state)).toBe(false);
+  });
+
+  test('errors are clear and exit non-zero', async () => {
+    const badPriority = beep(daemon, 'send', 'x', '--priority', 'loud');
+    expect(badPriority.status).toBe(2);
+    expect(badPriority.stderr).toContain('--priority must be');
+    const tooLong = beep(daemon, 'send', 'x'.repeat(300));
+    expect(tooLong.status).toBe(1);
+    expect(tooLong.stderr).toContain('title_too_long');
+    expect(beep(daemon, 'revoke', 'no-such-device').status).toBe(1);
+
+    const nowhere = spawnSync(process.execPath, [MAIN, '--data-dir', path.join(daemon.dataDir, 'nope'), 'status'], { encoding: 'utf8' });
+    expect(nowhere.status).toBe(3);
+    expect(nowhere.stderr).toContain('not running');
+  });
+});
