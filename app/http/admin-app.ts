@@ -34,7 +34,9 @@ export function createAdminApp(deps: AdminDeps): Express {
   const authenticated = adminToken(deps.token);
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
   app.use('/api', authenticated);
-  app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: true, type: 'application/json' }));
+  // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
+  // invalid_type; body-parser's strict mode would mislabel it invalid_json.
+  app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json' }));
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(notFound);

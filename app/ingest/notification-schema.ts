@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { BeepError, type ErrorCode } from '../domain/errors';
 import type { NotificationInput, NotificationSource } from '../domain/notification';
-import { DEFAULT_PRIORITY, parsePriority, type Priority } from '../domain/priority';
+import { DEFAULT_PRIORITY, parsePriority, PRIORITY_NAMES, type Priority } from '../domain/priority';
 import { MAX_BODY_BYTES, MAX_TITLE_BYTES } from '../config/defaults';
 
 // PROTOCOL.md's notification body, validated with joi; each rule maps to one stable error code.
@@ -17,7 +17,17 @@ const bytes = (max: number) =>
     Buffer.byteLength(value, 'utf8') > max ? helpers.error('string.bytes', { max }) : value,
   );
 
-const priority = Joi.custom((value: unknown, helpers) => parsePriority(value) ?? helpers.error('priority.invalid'));
+/** JSON priorities are a number 1-5 or a name; a numeric string ("3") is neither (PROTOCOL.md). */
+const priority = Joi.custom((value: unknown, helpers) => {
+  const named = typeof value !== 'string' || (PRIORITY_NAMES as readonly string[]).includes(value.toLowerCase());
+  return (named && parsePriority(value)) || helpers.error('priority.invalid');
+});
+
+/** Messages for the custom error codes above (joi has none for them). */
+const MESSAGES = {
+  'string.bytes': '{{#label}} must be at most {{#max}} bytes',
+  'priority.invalid': '{{#label}} must be 1-5 or min, low, default, high, urgent',
+};
 
 const schema = Joi.object({
   title: bytes(MAX_TITLE_BYTES).trim().min(1).required(),
@@ -30,7 +40,9 @@ const schema = Joi.object({
   id: Joi.string().pattern(ID_PATTERN),
 })
   .unknown(false)
-  .prefs({ abortEarly: false, convert: false });
+  // convert: true only lets `.trim()` trim (joi's strings never convert from other types);
+  // with convert: false it refuses any padded title instead of trimming it.
+  .prefs({ abortEarly: false, convert: true, messages: MESSAGES });
 
 /** Which catalog code a joi failure becomes: by field, then by kind of failure. */
 function codeFor(detail: Joi.ValidationErrorItem): ErrorCode {
@@ -65,6 +77,11 @@ function codeFor(detail: Joi.ValidationErrorItem): ErrorCode {
 export function parseNotification(body: unknown, source: NotificationSource): NotificationInput {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new BeepError('invalid_type', 'The request body must be a JSON object.');
+  }
+  // joi's clone of the body drops an own `__proto__` key unseen: refuse it like any unknown field.
+  if (Object.prototype.hasOwnProperty.call(body, '__proto__')) {
+    const problems = [{ field: '__proto__', code: 'unknown_field', message: '"__proto__" is not allowed' }];
+    throw new BeepError('unknown_field', undefined, { details: { problems } });
   }
   const { value, error } = schema.validate(body);
   if (error) {
