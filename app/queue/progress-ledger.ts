@@ -14,7 +14,7 @@ export interface ProgressSnapshot {
  *   ledger.settle([12]);          // 11 still open
  *   ledger.snapshot();            // { watermark: 10, ackedAbove: [12, 13] }
  *   ledger.settle([11]);
- *   ledger.snapshot();            // { watermark: 12, ackedAbove: [13] } -- 14 is open
+ *   ledger.snapshot();            // { watermark: 13, ackedAbove: [] } -- 14 is open
  */
 export class ProgressLedger {
   private watermark: number;

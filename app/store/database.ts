@@ -23,6 +23,10 @@ export function openDatabase(options: OpenOptions): Db {
   fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
   const db = new Database(options.file, { timeout: BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
+  // Notifications are private: the database and its WAL are readable by their owner only.
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (fs.existsSync(options.file + suffix)) fs.chmodSync(options.file + suffix, 0o600);
+  }
   db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   if (options.maxBytes) {

@@ -8,6 +8,8 @@ import type { ReadReply, ReadRequest } from './read-worker';
 export interface ReadPoolOptions {
   file: string;
   size: number;
+  /** The compiled worker script; defaults to the one next to this file. */
+  workerFile?: string;
   /** Told how long (s) each query waited for a free connection. */
   onAcquire?: (seconds: number) => void;
 }
@@ -95,7 +97,7 @@ export class ReadPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(path.join(__dirname, 'read-worker.js'), { workerData: { file: this.options.file } });
+    const worker = new Worker(this.options.workerFile ?? path.join(__dirname, 'read-worker.js'), { workerData: { file: this.options.file } });
     const slot: Slot = { worker, busy: null, alive: true };
     worker.on('message', (reply: ReadReply) => {
       const job = slot.busy;
