@@ -90,7 +90,7 @@ export class Batcher {
     // Items waiting without an open window can only come from misuse; never strand them.
     if (this.windowStart === null) return { kind: 'send' };
     const remaining = this.windowStart + windowMs - now;
-    return remaining < 0 ? { kind: 'send' } : { kind: 'wait', delayMs: remaining };
+    return remaining <= 0 ? { kind: 'send' } : { kind: 'wait', delayMs: remaining };
   }
 }
 

@@ -51,4 +51,13 @@ describe('ManualTimers', () => {
     expect(timers.now()).toBe(7);
     expect(timers.pendingCount).toBe(0);
   });
+
+  it('fails loudly on a runaway zero-delay timer loop instead of hanging', () => {
+    const timers = new ManualTimers();
+    const again = (): void => {
+      timers.setTimeout(again, 0);
+    };
+    timers.setTimeout(again, 0);
+    expect(() => timers.advance(1, 1000)).toThrow(/more than 1000 timer callbacks/);
+  });
 });

@@ -59,11 +59,16 @@ export class ManualTimers implements Timers {
     return this.earliest()?.due;
   }
 
-  /** Moves time forward by `ms`, running every callback that falls due, in order. */
-  advance(ms: number): void {
+  /**
+   * Moves time forward by `ms`, running every callback that falls due, in order.
+   * Throws after `maxCallbacks` so a runaway zero-delay timer loop fails the test instead of hanging it.
+   */
+  advance(ms: number, maxCallbacks = 100_000): void {
     if (ms < 0) throw new RangeError('cannot go back in time');
     const target = this.current + ms;
+    let ran = 0;
     for (let next = this.earliest(); next !== undefined && next.due <= target; next = this.earliest()) {
+      if (++ran > maxCallbacks) throw new Error(`more than ${maxCallbacks} timer callbacks in one advance`);
       this.scheduled.delete(next.id);
       this.current = next.due;
       next.fn();

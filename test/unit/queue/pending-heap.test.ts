@@ -16,6 +16,18 @@ describe('PendingHeap', () => {
     expect([heap.pop()?.seq, heap.pop()?.seq, heap.pop()?.seq, heap.pop()]).toEqual([2, 3, 1, undefined]);
   });
 
+  it('a seq removed and pushed again comes out once, with its new priority', () => {
+    const heap = new PendingHeap<Item>();
+    heap.push({ seq: 1, priority: 5 });
+    heap.push({ seq: 2, priority: 1 });
+    heap.remove(1);
+    heap.push({ seq: 1, priority: 0 }); // the stale { seq: 1, priority: 5 } slot is still in the heap
+    expect(heap.size).toBe(2);
+    expect(heap.pop()).toEqual({ seq: 2, priority: 1 });
+    expect(heap.pop()).toEqual({ seq: 1, priority: 0 });
+    expect(heap.pop()).toBeUndefined();
+  });
+
   it('remove hides the item from peek/pop/size and allows pushing the seq again', () => {
     const heap = new PendingHeap<Item>();
     heap.push({ seq: 1, priority: 5 });
