@@ -4,27 +4,6 @@ import type { Priority } from './priority';
 
 export type NotificationSource = 'dbus' | 'http' | 'cli' | 'ntfy' | 'gotify';
 
-/** What a source hands to ingest after validation. */
-export interface NotificationInput {
-  id?: string;
-  title: string;
-  body: string;
-  app: string;
-  priority: Priority;
-  tags: string[];
-  url: string | null;
-  topic: string | null;
-  source: NotificationSource;
-}
-
-/** An accepted notification: committed to the outbox, owed to every device paired before it. */
-export interface StoredNotification extends Omit<NotificationInput, 'id'> {
-  seq: number;
-  id: string;
-  createdAt: string;
-  dismissedAt: string | null;
-}
-
 /** The wire shape of PROTOCOL.md ("Notification on the wire"). */
 export interface WireNotification {
   id: string;
@@ -37,6 +16,17 @@ export interface WireNotification {
   topic: string | null;
   source: NotificationSource;
   createdAt: string;
+}
+
+/** What a source hands to ingest after validation; `id` is the client's idempotency key. */
+export interface NotificationInput extends Omit<WireNotification, 'id' | 'createdAt'> {
+  id?: string;
+}
+
+/** An accepted notification: committed to the outbox, owed to every device paired before it. */
+export interface StoredNotification extends WireNotification {
+  seq: number;
+  dismissedAt: string | null;
 }
 
 /** Strips the internal fields; the one place the wire shape is built. */

@@ -49,6 +49,8 @@ interface Session {
   ledger: ProgressLedger | null;
   /** Live arrivals while the backlog loads. */
   buffer: Item[] | null;
+  /** Seqs dismissed while the backlog loads, settled once the ledger exists. */
+  settledWhileLoading: number[];
   /** Unsettled items by public id, to map acks back to seqs. */
   items: Map<string, Item>;
   saving: boolean;
@@ -89,6 +91,7 @@ export class Delivery {
       ),
       ledger: null,
       buffer: [],
+      settledWhileLoading: [],
       items: new Map(),
       saving: false,
       closed: false,
@@ -99,6 +102,7 @@ export class Delivery {
     const backlog = await this.store.pendingAbove(progress.watermark);
     if (session.closed) return;
     const ledger = new ProgressLedger(progress.watermark, progress.ackedAbove);
+    ledger.settle(session.settledWhileLoading);
     const items = [...backlog.map(toItem), ...session.buffer!].filter((i) => !ledger.isSettled(i.seq));
     session.ledger = ledger;
     session.buffer = null;
@@ -131,7 +135,8 @@ export class Delivery {
   dismissed(id: string, seq: number, dismissalSeq: number, byDevice: string | null): void {
     for (const [deviceId, session] of this.sessions) {
       session.queue.settle([seq]);
-      session.ledger?.settle([seq]);
+      if (session.ledger) session.ledger.settle([seq]);
+      else session.settledWhileLoading.push(seq);
       session.items.delete(id);
       if (deviceId !== byDevice) session.connection.sendDismissed([id]);
       void this.store
