@@ -2,7 +2,7 @@ import type { Priority } from './priority';
 
 // A notification as the whole app sees it; `seq` is the outbox order, `id` the public name.
 
-export type NotificationSource = 'dbus' | 'http' | 'cli' | 'ntfy' | 'gotify';
+export type NotificationSource = 'dbus' | 'macos' | 'http' | 'cli' | 'ntfy' | 'gotify';
 
 /** What a source hands to ingest after validation. */
 export interface NotificationInput {
@@ -15,10 +15,16 @@ export interface NotificationInput {
   url: string | null;
   topic: string | null;
   source: NotificationSource;
+  /** Public id of the notification this one updates (a desktop `replaces_id`); phones swap it in place. */
+  replaces?: string | null;
+  /** Icon name or URL the source gave (freedesktop icon name, file URI). */
+  icon?: string | null;
+  /** The sender's .desktop id; rules match on it, it is not stored. */
+  desktopEntry?: string | null;
 }
 
 /** An accepted notification: committed to the outbox, owed to every device paired before it. */
-export interface StoredNotification extends Omit<NotificationInput, 'id'> {
+export interface StoredNotification extends Omit<NotificationInput, 'id' | 'desktopEntry'> {
   seq: number;
   id: string;
   createdAt: string;
@@ -37,6 +43,10 @@ export interface WireNotification {
   topic: string | null;
   source: NotificationSource;
   createdAt: string;
+  /** Present only on an update: the id of the notification it replaces (a compatible v1 extension). */
+  replaces?: string;
+  /** Present only when the source gave one. */
+  icon?: string;
 }
 
 /** Strips the internal fields; the one place the wire shape is built. */
@@ -52,5 +62,7 @@ export function toWire(n: StoredNotification): WireNotification {
     topic: n.topic,
     source: n.source,
     createdAt: n.createdAt,
+    ...(n.replaces ? { replaces: n.replaces } : {}),
+    ...(n.icon ? { icon: n.icon } : {}),
   };
 }
