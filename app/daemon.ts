@@ -22,6 +22,7 @@ import type { NotificationInput } from './domain/notification';
 import { saveRules, validateRules } from './config/rules-file';
 import type { RulesConfig } from './config/schema';
 import { DbusCapture } from './sources/dbus/dbus-capture';
+import { MacosCapture } from './sources/macos/macos-capture';
 import type { CaptureSink, DesktopSource } from './sources/source';
 import type { CheckOutcome } from './observability/health';
 import { HealthChecks } from './observability/health';
@@ -153,6 +154,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         store,
         log('dbus'),
       ),
+      new MacosCapture({ ...config.sources.macos, pollMs: config.sources.macos.pollSec * 1000 }, sink, log('macos')),
     ];
     const tokens = new TokenService(signingKey, store, config.auth.accessTokenTtlSec);
     const pairingLog = log('pairing');

@@ -100,7 +100,12 @@ function desktopSources(merged: Record<string, unknown>, env: Env): Record<strin
       address: configured ?? fromEnv ?? fallback,
       addressOrigin: configured ? 'config' : fromEnv ? 'env' : 'default',
     },
-    macos: { enabled: process.platform === 'darwin', ...sources.macos },
+    // macOS 15 keeps it here; older releases under $(getconf DARWIN_USER_DIR)com.apple.notificationcenter/db2/db.
+    macos: {
+      enabled: process.platform === 'darwin',
+      database: path.join(os.homedir(), 'Library', 'Group Containers', 'group.com.apple.usernoted', 'db2', 'db'),
+      ...sources.macos,
+    },
   };
 }
 
