@@ -17,6 +17,14 @@ import { attachDeviceNamespace } from './gateway/device-namespace';
 import { createAdminApp } from './http/admin-app';
 import { createGatewayApp } from './http/gateway-app';
 import { IngestService } from './ingest/ingest-service';
+import { RulesEngine } from './ingest/rules/rules-engine';
+import type { NotificationInput } from './domain/notification';
+import { saveRules, validateRules } from './config/rules-file';
+import type { RulesConfig } from './config/schema';
+import { DbusCapture } from './sources/dbus/dbus-capture';
+import { MacosCapture } from './sources/macos/macos-capture';
+import type { CaptureSink, DesktopSource } from './sources/source';
+import type { CheckOutcome } from './observability/health';
 import { HealthChecks } from './observability/health';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
@@ -54,6 +62,8 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   let io: SocketServer;
   let delivery: Delivery;
   let pruneTimer: NodeJS.Timeout | undefined;
+  let ingest: IngestService | undefined;
+  let sources: DesktopSource[] = [];
   let ports = { gatewayPort: 0, adminPort: 0 };
 
   async function start(): Promise<void> {
@@ -95,11 +105,57 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       },
       onError: (error, context) => log('delivery').error('delivery error', { context, error: String(error) }),
     });
-    const ingest = new IngestService(store, (n) => delivery.accepted(n), {
-      onIngested: (source) => metrics.ingested.inc({ source }),
-      onRejected: (code) => metrics.rejected.inc({ code }),
-      onAccepted: (n) => metrics.accepted.inc({ source: n.source }),
-    });
+    let rules: RulesConfig = config.rules;
+    const engine = new RulesEngine<NotificationInput>(rules, Date.now);
+    const ingestService = new IngestService(
+      store,
+      (n) => delivery.accepted(n),
+      {
+        onIngested: (source) => metrics.ingested.inc({ source }),
+        onRejected: (code) => metrics.rejected.inc({ code }),
+        onAccepted: (n) => metrics.accepted.inc({ source: n.source }),
+        onMuted: (rule, source) => metrics.muted.inc({ rule, source }),
+        onError: (error, context) => log('ingest').error('ingest error', { context, error: String(error) }),
+      },
+      { engine, timers: { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } },
+    );
+    ingest = ingestService;
+    const rulesAdmin = {
+      current: () => rules,
+      replace: (raw: unknown) => {
+        const outcome = validateRules(raw);
+        if ('problems' in outcome) return outcome;
+        saveRules(config.dataDir, outcome.rules);
+        rules = outcome.rules;
+        engine.setRules(rules);
+        log('rules').info('rules replaced', { keywords: rules.keywords.length, quietWindows: rules.quietHours.windows.length });
+        return outcome;
+      },
+    };
+    /** Closed on the desktop: dismissed on every phone, through the same path a phone's dismiss takes. */
+    const dismiss = async (id: string, byDevice: string | null): Promise<boolean> => {
+      const result = await store.dismiss(id, byDevice, (r) => {
+        if (r) delivery.dismissed(id, r.seq, r.dismissalSeq, byDevice);
+      });
+      return result !== null;
+    };
+    const sink: CaptureSink = {
+      accept: async (input) => {
+        const outcome = await ingestService.accept(input);
+        return 'muted' in outcome ? null : outcome.notification.id;
+      },
+      dismissed: async (id) => void (await dismiss(id, null)),
+    };
+    const dbusConfig = config.sources.dbus;
+    sources = [
+      new DbusCapture(
+        { enabled: dbusConfig.enabled, address: dbusConfig.address, expected: dbusConfig.addressOrigin === 'config', retryMs: dbusConfig.retrySec * 1000 },
+        sink,
+        store,
+        log('dbus'),
+      ),
+      new MacosCapture({ ...config.sources.macos, pollMs: config.sources.macos.pollSec * 1000 }, sink, log('macos')),
+    ];
     const tokens = new TokenService(signingKey, store, config.auth.accessTokenTtlSec);
     const pairingLog = log('pairing');
     const pairing = new PairingService(
@@ -140,11 +196,11 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         return { status, expiresAt: tls.notAfter.toISOString(), ...(status !== 'ok' ? { reason: `expires in ${days.toFixed(1)} days` } : {}) };
       },
       memory: () => ({ status: 'ok', rssBytes: process.memoryUsage().rss }),
-      sources: () => ({ status: 'ok', reason: 'no desktop capture source in this version; HTTP API only', active: ['http'] }),
+      sources: () => sourcesHealth(sources),
     });
 
     adminServer = http.createServer(
-      createAdminApp({ token: adminToken, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+      createAdminApp({ token: adminToken, ingest: ingestService, rules: rulesAdmin, history: store, pairing, directory, health, metrics, logger: log('admin') }),
     );
     gatewayServer = https.createServer(
       { cert: tls.certPem, key: tls.keyPem, ca: tls.caCertPem, minVersion: config.tls.minVersion },
@@ -156,10 +212,10 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       verify: (token) => tokens.verify(token),
       delivery,
       dismiss: async (id, byDevice) => {
-        const result = await store.dismiss(id, byDevice, (r) => {
-          if (r) delivery.dismissed(id, r.seq, r.dismissalSeq, byDevice);
-        });
-        return result !== null;
+        const found = await dismiss(id, byDevice);
+        // A captured notification is closed on the desktop it came from.
+        if (found) for (const source of sources) void source.closeOnDesktop(id);
+        return found;
       },
       onAuthFailure: (code, address) => gatewayLog.warn('socket authentication failed', { code, address }),
       onError: (error, context) => gatewayLog.error('socket error', { context, error: String(error) }),
@@ -175,11 +231,14 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       store.prune(cutoff).catch((e) => log('store').error('retention sweep failed', { error: String(e) }));
     }, PRUNE_INTERVAL_MS);
     pruneTimer.unref();
+    for (const source of sources) source.start();
     logger.info('beep is running', { ...ports, dataDir: config.dataDir, caFingerprint: tls.caFingerprint });
   }
 
   async function stop(): Promise<void> {
     clearInterval(pruneTimer);
+    await Promise.all(sources.map((s) => s.stop()));
+    ingest?.close();
     delivery?.closeAll();
     await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
     for (const server of [adminServer, gatewayServer]) {
@@ -192,6 +251,16 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   }
 
   return { start, stop, addresses: () => ports };
+}
+
+/** ok while every source is attached or merely absent; degraded when a configured one cannot attach. */
+function sourcesHealth(sources: DesktopSource[]): CheckOutcome {
+  const details = Object.fromEntries(sources.map((s) => [s.name, s.status()]));
+  const failing = sources.filter((s) => s.status().expected && s.status().state === 'waiting');
+  const active = ['http', ...sources.filter((s) => s.status().state === 'attached').map((s) => s.name)];
+  return failing.length
+    ? { status: 'degraded', reason: failing.map((s) => `${s.name}: ${s.status().reason}`).join('; '), active, ...details }
+    : { status: 'ok', active, ...details };
 }
 
 function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {

@@ -65,7 +65,8 @@ function format(n: WireNotification): string {
   const tags = n.tags.length ? ` [${n.tags.join(', ')}]` : '';
   const app = n.app ? `${n.app}: ` : '';
   const body = n.body ? `\n    ${n.body.replace(/\n/g, '\n    ')}` : '';
-  return `${n.createdAt} ${priorityName(n.priority).padEnd(7)} ${app}${n.title}${tags}${body}`;
+  const update = n.replaces ? ` (replaces ${n.replaces})` : '';
+  return `${n.createdAt} ${priorityName(n.priority).padEnd(7)} ${app}${n.title}${tags}${update}${body}`;
 }
 
 /** Runs until revoked (resolves 'revoked') or stopped by the returned promise's caller. */

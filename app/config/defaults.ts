@@ -45,3 +45,12 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 
 /** ms SIGTERM may take before the daemon exits anyway (PROTOCOL.md: within 5 s). */
 export const SHUTDOWN_GRACE_MS = 4_000;
+
+/** seconds between attempts to (re)attach to the session bus: quick to notice a login, cheap when idle. */
+export const DBUS_RETRY_SEC = 2;
+/** seconds between reads of the macOS notification database: new rows show up within this. */
+export const MACOS_POLL_SEC = 2;
+/** seconds a burst window lasts by default, once burst folding is switched on. */
+export const BURST_WINDOW_SEC = 10;
+/** Keyword rules, globs per list and quiet-hour windows a rules document may hold: keeps PUT bounded. */
+export const MAX_RULE_ITEMS = 50;

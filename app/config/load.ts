@@ -82,6 +82,33 @@ function layer(values: {
   };
 }
 
+/**
+ * The session bus: an address in the config file wins, then $DBUS_SESSION_BUS_ADDRESS, then
+ * systemd's per-user socket. Capture is on by default on Linux, macOS's on macOS.
+ */
+function desktopSources(merged: Record<string, unknown>, env: Env): Record<string, unknown> {
+  const sources = (merged.sources ?? {}) as { dbus?: Record<string, unknown>; macos?: Record<string, unknown> };
+  const dbus = sources.dbus ?? {};
+  const configured = typeof dbus.address === 'string' ? dbus.address : null;
+  const fromEnv = env.DBUS_SESSION_BUS_ADDRESS || null;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  const fallback = uid === null ? null : `unix:path=/run/user/${uid}/bus`;
+  return {
+    dbus: {
+      enabled: process.platform === 'linux',
+      ...dbus,
+      address: configured ?? fromEnv ?? fallback,
+      addressOrigin: configured ? 'config' : fromEnv ? 'env' : 'default',
+    },
+    // macOS 15 keeps it here; older releases under $(getconf DARWIN_USER_DIR)com.apple.notificationcenter/db2/db.
+    macos: {
+      enabled: process.platform === 'darwin',
+      database: path.join(os.homedir(), 'Library', 'Group Containers', 'group.com.apple.usernoted', 'db2', 'db'),
+      ...sources.macos,
+    },
+  };
+}
+
 function freeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const inner of Object.values(value)) freeze(inner);
@@ -109,6 +136,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Bee
     }),
   );
   merged = deepMerge(merged, layer(flags));
+  merged = deepMerge(merged, { sources: desktopSources(merged, env) });
 
   const { value, error } = configSchema.validate(merged, { abortEarly: false, convert: true });
   if (error) problems.push(...error.details.map((d) => d.message));

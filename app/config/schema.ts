@@ -24,9 +24,97 @@ export interface BeepConfig {
   queue: { batchWindowMs: number; maxBatch: number; maxInFlight: number; redeliverAfterMs: number };
   auth: { accessTokenTtlSec: number; refreshTokenTtlDays: number; pairingCodeTtlSec: number };
   rateLimits: { pairingAttempts: number; pairingWindowSec: number };
+  sources: {
+    dbus: {
+      enabled: boolean;
+      /** null = $DBUS_SESSION_BUS_ADDRESS, else unix:path=/run/user/<uid>/bus (filled in by the loader). */
+      address: string | null;
+      /** Where the address came from: an explicit one that cannot be reached makes health degraded. */
+      addressOrigin: 'config' | 'env' | 'default';
+      retrySec: number;
+    };
+    macos: { enabled: boolean; database: string | null; pollSec: number };
+  };
+  rules: RulesConfig;
+}
+
+/** The user's notification rules (ingest/rules reads the same shape). */
+export interface RulesConfig {
+  apps: { allow: string[]; deny: string[] };
+  minPriority: 1 | 2 | 3 | 4 | 5;
+  quietHours: {
+    timeZone: string | null;
+    allowUrgent: boolean;
+    windows: { days: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]; start: string; end: string }[];
+  };
+  keywords: { pattern: string; flags: string; action: 'mute' | 'redact'; apps: string[]; replacement: string }[];
+  duplicates: { windowSec: number };
+  burst: { threshold: number; windowSec: number };
 }
 
 const port = Joi.number().integer().min(0).max(65535);
+const globs = Joi.array().items(Joi.string().min(1).max(128)).max(D.MAX_RULE_ITEMS).default([]);
+const clock = Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).messages({ 'string.pattern.base': '{{#label}} must be HH:MM (24 h)' });
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** The `rules` section; also validates PUT /api/v1/rules. */
+export const rulesSchema = Joi.object<RulesConfig>({
+  apps: Joi.object({ allow: globs, deny: globs }).default(),
+  minPriority: Joi.number().integer().min(1).max(5).default(1),
+  quietHours: Joi.object({
+    timeZone: Joi.string()
+      .max(64)
+      .allow(null)
+      .default(null)
+      .custom((zone: string, helpers) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: zone });
+          return zone;
+        } catch {
+          return helpers.message({ custom: `{{#label}}: "${zone}" is not an IANA time zone` });
+        }
+      }),
+    allowUrgent: Joi.boolean().default(true),
+    windows: Joi.array()
+      .items(
+        Joi.object({
+          days: Joi.array().items(Joi.string().valid(...DAYS)).min(1).unique().default(DAYS),
+          start: clock.required(),
+          end: clock.required(),
+        }),
+      )
+      .max(D.MAX_RULE_ITEMS)
+      .default([]),
+  }).default(),
+  keywords: Joi.array()
+    .items(
+      Joi.object({
+        pattern: Joi.string()
+          .min(1)
+          .max(500)
+          .required()
+          .custom((pattern: string, helpers) => {
+            try {
+              new RegExp(pattern, 'u');
+              return pattern;
+            } catch (error) {
+              return helpers.message({ custom: `{{#label}} is not a valid regular expression (${(error as Error).message})` });
+            }
+          }),
+        flags: Joi.string().pattern(/^[ims]{0,3}$/).default('i'),
+        action: Joi.string().valid('mute', 'redact').required(),
+        apps: globs,
+        replacement: Joi.string().max(64).allow('').default('•••'),
+      }),
+    )
+    .max(D.MAX_RULE_ITEMS)
+    .default([]),
+  duplicates: Joi.object({ windowSec: Joi.number().integer().min(0).max(86_400).default(0) }).default(),
+  burst: Joi.object({
+    threshold: Joi.number().integer().min(0).max(10_000).default(0),
+    windowSec: Joi.number().integer().min(1).max(3_600).default(D.BURST_WINDOW_SEC),
+  }).default(),
+}).default();
 const positive = Joi.number().integer().min(1);
 
 export const configSchema = Joi.object<BeepConfig>({
@@ -72,6 +160,20 @@ export const configSchema = Joi.object<BeepConfig>({
     pairingAttempts: positive.max(1000).default(D.PAIRING_ATTEMPTS),
     pairingWindowSec: positive.max(86_400).default(D.PAIRING_WINDOW_SEC),
   }).default(),
+  sources: Joi.object({
+    dbus: Joi.object({
+      enabled: Joi.boolean().required(),
+      address: Joi.string().max(1024).allow(null).default(null),
+      addressOrigin: Joi.string().valid('config', 'env', 'default').required(),
+      retrySec: Joi.number().min(0.1).max(3600).default(D.DBUS_RETRY_SEC),
+    }).required(),
+    macos: Joi.object({
+      enabled: Joi.boolean().required(),
+      database: Joi.string().allow(null).default(null),
+      pollSec: Joi.number().min(0.1).max(3600).default(D.MACOS_POLL_SEC),
+    }).required(),
+  }).required(),
+  rules: rulesSchema,
 }).custom((value: BeepConfig, helpers) => {
   // Cross-field: two listeners cannot share a fixed port on the same address.
   const sameHost = value.gateway.host === value.admin.host || value.gateway.host === '0.0.0.0';

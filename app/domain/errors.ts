@@ -21,6 +21,7 @@ export const ERRORS = {
   invalid_topic: { status: 400, message: 'The topic must match [A-Za-z0-9_-]{1,64}.' },
   invalid_id: { status: 400, message: 'The id must match [A-Za-z0-9_-]{1,64}.' },
   invalid_type: { status: 400, message: 'A field has the wrong type.' },
+  invalid_rules: { status: 400, message: 'The rules are not valid.' },
   invalid_query: { status: 400, message: 'A query parameter is not valid.' },
   unauthenticated: { status: 401, message: 'Authentication is required.' },
   invalid_token: { status: 401, message: 'The token is not valid.' },

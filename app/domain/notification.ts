@@ -2,7 +2,34 @@ import type { Priority } from './priority';
 
 // A notification as the whole app sees it; `seq` is the outbox order, `id` the public name.
 
-export type NotificationSource = 'dbus' | 'http' | 'cli' | 'ntfy' | 'gotify';
+export type NotificationSource = 'dbus' | 'macos' | 'http' | 'cli' | 'ntfy' | 'gotify';
+
+/** What a source hands to ingest after validation. */
+export interface NotificationInput {
+  id?: string;
+  title: string;
+  body: string;
+  app: string;
+  priority: Priority;
+  tags: string[];
+  url: string | null;
+  topic: string | null;
+  source: NotificationSource;
+  /** Public id of the notification this one updates (a desktop `replaces_id`); phones swap it in place. */
+  replaces?: string | null;
+  /** Icon name or URL the source gave (freedesktop icon name, file URI). */
+  icon?: string | null;
+  /** The sender's .desktop id; rules match on it, it is not stored. */
+  desktopEntry?: string | null;
+}
+
+/** An accepted notification: committed to the outbox, owed to every device paired before it. */
+export interface StoredNotification extends Omit<NotificationInput, 'id' | 'desktopEntry'> {
+  seq: number;
+  id: string;
+  createdAt: string;
+  dismissedAt: string | null;
+}
 
 /** The wire shape of PROTOCOL.md ("Notification on the wire"). */
 export interface WireNotification {
@@ -16,17 +43,10 @@ export interface WireNotification {
   topic: string | null;
   source: NotificationSource;
   createdAt: string;
-}
-
-/** What a source hands to ingest after validation; `id` is the client's idempotency key. */
-export interface NotificationInput extends Omit<WireNotification, 'id' | 'createdAt'> {
-  id?: string;
-}
-
-/** An accepted notification: committed to the outbox, owed to every device paired before it. */
-export interface StoredNotification extends WireNotification {
-  seq: number;
-  dismissedAt: string | null;
+  /** Present only on an update: the id of the notification it replaces (a compatible v1 extension). */
+  replaces?: string;
+  /** Present only when the source gave one. */
+  icon?: string;
 }
 
 /** Strips the internal fields; the one place the wire shape is built. */
@@ -42,5 +62,7 @@ export function toWire(n: StoredNotification): WireNotification {
     topic: n.topic,
     source: n.source,
     createdAt: n.createdAt,
+    ...(n.replaces ? { replaces: n.replaces } : {}),
+    ...(n.icon ? { icon: n.icon } : {}),
   };
 }

@@ -126,6 +126,13 @@ export class Delivery {
     if (this.sessions.size === 0) return;
     const item = toItem(notification);
     for (const session of this.sessions.values()) {
+      // An update supersedes what it replaces: an unsent or unacked old version is not owed any more.
+      const old = notification.replaces ? session.items.get(notification.replaces) : undefined;
+      if (old && session.ledger) {
+        session.queue.settle([old.seq]);
+        session.ledger.settle([old.seq]);
+        session.items.delete(old.wire.id);
+      }
       if (session.buffer) session.buffer.push(item);
       else if (!session.ledger!.isSettled(item.seq)) this.enqueue(session, [item], false);
     }

@@ -11,6 +11,7 @@ import { errorHandler, notFound, requestContext } from './edge';
 import { deviceRoutes } from './routes/device-routes';
 import { healthRoutes } from './routes/health-routes';
 import { notificationRoutes, type HistorySource } from './routes/notification-routes';
+import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
 
 // The admin listener (loopback): ingest and admin API for the CLI, scripts and dashboard.
 
@@ -21,6 +22,7 @@ export interface AdminDeps {
   pairing: PairingService;
   directory: DeviceDirectory;
   health: HealthChecks;
+  rules: RulesAdmin;
   metrics: Metrics;
   logger: Logger;
 }
@@ -39,6 +41,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json' }));
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
+  app.use(rulesRoutes(deps.rules));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

@@ -2,9 +2,11 @@ import crypto from 'node:crypto';
 import { BeepError } from '../domain/errors';
 import type { NotificationInput, NotificationSource, StoredNotification } from '../domain/notification';
 import { parseNotification } from './notification-schema';
+import type { RulesEngine } from './rules/rules-engine';
+import type { MuteKind } from './rules/rules';
 
-// The one door into the outbox for every source: validate, name, store (group commit), and
-// hand the committed notification to delivery.
+// The one door into the outbox for every source: validate, apply the rules, name, store
+// (group commit), and hand the committed notification to delivery.
 
 /** What ingest needs from storage; store/ implements it. */
 export interface Outbox {
@@ -13,6 +15,15 @@ export interface Outbox {
     id: string,
     afterCommit: (outcome: { notification: StoredNotification; duplicate: boolean }) => void,
   ): Promise<{ notification: StoredNotification; duplicate: boolean }>;
+  /** Whether a client id is already stored (a retry skips the rules and answers as before). */
+  has(id: string): boolean;
+}
+
+/** One-shot timers for burst summaries (epoch ms clock, like the engine's). */
+export interface SummaryTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
 }
 
 /** Told of each newly accepted notification, synchronously after its commit, in seq order. */
@@ -22,6 +33,8 @@ export interface IngestEvents {
   onIngested?: (source: NotificationSource) => void;
   onRejected?: (code: string) => void;
   onAccepted?: (notification: StoredNotification) => void;
+  onMuted?: (kind: MuteKind, source: NotificationSource) => void;
+  onError?: (error: unknown, context: string) => void;
 }
 
 /** Error-like shape of a store failure (CommitError) without importing the store. */
@@ -29,10 +42,13 @@ function isCommitFailure(error: unknown): boolean {
   return (error as Error)?.name === 'CommitError';
 }
 
-export interface IngestResult {
+export interface AcceptedResult {
   notification: StoredNotification;
   duplicate: boolean;
 }
+
+/** Accepted (stored, maybe an earlier copy), or muted by a rule (counted, never stored). */
+export type IngestResult = AcceptedResult | { muted: MuteKind };
 
 /**
  * Accepts notifications from any source.
@@ -40,10 +56,14 @@ export interface IngestResult {
  *   const { notification, duplicate } = await ingest.submit(req.body, 'http');
  */
 export class IngestService {
+  private summaryTimer: unknown = null;
+  private summaryDueAt: number | null = null;
+
   constructor(
     private readonly outbox: Outbox,
     private readonly deliver: AcceptedListener,
     private readonly events: IngestEvents = {},
+    private readonly rules?: { engine: RulesEngine<NotificationInput>; timers: SummaryTimers },
   ) {}
 
   /** Validates a raw client body, then accepts it. */
@@ -59,8 +79,54 @@ export class IngestService {
     return this.accept(input);
   }
 
-  /** Stores an already-validated notification; resolves only after its commit. */
+  /** Applies the rules to an already-validated notification, then stores it (resolves after the commit). */
   async accept(input: NotificationInput): Promise<IngestResult> {
+    if (!this.rules || (input.id !== undefined && this.outbox.has(input.id))) return this.store(input);
+    const decision = this.rules.engine.decide(input);
+    this.scheduleSummaries();
+    if (decision.action === 'mute') {
+      this.events.onMuted?.(decision.kind, input.source);
+      return { muted: decision.kind };
+    }
+    return this.store(decision.notification);
+  }
+
+  /** Stops the summary timer (shutdown); summaries still pending are dropped with the process. */
+  close(): void {
+    if (this.summaryTimer !== null) this.rules?.timers.clearTimeout(this.summaryTimer);
+    this.summaryTimer = null;
+  }
+
+  private scheduleSummaries(): void {
+    const rules = this.rules!;
+    const due = rules.engine.nextDueAt();
+    if (due === this.summaryDueAt) return;
+    if (this.summaryTimer !== null) rules.timers.clearTimeout(this.summaryTimer);
+    this.summaryTimer = null;
+    this.summaryDueAt = due;
+    if (due === null) return;
+    this.summaryTimer = rules.timers.setTimeout(() => {
+      this.summaryTimer = null;
+      this.summaryDueAt = null;
+      for (const s of rules.engine.dueSummaries()) {
+        const app = s.last.app || 'one app';
+        const summary: NotificationInput = {
+          title: `${s.count} more notification${s.count === 1 ? '' : 's'} from ${app}`,
+          body: s.titles.join('\n'),
+          app: s.last.app,
+          priority: s.priority,
+          tags: ['burst'],
+          url: null,
+          topic: s.last.topic,
+          source: s.last.source,
+        };
+        this.store(summary).catch((e) => this.events.onError?.(e, 'burst summary'));
+      }
+      this.scheduleSummaries();
+    }, Math.max(0, due - rules.timers.now()));
+  }
+
+  private async store(input: NotificationInput): Promise<AcceptedResult> {
     const id = input.id ?? crypto.randomBytes(12).toString('base64url');
     try {
       return await this.outbox.append(input, id, ({ notification, duplicate }) => {

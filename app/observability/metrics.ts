@@ -17,6 +17,7 @@ export class Metrics {
   readonly ingested;
   readonly accepted;
   readonly rejected;
+  readonly muted;
   readonly delivered;
   readonly redelivered;
   readonly deliveryLatency;
@@ -45,6 +46,12 @@ export class Metrics {
       name: 'beep_notifications_rejected_total',
       help: 'Notifications refused, by error code.',
       labelNames: ['code'],
+      registers,
+    });
+    this.muted = new client.Counter({
+      name: 'beep_notifications_muted_total',
+      help: 'Notifications a rule muted or folded (counted, never stored), by rule kind and source.',
+      labelNames: ['rule', 'source'],
       registers,
     });
     this.delivered = new client.Counter({

@@ -20,8 +20,8 @@ export class NotificationRepository {
     this.stmts = {
       byId: db.prepare(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`),
       insert: db.prepare(
-        `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms)
-         VALUES (@id, @title, @body, @app, @priority, @tags, @url, @topic, @source, @createdAt, @createdMs)`,
+        `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms, replaces, icon)
+         VALUES (@id, @title, @body, @app, @priority, @tags, @url, @topic, @source, @createdAt, @createdMs, @replaces, @icon)`,
       ),
       dismiss: db.prepare('UPDATE notifications SET dismissed_at = ? WHERE id = ? AND dismissed_at IS NULL'),
       seqOf: db.prepare('SELECT seq FROM notifications WHERE id = ?'),
@@ -31,6 +31,11 @@ export class NotificationRepository {
       deleteOld: db.prepare('DELETE FROM notifications WHERE created_ms < ?'),
       deleteOldDismissals: db.prepare('DELETE FROM dismissals WHERE at_ms < ?'),
     };
+  }
+
+  /** Whether a notification with this public id is stored. */
+  has(id: string): boolean {
+    return this.stmts.seqOf.get(id) !== undefined;
   }
 
   /** Inside a write: stores the notification, or returns the one already stored under its client id. */
@@ -50,9 +55,16 @@ export class NotificationRepository {
       source: input.source,
       createdAt,
       createdMs: now.getTime(),
+      replaces: input.replaces ?? null,
+      icon: input.icon ?? null,
     });
+    // An update supersedes what it replaces: no longer owed to anyone, no `dismissed` sent.
+    if (input.replaces) this.stmts.dismiss.run(createdAt, input.replaces);
+    const { desktopEntry: _desktopEntry, ...stored } = input;
     const notification: StoredNotification = {
-      ...input,
+      ...stored,
+      replaces: input.replaces ?? null,
+      icon: input.icon ?? null,
       id,
       seq: Number(info.lastInsertRowid),
       createdAt,

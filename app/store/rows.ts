@@ -17,6 +17,8 @@ export interface NotificationRow {
   source: string;
   created_at: string;
   dismissed_at: string | null;
+  replaces: string | null;
+  icon: string | null;
 }
 
 export interface DeviceRow {
@@ -30,7 +32,7 @@ export interface DeviceRow {
   token_gen: number;
 }
 
-export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, url, topic, source, created_at, dismissed_at';
+export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, url, topic, source, created_at, dismissed_at, replaces, icon';
 export const DEVICE_COLUMNS = 'id, name, platform, paired_at, last_seen_at, revoked_at, paired_seq, token_gen';
 
 export function toNotification(row: NotificationRow): StoredNotification {
@@ -47,6 +49,8 @@ export function toNotification(row: NotificationRow): StoredNotification {
     source: row.source as NotificationSource,
     createdAt: row.created_at,
     dismissedAt: row.dismissed_at,
+    replaces: row.replaces,
+    icon: row.icon,
   };
 }
 

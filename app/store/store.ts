@@ -3,6 +3,7 @@ import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
 import type { NotificationInput, StoredNotification } from '../domain/notification';
 import { CredentialRepository } from './credential-repository';
 import { openDatabase, type Db } from './database';
+import { DesktopIdRepository } from './desktop-id-repository';
 import { DeviceRepository, type Progress } from './device-repository';
 import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
@@ -32,6 +33,7 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly devices: DeviceRepository;
   readonly credentials: CredentialRepository;
+  readonly desktopIds: DesktopIdRepository;
 
   constructor(options: StoreOptions) {
     this.file = path.join(options.dataDir, 'beep.db');
@@ -45,12 +47,17 @@ export class Store {
     this.notifications = new NotificationRepository(this.db, this.pool);
     this.devices = new DeviceRepository(this.db, this.pool);
     this.credentials = new CredentialRepository(this.db);
+    this.desktopIds = new DesktopIdRepository(this.db);
   }
 
   // ── ingest: Outbox ─────────────────────────────────────────────────────────
 
   append(input: NotificationInput, id: string, afterCommit: (outcome: AppendOutcome) => void): Promise<AppendOutcome> {
     return this.writer.run(() => this.notifications.append(input, id, new Date()), afterCommit);
+  }
+
+  has(id: string): boolean {
+    return this.notifications.has(id);
   }
 
   // ── gateway: DeliveryStore ─────────────────────────────────────────────────
@@ -85,6 +92,20 @@ export class Store {
 
   touch(deviceId: string, at: Date): Promise<void> {
     return this.writer.run(() => this.devices.touch(deviceId, at));
+  }
+
+  // ── sources: DesktopIdStore ────────────────────────────────────────────────
+
+  rememberDesktopId(source: string, key: string, notificationId: string): Promise<void> {
+    return this.writer.run(() => this.desktopIds.remember(source, key, notificationId, Date.now()));
+  }
+
+  notificationForDesktopKey(source: string, key: string): string | undefined {
+    return this.desktopIds.notificationFor(source, key);
+  }
+
+  desktopKeyOf(source: string, notificationId: string): string | undefined {
+    return this.desktopIds.keyFor(source, notificationId);
   }
 
   // ── auth & pairing ─────────────────────────────────────────────────────────

@@ -31,6 +31,8 @@ export class Phone {
   readonly batches: WireNotification[][] = [];
   readonly unique = new Map<string, WireNotification>();
   readonly dismissed: string[] = [];
+  /** What the phone shows now: updates (`replaces`) swap in place, dismissals remove. */
+  readonly current = new Map<string, WireNotification>();
   revoked = false;
   disconnectReason?: string;
   ackPolicy: AckPolicy = 'all';
@@ -60,6 +62,8 @@ export class Phone {
       for (const n of items) {
         this.arrivals.push(n);
         if (!this.unique.has(n.id)) this.unique.set(n.id, n);
+        if (n.replaces) this.current.delete(n.replaces);
+        if (!this.dismissed.includes(n.id)) this.current.set(n.id, n);
       }
       const policy = this.ackPolicy;
       if (policy === 'all') ack({ ack: items.map((n) => n.id) });
@@ -70,7 +74,10 @@ export class Phone {
         else this.held.push({ items, ack });
       }
     });
-    socket.on('dismissed', ({ ids }) => this.dismissed.push(...ids));
+    socket.on('dismissed', ({ ids }) => {
+      this.dismissed.push(...ids);
+      for (const id of ids) this.current.delete(id);
+    });
     socket.on('revoked', () => (this.revoked = true));
     socket.on('disconnect', (reason) => (this.disconnectReason = reason));
     return new Promise((resolve, reject) => {

@@ -29,7 +29,12 @@ export function notificationRoutes(ingest: IngestService, history: HistorySource
   router.post('/api/v1/notifications', requireJson, async (req, res) => {
     const claimed = req.get('X-Beep-Source') as NotificationSource | undefined;
     const source = claimed && CLAIMABLE_SOURCES.has(claimed) ? claimed : 'http';
-    const { notification, duplicate } = await ingest.submit(req.body, source);
+    const result = await ingest.submit(req.body, source);
+    if ('muted' in result) {
+      res.status(200).json({ id: null, muted: result.muted });
+      return;
+    }
+    const { notification, duplicate } = result;
     res.status(duplicate ? 200 : 202).json({
       id: notification.id,
       acceptedAt: notification.createdAt,
