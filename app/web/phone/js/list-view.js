@@ -114,7 +114,7 @@ export class ListView {
     time.title = new Date(n.createdAt).toLocaleString();
     time.textContent = relativeTime(n.createdAt);
     const tags = li.querySelector('.tags');
-    tags.hidden = !n.tags?.length;
+    tags.hidden = !n.tags?.length && !p.short;
     for (const tag of n.tags ?? []) {
       const t = document.createElement('span');
       t.className = 'tag';

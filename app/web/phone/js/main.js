@@ -26,6 +26,7 @@ function showState(name, detail = {}) {
   const conn = byId('conn');
   conn.dataset.state = name;
   byId('conn-text').textContent = STATE_TEXT[name] ?? name;
+  byId('offline-note').hidden = name !== 'offline' && name !== 'waiting';
   conn.title = detail.retryAt ? `Next try at ${new Date(detail.retryAt).toLocaleTimeString()}` : '';
 }
 

@@ -20,7 +20,7 @@ export function takePairingLink(location = window.location) {
 function message(error) {
   if (error instanceof ApiError) {
     if (error.code === 'pairing_code_invalid') {
-      return 'That pairing code is wrong or has expired. Codes work once and only for a few minutes: run “beep pair” on your PC for a new one and enter it below.';
+      return 'That pairing code is wrong or has expired. Codes work once and only for a few minutes: run “beep pair” on your PC for a new one and enter it here.';
     }
     if (error.status === 429) {
       const minutes = error.retryAfter ? Math.ceil(error.retryAfter / 60) : 15;
@@ -58,7 +58,6 @@ export function showPairing(session, link, notice) {
     byId('code-from-link').hidden = false;
     byId('code-shown').textContent = spacedCode(code);
     byId('enter-code').hidden = false;
-    byId('pair-name').focus();
   } else {
     manual(false);
   }
