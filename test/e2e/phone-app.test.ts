@@ -244,7 +244,7 @@ test('after a daemon restart, what was missed arrives exactly once (an open page
   await until(async () => (await devices()).every((d) => d.pending === 0), 'the daemon to see the acks');
 });
 
-test('offline: the stored list still opens from the service worker; back online, each missed one arrives once', async () => {
+test('offline: the stored list still opens from the service worker; back online, each missed one arrives once and offline dismissals sync', async () => {
   const { page, context } = a;
   const before = await shownIds(page);
   await context.setOffline(true);
@@ -260,11 +260,17 @@ test('offline: the stored list still opens from the service worker; back online,
   await page.waitForSelector('#conn[data-state="offline"]');
   expect(await shownIds(page)).toEqual(before);
   await screenshot(page, '09-offline-light');
+  // A dismissal made offline waits in IndexedDB and reaches the other phone on reconnect.
+  const dismissed = before[0];
+  expect(await b.page.isVisible(`[data-id="${dismissed}"]`)).toBe(true);
+  await page.click(`[data-id="${dismissed}"] .dismiss`);
+  await waitGone(page, dismissed);
 
   await context.setOffline(false);
   await connected(page);
   await waitShown(page, missed);
-  await expectExactlyOnce(page, [...before, ...missed]);
+  await expectExactlyOnce(page, [...before.slice(1), ...missed]);
+  await waitGone(b.page, dismissed);
 });
 
 test('two tabs of one phone share the rotating refresh token without tripping reuse detection', async () => {
@@ -307,6 +313,34 @@ test('the trust page shows the CA fingerprint and says it matches the pinned one
   await screenshot(page, '10-trust-light');
   await page.close();
   expect(problems).toEqual([]);
+});
+
+test('while hidden, new ones become system notifications through the service worker; urgent ones are marked', async () => {
+  // Headless Chromium reports every page visible, so this page's visibility is overridden (the
+  // one mocked thing); showNotification and the worker's registration are the real ones.
+  await b.context.grantPermissions(['notifications'], { origin: daemon.gatewayUrl });
+  await b.context.addInitScript(() => {
+    Object.defineProperty(document, 'visibilityState', { get: () => ((window as any).beepTestHidden ? 'hidden' : 'visible') });
+  });
+  const page = await b.context.newPage();
+  await page.goto(`${daemon.gatewayUrl}/`);
+  await connected(page);
+  await page.evaluate(() => ((window as any).beepTestHidden = true));
+  await post({ title: 'Server down', body: 'web-1 stopped answering', app: 'uptime', priority: 'urgent' });
+  await post({ title: 'Coffee ready', app: 'home' });
+  const systemNotes = () =>
+    page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      const list = await registration.getNotifications();
+      return list.map((n) => ({ title: n.title, body: n.body, requireInteraction: n.requireInteraction }));
+    });
+  await until(async () => (await systemNotes()).length === 2, 'two system notifications');
+  const notes = await systemNotes();
+  expect(notes.sort((x, y) => x.title.localeCompare(y.title))).toEqual([
+    { title: 'Coffee ready', body: 'home', requireInteraction: false },
+    { title: 'Urgent: Server down', body: 'uptime · web-1 stopped answering', requireInteraction: true },
+  ]);
+  await page.close();
 });
 
 test('unpairing from the phone revokes its device on the daemon; the other phone keeps working', async () => {
