@@ -109,8 +109,13 @@ test('pairs by opening the QR link: asks only for a name, keeps the code out of 
   const [device] = await devices();
   expect(device).toMatchObject({ name: 'Chrome on Android', platform: 'web-android' });
   expect((await storedCredentials(page)).deviceId).toBe(device.id);
-  // The worker really registered and took control (a secure context with a trusted certificate).
+  // The worker really registered and is active (a secure context with a trusted certificate).
   expect(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.scriptURL))).toMatch(/\/sw\.js$/);
+  // Installable: Chromium finds nothing missing but a non-incognito profile (test contexts are incognito).
+  const cdp = await a.context.newCDPSession(page);
+  const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors' as any)) as { installabilityErrors: { errorId: string }[] };
+  await cdp.detach(); // a second DevTools session would blur the offline emulation used later
+  expect(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito')).toEqual([]);
   // Backoff stays within 1–30 s and grows (checked on the module the page runs).
   const delays = await page.evaluate(
     "import('/js/backoff.js').then(({ backoffDelay }) => [0, 1, 2, 3, 5, 40].flatMap((n) => [backoffDelay(n, () => 0), backoffDelay(n, () => 0.999)]))",

@@ -9,6 +9,7 @@ export const PRIORITIES = {
   5: { level: 5, name: 'urgent', short: 'Urgent', label: 'Urgent' },
 };
 
+/** The display facts of a notification's priority (unknown values shown as normal). */
 export function priorityOf(n) {
   return PRIORITIES[n.priority] ?? PRIORITIES[3];
 }

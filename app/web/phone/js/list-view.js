@@ -32,6 +32,7 @@ function matches(n, query) {
     .every((word) => haystack.includes(word));
 }
 
+/** Owns #list: what is shown, the search and app filter, expanded cards and gestures. */
 export class ListView {
   constructor({ onDismiss }) {
     this.onDismiss = onDismiss;

@@ -4,6 +4,7 @@
 /** Above this many new items at once (a catch-up), one summary instead of a flood. */
 const MAX_SEPARATE = 3;
 
+/** True when the user allowed system notifications for this site. */
 export function notificationsAllowed() {
   return 'Notification' in window && Notification.permission === 'granted';
 }
