@@ -204,7 +204,13 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     );
     gatewayServer = https.createServer(
       { cert: tls.certPem, key: tls.keyPem, ca: tls.caCertPem, minVersion: config.tls.minVersion },
-      createGatewayApp({ pairing, caCertPem: () => tls.caCertPem, metrics, logger: log('gateway') }),
+      createGatewayApp({
+        pairing,
+        caCertPem: () => tls.caCertPem,
+        unpair: { verify: (token) => tokens.verify(token), revoke: (id) => directory.revoke(id) },
+        metrics,
+        logger: log('gateway'),
+      }),
     );
     io = new SocketServer(gatewayServer, { serveClient: false, maxHttpBufferSize: DEVICE_MAX_FRAME_BYTES });
     const gatewayLog = log('gateway');

@@ -6,12 +6,14 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
 import { errorHandler, notFound, requestContext, requireJson } from './edge';
+import { unpairRoute, type UnpairDeps } from './routes/unpair-route';
 
 // The gateway listener (LAN, TLS): pairing, token refresh, the CA download, the phone app.
 
 export interface GatewayDeps {
   pairing: PairingService;
   caCertPem: () => string;
+  unpair: UnpairDeps;
   metrics: Metrics;
   logger: Logger;
 }
@@ -63,11 +65,13 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   app.use((_req, res, next) => {
     res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'");
+    // The phone app needs only 'self' (its modules, styles, worker, manifest, wss://same origin).
+    res.setHeader('Content-Security-Policy', "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     next();
   });
   app.use(express.json({ limit: MAX_GATEWAY_BODY, strict: true, type: 'application/json' }));
   app.use(apiRoutes(deps));
+  app.use(unpairRoute(deps.unpair));
   app.use(express.static(path.join(__dirname, '..', 'web', 'phone'), { index: 'index.html', maxAge: 0 }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
