@@ -8,7 +8,8 @@ import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './con
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
 import { readRuntimeInfo } from './discovery';
-import { createLogger } from './observability/logger';
+import { LogContext } from './observability/log-context';
+import { createLogger, flushLogger } from './observability/logger';
 import { VERSION } from './version';
 
 // argv, signals and exit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 not running.
@@ -26,8 +27,17 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.log.level, pretty: Boolean(process.stderr.isTTY) });
-  const daemon = createDaemon(config, logger);
+  const context = new LogContext();
+  const logger = createLogger({
+    level: config.log.level,
+    pretty: Boolean(process.stderr.isTTY),
+    logDir: config.log.file ? path.join(config.dataDir, 'logs') : undefined,
+    maxFileBytes: config.log.maxFileMb * 1024 * 1024,
+    maxFiles: config.log.maxFiles,
+    context,
+  });
+  const daemon = createDaemon(config, logger, context);
+  const exit = (code: number) => void flushLogger(logger).then(() => process.exit(code));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -38,10 +48,13 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
     daemon.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        exit(0);
+      },
       (error) => {
         logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
+        exit(1);
       },
     );
   };
@@ -56,7 +69,7 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
   } catch (error) {
     logger.error('beep could not start', { error: (error as Error).message });
     await daemon.stop().catch(() => undefined);
-    process.exit(1);
+    exit(1);
   }
 }
 

@@ -33,7 +33,10 @@ export class Store {
   readonly devices: DeviceRepository;
   readonly credentials: CredentialRepository;
 
+  private readonly maxBytes?: number;
+
   constructor(options: StoreOptions) {
+    this.maxBytes = options.maxBytes;
     this.file = path.join(options.dataDir, 'beep.db');
     this.db = openDatabase({ file: this.file, durability: options.durability, maxBytes: options.maxBytes });
     this.writer = new GroupWriter(this.db, {
@@ -138,6 +141,10 @@ export class Store {
     });
   }
 
+  renameDevice(id: string, name: string): Promise<boolean> {
+    return this.writer.run(() => this.devices.rename(id, name));
+  }
+
   // ── admin: HistorySource ───────────────────────────────────────────────────
 
   async history(limit: number, beforeId: string | null): Promise<StoredNotification[]> {
@@ -172,6 +179,13 @@ export class Store {
       this.credentials.dropExpired(Date.now());
       return this.notifications.deleteOlderThan(cutoffMs);
     });
+  }
+
+  /** Bytes the database uses, and its cap when one is configured. */
+  size(): { bytes: number; maxBytes: number | null } {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    return { bytes: pages * pageSize, maxBytes: this.maxBytes ?? null };
   }
 
   /** A round trip through the writer and one through the pool. */
