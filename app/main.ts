@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
+import { dashboardCommand } from './cli/dashboard-command';
 import { listen } from './cli/listen';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
@@ -134,6 +135,12 @@ program
   .description('print the daemon\'s health; exits non-zero unless ok')
   .option('--json', 'print JSON')
   .action((options) => run(() => statusCommand(dataDir(), Boolean(options.json), io)));
+
+program
+  .command('dashboard')
+  .description('open the local dashboard (a one-time login link; printed when no browser can be opened)')
+  .option('--no-open', 'only print the link')
+  .action((options) => run(() => dashboardCommand(dataDir(), Boolean(options.open), io)));
 
 program
   .command('listen')
