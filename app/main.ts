@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
 import { dashboardCommand } from './cli/dashboard-command';
+import { currentEnv, install, status as serviceStatus, uninstall } from './service/service-manager';
 import { listen } from './cli/listen';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
@@ -135,6 +136,30 @@ program
   .description('print the daemon\'s health; exits non-zero unless ok')
   .option('--json', 'print JSON')
   .action((options) => run(() => statusCommand(dataDir(), Boolean(options.json), io)));
+
+const service = program.command('service').description('run Beep as a user service (systemd on Linux, launchd on macOS)');
+const serviceSpec = () => ({
+  node: process.execPath,
+  main: path.resolve(__dirname, 'main.js'),
+  dataDir: dataDir(),
+  logFile: path.join(dataDir(), 'logs', 'service.log'),
+});
+const report = (result: { code: number; lines: string[] }) => {
+  for (const line of result.lines) (result.code === 0 ? io.out : io.err)(line);
+  return result.code;
+};
+service
+  .command('install')
+  .description('write and enable the service: starts now, at every login, and again after a crash')
+  .action(() => run(async () => report(install(currentEnv(process.env), serviceSpec()))));
+service
+  .command('uninstall')
+  .description('stop and remove the service')
+  .action(() => run(async () => report(uninstall(currentEnv(process.env)))));
+service
+  .command('status')
+  .description('whether the service is installed and running')
+  .action(() => run(async () => report(serviceStatus(currentEnv(process.env)))));
 
 program
   .command('dashboard')
