@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
+import { backupCommand, restoreCommand } from './cli/backup-command';
 import { dashboardCommand } from './cli/dashboard-command';
 import { currentEnv, install, status as serviceStatus, uninstall } from './service/service-manager';
 import { listen } from './cli/listen';
@@ -160,6 +161,18 @@ service
   .command('status')
   .description('whether the service is installed and running')
   .action(() => run(async () => report(serviceStatus(currentEnv(process.env)))));
+
+program
+  .command('backup')
+  .description('an encrypted online backup of the database (safe while Beep runs)')
+  .argument('<file>', 'the backup file to create')
+  .action((file: string) => run(() => backupCommand(dataDir(), file, { ...io, tty: Boolean(process.stderr.isTTY) })));
+
+program
+  .command('restore')
+  .description('replace the database with a backup (stop Beep first)')
+  .argument('<file>', 'a file made by `beep backup`')
+  .action((file: string) => run(() => restoreCommand(dataDir(), file, io)));
 
 program
   .command('dashboard')
