@@ -24,12 +24,18 @@ import type { RulesConfig } from './config/schema';
 import { DbusCapture } from './sources/dbus/dbus-capture';
 import { MacosCapture } from './sources/macos/macos-capture';
 import type { CaptureSink, DesktopSource } from './sources/source';
-import type { CheckOutcome } from './observability/health';
-import { HealthChecks } from './observability/health';
+import { ActivityFeed } from './dashboard/activity-feed';
+import { DashboardSessions } from './dashboard/dashboard-sessions';
+import { StatsHistory } from './dashboard/stats-history';
+import { buildHealthChecks, sourcesHealth } from './daemon-health';
+import { LeakInjector } from './observability/leak-injector';
+import type { LogContext } from './observability/log-context';
 import type { Logger } from './observability/logger';
+import { MemoryWatch } from './observability/memory-watch';
 import { Metrics } from './observability/metrics';
 import { PairingService } from './pairing/pairing-service';
 import { systemTimers } from './queue/timers';
+import { STATS_SPAN_SEC } from './config/defaults';
 import { Store } from './store/store';
 import { VERSION } from './version';
 
@@ -54,7 +60,9 @@ function lanAddress(): string | undefined {
   return undefined;
 }
 
-export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
+const MB = 1024 * 1024;
+
+export function createDaemon(config: BeepConfig, logger: Logger, context?: LogContext): Daemon {
   let tls: TlsMaterial;
   let store: Store;
   let adminServer: http.Server;
@@ -64,6 +72,8 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   let pruneTimer: NodeJS.Timeout | undefined;
   let ingest: IngestService | undefined;
   let sources: DesktopSource[] = [];
+  let statsTimer: NodeJS.Timeout | undefined;
+  let memory: MemoryWatch | undefined;
   let ports = { gatewayPort: 0, adminPort: 0 };
 
   async function start(): Promise<void> {
@@ -72,11 +82,35 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     tls = await loadOrCreateCertificates({ dir: config.tls.certDir });
     const signingKey = loadOrCreateSigningKey(path.join(config.dataDir, 'keys'));
 
+    const log = (component: string) => logger.child({ component });
+    const memoryLog = log('memory');
+    const watch = new MemoryWatch(
+      {
+        sampleIntervalMs: config.memory.sampleIntervalMs,
+        softLimitBytes: config.memory.softLimitMb * MB,
+        hardLimitBytes: config.memory.hardLimitMb * MB,
+        leakGrowthBytes: config.memory.leakGrowthMb * MB,
+      },
+      {
+        onAlarm: (kind, details) => {
+          metrics.memoryAlarmsRaised.inc({ kind });
+          memoryLog.log(kind === 'hard_limit' ? 'error' : 'warn', `memory alarm: ${kind.replace('_', ' ')}`, details);
+        },
+        onClear: (kind, details) => memoryLog.info(`memory alarm cleared: ${kind.replace('_', ' ')}`, details),
+      },
+    );
+    memory = watch;
     // Metrics read live values from parts built below; the closures resolve at scrape time.
     const metrics = new Metrics({
       queueDepth: () => delivery?.depthByPriority() ?? {},
       connectedDevices: () => delivery?.connected ?? 0,
       certificateExpiry: () => tls.notAfter,
+      memory: () => watch.current(),
+      memoryAlarms: () => watch.alarms(),
+    });
+    const stats = new StatsHistory(Math.ceil(STATS_SPAN_SEC / config.dashboard.statsIntervalSec), {
+      queueDepth: () => Object.values(delivery?.depthByPriority() ?? {}).reduce((a, b) => a + b, 0),
+      memory: () => watch.current(),
     });
     store = new Store({
       dataDir: config.dataDir,
@@ -93,7 +127,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       onAcquire: (seconds) => metrics.readAcquire.observe(seconds),
     });
 
-    const log = (component: string) => logger.child({ component });
+    const feed = new ActivityFeed((id) => store.device(id)?.name ?? id.slice(0, 8));
     delivery = new Delivery(store, config.queue, systemTimers, {
       onBatch: (size, redelivered) => {
         metrics.batchSize.observe(size);
@@ -102,7 +136,10 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       onDelivered: (latencies) => {
         metrics.delivered.inc(latencies.length);
         for (const l of latencies) metrics.deliveryLatency.observe(l);
+        stats.delivered(latencies);
       },
+      onSent: (deviceId, ids) => feed.sent(deviceId, ids),
+      onAcked: (deviceId, ids) => feed.acked(deviceId, ids),
       onError: (error, context) => log('delivery').error('delivery error', { context, error: String(error) }),
     });
     let rules: RulesConfig = config.rules;
@@ -113,7 +150,11 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       {
         onIngested: (source) => metrics.ingested.inc({ source }),
         onRejected: (code) => metrics.rejected.inc({ code }),
-        onAccepted: (n) => metrics.accepted.inc({ source: n.source }),
+        onAccepted: (n) => {
+          metrics.accepted.inc({ source: n.source });
+          stats.accepted();
+          feed.accepted(n);
+        },
         onMuted: (rule, source) => metrics.muted.inc({ rule, source }),
         onError: (error, context) => log('ingest').error('ingest error', { context, error: String(error) }),
       },
@@ -184,23 +225,38 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       },
     );
     const directory = new DeviceDirectory(store, delivery, (id) => log('devices').info('device revoked', { deviceId: id }));
-    const health = new HealthChecks({
-      database: async () => {
-        await store.ping();
-        return { status: 'ok', pool: store.pool.stats() };
-      },
-      queue: () => ({ status: 'ok', depth: delivery.depthByPriority(), connectedDevices: delivery.connected }),
-      certificate: () => {
-        const days = (tls.notAfter.getTime() - Date.now()) / 86_400_000;
-        const status = days <= 0 ? 'down' : days < 7 ? 'degraded' : 'ok';
-        return { status, expiresAt: tls.notAfter.toISOString(), ...(status !== 'ok' ? { reason: `expires in ${days.toFixed(1)} days` } : {}) };
-      },
-      memory: () => ({ status: 'ok', rssBytes: process.memoryUsage().rss }),
+    const health = buildHealthChecks({
+      store,
+      delivery: () => delivery,
+      tls: () => tls,
+      memory: watch,
       sources: () => sourcesHealth(sources),
+      timeoutMs: config.health.checkTimeoutMs,
+      cacheTtlMs: config.health.cacheTtlMs,
     });
+    const dashboard = {
+      sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
+      feed,
+      stats,
+      statsIntervalSec: config.dashboard.statsIntervalSec,
+    };
+    if (config.diagnostics.leakInjection) log('diagnostics').warn('diagnostic leak injection is enabled (diagnostics.leakInjection)');
 
     adminServer = http.createServer(
-      createAdminApp({ token: adminToken, ingest: ingestService, rules: rulesAdmin, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+      createAdminApp({
+        token: adminToken,
+        ingest: ingestService,
+        rules: rulesAdmin,
+        history: store,
+        pairing,
+        directory,
+        health,
+        metrics,
+        logger: log('admin'),
+        context,
+        dashboard,
+        leakInjector: config.diagnostics.leakInjection ? new LeakInjector() : undefined,
+      }),
     );
     gatewayServer = https.createServer(
       { cert: tls.certPem, key: tls.keyPem, ca: tls.caCertPem, minVersion: config.tls.minVersion },
@@ -210,6 +266,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         unpair: { verify: (token) => tokens.verify(token), revoke: (id) => directory.revoke(id) },
         metrics,
         logger: log('gateway'),
+        context,
       }),
     );
     io = new SocketServer(gatewayServer, { serveClient: false, maxHttpBufferSize: DEVICE_MAX_FRAME_BYTES });
@@ -224,7 +281,8 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         return found;
       },
       onAuthFailure: (code, address) => gatewayLog.warn('socket authentication failed', { code, address }),
-      onError: (error, context) => gatewayLog.error('socket error', { context, error: String(error) }),
+      onError: (error, where) => gatewayLog.error('socket error', { context: where, error: String(error) }),
+      runEvent: context ? (fn) => context.event(fn) : undefined,
     });
 
     ports = {
@@ -238,6 +296,9 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     }, PRUNE_INTERVAL_MS);
     pruneTimer.unref();
     for (const source of sources) source.start();
+    watch.start();
+    statsTimer = setInterval(() => stats.tick(Date.now()), config.dashboard.statsIntervalSec * 1000);
+    statsTimer.unref();
     logger.info('beep is running', { ...ports, dataDir: config.dataDir, caFingerprint: tls.caFingerprint });
   }
 
@@ -245,6 +306,8 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     clearInterval(pruneTimer);
     await Promise.all(sources.map((s) => s.stop()));
     ingest?.close();
+    clearInterval(statsTimer);
+    memory?.stop();
     delivery?.closeAll();
     await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
     for (const server of [adminServer, gatewayServer]) {
@@ -257,16 +320,6 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   }
 
   return { start, stop, addresses: () => ports };
-}
-
-/** ok while every source is attached or merely absent; degraded when a configured one cannot attach. */
-function sourcesHealth(sources: DesktopSource[]): CheckOutcome {
-  const details = Object.fromEntries(sources.map((s) => [s.name, s.status()]));
-  const failing = sources.filter((s) => s.status().expected && s.status().state === 'waiting');
-  const active = ['http', ...sources.filter((s) => s.status().state === 'attached').map((s) => s.name)];
-  return failing.length
-    ? { status: 'degraded', reason: failing.map((s) => `${s.name}: ${s.status().reason}`).join('; '), active, ...details }
-    : { status: 'ok', active, ...details };
 }
 
 function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {

@@ -3,12 +3,16 @@ import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
+import { backupCommand, restoreCommand } from './cli/backup-command';
+import { dashboardCommand } from './cli/dashboard-command';
+import { currentEnv, install, status as serviceStatus, uninstall } from './service/service-manager';
 import { listen } from './cli/listen';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
 import { readRuntimeInfo } from './discovery';
-import { createLogger } from './observability/logger';
+import { LogContext } from './observability/log-context';
+import { createLogger, flushLogger } from './observability/logger';
 import { VERSION } from './version';
 
 // argv, signals and exit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 not running.
@@ -26,8 +30,17 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.log.level, pretty: Boolean(process.stderr.isTTY) });
-  const daemon = createDaemon(config, logger);
+  const context = new LogContext();
+  const logger = createLogger({
+    level: config.log.level,
+    pretty: Boolean(process.stderr.isTTY),
+    logDir: config.log.file ? path.join(config.dataDir, 'logs') : undefined,
+    maxFileBytes: config.log.maxFileMb * 1024 * 1024,
+    maxFiles: config.log.maxFiles,
+    context,
+  });
+  const daemon = createDaemon(config, logger, context);
+  const exit = (code: number) => void flushLogger(logger).then(() => process.exit(code));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -38,10 +51,13 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
     daemon.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        exit(0);
+      },
       (error) => {
         logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
+        exit(1);
       },
     );
   };
@@ -56,7 +72,7 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
   } catch (error) {
     logger.error('beep could not start', { error: (error as Error).message });
     await daemon.stop().catch(() => undefined);
-    process.exit(1);
+    exit(1);
   }
 }
 
@@ -121,6 +137,48 @@ program
   .description('print the daemon\'s health; exits non-zero unless ok')
   .option('--json', 'print JSON')
   .action((options) => run(() => statusCommand(dataDir(), Boolean(options.json), io)));
+
+const service = program.command('service').description('run Beep as a user service (systemd on Linux, launchd on macOS)');
+const serviceSpec = () => ({
+  node: process.execPath,
+  main: path.resolve(__dirname, 'main.js'),
+  dataDir: dataDir(),
+  logFile: path.join(dataDir(), 'logs', 'service.log'),
+});
+const report = (result: { code: number; lines: string[] }) => {
+  for (const line of result.lines) (result.code === 0 ? io.out : io.err)(line);
+  return result.code;
+};
+service
+  .command('install')
+  .description('write and enable the service: starts now, at every login, and again after a crash')
+  .action(() => run(async () => report(install(currentEnv(process.env), serviceSpec()))));
+service
+  .command('uninstall')
+  .description('stop and remove the service')
+  .action(() => run(async () => report(uninstall(currentEnv(process.env)))));
+service
+  .command('status')
+  .description('whether the service is installed and running')
+  .action(() => run(async () => report(serviceStatus(currentEnv(process.env)))));
+
+program
+  .command('backup')
+  .description('an encrypted online backup of the database (safe while Beep runs)')
+  .argument('<file>', 'the backup file to create')
+  .action((file: string) => run(() => backupCommand(dataDir(), file, { ...io, tty: Boolean(process.stderr.isTTY) })));
+
+program
+  .command('restore')
+  .description('replace the database with a backup (stop Beep first)')
+  .argument('<file>', 'a file made by `beep backup`')
+  .action((file: string) => run(() => restoreCommand(dataDir(), file, io)));
+
+program
+  .command('dashboard')
+  .description('open the local dashboard (a one-time login link; printed when no browser can be opened)')
+  .option('--no-open', 'only print the link')
+  .action((options) => run(() => dashboardCommand(dataDir(), Boolean(options.open), io)));
 
 program
   .command('listen')

@@ -43,6 +43,35 @@ export const MAX_TITLE_BYTES = 256;
 export const MAX_BODY_BYTES = 4096;
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
+/** MB a log file may reach before it is rotated: a month of `info` on a busy PC. */
+export const LOG_FILE_MAX_MB = 10;
+/** rotated log files kept (the oldest is deleted): bounds the logs folder at ~50 MB. */
+export const LOG_FILES_KEPT = 5;
+
+/** ms a health check may take before it counts as down. */
+export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/** ms a detailed health report is reused: scrapers and dashboards may poll freely. */
+export const HEALTH_CACHE_TTL_MS = 30_000;
+
+/** ms between memory samples: often enough to see a leak within 30 s. */
+export const MEMORY_SAMPLE_INTERVAL_MS = 2_000;
+/** MB of RSS past which health is degraded: Beep idles at 95-100 MB (Node and its modules
+ *  ~76 MB, the two read-pool worker threads ~20 MB), so 100 MB would cry wolf at rest. */
+export const MEMORY_SOFT_LIMIT_MB = 160;
+/** MB of RSS past which the memory check is down: more than twice the idle footprint. */
+export const MEMORY_HARD_LIMIT_MB = 256;
+/** MB the post-GC heap floor must climb, window after window, to be called a leak. */
+export const MEMORY_LEAK_GROWTH_MB = 8;
+
+/** s between dashboard chart points; an hour of them is kept in memory (360 points). */
+export const STATS_INTERVAL_SEC = 10;
+/** s the dashboard history covers. */
+export const STATS_SPAN_SEC = 3_600;
+/** s a one-time dashboard login link is valid. */
+export const DASHBOARD_LOGIN_TTL_SEC = 60;
+/** s a dashboard session lives without use. */
+export const DASHBOARD_SESSION_IDLE_SEC = 12 * 3_600;
+
 /** ms SIGTERM may take before the daemon exits anyway (PROTOCOL.md: within 5 s). */
 export const SHUTDOWN_GRACE_MS = 4_000;
 

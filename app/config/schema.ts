@@ -9,7 +9,18 @@ export interface BeepConfig {
   dataDir: string;
   gateway: { host: string; port: number; publicHost: string | null };
   admin: { host: string; port: number };
-  log: { level: LogLevel };
+  log: {
+    level: LogLevel;
+    /** JSON lines in <data dir>/logs/beep.log, rotated by size; false = console only. */
+    file: boolean;
+    maxFileMb: number;
+    maxFiles: number;
+  };
+  health: { checkTimeoutMs: number; cacheTtlMs: number };
+  memory: { sampleIntervalMs: number; softLimitMb: number; hardLimitMb: number; leakGrowthMb: number };
+  dashboard: { statsIntervalSec: number; loginTtlSec: number; sessionIdleSec: number };
+  /** Diagnostics for tests and troubleshooting; never enable in normal use. */
+  diagnostics: { leakInjection: boolean };
   redisUrl: string | null;
   tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
   store: {
@@ -128,7 +139,28 @@ export const configSchema = Joi.object<BeepConfig>({
     host: Joi.string().hostname().default(D.ADMIN_HOST),
     port: port.default(D.ADMIN_PORT),
   }).default(),
-  log: Joi.object({ level: Joi.string().valid('error', 'warn', 'info', 'debug').default('info') }).default(),
+  log: Joi.object({
+    level: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
+    file: Joi.boolean().default(true),
+    maxFileMb: positive.max(1024).default(D.LOG_FILE_MAX_MB),
+    maxFiles: positive.max(100).default(D.LOG_FILES_KEPT),
+  }).default(),
+  health: Joi.object({
+    checkTimeoutMs: Joi.number().integer().min(10).max(60_000).default(D.HEALTH_CHECK_TIMEOUT_MS),
+    cacheTtlMs: Joi.number().integer().min(0).max(600_000).default(D.HEALTH_CACHE_TTL_MS),
+  }).default(),
+  memory: Joi.object({
+    sampleIntervalMs: Joi.number().integer().min(100).max(60_000).default(D.MEMORY_SAMPLE_INTERVAL_MS),
+    softLimitMb: positive.max(1_000_000).default(D.MEMORY_SOFT_LIMIT_MB),
+    hardLimitMb: positive.max(1_000_000).default(D.MEMORY_HARD_LIMIT_MB),
+    leakGrowthMb: positive.max(10_000).default(D.MEMORY_LEAK_GROWTH_MB),
+  }).default(),
+  dashboard: Joi.object({
+    statsIntervalSec: positive.max(600).default(D.STATS_INTERVAL_SEC),
+    loginTtlSec: positive.max(3_600).default(D.DASHBOARD_LOGIN_TTL_SEC),
+    sessionIdleSec: positive.max(30 * 86_400).default(D.DASHBOARD_SESSION_IDLE_SEC),
+  }).default(),
+  diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false) }).default(),
   // Cluster mode is a later feature: refuse the setting rather than silently ignore it.
   redisUrl: Joi.valid(null)
     .default(null)
@@ -179,6 +211,9 @@ export const configSchema = Joi.object<BeepConfig>({
   const sameHost = value.gateway.host === value.admin.host || value.gateway.host === '0.0.0.0';
   if (value.gateway.port !== 0 && value.gateway.port === value.admin.port && sameHost) {
     return helpers.message({ custom: '"gateway.port" and "admin.port" must differ' });
+  }
+  if (value.memory.softLimitMb >= value.memory.hardLimitMb) {
+    return helpers.message({ custom: '"memory.softLimitMb" must be below "memory.hardLimitMb"' });
   }
   return value;
 });

@@ -9,6 +9,7 @@ export interface DirectoryStore {
   progressOfAll(): Promise<Map<string, { watermark: number; ackedAbove: number[] }>>;
   countAbove(watermark: number, except: number[]): Promise<number>;
   revokeDevice(id: string): Promise<boolean>;
+  renameDevice(id: string, name: string): Promise<boolean>;
 }
 
 export class DeviceDirectory {
@@ -37,6 +38,11 @@ export class DeviceDirectory {
         };
       }),
     );
+  }
+
+  /** false when the device is unknown or revoked. */
+  rename(id: string, name: string): Promise<boolean> {
+    return this.store.renameDevice(id, name);
   }
 
   /** Kills the device's tokens (committed first), then its live socket. */

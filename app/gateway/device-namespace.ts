@@ -23,6 +23,8 @@ export interface DeviceNamespaceDeps {
   dismiss: (id: string, byDevice: string) => Promise<boolean>;
   onAuthFailure?: (code: string, address: string) => void;
   onError?: (error: unknown, context: string) => void;
+  /** Gives each connection and each dismissal an event id for the log lines they cause. */
+  runEvent?: <T>(fn: () => T) => T;
 }
 
 function adapt(socket: DeviceSocket): DeviceConnection {
@@ -68,10 +70,11 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
     }
   });
 
-  nsp.on('connection', (socket) => {
+  const event = deps.runEvent ?? ((fn) => fn());
+  nsp.on('connection', (socket) => event(() => {
     const connection = adapt(socket);
     socket.on('disconnect', () => deps.delivery.detach(connection.deviceId, connection));
-    socket.on('dismiss', (payload, ack) => {
+    socket.on('dismiss', (payload, ack) => event(() => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const id = (payload as { id?: unknown } | null)?.id;
       if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
@@ -85,12 +88,12 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
           return { error: { code: 'unavailable', message: 'The dismissal could not be stored.' } };
         })
         .then(reply);
-    });
+    }));
     deps.delivery.attach(connection).catch((error) => {
       deps.onError?.(error, 'attach');
       socket.disconnect(true);
     });
-  });
+  }));
 
   return nsp as unknown as Namespace;
 }

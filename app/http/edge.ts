@@ -1,24 +1,31 @@
-import crypto from 'node:crypto';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { BeepError, errorBody } from '../domain/errors';
+import { newId, type LogContext } from '../observability/log-context';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
 // What every express app of Beep shares at its edges: request ids and timing, JSON body
 // rules, the 404, and the one error handler that turns anything into PROTOCOL.md's shape.
 
-/** Gives each request an id (X-Request-Id) and records its duration by route pattern. */
-export function requestContext(listener: string, metrics: Metrics): RequestHandler {
+/**
+ * Gives each request an id (X-Request-Id) that every log line of it carries (the rest of the
+ * chain runs inside the log context), records its duration by route pattern, and logs it at
+ * debug level.
+ */
+export function requestContext(listener: string, metrics: Metrics, context?: LogContext, logger?: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.locals.requestId = crypto.randomBytes(8).toString('hex');
-    res.setHeader('X-Request-Id', res.locals.requestId);
+    const requestId = newId();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const route = req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.httpDuration.observe({ listener, route, status: String(res.statusCode) }, seconds);
+      logger?.debug('request', { requestId, method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 });
     });
-    next();
+    if (context) context.run({ requestId }, next);
+    else next();
   };
 }
 

@@ -2,6 +2,7 @@ import express, { Router, type Express } from 'express';
 import Joi from 'joi';
 import path from 'node:path';
 import { BeepError } from '../domain/errors';
+import type { LogContext } from '../observability/log-context';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
@@ -16,6 +17,7 @@ export interface GatewayDeps {
   unpair: UnpairDeps;
   metrics: Metrics;
   logger: Logger;
+  context?: LogContext;
 }
 
 /** bytes: the gateway's JSON bodies are tiny; a larger one is hostile or broken. */
@@ -61,7 +63,7 @@ function apiRoutes(deps: GatewayDeps): Router {
 export function createGatewayApp(deps: GatewayDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(requestContext('gateway', deps.metrics));
+  app.use(requestContext('gateway', deps.metrics, deps.context, deps.logger));
   app.use((_req, res, next) => {
     res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     res.setHeader('X-Content-Type-Options', 'nosniff');

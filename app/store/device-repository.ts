@@ -26,6 +26,7 @@ export class DeviceRepository {
       ),
       insertProgress: db.prepare('INSERT INTO device_progress (device_id, watermark, dismiss_cursor) VALUES (?, ?, ?)'),
       revoke: db.prepare('UPDATE devices SET revoked_at = ?, token_gen = token_gen + 1 WHERE id = ? AND revoked_at IS NULL'),
+      rename: db.prepare('UPDATE devices SET name = ? WHERE id = ? AND revoked_at IS NULL'),
       bumpGen: db.prepare('UPDATE devices SET token_gen = token_gen + 1 WHERE id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
       progress: db.prepare('SELECT watermark, acked_above, dismiss_cursor FROM device_progress WHERE device_id = ?'),
@@ -55,6 +56,11 @@ export class DeviceRepository {
   /** Inside a write: marks it revoked and invalidates its access tokens; false if unknown. */
   revoke(id: string, now: Date): boolean {
     return this.stmts.revoke.run(now.toISOString(), id).changes > 0;
+  }
+
+  /** Inside a write: false when unknown or revoked. */
+  rename(id: string, name: string): boolean {
+    return this.stmts.rename.run(name, id).changes > 0;
   }
 
   /** Inside a write: invalidates every access token issued so far. */

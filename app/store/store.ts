@@ -35,7 +35,10 @@ export class Store {
   readonly credentials: CredentialRepository;
   readonly desktopIds: DesktopIdRepository;
 
+  private readonly maxBytes?: number;
+
   constructor(options: StoreOptions) {
+    this.maxBytes = options.maxBytes;
     this.file = path.join(options.dataDir, 'beep.db');
     this.db = openDatabase({ file: this.file, durability: options.durability, maxBytes: options.maxBytes });
     this.writer = new GroupWriter(this.db, {
@@ -159,6 +162,10 @@ export class Store {
     });
   }
 
+  renameDevice(id: string, name: string): Promise<boolean> {
+    return this.writer.run(() => this.devices.rename(id, name));
+  }
+
   // ── admin: HistorySource ───────────────────────────────────────────────────
 
   async history(limit: number, beforeId: string | null): Promise<StoredNotification[]> {
@@ -193,6 +200,13 @@ export class Store {
       this.credentials.dropExpired(Date.now());
       return this.notifications.deleteOlderThan(cutoffMs);
     });
+  }
+
+  /** Bytes the database uses, and its cap when one is configured. */
+  size(): { bytes: number; maxBytes: number | null } {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    return { bytes: pages * pageSize, maxBytes: this.maxBytes ?? null };
   }
 
   /** A round trip through the writer and one through the pool. */

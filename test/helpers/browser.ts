@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-// Debian's headless Chromium (driven by playwright-core) as a phone: a phone-sized touch
+// Debian's headless Chromium (driven by playwright-core): plain for the dashboard, and as a phone: a phone-sized touch
 // viewport, trusting the daemon's CA by its public key, so the page is a real secure context
 // and service workers really register (no ignoreHTTPSErrors).
 
@@ -17,20 +17,29 @@ function spkiHash(certPem: string): string {
   return crypto.createHash('sha256').update(spki).digest('base64');
 }
 
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Flags for a closed network: no background fetches Chromium would fail at. */
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Plain headless Chromium (the dashboard is served over loopback HTTP). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+}
+
 /** Chromium that trusts certificates chaining to `caPem` (the Beep CA). */
 export function launchPhoneBrowser(caPem: string): Promise<Browser> {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--ignore-certificate-errors-spki-list=${spkiHash(caPem)}`,
-    ],
+    executablePath: CHROMIUM,
+    args: [...FLAGS, `--ignore-certificate-errors-spki-list=${spkiHash(caPem)}`],
   });
 }
 
