@@ -6,7 +6,9 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import type { BeepConfig } from './config/schema';
-import { loadOrCreateCertificates, type TlsMaterial } from './crypto/certificates';
+import { defaultNames, loadOrCreateCertificates, type TlsMaterial } from './crypto/certificates';
+import { CertificateRenewer } from './crypto/certificate-renewer';
+import { ADDRESS_POLL_MS, CERT_CHECK_INTERVAL_MS } from './config/defaults';
 import { MemoryAttemptLimiter } from './auth/failure-limiter';
 import { loadOrCreateSigningKey } from './auth/signing-keys';
 import { TokenService } from './auth/token-service';
@@ -54,12 +56,16 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   let io: SocketServer;
   let delivery: Delivery;
   let pruneTimer: NodeJS.Timeout | undefined;
+  let renewer: CertificateRenewer | undefined;
   let ports = { gatewayPort: 0, adminPort: 0 };
 
   async function start(): Promise<void> {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const adminToken = loadOrCreateAdminToken(config.dataDir);
-    tls = await loadOrCreateCertificates({ dir: config.tls.certDir });
+    const loadTls = (force: boolean) =>
+      loadOrCreateCertificates({ dir: config.tls.certDir, renewBeforeDays: config.tls.renewBeforeDays, force });
+    tls = await loadTls(false);
+    const tlsOptions = (m: TlsMaterial) => ({ cert: m.certPem, key: m.keyPem, ca: m.caCertPem, minVersion: config.tls.minVersion });
     const signingKey = loadOrCreateSigningKey(path.join(config.dataDir, 'keys'));
 
     // Metrics read live values from parts built below; the closures resolve at scrape time.
@@ -143,11 +149,29 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       sources: () => ({ status: 'ok', reason: 'no desktop capture source in this version; HTTP API only', active: ['http'] }),
     });
 
+    const certLog = log('certificates');
+    renewer = new CertificateRenewer(
+      tls,
+      {
+        load: loadTls,
+        apply: (m) => {
+          gatewayServer.setSecureContext(tlsOptions(m));
+          tls = m;
+        },
+        addresses: () => defaultNames().addresses,
+        setInterval: (fn, ms) => setInterval(fn, ms),
+        clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+        onRenewed: (m, reason) => certLog.info('server certificate renewed', { reason, notAfter: m.notAfter.toISOString() }),
+        onError: (error) => certLog.error('certificate check failed', { error: String(error) }),
+      },
+      { checkEveryMs: CERT_CHECK_INTERVAL_MS, addressPollMs: ADDRESS_POLL_MS },
+    );
+
     adminServer = http.createServer(
-      createAdminApp({ token: adminToken, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+      createAdminApp({ token: adminToken, certificates: renewer, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
     );
     gatewayServer = https.createServer(
-      { cert: tls.certPem, key: tls.keyPem, ca: tls.caCertPem, minVersion: config.tls.minVersion },
+      tlsOptions(tls),
       createGatewayApp({ pairing, caCertPem: () => tls.caCertPem, metrics, logger: log('gateway') }),
     );
     io = new SocketServer(gatewayServer, { serveClient: false, maxHttpBufferSize: DEVICE_MAX_FRAME_BYTES });
@@ -175,11 +199,13 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       store.prune(cutoff).catch((e) => log('store').error('retention sweep failed', { error: String(e) }));
     }, PRUNE_INTERVAL_MS);
     pruneTimer.unref();
+    renewer.start();
     logger.info('beep is running', { ...ports, dataDir: config.dataDir, caFingerprint: tls.caFingerprint });
   }
 
   async function stop(): Promise<void> {
     clearInterval(pruneTimer);
+    renewer?.stop();
     delivery?.closeAll();
     await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
     for (const server of [adminServer, gatewayServer]) {

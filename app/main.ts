@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
 import { listen } from './cli/listen';
+import { certCommand } from './cli/security-commands';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
@@ -121,6 +122,18 @@ program
   .description('print the daemon\'s health; exits non-zero unless ok')
   .option('--json', 'print JSON')
   .action((options) => run(() => statusCommand(dataDir(), Boolean(options.json), io)));
+
+const cert = program.command('cert').description('the gateway\'s TLS certificate');
+cert
+  .command('status')
+  .description('expiry, names and fingerprints of the served certificate')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => certCommand(dataDir(), 'status', Boolean(options.json), io)));
+cert
+  .command('renew')
+  .description('issue a new server certificate now; the running gateway swaps it in without a restart')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => certCommand(dataDir(), 'renew', Boolean(options.json), io)));
 
 program
   .command('listen')

@@ -8,6 +8,7 @@ import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
 import { adminToken, loopbackHostOnly } from './admin-auth';
 import { errorHandler, notFound, requestContext } from './edge';
+import { certRoutes, type CertificateControl } from './routes/cert-routes';
 import { deviceRoutes } from './routes/device-routes';
 import { healthRoutes } from './routes/health-routes';
 import { notificationRoutes, type HistorySource } from './routes/notification-routes';
@@ -16,6 +17,7 @@ import { notificationRoutes, type HistorySource } from './routes/notification-ro
 
 export interface AdminDeps {
   token: string;
+  certificates: CertificateControl;
   ingest: IngestService;
   history: HistorySource;
   pairing: PairingService;
@@ -39,6 +41,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json' }));
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
+  app.use(certRoutes(deps.certificates));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

@@ -1,0 +1,32 @@
+import { AdminClient } from './admin-client';
+import type { Io } from './commands';
+
+// The `beep` commands for the trust features: certificates, encryption keys, the audit log and
+// the dashboard password. Each goes through the admin API so the running daemon acts live.
+
+interface CertStatus {
+  notAfter: string;
+  daysLeft: number;
+  subjectAltNames: string[];
+  caFingerprint: string;
+  serverFingerprint: string;
+}
+
+function printCert(status: CertStatus, io: Io): void {
+  io.out(`server certificate valid until ${status.notAfter} (${status.daysLeft} days)`);
+  io.out(`  names      ${status.subjectAltNames.join(', ')}`);
+  io.out(`  server     ${status.serverFingerprint}`);
+  io.out(`  CA (pin)   ${status.caFingerprint}`);
+}
+
+/** `beep cert status` and `beep cert renew`. */
+export async function certCommand(dataDir: string, action: 'status' | 'renew', json: boolean, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body } = await client.request<CertStatus>(action === 'renew' ? 'POST' : 'GET', action === 'renew' ? '/api/v1/cert/renew' : '/api/v1/cert');
+  if (json) io.out(JSON.stringify(body, null, 2));
+  else {
+    if (action === 'renew') io.out('renewed; the gateway serves the new certificate now (no restart)');
+    printCert(body, io);
+  }
+  return 0;
+}
