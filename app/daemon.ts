@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -10,7 +11,8 @@ import { defaultNames, loadOrCreateCertificates, type TlsMaterial } from './cryp
 import { CertificateRenewer } from './crypto/certificate-renewer';
 import { ADDRESS_POLL_MS, CERT_CHECK_INTERVAL_MS } from './config/defaults';
 import { MemoryAttemptLimiter } from './auth/failure-limiter';
-import { loadOrCreateSigningKey } from './auth/signing-keys';
+import { SigningKeyRing } from './auth/signing-keys';
+import { AuditLog } from './observability/audit-log';
 import { TokenService } from './auth/token-service';
 import { loadOrCreateAdminToken, removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { Delivery } from './gateway/delivery';
@@ -38,6 +40,34 @@ export interface Daemon {
 
 /** ms between retention sweeps. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** ms between checks whether the token signing key is due for rotation. */
+const SIGNING_KEY_CHECK_MS = 60 * 60 * 1000;
+/** seconds a retired signing key verifies beyond the token lifetime: tolerated clock skew. */
+const CLOCK_SKEW_SEC = 60;
+
+/** Records `config_changed` when the effective configuration differs from the last run's. */
+async function recordConfigChange(config: BeepConfig, store: Store, audit: AuditLog): Promise<void> {
+  const { encryption, ...rest } = config;
+  // A fingerprint of the settings, never their secret values (the passphrase is only flagged).
+  const shown = { ...rest, encryption: { ...encryption, passphrase: encryption.passphrase ? 'set' : null } };
+  const fingerprint = crypto.createHash('sha256').update(JSON.stringify(shown)).digest('hex');
+  const last = store.lastAuditDetails('config_changed');
+  if (last?.fingerprint === fingerprint) return;
+  const before = (last?.settings ?? {}) as Record<string, unknown>;
+  const now = flatten(shown);
+  const changed = Object.keys(now).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+  await audit.record('config_changed', 'system', { fingerprint, changed: last ? changed : ['(first start)'], settings: now });
+}
+
+function flatten(value: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`));
+    else out[`${prefix}${k}`] = v;
+  }
+  return out;
+}
+
 /** bytes a device's socket.io frame may carry: acks and dismissals are tiny. */
 const DEVICE_MAX_FRAME_BYTES = 16 * 1024;
 
@@ -57,6 +87,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   let delivery: Delivery;
   let pruneTimer: NodeJS.Timeout | undefined;
   let renewer: CertificateRenewer | undefined;
+  let signingKeyTimer: NodeJS.Timeout | undefined;
   let ports = { gatewayPort: 0, adminPort: 0 };
 
   async function start(): Promise<void> {
@@ -66,7 +97,10 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       loadOrCreateCertificates({ dir: config.tls.certDir, renewBeforeDays: config.tls.renewBeforeDays, force });
     tls = await loadTls(false);
     const tlsOptions = (m: TlsMaterial) => ({ cert: m.certPem, key: m.keyPem, ca: m.caCertPem, minVersion: config.tls.minVersion });
-    const signingKey = loadOrCreateSigningKey(path.join(config.dataDir, 'keys'));
+    const signingKeys = new SigningKeyRing(path.join(config.dataDir, 'keys'), {
+      rotationDays: config.auth.signingKeyRotationDays,
+      retainMs: (config.auth.accessTokenTtlSec + CLOCK_SKEW_SEC) * 1000,
+    });
 
     // Metrics read live values from parts built below; the closures resolve at scrape time.
     const metrics = new Metrics({
@@ -80,6 +114,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       groupCommitMaxOps: config.store.groupCommitMaxOps,
       groupCommitWindowMs: config.store.groupCommitWindowMs,
       readPoolSize: config.store.readPoolSize,
+      maxSessionsPerDevice: config.auth.maxSessionsPerDevice,
       maxBytes: config.store.maxSizeMb ? config.store.maxSizeMb * 1024 * 1024 : undefined,
       onCommit: (seconds, size, ok) => {
         metrics.commitDuration.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
@@ -90,6 +125,8 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     });
 
     const log = (component: string) => logger.child({ component });
+    const audit = new AuditLog(store, (e) => log('audit').error('audit append failed', { error: String(e) }));
+    await recordConfigChange(config, store, audit);
     delivery = new Delivery(store, config.queue, systemTimers, {
       onBatch: (size, redelivered) => {
         metrics.batchSize.observe(size);
@@ -106,12 +143,22 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       onRejected: (code) => metrics.rejected.inc({ code }),
       onAccepted: (n) => metrics.accepted.inc({ source: n.source }),
     });
-    const tokens = new TokenService(signingKey, store, config.auth.accessTokenTtlSec);
+    const tokens = new TokenService(signingKeys, store, config.auth.accessTokenTtlSec);
+    const rotateSigningKey = () => {
+      const rotated = signingKeys.rotateIfDue();
+      if (rotated) void audit.record('signing_key_rotated', 'system', { kid: rotated.kid, verifying: signingKeys.kids() });
+    };
+    rotateSigningKey();
+    signingKeyTimer = setInterval(rotateSigningKey, SIGNING_KEY_CHECK_MS);
+    signingKeyTimer.unref();
     const pairingLog = log('pairing');
     const pairing = new PairingService(
       store,
       tokens,
-      new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+      {
+        perIp: new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+        perCode: new MemoryAttemptLimiter(config.rateLimits.pairingAttemptsPerCode, config.rateLimits.pairingWindowSec),
+      },
       {
         codeTtlSec: config.auth.pairingCodeTtlSec,
         refreshTtlDays: config.auth.refreshTokenTtlDays,
@@ -125,15 +172,30 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         caFingerprint: () => tls.caFingerprint,
       },
       {
-        onPaired: (d) => pairingLog.info('device paired', { deviceId: d.id, platform: d.platform }),
-        onFailedAttempt: (ip) => pairingLog.warn('failed pairing attempt', { ip }),
+        onPaired: (d, ip) => {
+          pairingLog.info('device paired', { deviceId: d.id, platform: d.platform });
+          void audit.record('device_paired', `ip:${ip}`, { deviceId: d.id, platform: d.platform });
+        },
+        onFailedAttempt: (ip) => {
+          pairingLog.warn('failed pairing attempt', { ip });
+          void audit.record('pairing_failed', `ip:${ip}`, { reason: 'pairing_code_invalid' });
+        },
+        onLockedOut: (scope, ip) => {
+          pairingLog.warn('pairing locked out', { scope, ip });
+          void audit.record('pairing_locked_out', `ip:${ip}`, { scope, windowSec: config.rateLimits.pairingWindowSec });
+        },
+        onRefused: (scope) => metrics.rateLimited.inc({ scope: `pairing_${scope}` }),
         onRefreshReuse: (deviceId) => {
           pairingLog.warn('refresh token reused; device signed out', { deviceId });
+          void audit.record('refresh_token_reused', `device:${deviceId}`, { deviceId, action: 'family revoked, tokens invalidated' });
           delivery.revoke(deviceId);
         },
       },
     );
-    const directory = new DeviceDirectory(store, delivery, (id) => log('devices').info('device revoked', { deviceId: id }));
+    const directory = new DeviceDirectory(store, delivery, (id) => {
+      log('devices').info('device revoked', { deviceId: id });
+      void audit.record('device_revoked', 'admin', { deviceId: id });
+    });
     const health = new HealthChecks({
       database: async () => {
         await store.ping();
@@ -161,14 +223,17 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         addresses: () => defaultNames().addresses,
         setInterval: (fn, ms) => setInterval(fn, ms),
         clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-        onRenewed: (m, reason) => certLog.info('server certificate renewed', { reason, notAfter: m.notAfter.toISOString() }),
+        onRenewed: (m, reason) => {
+          certLog.info('server certificate renewed', { reason, notAfter: m.notAfter.toISOString() });
+          void audit.record('certificate_renewed', reason === 'forced' ? 'admin' : 'system', { reason, notAfter: m.notAfter.toISOString() });
+        },
         onError: (error) => certLog.error('certificate check failed', { error: String(error) }),
       },
       { checkEveryMs: CERT_CHECK_INTERVAL_MS, addressPollMs: ADDRESS_POLL_MS },
     );
 
     adminServer = http.createServer(
-      createAdminApp({ token: adminToken, certificates: renewer, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+      createAdminApp({ token: adminToken, certificates: renewer, audit, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
     );
     gatewayServer = https.createServer(
       tlsOptions(tls),
@@ -185,7 +250,10 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         });
         return result !== null;
       },
-      onAuthFailure: (code, address) => gatewayLog.warn('socket authentication failed', { code, address }),
+      onAuthFailure: (code, address) => {
+        gatewayLog.warn('socket authentication failed', { code, address });
+        void audit.record('auth_failed', `ip:${address}`, { channel: 'socket', code });
+      },
       onError: (error, context) => gatewayLog.error('socket error', { context, error: String(error) }),
     });
 
@@ -206,6 +274,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   async function stop(): Promise<void> {
     clearInterval(pruneTimer);
     renewer?.stop();
+    clearInterval(signingKeyTimer);
     delivery?.closeAll();
     await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
     for (const server of [adminServer, gatewayServer]) {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
 import { listen } from './cli/listen';
-import { certCommand } from './cli/security-commands';
+import { auditListCommand, auditVerifyCommand, certCommand } from './cli/security-commands';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
@@ -134,6 +134,18 @@ cert
   .description('issue a new server certificate now; the running gateway swaps it in without a restart')
   .option('--json', 'print JSON')
   .action((options) => run(() => certCommand(dataDir(), 'renew', Boolean(options.json), io)));
+
+const audit = program.command('audit').description('the security audit log');
+audit
+  .command('verify')
+  .description('check the hash chain; names the first altered or missing entry')
+  .action(() => run(() => auditVerifyCommand(dataDir(), io)));
+audit
+  .command('list')
+  .description('the newest entries')
+  .option('-n, --limit <n>', 'how many', '50')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => auditListCommand(dataDir(), Number(options.limit), Boolean(options.json), io)));
 
 program
   .command('listen')

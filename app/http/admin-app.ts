@@ -8,6 +8,8 @@ import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
 import { adminToken, loopbackHostOnly } from './admin-auth';
 import { errorHandler, notFound, requestContext } from './edge';
+import type { AuditLog } from '../observability/audit-log';
+import { auditRoutes } from './routes/audit-routes';
 import { certRoutes, type CertificateControl } from './routes/cert-routes';
 import { deviceRoutes } from './routes/device-routes';
 import { healthRoutes } from './routes/health-routes';
@@ -18,6 +20,7 @@ import { notificationRoutes, type HistorySource } from './routes/notification-ro
 export interface AdminDeps {
   token: string;
   certificates: CertificateControl;
+  audit: AuditLog;
   ingest: IngestService;
   history: HistorySource;
   pairing: PairingService;
@@ -33,7 +36,9 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.set('etag', false);
   app.use(requestContext('admin', deps.metrics));
   app.use(loopbackHostOnly);
-  const authenticated = adminToken(deps.token);
+  const authenticated = adminToken(deps.token, (address) => {
+    void deps.audit.record('auth_failed', `ip:${address}`, { channel: 'admin', code: 'invalid_token' });
+  });
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
   app.use('/api', authenticated);
   // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
@@ -42,6 +47,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(certRoutes(deps.certificates));
+  app.use(auditRoutes(deps.audit));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

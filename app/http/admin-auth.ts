@@ -24,14 +24,17 @@ function digest(value: string): Buffer {
   return crypto.createHash('sha256').update(value).digest();
 }
 
-/** Requires `Authorization: Bearer <admin token>`. */
-export function adminToken(token: string): RequestHandler {
+/** Requires `Authorization: Bearer <admin token>`; `onFailure` hears wrong tokens (audit). */
+export function adminToken(token: string, onFailure?: (address: string) => void): RequestHandler {
   const expected = digest(token);
   return (req, _res, next) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer ([^\s]+)$/.exec(header);
     if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
-    if (!crypto.timingSafeEqual(digest(match[1]), expected)) return next(new BeepError('invalid_token'));
+    if (!crypto.timingSafeEqual(digest(match[1]), expected)) {
+      onFailure?.(req.socket.remoteAddress ?? 'unknown');
+      return next(new BeepError('invalid_token'));
+    }
     next();
   };
 }

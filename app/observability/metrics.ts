@@ -25,6 +25,7 @@ export class Metrics {
   readonly commitDuration;
   readonly commitGroupSize;
   readonly readAcquire;
+  readonly rateLimited;
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
@@ -93,6 +94,12 @@ export class Metrics {
       name: 'beep_db_read_acquire_seconds',
       help: 'Time a query waited for a read connection.',
       buckets: FAST_BUCKETS,
+      registers,
+    });
+    this.rateLimited = new client.Counter({
+      name: 'beep_rate_limited_total',
+      help: 'Requests, handshakes and socket events refused by a rate limit, by scope.',
+      labelNames: ['scope'],
       registers,
     });
     new client.Gauge({

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
 import type { NotificationInput, StoredNotification } from '../domain/notification';
+import type { AuditEvent, AuditRow } from '../domain/audit-chain';
+import { AuditRepository } from './audit-repository';
 import { CredentialRepository } from './credential-repository';
 import { openDatabase, type Db } from './database';
 import { DeviceRepository, type Progress } from './device-repository';
@@ -19,6 +21,8 @@ export interface StoreOptions {
   groupCommitWindowMs: number;
   readPoolSize: number;
   maxBytes?: number;
+  /** Refresh-token families a device may hold (default 5); the oldest is dropped past it. */
+  maxSessionsPerDevice?: number;
   onCommit?: (seconds: number, size: number, ok: boolean) => void;
   onAcquire?: (seconds: number) => void;
 }
@@ -32,8 +36,12 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly devices: DeviceRepository;
   readonly credentials: CredentialRepository;
+  readonly audit: AuditRepository;
+
+  private readonly maxSessions: number;
 
   constructor(options: StoreOptions) {
+    this.maxSessions = options.maxSessionsPerDevice ?? 5;
     this.file = path.join(options.dataDir, 'beep.db');
     this.db = openDatabase({ file: this.file, durability: options.durability, maxBytes: options.maxBytes });
     this.writer = new GroupWriter(this.db, {
@@ -45,6 +53,7 @@ export class Store {
     this.notifications = new NotificationRepository(this.db, this.pool);
     this.devices = new DeviceRepository(this.db, this.pool);
     this.credentials = new CredentialRepository(this.db);
+    this.audit = new AuditRepository(this.db, this.pool);
   }
 
   // ── ingest: Outbox ─────────────────────────────────────────────────────────
@@ -106,7 +115,16 @@ export class Store {
       const pairedAt = new Date(now).toISOString();
       this.devices.insert({ id: device.id, name: device.name, platform: device.platform, pairedAt, pairedSeq });
       this.credentials.insertRefreshToken(device.refreshHash, device.id, device.family, now, device.refreshExpiresMs);
+      this.credentials.capFamilies(device.id, this.maxSessions);
       return this.devices.byId(device.id) ?? null;
+    });
+  }
+
+  /** Opens another session (refresh-token family) for a device; the oldest past the cap are dropped. */
+  addSession(deviceId: string, refreshHash: string, family: string, expiresMs: number): Promise<string[]> {
+    return this.writer.run(() => {
+      this.credentials.insertRefreshToken(refreshHash, deviceId, family, Date.now(), expiresMs);
+      return this.credentials.capFamilies(deviceId, this.maxSessions);
     });
   }
 
@@ -162,6 +180,25 @@ export class Store {
 
   countAbove(watermark: number, except: number[]): Promise<number> {
     return this.notifications.countAbove(watermark, except);
+  }
+
+  // ── observability: AuditStore ──────────────────────────────────────────────
+
+  async appendAudit(event: AuditEvent, actor: string, details: Record<string, unknown>): Promise<void> {
+    await this.writer.run(() => this.audit.append({ event, actor, details }, Date.now()));
+  }
+
+  auditEntries(limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
+    return this.audit.list(limit, beforeSeq);
+  }
+
+  allAuditEntries(): Promise<AuditRow[]> {
+    return this.audit.all();
+  }
+
+  /** The newest details recorded for an event (e.g. the last config fingerprint). */
+  lastAuditDetails(event: AuditEvent): Record<string, unknown> | undefined {
+    return this.audit.lastDetails(event);
   }
 
   // ── housekeeping & health ──────────────────────────────────────────────────

@@ -63,3 +63,30 @@ export function rssBytes(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb * 1024;
 }
+
+/** Builds a JWT by hand, so a test can make every mistake an attacker would try. */
+export function forgeJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  sign: { es256?: crypto.KeyObject | string; hs256?: string | Buffer } = {},
+): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64(header)}.${b64(payload)}`;
+  let signature = '';
+  if (sign.es256) signature = crypto.sign('sha256', Buffer.from(input), { key: crypto.createPrivateKey(sign.es256 as string), dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  if (sign.hs256) signature = crypto.createHmac('sha256', sign.hs256).update(input).digest('base64url');
+  return `${input}.${signature}`;
+}
+
+/** The daemon's current token signing key, read from its data directory (what a thief of the disk has). */
+export function signingKeyOf(dataDir: string): { kid: string; privatePem: string; publicPem: string } {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const dir = path.join(dataDir, 'keys');
+  const file = fs.readdirSync(dir).filter((f) => /^signing-\d+\.pem$/.test(f)).sort().pop()!;
+  const privatePem = fs.readFileSync(path.join(dir, file), 'utf8');
+  const publicKey = crypto.createPublicKey(privatePem);
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  const kid = crypto.createHash('sha256').update(der).digest('base64url').slice(0, 16);
+  return { kid, privatePem, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+}
