@@ -5,11 +5,15 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Server as SocketServer } from 'socket.io';
+import type { Server as SocketServer } from 'socket.io';
+import { MemoryRateLimiter, MemoryViolationBlocker } from './auth/rate-limiter';
+import { EventThrottle } from './gateway/event-throttle';
+import { createSocketServer } from './gateway/socket-server';
+import { clientIp } from './http/rate-limit';
 import type { BeepConfig } from './config/schema';
 import { defaultNames, loadOrCreateCertificates, type TlsMaterial } from './crypto/certificates';
 import { CertificateRenewer } from './crypto/certificate-renewer';
-import { ADDRESS_POLL_MS, CERT_CHECK_INTERVAL_MS } from './config/defaults';
+import { ADDRESS_POLL_MS, CERT_CHECK_INTERVAL_MS, SOCKET_AUTH_TIMEOUT_MS } from './config/defaults';
 import { MemoryAttemptLimiter } from './auth/failure-limiter';
 import { SigningKeyRing } from './auth/signing-keys';
 import { AuditLog } from './observability/audit-log';
@@ -68,8 +72,6 @@ function flatten(value: Record<string, unknown>, prefix = ''): Record<string, un
   return out;
 }
 
-/** bytes a device's socket.io frame may carry: acks and dismissals are tiny. */
-const DEVICE_MAX_FRAME_BYTES = 16 * 1024;
 
 function lanAddress(): string | undefined {
   for (const list of Object.values(os.networkInterfaces())) {
@@ -143,6 +145,20 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       onRejected: (code) => metrics.rejected.inc({ code }),
       onAccepted: (n) => metrics.accepted.inc({ source: n.source }),
     });
+    const limits = {
+      perIp: new MemoryRateLimiter(config.rateLimits.gatewayPerIpPerMin, 60),
+      perDevice: new MemoryRateLimiter(config.rateLimits.devicePerMin, 60),
+      tokenPerIp: new MemoryRateLimiter(config.rateLimits.tokenPerIpPerMin, 60),
+      blocker: new MemoryViolationBlocker(config.rateLimits.blockAfterViolations, config.rateLimits.blockDurationSec),
+      hops: config.gateway.trustProxyHops,
+    };
+    const limitHooks = {
+      onLimited: (scope: string) => metrics.rateLimited.inc({ scope }),
+      onBlocked: (ip: string) => {
+        log('gateway').warn('address blocked after repeated refusals', { ip, seconds: config.rateLimits.blockDurationSec });
+        void audit.record('ip_blocked', `ip:${ip}`, { seconds: config.rateLimits.blockDurationSec });
+      },
+    };
     const tokens = new TokenService(signingKeys, store, config.auth.accessTokenTtlSec);
     const rotateSigningKey = () => {
       const rotated = signingKeys.rotateIfDue();
@@ -237,12 +253,31 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     );
     gatewayServer = https.createServer(
       tlsOptions(tls),
-      createGatewayApp({ pairing, caCertPem: () => tls.caCertPem, metrics, logger: log('gateway') }),
+      createGatewayApp({ pairing, caCertPem: () => tls.caCertPem, metrics, logger: log('gateway'), limits: { ...limits, hooks: limitHooks } }),
     );
-    io = new SocketServer(gatewayServer, { serveClient: false, maxHttpBufferSize: DEVICE_MAX_FRAME_BYTES });
+    const addressOf = (req: http.IncomingMessage) => clientIp(req, config.gateway.trustProxyHops);
+    io = createSocketServer(gatewayServer, {
+      maxBatch: config.queue.maxBatch,
+      authTimeoutMs: SOCKET_AUTH_TIMEOUT_MS,
+      perIp: limits.perIp,
+      blocker: limits.blocker,
+      addressOf,
+      onRefused: (reason) => metrics.rateLimited.inc({ scope: reason === 'origin' ? 'origin' : reason }),
+      onBlocked: limitHooks.onBlocked,
+    });
     const gatewayLog = log('gateway');
+    const rl = config.rateLimits;
     attachDeviceNamespace(io, {
       verify: (token) => tokens.verify(token),
+      throttle: () =>
+        new EventThrottle({ ratePerSec: rl.socketEventsPerSec, burst: rl.socketEventBurst, disconnectAfter: rl.socketFloodDisconnectAfter }, Date.now),
+      perDevice: limits.perDevice,
+      addressOf: (socket) => addressOf(socket.request),
+      onLimited: (scope) => metrics.rateLimited.inc({ scope }),
+      onFloodDisconnect: (deviceId, address) => {
+        gatewayLog.warn('socket flooded events; disconnected', { deviceId, address });
+        void audit.record('socket_flood', `device:${deviceId}`, { deviceId, address });
+      },
       delivery,
       dismiss: async (id, byDevice) => {
         const result = await store.dismiss(id, byDevice, (r) => {

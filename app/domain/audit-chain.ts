@@ -17,6 +17,7 @@ export type AuditEvent =
   | 'data_key_rotation_finished'
   | 'certificate_renewed'
   | 'ip_blocked'
+  | 'socket_flood'
   | 'config_changed'
   | 'admin_password_set';
 

@@ -7,7 +7,8 @@ import type { HealthChecks } from '../observability/health';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
 import { adminToken, loopbackHostOnly } from './admin-auth';
-import { errorHandler, notFound, requestContext } from './edge';
+import { errorHandler, jsonDepthGuard, notFound, requestContext } from './edge';
+import { MAX_JSON_DEPTH } from './gateway-app';
 import type { AuditLog } from '../observability/audit-log';
 import { auditRoutes } from './routes/audit-routes';
 import { certRoutes, type CertificateControl } from './routes/cert-routes';
@@ -43,7 +44,9 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use('/api', authenticated);
   // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
   // invalid_type; body-parser's strict mode would mislabel it invalid_json.
-  app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json' }));
+  app.use(
+    express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) }),
+  );
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(certRoutes(deps.certificates));
