@@ -17,6 +17,8 @@ import { ADDRESS_POLL_MS, CERT_CHECK_INTERVAL_MS, SOCKET_AUTH_TIMEOUT_MS } from 
 import { MemoryAttemptLimiter } from './auth/failure-limiter';
 import { SigningKeyRing } from './auth/signing-keys';
 import { AuditLog } from './observability/audit-log';
+import { FieldCipher, newDataKey } from './crypto/field-cipher';
+import { loadOrCreateMasterKey } from './crypto/master-key';
 import { TokenService } from './auth/token-service';
 import { loadOrCreateAdminToken, removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { Delivery } from './gateway/delivery';
@@ -110,7 +112,18 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       connectedDevices: () => delivery?.connected ?? 0,
       certificateExpiry: () => tls.notAfter,
     });
+    const log = (component: string) => logger.child({ component });
+    const master = loadOrCreateMasterKey(path.join(config.dataDir, 'keys'), config.encryption.passphrase);
+    const cipher = new FieldCipher();
     store = new Store({
+      sealer: cipher,
+      rotationBatchSize: config.encryption.rotationBatchSize,
+      rotationPauseMs: config.encryption.rotationPauseMs,
+      onRotationFinished: (keyId, total) => {
+        log('keys').info('data key rotation finished', { keyId, total });
+        void audit.record('data_key_rotation_finished', 'system', { keyId, values: total });
+      },
+      onRotationError: (error) => log('keys').error('data key rotation stopped; it resumes at the next start or `beep keys rotate`', { error: String(error) }),
       dataDir: config.dataDir,
       durability: config.store.durability,
       groupCommitMaxOps: config.store.groupCommitMaxOps,
@@ -126,8 +139,25 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       onAcquire: (seconds) => metrics.readAcquire.observe(seconds),
     });
 
-    const log = (component: string) => logger.child({ component });
+    const stored = store.dataKeys();
+    if (stored.length === 0) {
+      const first = newDataKey(master);
+      store.insertDataKey(first.id, first.wrapped);
+      stored.push(first);
+    }
+    cipher.load(master, stored);
     const audit = new AuditLog(store, (e) => log('audit').error('audit append failed', { error: String(e) }));
+    store.keyRotation.resume();
+    const keys = {
+      progress: () => store.keyRotation.progress(),
+      rotate: async () => {
+        const started = !store.keyRotation.progress().running;
+        const key = newDataKey(master);
+        const progress = await store.keyRotation.start(key, () => cipher.add(master, key));
+        if (started) void audit.record('data_key_rotation_started', 'admin', { keyId: progress.keyId, values: progress.total });
+        return { started, progress };
+      },
+    };
     await recordConfigChange(config, store, audit);
     delivery = new Delivery(store, config.queue, systemTimers, {
       onBatch: (size, redelivered) => {
@@ -249,7 +279,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     );
 
     adminServer = http.createServer(
-      createAdminApp({ token: adminToken, certificates: renewer, audit, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+      createAdminApp({ token: adminToken, certificates: renewer, audit, keys, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
     );
     gatewayServer = https.createServer(
       tlsOptions(tls),

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
 import { listen } from './cli/listen';
-import { auditListCommand, auditVerifyCommand, certCommand } from './cli/security-commands';
+import { auditListCommand, auditVerifyCommand, certCommand, keysRotateCommand } from './cli/security-commands';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
@@ -134,6 +134,20 @@ cert
   .description('issue a new server certificate now; the running gateway swaps it in without a restart')
   .option('--json', 'print JSON')
   .action((options) => run(() => certCommand(dataDir(), 'renew', Boolean(options.json), io)));
+
+const keys = program.command('keys').description('encryption of stored notifications and device names');
+keys
+  .command('rotate')
+  .description('re-encrypt everything under a new data key while the daemon serves (resumable)')
+  .action(() =>
+    run(() =>
+      keysRotateCommand(dataDir(), {
+        ...io,
+        // On a terminal the bar redraws in place; otherwise one line per change.
+        progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r${line}`) : (line) => io.err(line),
+      }),
+    ),
+  );
 
 const audit = program.command('audit').description('the security audit log');
 audit

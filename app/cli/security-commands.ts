@@ -56,3 +56,44 @@ export async function auditListCommand(dataDir: string, limit: number, json: boo
   else for (const e of body) io.out(`${String(e.seq).padStart(6)}  ${e.at}  ${e.event.padEnd(26)} ${e.actor}  ${JSON.stringify(e.details)}`);
   return 0;
 }
+
+interface RotationProgress {
+  running: boolean;
+  keyId: string;
+  phase: string | null;
+  done: number;
+  total: number;
+}
+
+/** ms between progress polls while a rotation runs. */
+const POLL_MS = 200;
+const BAR_WIDTH = 30;
+
+function bar(p: RotationProgress): string {
+  const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+  const filled = Math.round(ratio * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${p.done}/${p.total} ${p.phase ?? ''}`;
+}
+
+/**
+ * `beep keys rotate`: starts (or joins) a rotation in the running daemon and draws its
+ * progress until done. Interrupting the command (or the daemon) loses nothing: run it again.
+ */
+export async function keysRotateCommand(dataDir: string, io: Io & { progress?: (line: string) => void }): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { status, body: first } = await client.request<RotationProgress>('POST', '/api/v1/keys/rotate');
+  io.out(status === 202 ? `rotating to data key ${first.keyId}` : `joining the rotation to data key ${first.keyId} already under way`);
+  const draw = io.progress ?? ((line: string) => io.err(line));
+  let p = first;
+  let lastLine = '';
+  while (p.running) {
+    const line = bar(p);
+    if (line !== lastLine) draw(line);
+    lastLine = line;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    p = (await client.request<RotationProgress>('GET', '/api/v1/keys/rotation')).body;
+  }
+  draw(bar({ ...p, done: Math.max(p.done, first.total), total: Math.max(p.done, first.total), phase: 'done' }));
+  io.out(`every value is now encrypted under data key ${p.keyId}; older keys were deleted`);
+  return 0;
+}

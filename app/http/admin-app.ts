@@ -12,6 +12,7 @@ import { MAX_JSON_DEPTH } from './gateway-app';
 import type { AuditLog } from '../observability/audit-log';
 import { auditRoutes } from './routes/audit-routes';
 import { certRoutes, type CertificateControl } from './routes/cert-routes';
+import { keyRoutes, type KeyControl } from './routes/key-routes';
 import { deviceRoutes } from './routes/device-routes';
 import { healthRoutes } from './routes/health-routes';
 import { notificationRoutes, type HistorySource } from './routes/notification-routes';
@@ -22,6 +23,7 @@ export interface AdminDeps {
   token: string;
   certificates: CertificateControl;
   audit: AuditLog;
+  keys: KeyControl;
   ingest: IngestService;
   history: HistorySource;
   pairing: PairingService;
@@ -51,6 +53,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(certRoutes(deps.certificates));
   app.use(auditRoutes(deps.audit));
+  app.use(keyRoutes(deps.keys));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

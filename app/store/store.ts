@@ -8,6 +8,7 @@ import { openDatabase, type Db } from './database';
 import { DeviceRepository, type Progress } from './device-repository';
 import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
+import { KeyRotation, type RotatingSealer } from './key-rotation';
 import { ReadPool } from './read-pool';
 
 // The SQLite store: one writer connection with group commit, a read pool, the repositories,
@@ -21,6 +22,12 @@ export interface StoreOptions {
   groupCommitWindowMs: number;
   readPoolSize: number;
   maxBytes?: number;
+  /** Seals private text at rest (crypto/FieldCipher); keys are loaded from dataKeys() before use. */
+  sealer: RotatingSealer;
+  rotationBatchSize?: number;
+  rotationPauseMs?: number;
+  onRotationFinished?: (keyId: string, total: number) => void;
+  onRotationError?: (error: unknown) => void;
   /** Refresh-token families a device may hold (default 5); the oldest is dropped past it. */
   maxSessionsPerDevice?: number;
   onCommit?: (seconds: number, size: number, ok: boolean) => void;
@@ -37,6 +44,7 @@ export class Store {
   readonly devices: DeviceRepository;
   readonly credentials: CredentialRepository;
   readonly audit: AuditRepository;
+  readonly keyRotation: KeyRotation;
 
   private readonly maxSessions: number;
 
@@ -50,10 +58,28 @@ export class Store {
       onCommit: options.onCommit,
     });
     this.pool = new ReadPool({ file: this.file, size: options.readPoolSize, onAcquire: options.onAcquire });
-    this.notifications = new NotificationRepository(this.db, this.pool);
-    this.devices = new DeviceRepository(this.db, this.pool);
+    this.notifications = new NotificationRepository(this.db, this.pool, options.sealer);
+    this.devices = new DeviceRepository(this.db, this.pool, options.sealer);
     this.credentials = new CredentialRepository(this.db);
     this.audit = new AuditRepository(this.db, this.pool);
+    this.keyRotation = new KeyRotation(this.db, this.writer, options.sealer, {
+      batchSize: options.rotationBatchSize ?? 200,
+      pauseMs: options.rotationPauseMs ?? 0,
+      onFinished: options.onRotationFinished,
+      onError: options.onRotationError,
+    });
+  }
+
+  // ── crypto: the wrapped data keys ──────────────────────────────────────────
+
+  /** Every stored data key, oldest first (the newest is current unless a rotation says otherwise). */
+  dataKeys(): { id: string; wrapped: string }[] {
+    return this.db.prepare('SELECT id, wrapped FROM data_keys ORDER BY created_ms, rowid').all() as { id: string; wrapped: string }[];
+  }
+
+  /** The first data key, stored at first start. */
+  insertDataKey(id: string, wrapped: string): void {
+    this.db.prepare('INSERT INTO data_keys (id, wrapped, created_ms) VALUES (?, ?, ?)').run(id, wrapped, Date.now());
   }
 
   // ── ingest: Outbox ─────────────────────────────────────────────────────────
