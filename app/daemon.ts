@@ -279,7 +279,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     );
 
     adminServer = http.createServer(
-      createAdminApp({ token: adminToken, certificates: renewer, audit, keys, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+      createAdminApp({ token: adminToken, certificates: renewer, audit, keys, credentials: store, ingest, history: store, pairing, directory, health, metrics, logger: log('admin') }),
     );
     gatewayServer = https.createServer(
       tlsOptions(tls),

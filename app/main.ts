@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
 import { listen } from './cli/listen';
-import { auditListCommand, auditVerifyCommand, certCommand, keysRotateCommand } from './cli/security-commands';
+import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, keysRotateCommand } from './cli/security-commands';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
@@ -146,6 +146,31 @@ keys
         // On a terminal the bar redraws in place; otherwise one line per change.
         progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r${line}`) : (line) => io.err(line),
       }),
+    ),
+  );
+
+program
+  .command('admin')
+  .description('dashboard access')
+  .command('password')
+  .description('the dashboard password')
+  .command('set')
+  .description('set it from the first line of stdin (12+ characters, at most 72 bytes, no NUL)')
+  .option('--totp', 'also require a one-time password; prints the otpauth URL to scan')
+  .action((options) =>
+    run(() =>
+      adminPasswordSetCommand(
+        dataDir(),
+        Boolean(options.totp),
+        () =>
+          new Promise((resolve) => {
+            let text = '';
+            process.stdin.setEncoding('utf8');
+            process.stdin.on('data', (d) => (text += d));
+            process.stdin.on('end', () => resolve(text.split('\n')[0] ?? ''));
+          }),
+        io,
+      ),
     ),
   );
 

@@ -97,3 +97,16 @@ export async function keysRotateCommand(dataDir: string, io: Io & { progress?: (
   io.out(`every value is now encrypted under data key ${p.keyId}; older keys were deleted`);
   return 0;
 }
+
+/**
+ * `beep admin password set`: reads the password from stdin (first line, so it never sits in
+ * argv or shell history) and has the daemon check, hash (bcrypt 12) and store it.
+ */
+export async function adminPasswordSetCommand(dataDir: string, totp: boolean, readStdin: () => Promise<string>, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const password = (await readStdin()).replace(/\r?\n$/, '');
+  const { body } = await client.request<{ ok: true; totpUrl?: string }>('PUT', '/api/v1/admin/password', { password, totp });
+  io.out('dashboard password set');
+  if (body.totpUrl) io.out(`add this to your authenticator app: ${body.totpUrl}`);
+  return 0;
+}

@@ -10,6 +10,7 @@ import { adminToken, loopbackHostOnly } from './admin-auth';
 import { errorHandler, jsonDepthGuard, notFound, requestContext } from './edge';
 import { MAX_JSON_DEPTH } from './gateway-app';
 import type { AuditLog } from '../observability/audit-log';
+import { adminPasswordRoutes, type AdminCredentialStore } from './routes/admin-password-routes';
 import { auditRoutes } from './routes/audit-routes';
 import { certRoutes, type CertificateControl } from './routes/cert-routes';
 import { keyRoutes, type KeyControl } from './routes/key-routes';
@@ -24,6 +25,7 @@ export interface AdminDeps {
   certificates: CertificateControl;
   audit: AuditLog;
   keys: KeyControl;
+  credentials: AdminCredentialStore;
   ingest: IngestService;
   history: HistorySource;
   pairing: PairingService;
@@ -54,6 +56,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(certRoutes(deps.certificates));
   app.use(auditRoutes(deps.audit));
   app.use(keyRoutes(deps.keys));
+  app.use(adminPasswordRoutes(deps.credentials, (totp) => void deps.audit.record('admin_password_set', 'admin', { totp })));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

@@ -10,6 +10,7 @@ import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
 import { KeyRotation, type RotatingSealer } from './key-rotation';
 import { ReadPool } from './read-pool';
+import { aadOf } from './rows';
 
 // The SQLite store: one writer connection with group commit, a read pool, the repositories,
 // and the operations the other parts' interfaces ask for (ingest's Outbox, the gateway's
@@ -47,9 +48,11 @@ export class Store {
   readonly keyRotation: KeyRotation;
 
   private readonly maxSessions: number;
+  private readonly sealer: RotatingSealer;
 
   constructor(options: StoreOptions) {
     this.maxSessions = options.maxSessionsPerDevice ?? 5;
+    this.sealer = options.sealer;
     this.file = path.join(options.dataDir, 'beep.db');
     this.db = openDatabase({ file: this.file, durability: options.durability, maxBytes: options.maxBytes });
     this.writer = new GroupWriter(this.db, {
@@ -75,6 +78,27 @@ export class Store {
   /** Every stored data key, oldest first (the newest is current unless a rotation says otherwise). */
   dataKeys(): { id: string; wrapped: string }[] {
     return this.db.prepare('SELECT id, wrapped FROM data_keys ORDER BY created_ms, rowid').all() as { id: string; wrapped: string }[];
+  }
+
+  /** Stores the dashboard password hash and (sealed) TOTP secret; null secret = no second factor. */
+  setAdminCredentials(passwordHash: string, totpSecret: string | null): Promise<void> {
+    return this.writer.run((db) => {
+      const sealed = totpSecret === null ? null : this.sealer.seal(totpSecret, aadOf('admin_credentials', 'totp_secret', '1'));
+      db.prepare(
+        `INSERT INTO admin_credentials (id, password_hash, totp_secret, updated_ms) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, updated_ms = excluded.updated_ms`,
+      ).run(passwordHash, sealed, Date.now());
+    });
+  }
+
+  /** The dashboard credentials, TOTP secret opened; undefined when no password is set. */
+  adminCredentials(): { passwordHash: string; totpSecret: string | null } | undefined {
+    const row = this.db.prepare('SELECT password_hash, totp_secret FROM admin_credentials WHERE id = 1').get() as
+      | { password_hash: string; totp_secret: string | null }
+      | undefined;
+    if (!row) return undefined;
+    const totpSecret = row.totp_secret === null ? null : this.sealer.open(row.totp_secret, aadOf('admin_credentials', 'totp_secret', '1'));
+    return { passwordHash: row.password_hash, totpSecret };
   }
 
   /** The first data key, stored at first start. */
