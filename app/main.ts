@@ -7,6 +7,7 @@ import { backupCommand, restoreCommand } from './cli/backup-command';
 import { dashboardCommand } from './cli/dashboard-command';
 import { currentEnv, install, status as serviceStatus, uninstall } from './service/service-manager';
 import { listen } from './cli/listen';
+import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, keysRotateCommand } from './cli/security-commands';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
@@ -179,6 +180,69 @@ program
   .description('open the local dashboard (a one-time login link; printed when no browser can be opened)')
   .option('--no-open', 'only print the link')
   .action((options) => run(() => dashboardCommand(dataDir(), Boolean(options.open), io)));
+
+const cert = program.command('cert').description('the gateway\'s TLS certificate');
+cert
+  .command('status')
+  .description('expiry, names and fingerprints of the served certificate')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => certCommand(dataDir(), 'status', Boolean(options.json), io)));
+cert
+  .command('renew')
+  .description('issue a new server certificate now; the running gateway swaps it in without a restart')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => certCommand(dataDir(), 'renew', Boolean(options.json), io)));
+
+const keys = program.command('keys').description('encryption of stored notifications and device names');
+keys
+  .command('rotate')
+  .description('re-encrypt everything under a new data key while the daemon serves (resumable)')
+  .action(() =>
+    run(() =>
+      keysRotateCommand(dataDir(), {
+        ...io,
+        // On a terminal the bar redraws in place; otherwise one line per change.
+        progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r${line}`) : (line) => io.err(line),
+      }),
+    ),
+  );
+
+program
+  .command('admin')
+  .description('dashboard access')
+  .command('password')
+  .description('the dashboard password')
+  .command('set')
+  .description('set it from the first line of stdin (12+ characters, at most 72 bytes, no NUL)')
+  .option('--totp', 'also require a one-time password; prints the otpauth URL to scan')
+  .action((options) =>
+    run(() =>
+      adminPasswordSetCommand(
+        dataDir(),
+        Boolean(options.totp),
+        () =>
+          new Promise((resolve) => {
+            let text = '';
+            process.stdin.setEncoding('utf8');
+            process.stdin.on('data', (d) => (text += d));
+            process.stdin.on('end', () => resolve(text.split('\n')[0] ?? ''));
+          }),
+        io,
+      ),
+    ),
+  );
+
+const audit = program.command('audit').description('the security audit log');
+audit
+  .command('verify')
+  .description('check the hash chain; names the first altered or missing entry')
+  .action(() => run(() => auditVerifyCommand(dataDir(), io)));
+audit
+  .command('list')
+  .description('the newest entries')
+  .option('-n, --limit <n>', 'how many', '50')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => auditListCommand(dataDir(), Number(options.limit), Boolean(options.json), io)));
 
 program
   .command('listen')

@@ -7,7 +7,13 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface BeepConfig {
   dataDir: string;
-  gateway: { host: string; port: number; publicHost: string | null };
+  gateway: {
+    host: string;
+    port: number;
+    publicHost: string | null;
+    /** Reverse proxies in front of the gateway; 0 = X-Forwarded-For is ignored. */
+    trustProxyHops: number;
+  };
   admin: { host: string; port: number };
   log: {
     level: LogLevel;
@@ -22,7 +28,7 @@ export interface BeepConfig {
   /** Diagnostics for tests and troubleshooting; never enable in normal use. */
   diagnostics: { leakInjection: boolean };
   redisUrl: string | null;
-  tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; renewBeforeDays: number };
   store: {
     durability: 'normal' | 'full';
     groupCommitMaxOps: number;
@@ -33,8 +39,33 @@ export interface BeepConfig {
     maxSizeMb: number | null;
   };
   queue: { batchWindowMs: number; maxBatch: number; maxInFlight: number; redeliverAfterMs: number };
-  auth: { accessTokenTtlSec: number; refreshTokenTtlDays: number; pairingCodeTtlSec: number };
-  rateLimits: { pairingAttempts: number; pairingWindowSec: number };
+  auth: {
+    accessTokenTtlSec: number;
+    refreshTokenTtlDays: number;
+    pairingCodeTtlSec: number;
+    signingKeyRotationDays: number;
+    maxSessionsPerDevice: number;
+  };
+  rateLimits: {
+    pairingAttempts: number;
+    pairingWindowSec: number;
+    pairingAttemptsPerCode: number;
+    gatewayPerIpPerMin: number;
+    devicePerMin: number;
+    tokenPerIpPerMin: number;
+    blockAfterViolations: number;
+    blockDurationSec: number;
+    socketEventsPerSec: number;
+    socketEventBurst: number;
+    socketFloodDisconnectAfter: number;
+  };
+  encryption: {
+    /** Derive the master key from this passphrase (scrypt) instead of the key file; env BEEP_MASTER_PASSPHRASE. */
+    passphrase: string | null;
+    rotationBatchSize: number;
+    /** ms between rotation batches (0 = as fast as the writer allows). */
+    rotationPauseMs: number;
+  };
   sources: {
     dbus: {
       enabled: boolean;
@@ -134,6 +165,7 @@ export const configSchema = Joi.object<BeepConfig>({
     host: Joi.string().hostname().default(D.GATEWAY_HOST),
     port: port.default(D.GATEWAY_PORT),
     publicHost: Joi.string().hostname().allow(null).default(null),
+    trustProxyHops: Joi.number().integer().min(0).max(10).default(0),
   }).default(),
   admin: Joi.object({
     host: Joi.string().hostname().default(D.ADMIN_HOST),
@@ -168,6 +200,7 @@ export const configSchema = Joi.object<BeepConfig>({
   tls: Joi.object({
     certDir: Joi.string().required(),
     minVersion: Joi.string().valid('TLSv1.2', 'TLSv1.3').default('TLSv1.3'),
+    renewBeforeDays: Joi.number().integer().min(1).max(300).default(D.CERT_RENEW_BEFORE_DAYS),
   }).required(),
   store: Joi.object({
     durability: Joi.string().valid('normal', 'full').default('normal'),
@@ -187,10 +220,26 @@ export const configSchema = Joi.object<BeepConfig>({
     accessTokenTtlSec: Joi.number().integer().min(30).max(86_400).default(D.ACCESS_TOKEN_TTL_SEC),
     refreshTokenTtlDays: positive.max(365).default(D.REFRESH_TOKEN_TTL_DAYS),
     pairingCodeTtlSec: Joi.number().integer().min(1).max(3600).default(D.PAIRING_CODE_TTL_SEC),
+    signingKeyRotationDays: positive.max(365).default(D.SIGNING_KEY_ROTATION_DAYS),
+    maxSessionsPerDevice: positive.max(100).default(D.MAX_SESSIONS_PER_DEVICE),
   }).default(),
   rateLimits: Joi.object({
     pairingAttempts: positive.max(1000).default(D.PAIRING_ATTEMPTS),
     pairingWindowSec: positive.max(86_400).default(D.PAIRING_WINDOW_SEC),
+    pairingAttemptsPerCode: positive.max(1000).default(D.PAIRING_ATTEMPTS_PER_CODE),
+    gatewayPerIpPerMin: positive.max(1_000_000).default(D.GATEWAY_REQUESTS_PER_IP_PER_MIN),
+    devicePerMin: positive.max(1_000_000).default(D.DEVICE_REQUESTS_PER_MIN),
+    tokenPerIpPerMin: positive.max(10_000).default(D.TOKEN_REFRESHES_PER_IP_PER_MIN),
+    blockAfterViolations: positive.max(10_000).default(D.BLOCK_AFTER_VIOLATIONS),
+    blockDurationSec: positive.max(86_400).default(D.BLOCK_DURATION_SEC),
+    socketEventsPerSec: positive.max(10_000).default(D.SOCKET_EVENTS_PER_SEC),
+    socketEventBurst: positive.max(100_000).default(D.SOCKET_EVENT_BURST),
+    socketFloodDisconnectAfter: positive.max(1_000_000).default(D.SOCKET_FLOOD_DISCONNECT_AFTER),
+  }).default(),
+  encryption: Joi.object({
+    passphrase: Joi.string().min(12).max(1024).allow(null).default(null),
+    rotationBatchSize: positive.max(10_000).default(D.KEY_ROTATION_BATCH),
+    rotationPauseMs: Joi.number().integer().min(0).max(60_000).default(0),
   }).default(),
   sources: Joi.object({
     dbus: Joi.object({

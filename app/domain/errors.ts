@@ -9,6 +9,7 @@ export interface ErrorSpec {
 export const ERRORS = {
   validation_failed: { status: 400, message: 'The request is not valid.' },
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  json_too_deep: { status: 400, message: 'The JSON body is nested too deeply.' },
   unknown_field: { status: 400, message: 'The request has a field this API does not know.' },
   title_required: { status: 400, message: 'A title is required.' },
   title_too_long: { status: 400, message: 'The title is longer than 256 bytes.' },
@@ -39,6 +40,10 @@ export const ERRORS = {
   payload_too_large: { status: 413, message: 'The request body is larger than 64 KiB.' },
   unsupported_media_type: { status: 415, message: 'The request body must be application/json.' },
   rate_limited: { status: 429, message: 'Too many requests; try again later.' },
+  ip_blocked: { status: 429, message: 'Too many refused requests in a row; this address is blocked for a while.' },
+  forbidden_origin: { status: 403, message: 'Cross-origin requests are not allowed.' },
+  password_invalid: { status: 400, message: 'The password does not meet the policy.' },
+  totp_invalid: { status: 401, message: 'The one-time password is wrong or expired.' },
   not_accepted: { status: 503, message: 'The notification could not be stored; it was not accepted.' },
   unavailable: { status: 503, message: 'The service is not available right now.' },
   internal: { status: 500, message: 'Something went wrong inside Beep.' },

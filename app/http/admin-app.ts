@@ -9,8 +9,14 @@ import type { HealthChecks } from '../observability/health';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
 import { adminAuth, loopbackHostOnly } from './admin-auth';
-import { errorHandler, notFound, requestContext } from './edge';
+import { errorHandler, jsonDepthGuard, notFound, requestContext } from './edge';
 import { dashboardApiRoutes, dashboardPublicRoutes, type DashboardDeps } from './routes/dashboard-routes';
+import { MAX_JSON_DEPTH } from './gateway-app';
+import type { AuditLog } from '../observability/audit-log';
+import { adminPasswordRoutes, type AdminCredentialStore } from './routes/admin-password-routes';
+import { auditRoutes } from './routes/audit-routes';
+import { certRoutes, type CertificateControl } from './routes/cert-routes';
+import { keyRoutes, type KeyControl } from './routes/key-routes';
 import { deviceRoutes } from './routes/device-routes';
 import { diagnosticRoutes } from './routes/diagnostic-routes';
 import { healthRoutes } from './routes/health-routes';
@@ -21,6 +27,10 @@ import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
 
 export interface AdminDeps {
   token: string;
+  certificates: CertificateControl;
+  audit: AuditLog;
+  keys: KeyControl;
+  credentials: AdminCredentialStore;
   ingest: IngestService;
   history: HistorySource;
   pairing: PairingService;
@@ -56,18 +66,26 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(requestContext('admin', deps.metrics, deps.context, deps.logger));
   app.use(loopbackHostOnly);
   app.use(securityHeaders);
-  const authenticated = adminAuth(deps.token, deps.dashboard.sessions);
+  const authenticated = adminAuth(deps.token, deps.dashboard.sessions, (address) => {
+    void deps.audit.record('auth_failed', `ip:${address}`, { channel: 'admin', code: 'invalid_token' });
+  });
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
   app.use(dashboardPublicRoutes(deps.dashboard));
   app.use('/api', authenticated);
   // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
   // invalid_type; body-parser's strict mode would mislabel it invalid_json.
-  app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json' }));
+  app.use(
+    express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) }),
+  );
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(rulesRoutes(deps.rules));
   app.use(dashboardApiRoutes(deps.dashboard));
   if (deps.leakInjector) app.use(diagnosticRoutes(deps.leakInjector));
+  app.use(certRoutes(deps.certificates));
+  app.use(auditRoutes(deps.audit));
+  app.use(keyRoutes(deps.keys));
+  app.use(adminPasswordRoutes(deps.credentials, (totp) => void deps.audit.record('admin_password_set', 'admin', { totp })));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

@@ -48,14 +48,20 @@ function sameSecret(a: string, b: string): boolean {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Requires `Authorization: Bearer <admin token>`, or (when `sessions` is given) a dashboard session. */
-export function adminAuth(token: string, sessions?: SessionLookup): RequestHandler {
+/**
+ * Requires `Authorization: Bearer <admin token>`, or (when `sessions` is given) a dashboard
+ * session; `onFailure` hears wrong tokens (audit).
+ */
+export function adminAuth(token: string, sessions?: SessionLookup, onFailure?: (address: string) => void): RequestHandler {
   return (req, res, next) => {
     const header = req.headers.authorization;
     if (header || !sessions) {
       const match = /^Bearer ([^\s]+)$/.exec(header ?? '');
       if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
-      if (!sameSecret(match[1], token)) return next(new BeepError('invalid_token'));
+      if (!sameSecret(match[1], token)) {
+        onFailure?.(req.socket.remoteAddress ?? 'unknown');
+        return next(new BeepError('invalid_token'));
+      }
       res.locals.auth = 'token';
       return next();
     }

@@ -37,6 +37,27 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * A body-parser `verify` hook that refuses JSON nested deeper than `maxDepth` before it is
+ * parsed: one pass over the bytes, counting brackets outside strings.
+ */
+export function jsonDepthGuard(maxDepth: number): (req: unknown, res: unknown, buf: Buffer) => void {
+  return (_req, _res, buf) => {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i];
+      if (inString) {
+        if (c === 0x5c) i++; // backslash: skip the escaped byte
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x7b || c === 0x5b) {
+        if (++depth > maxDepth) throw new BeepError('json_too_deep', `The JSON body is nested deeper than ${maxDepth} levels.`);
+      } else if (c === 0x7d || c === 0x5d) depth--;
+    }
+  };
+}
+
 export const notFound: RequestHandler = (_req, _res, next) => next(new BeepError('not_found'));
 
 /** Maps body-parser failures onto the catalog. */

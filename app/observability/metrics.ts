@@ -33,7 +33,6 @@ export class Metrics {
   readonly commitDuration;
   readonly commitGroupSize;
   readonly readAcquire;
-  /** Incremented by the rules engine (mute, quiet hours) with the rule's kind or name. */
   /** Incremented by the rate limiter with one of RATE_LIMIT_SCOPES. */
   readonly rateLimited;
   readonly memoryAlarmsRaised;
@@ -115,7 +114,7 @@ export class Metrics {
     });
     this.rateLimited = new client.Counter({
       name: 'beep_rate_limited_total',
-      help: 'Requests refused by a rate limit, by scope.',
+      help: 'Requests, handshakes and socket events refused by a rate limit, by scope.',
       labelNames: ['scope'],
       registers,
     });

@@ -1,7 +1,7 @@
 import type { DeviceRecord } from '../domain/device';
 import type { Db } from './database';
 import type { ReadPool } from './read-pool';
-import { DEVICE_COLUMNS, toDevice, type DeviceRow } from './rows';
+import { aadOf, DEVICE_COLUMNS, toDevice, type DeviceRow, type FieldSealer } from './rows';
 
 // Devices and their delivery progress (watermark + the few seqs acknowledged above it).
 
@@ -17,6 +17,7 @@ export class DeviceRepository {
   constructor(
     db: Db,
     private readonly pool: ReadPool,
+    private readonly sealer: FieldSealer,
   ) {
     this.stmts = {
       all: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE revoked_at IS NULL ORDER BY paired_at`),
@@ -38,17 +39,17 @@ export class DeviceRepository {
 
   /** Every device not revoked (main connection: small, read at start and on pairing). */
   active(): DeviceRecord[] {
-    return (this.stmts.all.all() as DeviceRow[]).map(toDevice);
+    return (this.stmts.all.all() as DeviceRow[]).map((r) => toDevice(r, this.sealer));
   }
 
   byId(id: string): DeviceRecord | undefined {
     const row = this.stmts.byId.get(id) as DeviceRow | undefined;
-    return row ? toDevice(row) : undefined;
+    return row ? toDevice(row, this.sealer) : undefined;
   }
 
   /** Inside a write: a new device owed everything after `pairedSeq`. */
   insert(device: { id: string; name: string; platform: string; pairedAt: string; pairedSeq: number }): void {
-    this.stmts.insert.run(device);
+    this.stmts.insert.run({ ...device, name: this.sealer.seal(device.name, aadOf('devices', 'name', device.id)) });
     const cursor = (this.stmts.lastDismissal.get() as { seq: number }).seq;
     this.stmts.insertProgress.run(device.id, device.pairedSeq, cursor);
   }
@@ -60,7 +61,7 @@ export class DeviceRepository {
 
   /** Inside a write: false when unknown or revoked. */
   rename(id: string, name: string): boolean {
-    return this.stmts.rename.run(name, id).changes > 0;
+    return this.stmts.rename.run(this.sealer.seal(name, aadOf('devices', 'name', id)), id).changes > 0;
   }
 
   /** Inside a write: invalidates every access token issued so far. */
