@@ -354,6 +354,14 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       stats,
       statsIntervalSec: config.dashboard.statsIntervalSec,
     };
+    const passwordLogin = {
+      sessions: dashboard.sessions,
+      credentials: () => store.adminCredentials(),
+      limiter: new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+      onLogin: (address: string) => void audit.record('dashboard_login', `ip:${address}`, { method: 'password' }),
+      onFailure: (address: string, reason: string) =>
+        void audit.record('auth_failed', `ip:${address}`, { channel: 'dashboard', code: 'invalid_credentials', reason }),
+    };
     if (config.diagnostics.leakInjection) log('diagnostics').warn('diagnostic leak injection is enabled (diagnostics.leakInjection)');
 
     const certLog = log('certificates');
@@ -394,6 +402,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
         logger: log('admin'),
         context,
         dashboard,
+        passwordLogin,
         leakInjector: config.diagnostics.leakInjection ? new LeakInjector() : undefined,
       }),
     );

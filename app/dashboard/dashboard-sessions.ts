@@ -57,6 +57,11 @@ export class DashboardSessions {
     const expires = this.nonces.get(key);
     this.nonces.delete(key);
     if (expires === undefined || expires <= this.now()) return null;
+    return this.open();
+  }
+
+  /** A new session (after a redeemed link or a password login): its id for the cookie. */
+  open(): { sessionId: string; session: DashboardSession } {
     const sessionId = token();
     const session = { csrfToken: token(), expiresAt: this.now() + this.options.sessionIdleSec * 1000 };
     this.sessions.set(hash(sessionId), session);

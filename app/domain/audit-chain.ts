@@ -19,7 +19,8 @@ export type AuditEvent =
   | 'ip_blocked'
   | 'socket_flood'
   | 'config_changed'
-  | 'admin_password_set';
+  | 'admin_password_set'
+  | 'dashboard_login';
 
 export interface AuditInput {
   event: AuditEvent;

@@ -33,6 +33,8 @@ export const ERRORS = {
   refresh_token_reused: { status: 401, message: 'The refresh token was already used; the device was signed out.' },
   forbidden: { status: 403, message: 'This is not allowed.' },
   csrf_failed: { status: 403, message: 'This write needs the X-CSRF-Token of the dashboard session.' },
+  invalid_credentials: { status: 401, message: 'The password or one-time code is wrong.' },
+  password_login_disabled: { status: 404, message: 'No dashboard password is set; log in with `beep dashboard`.' },
   login_link_invalid: { status: 401, message: 'This login link is used, unknown or expired; run `beep dashboard` again.' },
   forbidden_host: { status: 403, message: 'The Host header is not a loopback name.' },
   not_found: { status: 404, message: 'Not found.' },

@@ -11,6 +11,7 @@ import type { PairingService } from '../pairing/pairing-service';
 import { adminAuth, loopbackHostOnly } from './admin-auth';
 import { errorHandler, jsonDepthGuard, notFound, requestContext } from './edge';
 import { dashboardApiRoutes, dashboardPublicRoutes, type DashboardDeps } from './routes/dashboard-routes';
+import { dashboardLoginRoutes, type PasswordLoginDeps } from './routes/dashboard-login-routes';
 import { MAX_JSON_DEPTH } from './gateway-app';
 import type { AuditLog } from '../observability/audit-log';
 import { adminPasswordRoutes, type AdminCredentialStore } from './routes/admin-password-routes';
@@ -41,6 +42,7 @@ export interface AdminDeps {
   logger: Logger;
   context?: LogContext;
   dashboard: DashboardDeps;
+  passwordLogin: PasswordLoginDeps;
   /** Only when `diagnostics.leakInjection` is on. */
   leakInjector?: LeakInjector;
 }
@@ -71,6 +73,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   });
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
   app.use(dashboardPublicRoutes(deps.dashboard));
+  app.use(dashboardLoginRoutes(deps.passwordLogin));
   app.use('/api', authenticated);
   // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
   // invalid_type; body-parser's strict mode would mislabel it invalid_json.

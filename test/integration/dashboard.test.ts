@@ -155,3 +155,68 @@ describe('dashboard', () => {
     expect((await daemon.admin('PATCH', `/api/v1/devices/${id}`, { name: 'a' })).status).toBe(404);
   });
 });
+
+describe('dashboard: password login, rules and audit panels', () => {
+  let daemon: RunningDaemon;
+  let browser: Browser;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await daemon?.stop();
+  });
+
+  test('log in with the dashboard password; edit the rules; read the audit log', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    // No password yet: only the link is offered.
+    await page.goto(`${daemon.adminUrl}/dashboard/`);
+    await page.locator('#login-needed').waitFor();
+    expect(await page.locator('#password-form').isHidden()).toBe(true);
+    expect((await daemon.admin('POST', '/dashboard/login', { password: 'x'.repeat(12) })).body.error.code).toBe('password_login_disabled');
+
+    const password = 'correct horse battery';
+    const set = await daemon.cli(['admin', 'password', 'set'], { input: `${password}\n` });
+    expect(set.status).toBe(0);
+    await page.reload();
+    await page.locator('#password-form').waitFor();
+    await page.fill('#login-password', 'wrong password!!');
+    await page.click('#password-form button[type="submit"]');
+    await page.locator('#login-error').filter({ hasText: 'wrong' }).waitFor();
+    await page.fill('#login-password', password);
+    await page.click('#password-form button[type="submit"]');
+    await page.locator('#overall').filter({ hasText: 'healthy' }).waitFor();
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: 'beep_session', httpOnly: true, sameSite: 'Strict' });
+
+    // Rules: the page shows them, a bad edit is refused with the reason, a good one applies.
+    await page.waitForFunction(() => (document.getElementById('rules-json') as HTMLTextAreaElement).value.includes('minPriority'));
+    const rules = JSON.parse(await page.inputValue('#rules-json'));
+    await page.fill('#rules-json', JSON.stringify({ ...rules, minPriority: 9 }));
+    await page.click('#rules-form button[type="submit"]');
+    await page.locator('#rules-result.error').waitFor();
+    await page.fill('#rules-json', JSON.stringify({ ...rules, minPriority: 4 }));
+    await page.click('#rules-form button[type="submit"]');
+    await page.locator('#rules-result').filter({ hasText: 'Saved' }).waitFor();
+    expect((await daemon.admin('GET', '/api/v1/rules')).body.minPriority).toBe(4);
+    const muted = await daemon.admin('POST', '/api/v1/notifications', { title: 'below the new minimum', priority: 2 });
+    expect(muted.body).toMatchObject({ id: null, muted: expect.any(String) });
+
+    // Audit: the failed and the good login and the password change are there, chain intact.
+    await page.locator('#audit li').filter({ hasText: 'dashboard login' }).waitFor({ timeout: 20_000 });
+    const audit = await page.locator('#audit').textContent();
+    expect(audit).toContain('auth failed');
+    expect(audit).toContain('admin password set');
+    await page.locator('#audit-verdict').filter({ hasText: 'chain intact' }).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-rules-audit-narrow.png'), fullPage: true });
+    expect(problems).toEqual([]);
+
+    // Five wrong passwords lock the address out.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await daemon.admin('POST', '/dashboard/login', { password: `wrong guess ${i}!!` })).status);
+    expect(statuses).toContain(429);
+  });
+});

@@ -207,7 +207,72 @@
   }
 
   // ── wiring ────────────────────────────────────────────────────────────────
-  const panels = [statusPanel, devicesPanel, sendPanel, feedPanel, chartsPanel];
+  // ── rules ─────────────────────────────────────────────────────────────────
+  const rulesPanel = {
+    interval: 60000,
+    dirty: false,
+    start() {
+      $('rules-json').addEventListener('input', () => (this.dirty = true));
+      $('rules-form').addEventListener('submit', (event) => {
+        event.preventDefault();
+        this.save().catch(report);
+      });
+    },
+    async refresh() {
+      if (this.dirty) return; // never overwrite what the user is typing
+      const rules = await api('GET', '/api/v1/rules');
+      $('rules-json').value = JSON.stringify(rules, null, 2);
+    },
+    async save() {
+      const result = $('rules-result');
+      let rules;
+      try {
+        rules = JSON.parse($('rules-json').value);
+      } catch (err) {
+        result.textContent = 'Not valid JSON: ' + err.message;
+        result.className = 'small error';
+        return;
+      }
+      try {
+        const saved = await api('PUT', '/api/v1/rules', rules);
+        this.dirty = false;
+        $('rules-json').value = JSON.stringify(saved, null, 2);
+        result.textContent = 'Saved; applied from the next notification.';
+        result.className = 'small';
+      } catch (err) {
+        result.textContent = err.message;
+        result.className = 'small error';
+      }
+    },
+  };
+
+  // ── audit log ─────────────────────────────────────────────────────────────
+  /** Long details (a config change lists every setting) are cut; the full text is in the tooltip. */
+  function auditDetails(details) {
+    const text = JSON.stringify(details);
+    return el('div', { class: 'audit-details', title: text }, text.length > 200 ? text.slice(0, 200) + '…' : text);
+  }
+
+  const auditPanel = {
+    interval: 15000,
+    async refresh() {
+      const [entries, verdict] = await Promise.all([api('GET', '/api/v1/audit?limit=50'), api('GET', '/api/v1/audit/verify')]);
+      const pill = $('audit-verdict');
+      pill.dataset.status = verdict.ok ? 'ok' : 'down';
+      pill.textContent = verdict.ok ? 'chain intact (' + verdict.checked + ')' : 'broken at #' + verdict.seq + ': ' + verdict.problem;
+      $('audit-empty').hidden = entries.length > 0;
+      $('audit').replaceChildren(
+        ...entries.map((e) =>
+          el('li', { 'data-seq': String(e.seq) },
+            el('div', { class: 'line' },
+              el('span', { class: 'title' }, e.event ? e.event.replace(/_/g, ' ') : 'unreadable entry'),
+              el('span', { class: 'muted small' }, '#' + e.seq + ' · ' + (e.actor || '') + ' · ' + ago(e.at))),
+            e.details && Object.keys(e.details).length ? auditDetails(e.details) : null)),
+      );
+    },
+  };
+
+  const panels = [statusPanel, devicesPanel, sendPanel, feedPanel, rulesPanel, auditPanel, chartsPanel];
 
   function report(err) {
     console.error(err);
@@ -218,9 +283,34 @@
     $('logout').hidden = true;
     $('login-needed').hidden = false;
     $('overall').textContent = 'logged out';
+    fetch('/dashboard/login/options', { credentials: 'same-origin' })
+      .then((res) => res.json())
+      .then((options) => {
+        $('password-form').hidden = !options.password;
+        $('login-totp-label').hidden = !options.totp;
+        $('login-totp').required = Boolean(options.totp);
+      })
+      .catch(report);
+  }
+
+  async function passwordLogin(event) {
+    event.preventDefault();
+    const body = { password: $('login-password').value };
+    if (!$('login-totp-label').hidden) body.totp = $('login-totp').value;
+    const res = await fetch('/dashboard/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+    if (res.status === 204) return location.reload();
+    const data = await res.json().catch(() => null);
+    $('login-error').textContent = (data && data.error && data.error.message) || 'Login failed (HTTP ' + res.status + ').';
+    $('login-password').value = '';
   }
 
   async function main() {
+    $('password-form').addEventListener('submit', (event) => passwordLogin(event).catch(report));
     let session;
     try {
       session = await api('GET', '/api/v1/dashboard/session');

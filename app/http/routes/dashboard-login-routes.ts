@@ -1,0 +1,55 @@
+import express, { Router } from 'express';
+import type { AttemptLimiter } from '../../auth/failure-limiter';
+import { verifyAdminPassword } from '../../auth/admin-password';
+import { verifyTotp } from '../../auth/totp';
+import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
+import { BeepError } from '../../domain/errors';
+import { SESSION_COOKIE } from '../admin-auth';
+
+// Dashboard login by password (+ TOTP when set up with `beep admin password set --totp`), for a
+// browser on this PC without the CLI at hand. The one-time link stays the other way in.
+
+export interface PasswordLoginDeps {
+  sessions: DashboardSessions;
+  /** The stored bcrypt hash and TOTP secret; undefined while no password is set. */
+  credentials: () => { passwordHash: string; totpSecret: string | null } | undefined;
+  /** Failed logins per client address; bcrypt's cost alone does not stop a patient guesser. */
+  limiter: AttemptLimiter;
+  onLogin?: (address: string) => void;
+  onFailure?: (address: string, reason: 'password' | 'totp') => void;
+  now?: () => number;
+}
+
+/** bytes: a password (≤72) and a code fit easily; anything larger is refused unparsed. */
+const MAX_LOGIN_BODY = 1024;
+
+export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
+  const router = Router();
+  const now = deps.now ?? Date.now;
+
+  router.get('/dashboard/login/options', (_req, res) => {
+    const credentials = deps.credentials();
+    res.json({ password: Boolean(credentials), totp: Boolean(credentials?.totpSecret) });
+  });
+
+  router.post('/dashboard/login', express.json({ limit: MAX_LOGIN_BODY, strict: true }), async (req, res) => {
+    const credentials = deps.credentials();
+    if (!credentials) throw new BeepError('password_login_disabled');
+    const address = req.socket.remoteAddress ?? 'unknown';
+    await deps.limiter.check(`dashboard:${address}`);
+    const { password, totp } = (req.body ?? {}) as { password?: unknown; totp?: unknown };
+    const passwordOk = typeof password === 'string' && (await verifyAdminPassword(password, credentials.passwordHash));
+    const totpOk = !credentials.totpSecret || verifyTotp(credentials.totpSecret, totp, now());
+    if (!passwordOk || !totpOk) {
+      await deps.limiter.fail(`dashboard:${address}`);
+      deps.onFailure?.(address, passwordOk ? 'totp' : 'password');
+      throw new BeepError('invalid_credentials');
+    }
+    const { sessionId } = deps.sessions.open();
+    deps.onLogin?.(address);
+    res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${sessionId}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${deps.sessions.maxAgeSec}`);
+    res.status(204).end();
+  });
+
+  return router;
+}
