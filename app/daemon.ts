@@ -32,6 +32,19 @@ import { PairingService } from './pairing/pairing-service';
 import { systemTimers } from './queue/timers';
 import { Store } from './store/store';
 import { VERSION } from './version';
+import { isLoopbackHost } from './http/admin-auth';
+import { BeepError } from './domain/errors';
+import { ApiTokenService } from './compat/api-tokens';
+import { LogAuditSink } from './compat/audit-sink';
+import { MemoryRequestLimiter } from './compat/request-limiter';
+import { SubscriberHub } from './compat/subscriber-hub';
+import type { Publish, SubscriberHistory } from './compat/ports';
+import { handshakeServer, routeUpgrades } from './compat/upgrades';
+import { ntfyRoutes } from './compat/ntfy/ntfy-routes';
+import { ntfyWebSocket } from './compat/ntfy/ntfy-ws';
+import { gotifyRoutes } from './compat/gotify/gotify-routes';
+import { gotifyStream } from './compat/gotify/gotify-stream';
+import type { WebSocketServer } from 'ws';
 
 // The composition root: builds every part from the config, starts them in order, stops them
 // in reverse. Nothing imports this file but main.ts and the bench.
@@ -44,6 +57,8 @@ export interface Daemon {
 
 /** ms between retention sweeps. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** bytes a compat WebSocket client may send: subscribers only listen. */
+const COMPAT_MAX_FRAME_BYTES = 4 * 1024;
 /** bytes a device's socket.io frame may carry: acks and dismissals are tiny. */
 const DEVICE_MAX_FRAME_BYTES = 16 * 1024;
 
@@ -64,6 +79,8 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
   let pruneTimer: NodeJS.Timeout | undefined;
   let ingest: IngestService | undefined;
   let sources: DesktopSource[] = [];
+  const hub = new SubscriberHub();
+  let handshakes: WebSocketServer | undefined;
   let ports = { gatewayPort: 0, adminPort: 0 };
 
   async function start(): Promise<void> {
@@ -109,7 +126,10 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     const engine = new RulesEngine<NotificationInput>(rules, Date.now);
     const ingestService = new IngestService(
       store,
-      (n) => delivery.accepted(n),
+      (n) => {
+        delivery.accepted(n);
+        hub.accepted(n);
+      },
       {
         onIngested: (source) => metrics.ingested.inc({ source }),
         onRejected: (code) => metrics.rejected.inc({ code }),
@@ -199,13 +219,58 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
       sources: () => sourcesHealth(sources),
     });
 
+    // ntfy and Gotify: API tokens, the live fan-out, and one set of routes per listener.
+    const apiTokens = new ApiTokenService(
+      store,
+      new MemoryAttemptLimiter(config.compat.tokenFailures, config.compat.tokenFailureWindowSec),
+      new MemoryRequestLimiter(config.compat.tokenRequestsPerMinute, 60),
+      new LogAuditSink(log('audit')),
+    );
+    apiTokens.onRevoked((id) => hub.closeToken(id));
+    const subscriberHistory: SubscriberHistory = {
+      after: (afterSeq, sinceMs, topics, limit) => store.topicHistory.after(afterSeq, sinceMs, topics, limit),
+      before: (beforeSeq, topics, limit) => store.topicHistory.before(beforeSeq, topics, limit),
+      seqOf: (id) => store.seqOf(id),
+    };
+    const publish: Publish = { accept: (input) => ingestService.accept(input) };
+    const compatFor = (listener: 'admin' | 'gateway') => {
+      const logger = log(`compat-${listener}`);
+      const ntfy = {
+        tokens: apiTokens, publish, hub, history: subscriberHistory, listener, logger, now: Date.now,
+        retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
+      };
+      const gotify = {
+        tokens: apiTokens, publish, history: subscriberHistory, version: VERSION, listener, logger,
+        // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
+        health: listener === 'gateway' ? async () => (await store.ping(), true) : null,
+      };
+      const stream = { tokens: apiTokens, hub, pingMs: config.compat.pingSec * 1000, listener, logger };
+      handshakes ??= handshakeServer(COMPAT_MAX_FRAME_BYTES);
+      return {
+        routers: config.compat.enabled ? [gotifyRoutes(gotify), ntfyRoutes(ntfy)] : [],
+        upgrades: config.compat.enabled ? [gotifyStream(stream, handshakes), ntfyWebSocket(ntfy, handshakes)] : [],
+      };
+    };
+    const adminCompat = compatFor('admin');
+    const gatewayCompat = compatFor('gateway');
+
     adminServer = http.createServer(
-      createAdminApp({ token: adminToken, ingest: ingestService, rules: rulesAdmin, history: store, pairing, directory, health, metrics, logger: log('admin') }),
+      createAdminApp({
+        token: adminToken, ingest: ingestService, rules: rulesAdmin, history: store, pairing, directory, health, metrics,
+        logger: log('admin'), tokens: apiTokens, compat: adminCompat.routers,
+      }),
     );
     gatewayServer = https.createServer(
       { cert: tls.certPem, key: tls.keyPem, ca: tls.caCertPem, minVersion: config.tls.minVersion },
-      createGatewayApp({ pairing, caCertPem: () => tls.caCertPem, metrics, logger: log('gateway') }),
+      createGatewayApp({ pairing, caCertPem: () => tls.caCertPem, metrics, logger: log('gateway'), compat: gatewayCompat.routers }),
     );
+    const dialectOf = (url: URL) => (url.pathname === '/stream' ? 'gotify' : 'ntfy') as 'gotify' | 'ntfy';
+    routeUpgrades(adminServer, adminCompat.upgrades, {
+      others: 'destroy',
+      dialectOf,
+      guard: (req) => (isLoopbackHost(req.headers.host) ? undefined : new BeepError('forbidden_host')),
+    });
+    routeUpgrades(gatewayServer, gatewayCompat.upgrades, { others: 'leave', dialectOf });
     io = new SocketServer(gatewayServer, { serveClient: false, maxHttpBufferSize: DEVICE_MAX_FRAME_BYTES });
     const gatewayLog = log('gateway');
     attachDeviceNamespace(io, {
@@ -217,6 +282,7 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
         if (found) for (const source of sources) void source.closeOnDesktop(id);
         return found;
       },
+      setTopics: (deviceId, topics) => directory.setTopics(deviceId, topics),
       onAuthFailure: (code, address) => gatewayLog.warn('socket authentication failed', { code, address }),
       onError: (error, context) => gatewayLog.error('socket error', { context, error: String(error) }),
     });
@@ -239,6 +305,8 @@ export function createDaemon(config: BeepConfig, logger: Logger): Daemon {
     clearInterval(pruneTimer);
     await Promise.all(sources.map((s) => s.stop()));
     ingest?.close();
+    hub.closeAll();
+    handshakes?.close();
     delivery?.closeAll();
     await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
     for (const server of [adminServer, gatewayServer]) {

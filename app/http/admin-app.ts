@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { MAX_REQUEST_BYTES } from '../config/defaults';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import type { IngestService } from '../ingest/ingest-service';
@@ -12,6 +12,7 @@ import { deviceRoutes } from './routes/device-routes';
 import { healthRoutes } from './routes/health-routes';
 import { notificationRoutes, type HistorySource } from './routes/notification-routes';
 import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
+import { tokenRoutes, type TokenAdmin } from './routes/token-routes';
 
 // The admin listener (loopback): ingest and admin API for the CLI, scripts and dashboard.
 
@@ -25,6 +26,9 @@ export interface AdminDeps {
   rules: RulesAdmin;
   metrics: Metrics;
   logger: Logger;
+  tokens: TokenAdmin;
+  /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
+  compat: Router[];
 }
 
 export function createAdminApp(deps: AdminDeps): Express {
@@ -36,12 +40,14 @@ export function createAdminApp(deps: AdminDeps): Express {
   const authenticated = adminToken(deps.token);
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
   app.use('/api', authenticated);
+  for (const router of deps.compat) app.use(router);
   // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
   // invalid_type; body-parser's strict mode would mislabel it invalid_json.
   app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json' }));
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(rulesRoutes(deps.rules));
+  app.use(tokenRoutes(deps.tokens));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

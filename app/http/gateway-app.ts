@@ -14,6 +14,8 @@ export interface GatewayDeps {
   caCertPem: () => string;
   metrics: Metrics;
   logger: Logger;
+  /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
+  compat: Router[];
 }
 
 /** bytes: the gateway's JSON bodies are tiny; a larger one is hostile or broken. */
@@ -23,6 +25,8 @@ const pairSchema = Joi.object({
   code: Joi.string().pattern(/^\d{8}$/).required(),
   name: Joi.string().trim().min(1).max(64).required(),
   platform: Joi.string().trim().min(1).max(32).default('unknown'),
+  // Protocol extension: the topics this phone wants (absent or null = every topic).
+  topics: Joi.array().items(Joi.string().pattern(/^[-_A-Za-z0-9]{1,64}$/)).min(1).max(100).unique().allow(null),
 }).prefs({ abortEarly: true, convert: false });
 
 const tokenSchema = Joi.object({
@@ -66,6 +70,7 @@ export function createGatewayApp(deps: GatewayDeps): Express {
     res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'");
     next();
   });
+  for (const router of deps.compat) app.use(router);
   app.use(express.json({ limit: MAX_GATEWAY_BODY, strict: true, type: 'application/json' }));
   app.use(apiRoutes(deps));
   app.use(express.static(path.join(__dirname, '..', 'web', 'phone'), { index: 'index.html', maxAge: 0 }));

@@ -65,7 +65,7 @@ export class PairingService {
   }
 
   /** Gateway: exchanges a code for a new device and its first credentials. */
-  async pair(input: { code: string; name: string; platform: string }, ip: string): Promise<Credentials> {
+  async pair(input: { code: string; name: string; platform: string; topics?: string[] | null }, ip: string): Promise<Credentials> {
     await this.limiter.check(`ip:${ip}`);
     const refreshToken = newRefreshToken();
     const device = await this.store.pairDevice(hashSecret(input.code), {
@@ -75,6 +75,7 @@ export class PairingService {
       refreshHash: hashSecret(refreshToken),
       family: crypto.randomUUID(),
       refreshExpiresMs: this.refreshExpiry(),
+      topics: input.topics ?? null,
     });
     if (!device) {
       await this.limiter.fail(`ip:${ip}`);
