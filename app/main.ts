@@ -3,13 +3,18 @@ import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './cli/commands';
+import { backupCommand, restoreCommand } from './cli/backup-command';
+import { dashboardCommand } from './cli/dashboard-command';
+import { currentEnv, install, status as serviceStatus, uninstall } from './service/service-manager';
 import { listen } from './cli/listen';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './cli/token-commands';
+import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, keysRotateCommand } from './cli/security-commands';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
 import { readRuntimeInfo } from './discovery';
-import { createLogger } from './observability/logger';
+import { LogContext } from './observability/log-context';
+import { createLogger, flushLogger } from './observability/logger';
 import { VERSION } from './version';
 
 // argv, signals and exit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 not running.
@@ -27,8 +32,17 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.log.level, pretty: Boolean(process.stderr.isTTY) });
-  const daemon = createDaemon(config, logger);
+  const context = new LogContext();
+  const logger = createLogger({
+    level: config.log.level,
+    pretty: Boolean(process.stderr.isTTY),
+    logDir: config.log.file ? path.join(config.dataDir, 'logs') : undefined,
+    maxFileBytes: config.log.maxFileMb * 1024 * 1024,
+    maxFiles: config.log.maxFiles,
+    context,
+  });
+  const daemon = createDaemon(config, logger, context);
+  const exit = (code: number) => void flushLogger(logger).then(() => process.exit(code));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -39,10 +53,13 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
     daemon.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        exit(0);
+      },
       (error) => {
         logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
+        exit(1);
       },
     );
   };
@@ -57,7 +74,7 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
   } catch (error) {
     logger.error('beep could not start', { error: (error as Error).message });
     await daemon.stop().catch(() => undefined);
-    process.exit(1);
+    exit(1);
   }
 }
 
@@ -143,6 +160,110 @@ token
   .description('revoke a token by id: refused at once, its open streams closed')
   .argument('<id>')
   .action((id: string) => run(() => tokenRevokeCommand(dataDir(), id, io)));
+const service = program.command('service').description('run Beep as a user service (systemd on Linux, launchd on macOS)');
+const serviceSpec = () => ({
+  node: process.execPath,
+  main: path.resolve(__dirname, 'main.js'),
+  dataDir: dataDir(),
+  logFile: path.join(dataDir(), 'logs', 'service.log'),
+});
+const report = (result: { code: number; lines: string[] }) => {
+  for (const line of result.lines) (result.code === 0 ? io.out : io.err)(line);
+  return result.code;
+};
+service
+  .command('install')
+  .description('write and enable the service: starts now, at every login, and again after a crash')
+  .action(() => run(async () => report(install(currentEnv(process.env), serviceSpec()))));
+service
+  .command('uninstall')
+  .description('stop and remove the service')
+  .action(() => run(async () => report(uninstall(currentEnv(process.env)))));
+service
+  .command('status')
+  .description('whether the service is installed and running')
+  .action(() => run(async () => report(serviceStatus(currentEnv(process.env)))));
+
+program
+  .command('backup')
+  .description('an encrypted online backup of the database (safe while Beep runs)')
+  .argument('<file>', 'the backup file to create')
+  .action((file: string) => run(() => backupCommand(dataDir(), file, { ...io, tty: Boolean(process.stderr.isTTY) })));
+
+program
+  .command('restore')
+  .description('replace the database with a backup (stop Beep first)')
+  .argument('<file>', 'a file made by `beep backup`')
+  .action((file: string) => run(() => restoreCommand(dataDir(), file, io)));
+
+program
+  .command('dashboard')
+  .description('open the local dashboard (a one-time login link; printed when no browser can be opened)')
+  .option('--no-open', 'only print the link')
+  .action((options) => run(() => dashboardCommand(dataDir(), Boolean(options.open), io)));
+
+const cert = program.command('cert').description('the gateway\'s TLS certificate');
+cert
+  .command('status')
+  .description('expiry, names and fingerprints of the served certificate')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => certCommand(dataDir(), 'status', Boolean(options.json), io)));
+cert
+  .command('renew')
+  .description('issue a new server certificate now; the running gateway swaps it in without a restart')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => certCommand(dataDir(), 'renew', Boolean(options.json), io)));
+
+const keys = program.command('keys').description('encryption of stored notifications and device names');
+keys
+  .command('rotate')
+  .description('re-encrypt everything under a new data key while the daemon serves (resumable)')
+  .action(() =>
+    run(() =>
+      keysRotateCommand(dataDir(), {
+        ...io,
+        // On a terminal the bar redraws in place; otherwise one line per change.
+        progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r${line}`) : (line) => io.err(line),
+      }),
+    ),
+  );
+
+program
+  .command('admin')
+  .description('dashboard access')
+  .command('password')
+  .description('the dashboard password')
+  .command('set')
+  .description('set it from the first line of stdin (12+ characters, at most 72 bytes, no NUL)')
+  .option('--totp', 'also require a one-time password; prints the otpauth URL to scan')
+  .action((options) =>
+    run(() =>
+      adminPasswordSetCommand(
+        dataDir(),
+        Boolean(options.totp),
+        () =>
+          new Promise((resolve) => {
+            let text = '';
+            process.stdin.setEncoding('utf8');
+            process.stdin.on('data', (d) => (text += d));
+            process.stdin.on('end', () => resolve(text.split('\n')[0] ?? ''));
+          }),
+        io,
+      ),
+    ),
+  );
+
+const audit = program.command('audit').description('the security audit log');
+audit
+  .command('verify')
+  .description('check the hash chain; names the first altered or missing entry')
+  .action(() => run(() => auditVerifyCommand(dataDir(), io)));
+audit
+  .command('list')
+  .description('the newest entries')
+  .option('-n, --limit <n>', 'how many', '50')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => auditListCommand(dataDir(), Number(options.limit), Boolean(options.json), io)));
 
 program
   .command('listen')

@@ -12,3 +12,9 @@ for (const rel of assets) {
   if (!fs.existsSync(from)) continue;
   fs.cpSync(from, path.join(root, 'dist', rel), { recursive: true });
 }
+
+// The phone app's only dependency, served from the gateway itself (no CDN): socket.io's ES module build.
+const vendor = path.join(root, 'dist', 'app', 'web', 'phone', 'vendor');
+fs.mkdirSync(vendor, { recursive: true });
+const client = path.join(path.dirname(require.resolve('socket.io-client/package.json', { paths: [root] })), 'dist', 'socket.io.esm.min.js');
+fs.copyFileSync(client, path.join(vendor, 'socket.io.esm.min.js'));

@@ -7,8 +7,8 @@ import { BeepError } from '../domain/errors';
 export interface AttemptLimiter {
   /** Throws BeepError('rate_limited') with retryAfter while the key is blocked. */
   check(key: string): Promise<void>;
-  /** Records one failure for the key. */
-  fail(key: string): Promise<void>;
+  /** Records one failure for the key; true when this failure spent the last of its budget. */
+  fail(key: string): Promise<boolean>;
 }
 
 /**
@@ -35,11 +35,12 @@ export class MemoryAttemptLimiter implements AttemptLimiter {
     }
   }
 
-  async fail(key: string): Promise<void> {
+  async fail(key: string): Promise<boolean> {
     try {
-      await this.limiter.consume(key);
+      const res = await this.limiter.consume(key);
+      return res.consumedPoints === this.points;
     } catch {
-      // Over the limit already: check() will refuse the next attempt.
+      return false; // over the limit already: check() refuses the next attempt
     }
   }
 }

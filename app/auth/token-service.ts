@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { BeepError } from '../domain/errors';
-import type { SigningKey } from './signing-keys';
+import type { KeyRing } from './signing-keys';
 
 // Device credentials: short-lived ES256 access JWTs and opaque, hashed, rotating refresh tokens.
 
@@ -38,15 +38,16 @@ export function newRefreshToken(): string {
  */
 export class TokenService {
   constructor(
-    private readonly key: SigningKey,
+    private readonly keys: KeyRing,
     private readonly devices: DeviceLookup,
     readonly accessTtlSec: number,
   ) {}
 
   issue(deviceId: string, tokenGen: number): string {
-    return jwt.sign({ typ: ACCESS_TYPE, gen: tokenGen }, this.key.privateKey, {
+    const key = this.keys.current();
+    return jwt.sign({ typ: ACCESS_TYPE, gen: tokenGen }, key.privateKey, {
       algorithm: 'ES256',
-      keyid: this.key.kid,
+      keyid: key.kid,
       audience: ACCESS_AUDIENCE,
       subject: deviceId,
       expiresIn: this.accessTtlSec,
@@ -58,15 +59,16 @@ export class TokenService {
       throw new BeepError('unauthenticated', 'An access token is required.');
     }
     const header = jwt.decode(token, { complete: true })?.header;
-    if (!header || header.kid !== this.key.kid) throw new BeepError('invalid_token');
+    const key = typeof header?.kid === 'string' ? this.keys.byKid(header.kid) : undefined;
+    if (!key) throw new BeepError('invalid_token');
     let payload: jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, this.key.publicKey, { algorithms: ALGORITHMS, audience: ACCESS_AUDIENCE }) as jwt.JwtPayload;
+      payload = jwt.verify(token, key.publicKey, { algorithms: ALGORITHMS, audience: ACCESS_AUDIENCE }) as jwt.JwtPayload;
     } catch (error) {
       if ((error as Error).name === 'TokenExpiredError') throw new BeepError('token_expired');
       throw new BeepError('invalid_token');
     }
-    if (payload.typ !== ACCESS_TYPE || typeof payload.exp !== 'number' || typeof payload.sub !== 'string') {
+    if (payload.typ !== ACCESS_TYPE || typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || typeof payload.gen !== 'number') {
       throw new BeepError('invalid_token');
     }
     const device = this.devices.device(payload.sub);

@@ -8,6 +8,8 @@ export interface HttpsJsonOptions {
   body?: unknown;
   /** The CA to trust; undefined only for the first CA download, whose fingerprint is then checked. */
   ca?: string;
+  /** Extra request headers (e.g. Authorization). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpsJsonResponse<T> {
@@ -25,7 +27,10 @@ export function httpsJson<T>(url: string, options: HttpsJsonOptions = {}): Promi
         method: options.method ?? 'GET',
         ca: options.ca,
         rejectUnauthorized: options.ca !== undefined,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: {
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...options.headers,
+        },
         timeout: 10_000,
       },
       (response) => {

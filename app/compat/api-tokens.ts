@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { BeepError } from '../domain/errors';
 import type { AttemptLimiter } from '../auth/failure-limiter';
 import type { AuditSink } from './audit-sink';
-import type { RequestLimiter } from './request-limiter';
+import type { RateLimiter } from '../auth/rate-limiter';
 
 // API tokens for ntfy and Gotify clients: 256-bit random secrets shown once, stored as SHA-256,
 // of one kind (publish = ntfy publisher / Gotify application; subscribe = ntfy subscriber /
@@ -59,9 +59,11 @@ export class ApiTokenService {
   constructor(
     private readonly store: ApiTokenStore,
     private readonly failures: AttemptLimiter,
-    private readonly requests: RequestLimiter,
+    private readonly requests: RateLimiter,
     private readonly audit: AuditSink,
     private readonly now: () => number = Date.now,
+    /** A request refused by a limit: 'api_token' (the token's budget) or 'api_token_failures' (the IP's failures). */
+    private readonly onLimited: (scope: 'api_token' | 'api_token_failures') => void = () => undefined,
   ) {}
 
   async create(kind: TokenKind, name: string, topics: string[] | null): Promise<{ token: ApiToken; secret: string }> {
@@ -95,7 +97,10 @@ export class ApiTokenService {
    * unscoped token, as Gotify's all-topics stream does; [] = any token of the kind).
    */
   async authenticate(secret: string | undefined, kind: TokenKind, topics: string[] | null, caller: Caller): Promise<ApiToken> {
-    await this.failures.check(caller.ip);
+    await this.failures.check(caller.ip).catch((error: unknown) => {
+      if (error instanceof BeepError && error.code === 'rate_limited') this.onLimited('api_token_failures');
+      throw error;
+    });
     if (!secret) {
       this.audit.record('api_token_missing', { ...caller, kind });
       throw new BeepError('unauthenticated', 'Send an API token (beep token create).');
@@ -114,7 +119,11 @@ export class ApiTokenService {
         token.kind !== kind ? `This is a ${token.kind} token; it cannot ${kind}.` : `This token may not ${kind} on ${outside.join(', ')}.`,
       );
     }
-    await this.requests.consume(`token:${token.id}`);
+    const decision = await this.requests.consume(`token:${token.id}`);
+    if (!decision.allowed) {
+      this.onLimited('api_token');
+      throw new BeepError('rate_limited', undefined, { retryAfter: decision.resetSec });
+    }
     this.audit.record('api_token_used', { ...caller, tokenId: token.id, kind, topics });
     this.touch(token.id);
     return token;

@@ -1,18 +1,10 @@
-import type { Logger } from '../observability/logger';
+// Every use of an API token is audited. daemon.ts adapts the hash-chained AuditLog
+// (observability/audit-log.ts) to this interface.
 
-// Every use of an API token is audited. The hash-chained audit log is being built on another
-// branch; until it is wired in at merge, LogAuditSink writes one structured log line per event.
+/** The compat security events (token created, used, refused, missing, revoked). */
+export type CompatAuditEvent = 'api_token_created' | 'api_token_revoked' | 'api_token_missing' | 'api_token_refused' | 'api_token_used';
 
-/** Where compat security events go (token created, used, refused, revoked). */
+/** Where compat security events go; fields carry ids, addresses and reasons, never secrets. */
 export interface AuditSink {
-  record(event: string, fields: Record<string, unknown>): void;
-}
-
-/** Interim sink: a log line tagged `audit: true` (swap for the hash-chained log at merge). */
-export class LogAuditSink implements AuditSink {
-  constructor(private readonly logger: Logger) {}
-
-  record(event: string, fields: Record<string, unknown>): void {
-    this.logger.info(event, { audit: true, ...fields });
-  }
+  record(event: CompatAuditEvent, fields: Record<string, unknown>): void;
 }

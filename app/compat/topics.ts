@@ -6,7 +6,8 @@ import { BeepError } from '../domain/errors';
 export const TOPIC_PATTERN = /^[-_A-Za-z0-9]{1,64}$/;
 
 /**
- * Refused as topics: Beep's paths (/api/v1/…, /health, /metrics, the phone app), Gotify's paths
+ * Refused as topics: Beep's paths (/api/v1/…, /health, /metrics, /ca.crt, the phone app's
+ * files and folders (/icons/…, /js/…), the dashboard (/dashboard/…), socket.io), Gotify's paths
  * (/message, /stream, /version, /application, /client, /current, /plugin, /user, /image) and
  * the ones ntfy keeps for itself (/docs, /static, /file, /v1). Names with a dot (ca.crt,
  * index.html, socket.io) never match TOPIC_PATTERN anyway.
@@ -15,6 +16,8 @@ export const RESERVED_TOPICS: ReadonlySet<string> = new Set([
   'api', 'health', 'metrics', 'message', 'stream', 'version', 'application', 'client', 'current',
   'plugin', 'user', 'image', 'docs', 'static', 'file', 'v1', 'json', 'sse', 'raw', 'ws', 'publish',
   'send', 'trigger', 'auth',
+  // Beep's gateway and admin listeners: the phone app's folders and pages, the dashboard.
+  'icons', 'js', 'css', 'dashboard', 'index', 'trust', 'manifest', 'sw', 'ca', 'socket', 'unpair', 'pair', 'token', 'app', 'favicon',
 ]);
 
 /** True when the name could be a topic at all and is not reserved (routes call next() otherwise). */

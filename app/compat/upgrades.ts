@@ -46,18 +46,33 @@ export function handshakeServer(maxPayload: number): WebSocketServer {
 
 /**
  * Routes a server's upgrade requests. `guard` may refuse one first (the admin listener's
- * loopback Host check); `others` says what happens to unclaimed ones.
+ * loopback Host check, the gateway's per-IP budget); it is not asked about paths no route
+ * claims when `others` is 'leave' (socket.io's own handshakes have their own limits).
  */
 export function routeUpgrades(
   server: http.Server,
   routes: UpgradeRoute[],
-  options: { guard?: (req: http.IncomingMessage) => BeepError | undefined; others: 'leave' | 'destroy'; dialectOf: (url: URL) => Dialect },
+  options: {
+    guard?: (req: http.IncomingMessage) => Promise<BeepError | undefined>;
+    others: 'leave' | 'destroy';
+    dialectOf: (url: URL) => Dialect;
+    /** With 'leave': the paths that belong to someone else (never guarded, never claimed). */
+    foreign?: (url: URL) => boolean;
+  },
 ): void {
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://beep.invalid');
-    const refused = options.guard?.(req);
-    if (refused) return refuseUpgrade(socket, options.dialectOf(url), refused);
-    for (const route of routes) if (route(req, socket, head, url)) return;
-    if (options.others === 'destroy') socket.destroy();
+    if (options.others === 'leave' && options.foreign?.(url)) return;
+    const onError = () => socket.destroy();
+    socket.on('error', onError);
+    (options.guard?.(req) ?? Promise.resolve(undefined)).then(
+      (refused) => {
+        socket.off('error', onError);
+        if (refused) return refuseUpgrade(socket, options.dialectOf(url), refused);
+        for (const route of routes) if (route(req, socket, head, url)) return;
+        if (options.others === 'destroy') socket.destroy();
+      },
+      () => socket.destroy(),
+    );
   });
 }

@@ -38,10 +38,74 @@ export const PAIRING_ATTEMPTS = 5;
 /** seconds of the pairing attempts window. */
 export const PAIRING_WINDOW_SEC = 15 * 60;
 
+/** days before expiry the server certificate is reissued: a month of margin for a rarely restarted daemon. */
+export const CERT_RENEW_BEFORE_DAYS = 30;
+/** ms between certificate expiry checks while running: daily. */
+export const CERT_CHECK_INTERVAL_MS = 24 * 60 * 60 * 1000;
+/** ms between looks at the interface addresses (cheap): a new LAN address gets a cert within a minute. */
+export const ADDRESS_POLL_MS = 60_000;
+
+/** days a token signing key signs before a new one takes over; the old one verifies until its tokens expire. */
+export const SIGNING_KEY_ROTATION_DAYS = 30;
+/** refresh-token families (sessions) a device may hold; the oldest is dropped past it. */
+export const MAX_SESSIONS_PER_DEVICE = 5;
+
+/** gateway requests per IP per minute (BRIEF.md). */
+export const GATEWAY_REQUESTS_PER_IP_PER_MIN = 100;
+/** requests and socket events per device per minute (BRIEF.md). */
+export const DEVICE_REQUESTS_PER_MIN = 500;
+/** token refreshes per IP per minute: a phone needs one per 15 min. */
+export const TOKEN_REFRESHES_PER_IP_PER_MIN = 20;
+/** failed attempts with one pairing code value, from any IP, per pairing window. */
+export const PAIRING_ATTEMPTS_PER_CODE = 5;
+/** refused requests in a row that get an IP blocked (BRIEF.md). */
+export const BLOCK_AFTER_VIOLATIONS = 10;
+/** seconds an IP stays blocked after that (BRIEF.md: 15 min). */
+export const BLOCK_DURATION_SEC = 15 * 60;
+/** socket events per second a device may send (dismisses are human-paced), and the burst allowed. */
+export const SOCKET_EVENTS_PER_SEC = 10;
+export const SOCKET_EVENT_BURST = 30;
+/** events refused in a row before a flooding socket is disconnected. */
+export const SOCKET_FLOOD_DISCONNECT_AFTER = 100;
+/** ms an engine.io connection may stay without joining /device (authenticating) before it is closed. */
+export const SOCKET_AUTH_TIMEOUT_MS = 4_000;
+
+/** notifications re-encrypted per transaction during a key rotation: small enough not to stall ingest. */
+export const KEY_ROTATION_BATCH = 200;
+
 /** bytes: PROTOCOL.md limits. */
 export const MAX_TITLE_BYTES = 256;
 export const MAX_BODY_BYTES = 4096;
 export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** MB a log file may reach before it is rotated: a month of `info` on a busy PC. */
+export const LOG_FILE_MAX_MB = 10;
+/** rotated log files kept (the oldest is deleted): bounds the logs folder at ~50 MB. */
+export const LOG_FILES_KEPT = 5;
+
+/** ms a health check may take before it counts as down. */
+export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/** ms a detailed health report is reused: scrapers and dashboards may poll freely. */
+export const HEALTH_CACHE_TTL_MS = 30_000;
+
+/** ms between memory samples: often enough to see a leak within 30 s. */
+export const MEMORY_SAMPLE_INTERVAL_MS = 2_000;
+/** MB of RSS past which health is degraded: Beep idles at 95-100 MB (Node and its modules
+ *  ~76 MB, the two read-pool worker threads ~20 MB), so 100 MB would cry wolf at rest. */
+export const MEMORY_SOFT_LIMIT_MB = 160;
+/** MB of RSS past which the memory check is down: more than twice the idle footprint. */
+export const MEMORY_HARD_LIMIT_MB = 256;
+/** MB the post-GC heap floor must climb, window after window, to be called a leak. */
+export const MEMORY_LEAK_GROWTH_MB = 8;
+
+/** s between dashboard chart points; an hour of them is kept in memory (360 points). */
+export const STATS_INTERVAL_SEC = 10;
+/** s the dashboard history covers. */
+export const STATS_SPAN_SEC = 3_600;
+/** s a one-time dashboard login link is valid. */
+export const DASHBOARD_LOGIN_TTL_SEC = 60;
+/** s a dashboard session lives without use. */
+export const DASHBOARD_SESSION_IDLE_SEC = 12 * 3_600;
 
 /** ms SIGTERM may take before the daemon exits anyway (PROTOCOL.md: within 5 s). */
 export const SHUTDOWN_GRACE_MS = 4_000;

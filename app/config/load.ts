@@ -72,6 +72,7 @@ function layer(values: {
   logLevel?: string;
   redisUrl?: string;
   certDir?: string;
+  passphrase?: string;
 }): Record<string, unknown> {
   return {
     gateway: { port: values.gatewayPort, host: values.gatewayHost },
@@ -79,6 +80,7 @@ function layer(values: {
     log: { level: values.logLevel },
     redisUrl: values.redisUrl,
     tls: { certDir: values.certDir ? path.resolve(values.certDir) : undefined },
+    encryption: { passphrase: values.passphrase },
   };
 }
 
@@ -133,6 +135,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Bee
       adminPort: env.BEEP_ADMIN_PORT,
       logLevel: env.BEEP_LOG_LEVEL,
       redisUrl: env.BEEP_REDIS_URL || undefined,
+      passphrase: env.BEEP_MASTER_PASSPHRASE || undefined,
     }),
   );
   merged = deepMerge(merged, layer(flags));

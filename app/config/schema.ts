@@ -7,11 +7,28 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface BeepConfig {
   dataDir: string;
-  gateway: { host: string; port: number; publicHost: string | null };
+  gateway: {
+    host: string;
+    port: number;
+    publicHost: string | null;
+    /** Reverse proxies in front of the gateway; 0 = X-Forwarded-For is ignored. */
+    trustProxyHops: number;
+  };
   admin: { host: string; port: number };
-  log: { level: LogLevel };
+  log: {
+    level: LogLevel;
+    /** JSON lines in <data dir>/logs/beep.log, rotated by size; false = console only. */
+    file: boolean;
+    maxFileMb: number;
+    maxFiles: number;
+  };
+  health: { checkTimeoutMs: number; cacheTtlMs: number };
+  memory: { sampleIntervalMs: number; softLimitMb: number; hardLimitMb: number; leakGrowthMb: number };
+  dashboard: { statsIntervalSec: number; loginTtlSec: number; sessionIdleSec: number };
+  /** Diagnostics for tests and troubleshooting; never enable in normal use. */
+  diagnostics: { leakInjection: boolean };
   redisUrl: string | null;
-  tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; renewBeforeDays: number };
   store: {
     durability: 'normal' | 'full';
     groupCommitMaxOps: number;
@@ -22,8 +39,33 @@ export interface BeepConfig {
     maxSizeMb: number | null;
   };
   queue: { batchWindowMs: number; maxBatch: number; maxInFlight: number; redeliverAfterMs: number };
-  auth: { accessTokenTtlSec: number; refreshTokenTtlDays: number; pairingCodeTtlSec: number };
-  rateLimits: { pairingAttempts: number; pairingWindowSec: number };
+  auth: {
+    accessTokenTtlSec: number;
+    refreshTokenTtlDays: number;
+    pairingCodeTtlSec: number;
+    signingKeyRotationDays: number;
+    maxSessionsPerDevice: number;
+  };
+  rateLimits: {
+    pairingAttempts: number;
+    pairingWindowSec: number;
+    pairingAttemptsPerCode: number;
+    gatewayPerIpPerMin: number;
+    devicePerMin: number;
+    tokenPerIpPerMin: number;
+    blockAfterViolations: number;
+    blockDurationSec: number;
+    socketEventsPerSec: number;
+    socketEventBurst: number;
+    socketFloodDisconnectAfter: number;
+  };
+  encryption: {
+    /** Derive the master key from this passphrase (scrypt) instead of the key file; env BEEP_MASTER_PASSPHRASE. */
+    passphrase: string | null;
+    rotationBatchSize: number;
+    /** ms between rotation batches (0 = as fast as the writer allows). */
+    rotationPauseMs: number;
+  };
   sources: {
     dbus: {
       enabled: boolean;
@@ -132,12 +174,34 @@ export const configSchema = Joi.object<BeepConfig>({
     host: Joi.string().hostname().default(D.GATEWAY_HOST),
     port: port.default(D.GATEWAY_PORT),
     publicHost: Joi.string().hostname().allow(null).default(null),
+    trustProxyHops: Joi.number().integer().min(0).max(10).default(0),
   }).default(),
   admin: Joi.object({
     host: Joi.string().hostname().default(D.ADMIN_HOST),
     port: port.default(D.ADMIN_PORT),
   }).default(),
-  log: Joi.object({ level: Joi.string().valid('error', 'warn', 'info', 'debug').default('info') }).default(),
+  log: Joi.object({
+    level: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
+    file: Joi.boolean().default(true),
+    maxFileMb: positive.max(1024).default(D.LOG_FILE_MAX_MB),
+    maxFiles: positive.max(100).default(D.LOG_FILES_KEPT),
+  }).default(),
+  health: Joi.object({
+    checkTimeoutMs: Joi.number().integer().min(10).max(60_000).default(D.HEALTH_CHECK_TIMEOUT_MS),
+    cacheTtlMs: Joi.number().integer().min(0).max(600_000).default(D.HEALTH_CACHE_TTL_MS),
+  }).default(),
+  memory: Joi.object({
+    sampleIntervalMs: Joi.number().integer().min(100).max(60_000).default(D.MEMORY_SAMPLE_INTERVAL_MS),
+    softLimitMb: positive.max(1_000_000).default(D.MEMORY_SOFT_LIMIT_MB),
+    hardLimitMb: positive.max(1_000_000).default(D.MEMORY_HARD_LIMIT_MB),
+    leakGrowthMb: positive.max(10_000).default(D.MEMORY_LEAK_GROWTH_MB),
+  }).default(),
+  dashboard: Joi.object({
+    statsIntervalSec: positive.max(600).default(D.STATS_INTERVAL_SEC),
+    loginTtlSec: positive.max(3_600).default(D.DASHBOARD_LOGIN_TTL_SEC),
+    sessionIdleSec: positive.max(30 * 86_400).default(D.DASHBOARD_SESSION_IDLE_SEC),
+  }).default(),
+  diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false) }).default(),
   // Cluster mode is a later feature: refuse the setting rather than silently ignore it.
   redisUrl: Joi.valid(null)
     .default(null)
@@ -145,6 +209,7 @@ export const configSchema = Joi.object<BeepConfig>({
   tls: Joi.object({
     certDir: Joi.string().required(),
     minVersion: Joi.string().valid('TLSv1.2', 'TLSv1.3').default('TLSv1.3'),
+    renewBeforeDays: Joi.number().integer().min(1).max(300).default(D.CERT_RENEW_BEFORE_DAYS),
   }).required(),
   store: Joi.object({
     durability: Joi.string().valid('normal', 'full').default('normal'),
@@ -164,10 +229,26 @@ export const configSchema = Joi.object<BeepConfig>({
     accessTokenTtlSec: Joi.number().integer().min(30).max(86_400).default(D.ACCESS_TOKEN_TTL_SEC),
     refreshTokenTtlDays: positive.max(365).default(D.REFRESH_TOKEN_TTL_DAYS),
     pairingCodeTtlSec: Joi.number().integer().min(1).max(3600).default(D.PAIRING_CODE_TTL_SEC),
+    signingKeyRotationDays: positive.max(365).default(D.SIGNING_KEY_ROTATION_DAYS),
+    maxSessionsPerDevice: positive.max(100).default(D.MAX_SESSIONS_PER_DEVICE),
   }).default(),
   rateLimits: Joi.object({
     pairingAttempts: positive.max(1000).default(D.PAIRING_ATTEMPTS),
     pairingWindowSec: positive.max(86_400).default(D.PAIRING_WINDOW_SEC),
+    pairingAttemptsPerCode: positive.max(1000).default(D.PAIRING_ATTEMPTS_PER_CODE),
+    gatewayPerIpPerMin: positive.max(1_000_000).default(D.GATEWAY_REQUESTS_PER_IP_PER_MIN),
+    devicePerMin: positive.max(1_000_000).default(D.DEVICE_REQUESTS_PER_MIN),
+    tokenPerIpPerMin: positive.max(10_000).default(D.TOKEN_REFRESHES_PER_IP_PER_MIN),
+    blockAfterViolations: positive.max(10_000).default(D.BLOCK_AFTER_VIOLATIONS),
+    blockDurationSec: positive.max(86_400).default(D.BLOCK_DURATION_SEC),
+    socketEventsPerSec: positive.max(10_000).default(D.SOCKET_EVENTS_PER_SEC),
+    socketEventBurst: positive.max(100_000).default(D.SOCKET_EVENT_BURST),
+    socketFloodDisconnectAfter: positive.max(1_000_000).default(D.SOCKET_FLOOD_DISCONNECT_AFTER),
+  }).default(),
+  encryption: Joi.object({
+    passphrase: Joi.string().min(12).max(1024).allow(null).default(null),
+    rotationBatchSize: positive.max(10_000).default(D.KEY_ROTATION_BATCH),
+    rotationPauseMs: Joi.number().integer().min(0).max(60_000).default(0),
   }).default(),
   sources: Joi.object({
     dbus: Joi.object({
@@ -196,6 +277,9 @@ export const configSchema = Joi.object<BeepConfig>({
   const sameHost = value.gateway.host === value.admin.host || value.gateway.host === '0.0.0.0';
   if (value.gateway.port !== 0 && value.gateway.port === value.admin.port && sameHost) {
     return helpers.message({ custom: '"gateway.port" and "admin.port" must differ' });
+  }
+  if (value.memory.softLimitMb >= value.memory.hardLimitMb) {
+    return helpers.message({ custom: '"memory.softLimitMb" must be below "memory.hardLimitMb"' });
   }
   return value;
 });

@@ -40,6 +40,7 @@ export interface CertificateOptions {
   addresses?: string[];
   now?: () => Date;
   renewBeforeDays?: number;
+  force?: boolean; // issue a new server certificate even if the stored one is still good (`beep cert renew`)
 }
 
 // The pin phones store at pairing: SHA-256 of the certificate's DER encoding.
@@ -62,7 +63,7 @@ export async function loadOrCreateCertificates(options: CertificateOptions): Pro
   await ensureDirectory(options.dir);
 
   const ca = await loadOrCreateAuthority(paths, wanted, at);
-  let server = await reusableServerCertificate(paths, ca, wanted, at, renewBeforeDays * DAY_MS);
+  let server = options.force ? undefined : await reusableServerCertificate(paths, ca, wanted, at, renewBeforeDays * DAY_MS);
   const issued = server === undefined;
   if (server === undefined) {
     server = await issueServerCertificate(ca, wanted, at);

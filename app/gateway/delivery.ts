@@ -34,6 +34,10 @@ export interface DeviceConnection {
 export interface DeliveryEvents {
   onBatch?: (size: number, redelivered: number) => void;
   onDelivered?: (latenciesSec: number[]) => void;
+  /** A batch left for a device (first send or redelivery), by public ids. */
+  onSent?: (deviceId: string, ids: string[]) => void;
+  /** A device acknowledged these public ids. */
+  onAcked?: (deviceId: string, ids: string[]) => void;
   onError?: (error: unknown, context: string) => void;
 }
 
@@ -229,6 +233,7 @@ export class Delivery {
 
   private send(session: Session, batch: OutgoingBatch<Item>): void {
     this.events.onBatch?.(batch.items.length, batch.redelivered);
+    this.events.onSent?.(session.connection.deviceId, batch.items.map((i) => i.wire.id));
     session.connection.sendBatch(
       batch.items.map((i) => i.wire),
       (reply) => this.onAck(session, batch.batchId, reply),
@@ -249,13 +254,16 @@ export class Delivery {
     if (settled.size === 0) return;
     const now = Date.now();
     const latencies: number[] = [];
+    const ackedIds: string[] = [];
     for (const item of acked) {
       if (!settled.has(item.seq)) continue;
       session.items.delete(item.wire.id);
+      ackedIds.push(item.wire.id);
       latencies.push(Math.max(0, now - item.acceptedAtMs) / 1000);
     }
     session.ledger!.settle([...settled]);
     this.events.onDelivered?.(latencies);
+    this.events.onAcked?.(session.connection.deviceId, ackedIds);
     this.persist(session);
   }
 

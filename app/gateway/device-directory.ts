@@ -10,6 +10,7 @@ export interface DirectoryStore {
   countAbove(watermark: number, except: number[]): Promise<number>;
   revokeDevice(id: string): Promise<boolean>;
   setDeviceTopics(id: string, topics: string[] | null): Promise<boolean>;
+  renameDevice(id: string, name: string): Promise<boolean>;
 }
 
 export class DeviceDirectory {
@@ -46,6 +47,11 @@ export class DeviceDirectory {
     const found = await this.store.setDeviceTopics(id, topics);
     if (found) this.delivery.setTopics(id, topics);
     return found;
+  }
+
+  /** false when the device is unknown or revoked. */
+  rename(id: string, name: string): Promise<boolean> {
+    return this.store.renameDevice(id, name);
   }
 
   /** Kills the device's tokens (committed first), then its live socket. */

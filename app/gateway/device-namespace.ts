@@ -3,6 +3,8 @@ import { BeepError } from '../domain/errors';
 import { ID_PATTERN } from '../ingest/notification-schema';
 import { TOPIC_PATTERN } from '../compat/topics';
 import type { AccessClaims } from '../auth/token-service';
+import type { RateLimiter } from '../auth/rate-limiter';
+import type { EventThrottle } from './event-throttle';
 import type { Delivery, DeviceConnection } from './delivery';
 import {
   DEVICE_NAMESPACE,
@@ -25,9 +27,21 @@ export interface DeviceNamespaceDeps {
   dismiss: (id: string, byDevice: string) => Promise<boolean>;
   /** Stores and applies a device's topic filter; resolves false when the device is gone. */
   setTopics: (deviceId: string, topics: string[] | null) => Promise<boolean>;
+  /** A fresh flood guard for each socket. */
+  throttle: () => EventThrottle;
+  /** The per-device budget, spent by every handshake and event of the device's sockets. */
+  perDevice: RateLimiter;
+  /** The client address of a handshake (honours the trusted proxy hops). */
+  addressOf: (socket: Socket) => string;
   onAuthFailure?: (code: string, address: string) => void;
+  onLimited?: (scope: 'device' | 'socket_flood', deviceId: string) => void;
+  onFloodDisconnect?: (deviceId: string, address: string) => void;
   onError?: (error: unknown, context: string) => void;
+  /** Gives each connection and each dismissal an event id for the log lines they cause. */
+  runEvent?: <T>(fn: () => T) => T;
 }
+
+const RATE_LIMITED = { error: { code: 'rate_limited', message: 'Too many events; slow down.' } };
 
 function adapt(socket: DeviceSocket): DeviceConnection {
   return {
@@ -47,6 +61,27 @@ function failure(code: string, message: string): Error & { data: { code: string 
   return Object.assign(new Error(message), { data: { code } });
 }
 
+/** Every incoming event passes the socket's token bucket and the device's budget first. */
+function guardEvents(socket: DeviceSocket, deps: DeviceNamespaceDeps): void {
+  const throttle = deps.throttle();
+  const deviceId = socket.data.deviceId;
+  const refuse = (packet: unknown[], scope: 'device' | 'socket_flood') => {
+    deps.onLimited?.(scope, deviceId);
+    const ack = packet[packet.length - 1];
+    if (typeof ack === 'function') (ack as (r: unknown) => void)(RATE_LIMITED);
+  };
+  socket.use((packet, next) => {
+    const admission = throttle.admit();
+    if (admission === 'disconnect') {
+      deps.onFloodDisconnect?.(deviceId, deps.addressOf(socket as unknown as Socket));
+      socket.disconnect(true);
+      return;
+    }
+    if (admission === 'drop') return refuse(packet, 'socket_flood');
+    deps.perDevice.consume(deviceId).then((d) => (d.allowed ? next() : refuse(packet, 'device')), next);
+  });
+}
+
 /** Wires `/device` onto the socket.io server. */
 export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Namespace {
   const nsp = io.of(DEVICE_NAMESPACE) as unknown as Namespace<
@@ -57,25 +92,32 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
   >;
 
   nsp.use((socket, next) => {
+    const address = deps.addressOf(socket as unknown as Socket);
     if (socket.handshake.query && 'token' in socket.handshake.query) {
-      deps.onAuthFailure?.('token_in_query', socket.handshake.address);
+      deps.onAuthFailure?.('token_in_query', address);
       return next(failure('token_in_query', 'Send the token in the handshake auth, never in the URL.'));
     }
     try {
       const claims = deps.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
       socket.data.deviceId = claims.deviceId;
-      next();
     } catch (error) {
       const code = error instanceof BeepError ? error.code : 'invalid_token';
-      deps.onAuthFailure?.(code, socket.handshake.address);
-      next(failure(code, error instanceof BeepError ? error.message : 'The token is not valid.'));
+      deps.onAuthFailure?.(code, address);
+      return next(failure(code, error instanceof BeepError ? error.message : 'The token is not valid.'));
     }
+    deps.perDevice.consume(socket.data.deviceId).then((d) => {
+      if (d.allowed) return next();
+      deps.onLimited?.('device', socket.data.deviceId);
+      next(failure('rate_limited', `Too many connections; retry in ${d.resetSec} s.`));
+    }, next);
   });
 
-  nsp.on('connection', (socket) => {
+  const event = deps.runEvent ?? ((fn) => fn());
+  nsp.on('connection', (socket) => event(() => {
     const connection = adapt(socket);
+    guardEvents(socket, deps);
     socket.on('disconnect', () => deps.delivery.detach(connection.deviceId, connection));
-    socket.on('dismiss', (payload, ack) => {
+    socket.on('dismiss', (payload, ack) => event(() => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const id = (payload as { id?: unknown } | null)?.id;
       if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
@@ -89,8 +131,8 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
           return { error: { code: 'unavailable', message: 'The dismissal could not be stored.' } };
         })
         .then(reply);
-    });
-    socket.on('topics', (payload, ack) => {
+    }));
+    socket.on('topics', (payload, ack) => event(() => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const topics = (payload as { topics?: unknown } | null)?.topics;
       const valid =
@@ -106,12 +148,12 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
           return { error: { code: 'unavailable', message: 'The topics could not be stored.' } };
         })
         .then(reply);
-    });
+    }));
     deps.delivery.attach(connection).catch((error) => {
       deps.onError?.(error, 'attach');
       socket.disconnect(true);
     });
-  });
+  }));
 
   return nsp as unknown as Namespace;
 }

@@ -1,23 +1,37 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { MAX_REQUEST_BYTES } from '../config/defaults';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import type { IngestService } from '../ingest/ingest-service';
+import type { LogContext } from '../observability/log-context';
+import type { LeakInjector } from '../observability/leak-injector';
 import type { Logger } from '../observability/logger';
 import type { HealthChecks } from '../observability/health';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
-import { adminToken, loopbackHostOnly } from './admin-auth';
-import { errorHandler, notFound, requestContext } from './edge';
+import { adminAuth, loopbackHostOnly } from './admin-auth';
+import { errorHandler, jsonDepthGuard, notFound, requestContext } from './edge';
+import { dashboardApiRoutes, dashboardPublicRoutes, type DashboardDeps } from './routes/dashboard-routes';
+import { MAX_JSON_DEPTH } from './gateway-app';
+import type { AuditLog } from '../observability/audit-log';
+import { adminPasswordRoutes, type AdminCredentialStore } from './routes/admin-password-routes';
+import { auditRoutes } from './routes/audit-routes';
+import { certRoutes, type CertificateControl } from './routes/cert-routes';
+import { keyRoutes, type KeyControl } from './routes/key-routes';
 import { deviceRoutes } from './routes/device-routes';
+import { diagnosticRoutes } from './routes/diagnostic-routes';
 import { healthRoutes } from './routes/health-routes';
 import { notificationRoutes, type HistorySource } from './routes/notification-routes';
 import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
 import { tokenRoutes, type TokenAdmin } from './routes/token-routes';
 
-// The admin listener (loopback): ingest and admin API for the CLI, scripts and dashboard.
+// The admin listener (loopback): ingest and admin API for the CLI, scripts and the dashboard.
 
 export interface AdminDeps {
   token: string;
+  certificates: CertificateControl;
+  audit: AuditLog;
+  keys: KeyControl;
+  credentials: AdminCredentialStore;
   ingest: IngestService;
   history: HistorySource;
   pairing: PairingService;
@@ -29,25 +43,55 @@ export interface AdminDeps {
   tokens: TokenAdmin;
   /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
   compat: Router[];
+  context?: LogContext;
+  dashboard: DashboardDeps;
+  /** Only when `diagnostics.leakInjection` is on. */
+  leakInjector?: LeakInjector;
 }
+
+/** Strict CSP: the dashboard's own files only, no inline script or style, no framing. */
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('Content-Security-Policy', CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
 
 export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestContext('admin', deps.metrics));
+  app.use(requestContext('admin', deps.metrics, deps.context, deps.logger));
   app.use(loopbackHostOnly);
-  const authenticated = adminToken(deps.token);
+  app.use(securityHeaders);
+  const authenticated = adminAuth(deps.token, deps.dashboard.sessions, (address) => {
+    void deps.audit.record('auth_failed', `ip:${address}`, { channel: 'admin', code: 'invalid_token' });
+  });
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
+  app.use(dashboardPublicRoutes(deps.dashboard));
   app.use('/api', authenticated);
   for (const router of deps.compat) app.use(router);
   // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
   // invalid_type; body-parser's strict mode would mislabel it invalid_json.
-  app.use(express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json' }));
+  app.use(
+    express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) }),
+  );
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(rulesRoutes(deps.rules));
   app.use(tokenRoutes(deps.tokens));
+  app.use(dashboardApiRoutes(deps.dashboard));
+  if (deps.leakInjector) app.use(diagnosticRoutes(deps.leakInjector));
+  app.use(certRoutes(deps.certificates));
+  app.use(auditRoutes(deps.audit));
+  app.use(keyRoutes(deps.keys));
+  app.use(adminPasswordRoutes(deps.credentials, (totp) => void deps.audit.record('admin_password_set', 'admin', { totp })));
   app.use(notFound);
   app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;

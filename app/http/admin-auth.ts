@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Request } from 'express';
 import { BeepError } from '../domain/errors';
 
-// The admin listener's two gates: a loopback Host header (against DNS rebinding) and the
-// admin token, compared in constant time.
+// The admin listener's gates: a loopback Host header (against DNS rebinding), then either the
+// admin token (compared in constant time) or a dashboard session cookie, whose writes must
+// also carry the session's CSRF token.
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -28,14 +30,58 @@ function digest(value: string): Buffer {
   return crypto.createHash('sha256').update(value).digest();
 }
 
-/** Requires `Authorization: Bearer <admin token>`. */
-export function adminToken(token: string): RequestHandler {
-  const expected = digest(token);
-  return (req, _res, next) => {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer ([^\s]+)$/.exec(header);
-    if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
-    if (!crypto.timingSafeEqual(digest(match[1]), expected)) return next(new BeepError('invalid_token'));
+/** What the gate needs from dashboard sessions. */
+export interface SessionLookup {
+  get(sessionId: string | undefined): { csrfToken: string } | undefined;
+}
+
+export const SESSION_COOKIE = 'beep_session';
+
+/** The dashboard session cookie's value, if the request carries one. */
+export function sessionCookie(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  return crypto.timingSafeEqual(digest(a), digest(b));
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Requires `Authorization: Bearer <admin token>`, or (when `sessions` is given) a dashboard
+ * session; `onFailure` hears wrong tokens (audit).
+ */
+export function adminAuth(token: string, sessions?: SessionLookup, onFailure?: (address: string) => void): RequestHandler {
+  return (req, res, next) => {
+    const header = req.headers.authorization;
+    if (header || !sessions) {
+      const match = /^Bearer ([^\s]+)$/.exec(header ?? '');
+      if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
+      if (!sameSecret(match[1], token)) {
+        onFailure?.(req.socket.remoteAddress ?? 'unknown');
+        return next(new BeepError('invalid_token'));
+      }
+      res.locals.auth = 'token';
+      return next();
+    }
+    const session = sessions.get(sessionCookie(req));
+    if (!session) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>, or log in with `beep dashboard`.'));
+    if (!SAFE_METHODS.has(req.method)) {
+      const csrf = req.get('x-csrf-token');
+      if (!csrf || !sameSecret(csrf, session.csrfToken)) return next(new BeepError('csrf_failed'));
+    }
+    res.locals.auth = 'session';
     next();
   };
 }
+
+/** Only the admin token, never a cookie (minting login links, diagnostics). */
+export const tokenOnly: RequestHandler = (_req, res, next) => {
+  if (res.locals.auth !== 'token') return next(new BeepError('forbidden', 'This call needs the admin token.'));
+  next();
+};

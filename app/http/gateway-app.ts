@@ -1,22 +1,40 @@
 import express, { Router, type Express } from 'express';
+import helmet from 'helmet';
 import Joi from 'joi';
 import path from 'node:path';
 import { BeepError } from '../domain/errors';
+import type { LogContext } from '../observability/log-context';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
-import { errorHandler, notFound, requestContext, requireJson } from './edge';
+import type { RateLimiter, ViolationBlocker } from '../auth/rate-limiter';
+import { errorHandler, jsonDepthGuard, notFound, requestContext, requireJson } from './edge';
+import { clientIp, ipGuard, rateLimit, type LimitHooks } from './rate-limit';
+import { unpairRoute, type UnpairDeps } from './routes/unpair-route';
 
 // The gateway listener (LAN, TLS): pairing, token refresh, the CA download, the phone app.
 
 export interface GatewayDeps {
   pairing: PairingService;
   caCertPem: () => string;
+  unpair: UnpairDeps;
   metrics: Metrics;
   logger: Logger;
   /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
   compat: Router[];
+  context?: LogContext;
+  limits: {
+    perIp: RateLimiter;
+    tokenPerIp: RateLimiter;
+    blocker: ViolationBlocker;
+    /** Trusted reverse proxies; 0 = X-Forwarded-For is ignored. */
+    hops: number;
+    hooks: LimitHooks;
+  };
 }
+
+/** Nesting a gateway body may have: its bodies are flat objects. */
+export const MAX_JSON_DEPTH = 8;
 
 /** bytes: the gateway's JSON bodies are tiny; a larger one is hostile or broken. */
 const MAX_GATEWAY_BODY = 4 * 1024;
@@ -48,9 +66,10 @@ function apiRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.post('/api/v1/pair', requireJson, async (req, res) => {
     const input = validate(pairSchema, req.body, 'pairing_code_invalid');
-    res.status(201).json(await deps.pairing.pair(input, req.socket.remoteAddress ?? 'unknown'));
+    res.status(201).json(await deps.pairing.pair(input, clientIp(req, deps.limits.hops)));
   });
-  router.post('/api/v1/token', requireJson, async (req, res) => {
+  const tokenLimit = rateLimit({ scope: 'token_ip', limiter: deps.limits.tokenPerIp, hops: deps.limits.hops, hooks: deps.limits.hooks });
+  router.post('/api/v1/token', tokenLimit, requireJson, async (req, res) => {
     const { refreshToken } = validate(tokenSchema, req.body, 'refresh_token_invalid');
     res.json(await deps.pairing.refresh(refreshToken));
   });
@@ -63,16 +82,38 @@ function apiRoutes(deps: GatewayDeps): Router {
 export function createGatewayApp(deps: GatewayDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(requestContext('gateway', deps.metrics));
-  app.use((_req, res, next) => {
-    res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'");
-    next();
-  });
+  app.set('etag', false);
+  app.use(requestContext('gateway', deps.metrics, deps.context, deps.logger));
+  // Strict CSP: scripts and styles only from this origin, never inline; HSTS for a year.
+  // No CORS middleware: a browser on another origin gets no Access-Control-* grant.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
+    }),
+  );
+  app.use(ipGuard({ limiter: deps.limits.perIp, blocker: deps.limits.blocker, hops: deps.limits.hops, hooks: deps.limits.hooks }));
+  // After ipGuard (compat routes spend the same per-IP budget), before the JSON parser (they read
+  // their own bodies); topic names never shadow the routes and files below (compat/topics.ts).
   for (const router of deps.compat) app.use(router);
-  app.use(express.json({ limit: MAX_GATEWAY_BODY, strict: true, type: 'application/json' }));
+  app.use(
+    express.json({ limit: MAX_GATEWAY_BODY, strict: true, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) }),
+  );
   app.use(apiRoutes(deps));
+  app.use(unpairRoute(deps.unpair));
   app.use(express.static(path.join(__dirname, '..', 'web', 'phone'), { index: 'index.html', maxAge: 0 }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

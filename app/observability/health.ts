@@ -17,9 +17,6 @@ export interface CheckResult extends CheckOutcome {
 /** A check resolves with its status and details, or throws (down). */
 export type Check = () => Promise<CheckOutcome> | CheckOutcome;
 
-/** ms a check may take before it is reported down. */
-const CHECK_TIMEOUT_MS = 5_000;
-
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
 
 async function runCheck(check: Check, timeoutMs: number): Promise<CheckResult> {
@@ -38,23 +35,50 @@ async function runCheck(check: Check, timeoutMs: number): Promise<CheckResult> {
   }
 }
 
+export interface HealthReport {
+  status: HealthStatus;
+  checks: Record<string, CheckResult>;
+  /** When the checks ran (a cached report keeps its time). */
+  checkedAt: string;
+}
+
+export interface HealthOptions {
+  /** ms a check may take before it is reported down. */
+  timeoutMs: number;
+  /** ms a report is reused before the checks run again. */
+  cacheTtlMs: number;
+  now?: () => number;
+}
+
 /**
- * Runs named checks together.
+ * Runs named checks together; concurrent callers share one run, and a report is reused for
+ * `cacheTtlMs`, so polling /health/detailed never hammers the database.
  *
- *   const health = new HealthChecks({ database: () => store.ping().then(() => ({ status: 'ok' })) });
+ *   const health = new HealthChecks({ database: () => store.ping().then(() => ({ status: 'ok' })) }, options);
  *   const { status, checks } = await health.run();
  */
 export class HealthChecks {
+  private cached?: { at: number; report: Promise<HealthReport> };
+
   constructor(
     private readonly checks: Record<string, Check>,
-    private readonly timeoutMs = CHECK_TIMEOUT_MS,
+    private readonly options: HealthOptions,
   ) {}
 
-  async run(): Promise<{ status: HealthStatus; checks: Record<string, CheckResult> }> {
+  run(): Promise<HealthReport> {
+    const now = (this.options.now ?? Date.now)();
+    if (this.cached && now - this.cached.at < this.options.cacheTtlMs) return this.cached.report;
+    const report = this.runAll();
+    this.cached = { at: now, report };
+    return report;
+  }
+
+  private async runAll(): Promise<HealthReport> {
+    const checkedAt = new Date().toISOString();
     const names = Object.keys(this.checks);
-    const results = await Promise.all(names.map((n) => runCheck(this.checks[n], this.timeoutMs)));
+    const results = await Promise.all(names.map((n) => runCheck(this.checks[n], this.options.timeoutMs)));
     const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
     const worst = results.reduce<HealthStatus>((w, r) => (RANK[r.status] > RANK[w] ? r.status : w), 'ok');
-    return { status: worst, checks };
+    return { status: worst, checks, checkedAt };
   }
 }

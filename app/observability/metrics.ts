@@ -10,8 +10,15 @@ export interface LiveGauges {
   queueDepth: () => Record<number, number>;
   connectedDevices: () => number;
   certificateExpiry: () => Date | null;
+  /** The memory watch's latest sample and alarms. */
+  memory: () => { rss: number; heapUsed: number; heapTotal: number; external: number } | null;
+  memoryAlarms: () => { leak: boolean; soft: boolean; hard: boolean };
 }
 
+/** Rate-limit scopes (BRIEF.md): the limiter increments these; bounded by construction. */
+export const RATE_LIMIT_SCOPES = ['ip', 'device', 'pairing', 'blocked', 'api_token', 'api_token_failures'] as const;
+
+/** Every family, registered on a registry of its own; parts get the counters they feed. */
 export class Metrics {
   readonly registry = new client.Registry();
   readonly ingested;
@@ -26,6 +33,9 @@ export class Metrics {
   readonly commitDuration;
   readonly commitGroupSize;
   readonly readAcquire;
+  /** Incremented by the rate limiter with one of RATE_LIMIT_SCOPES. */
+  readonly rateLimited;
+  readonly memoryAlarmsRaised;
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
@@ -101,6 +111,47 @@ export class Metrics {
       help: 'Time a query waited for a read connection.',
       buckets: FAST_BUCKETS,
       registers,
+    });
+    this.rateLimited = new client.Counter({
+      name: 'beep_rate_limited_total',
+      help: 'Requests, handshakes and socket events refused by a rate limit, by scope.',
+      labelNames: ['scope'],
+      registers,
+    });
+    // Zero-valued series so dashboards and alerts see the family before the first event.
+    for (const scope of RATE_LIMIT_SCOPES) this.rateLimited.inc({ scope }, 0);
+    this.memoryAlarmsRaised = new client.Counter({
+      name: 'beep_memory_alarms_total',
+      help: 'Memory alarms raised, by kind (leak, soft_limit, hard_limit).',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['leak', 'soft_limit', 'hard_limit']) this.memoryAlarmsRaised.inc({ kind }, 0);
+    new client.Gauge({
+      name: 'beep_memory_bytes',
+      help: 'Process memory at the last memory-watch sample, by kind.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const m = live.memory();
+        if (!m) return;
+        this.set({ kind: 'rss' }, m.rss);
+        this.set({ kind: 'heap_used' }, m.heapUsed);
+        this.set({ kind: 'heap_total' }, m.heapTotal);
+        this.set({ kind: 'external' }, m.external);
+      },
+    });
+    new client.Gauge({
+      name: 'beep_memory_alarm',
+      help: '1 while a memory alarm holds, by kind (leak, soft_limit, hard_limit).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const a = live.memoryAlarms();
+        this.set({ kind: 'leak' }, a.leak ? 1 : 0);
+        this.set({ kind: 'soft_limit' }, a.soft ? 1 : 0);
+        this.set({ kind: 'hard_limit' }, a.hard ? 1 : 0);
+      },
     });
     new client.Gauge({
       name: 'beep_queue_depth',

@@ -25,9 +25,19 @@ export interface PairingOptions {
 }
 
 export interface PairingEvents {
-  onPaired?: (device: DeviceRecord) => void;
+  onPaired?: (device: DeviceRecord, ip: string) => void;
   onFailedAttempt?: (ip: string) => void;
+  /** An IP (or a code value, from any IP) spent its budget of failed attempts. */
+  onLockedOut?: (scope: 'ip' | 'code', ip: string) => void;
+  /** An attempt refused because the IP or the code value is locked out. */
+  onRefused?: (scope: 'ip' | 'code', ip: string) => void;
   onRefreshReuse?: (deviceId: string) => void;
+}
+
+/** Failed-attempt budgets for pairing: per client IP and per code value. */
+export interface PairingLimiters {
+  perIp: AttemptLimiter;
+  perCode: AttemptLimiter;
 }
 
 export interface Credentials {
@@ -44,7 +54,7 @@ export class PairingService {
   constructor(
     private readonly store: PairingStore,
     private readonly tokens: TokenService,
-    private readonly limiter: AttemptLimiter,
+    private readonly limiters: PairingLimiters,
     private readonly options: PairingOptions,
     private readonly events: PairingEvents = {},
   ) {}
@@ -66,9 +76,11 @@ export class PairingService {
 
   /** Gateway: exchanges a code for a new device and its first credentials. */
   async pair(input: { code: string; name: string; platform: string; topics?: string[] | null }, ip: string): Promise<Credentials> {
-    await this.limiter.check(`ip:${ip}`);
+    const codeHash = hashSecret(input.code);
+    await this.guard('ip', ip, ip);
+    await this.guard('code', codeHash, ip);
     const refreshToken = newRefreshToken();
-    const device = await this.store.pairDevice(hashSecret(input.code), {
+    const device = await this.store.pairDevice(codeHash, {
       id: crypto.randomUUID(),
       name: input.name,
       platform: input.platform,
@@ -78,11 +90,12 @@ export class PairingService {
       topics: input.topics ?? null,
     });
     if (!device) {
-      await this.limiter.fail(`ip:${ip}`);
       this.events.onFailedAttempt?.(ip);
+      if (await this.limiters.perIp.fail(ip)) this.events.onLockedOut?.('ip', ip);
+      if (await this.limiters.perCode.fail(codeHash)) this.events.onLockedOut?.('code', ip);
       throw new BeepError('pairing_code_invalid');
     }
-    this.events.onPaired?.(device);
+    this.events.onPaired?.(device, ip);
     return this.credentials(device.id, device.tokenGen, refreshToken);
   }
 
@@ -99,6 +112,15 @@ export class PairingService {
     if (!device || device.revokedAt) throw new BeepError('device_revoked');
     const { deviceId: _ignored, ...rest } = this.credentials(device.id, device.tokenGen, next);
     return rest;
+  }
+
+  private async guard(scope: 'ip' | 'code', key: string, ip: string): Promise<void> {
+    try {
+      await this.limiters[scope === 'ip' ? 'perIp' : 'perCode'].check(key);
+    } catch (error) {
+      this.events.onRefused?.(scope, ip);
+      throw error;
+    }
   }
 
   private credentials(deviceId: string, tokenGen: number, refreshToken: string): Credentials {

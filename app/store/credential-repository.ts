@@ -23,6 +23,10 @@ export class CredentialRepository {
       useRefresh: db.prepare('UPDATE refresh_tokens SET used_ms = ? WHERE hash = ? AND used_ms IS NULL'),
       killFamily: db.prepare('UPDATE refresh_tokens SET used_ms = COALESCE(used_ms, ?), expires_ms = 0 WHERE family = ?'),
       killDevice: db.prepare('DELETE FROM refresh_tokens WHERE device_id = ?'),
+      families: db.prepare(
+        'SELECT family, MIN(created_ms) AS started FROM refresh_tokens WHERE device_id = ? AND expires_ms > 0 GROUP BY family ORDER BY started DESC, family',
+      ),
+      dropFamily: db.prepare('DELETE FROM refresh_tokens WHERE family = ?'),
       dropStale: db.prepare('DELETE FROM refresh_tokens WHERE expires_ms < ?'),
       insertCode: db.prepare('INSERT INTO pairing_codes (hash, created_ms, expires_ms) VALUES (?, ?, ?)'),
       useCode: db.prepare('UPDATE pairing_codes SET used_ms = ? WHERE hash = ? AND used_ms IS NULL AND expires_ms > ?'),
@@ -45,6 +49,14 @@ export class CredentialRepository {
 
   revokeFamily(family: string, nowMs: number): void {
     this.stmts.killFamily.run(nowMs, family);
+  }
+
+  /** Inside a write: keeps the device's `max` newest sessions (families); returns the dropped ones. */
+  capFamilies(deviceId: string, max: number): string[] {
+    const families = (this.stmts.families.all(deviceId) as { family: string }[]).map((r) => r.family);
+    const dropped = families.slice(max);
+    for (const family of dropped) this.stmts.dropFamily.run(family);
+    return dropped;
   }
 
   revokeDeviceTokens(deviceId: string): void {

@@ -1,7 +1,7 @@
 import type { DeviceRecord } from '../domain/device';
 import type { Db } from './database';
 import type { ReadPool } from './read-pool';
-import { DEVICE_COLUMNS, toDevice, type DeviceRow } from './rows';
+import { aadOf, DEVICE_COLUMNS, toDevice, type DeviceRow, type FieldSealer } from './rows';
 
 // Devices and their delivery progress (watermark + the few seqs acknowledged above it).
 
@@ -17,6 +17,7 @@ export class DeviceRepository {
   constructor(
     db: Db,
     private readonly pool: ReadPool,
+    private readonly sealer: FieldSealer,
   ) {
     this.stmts = {
       all: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE revoked_at IS NULL ORDER BY paired_at`),
@@ -26,6 +27,7 @@ export class DeviceRepository {
       ),
       insertProgress: db.prepare('INSERT INTO device_progress (device_id, watermark, dismiss_cursor) VALUES (?, ?, ?)'),
       revoke: db.prepare('UPDATE devices SET revoked_at = ?, token_gen = token_gen + 1 WHERE id = ? AND revoked_at IS NULL'),
+      rename: db.prepare('UPDATE devices SET name = ? WHERE id = ? AND revoked_at IS NULL'),
       bumpGen: db.prepare('UPDATE devices SET token_gen = token_gen + 1 WHERE id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
       setTopics: db.prepare('UPDATE devices SET topics = ? WHERE id = ? AND revoked_at IS NULL'),
@@ -38,17 +40,21 @@ export class DeviceRepository {
 
   /** Every device not revoked (main connection: small, read at start and on pairing). */
   active(): DeviceRecord[] {
-    return (this.stmts.all.all() as DeviceRow[]).map(toDevice);
+    return (this.stmts.all.all() as DeviceRow[]).map((r) => toDevice(r, this.sealer));
   }
 
   byId(id: string): DeviceRecord | undefined {
     const row = this.stmts.byId.get(id) as DeviceRow | undefined;
-    return row ? toDevice(row) : undefined;
+    return row ? toDevice(row, this.sealer) : undefined;
   }
 
   /** Inside a write: a new device owed everything after `pairedSeq`. */
   insert(device: { id: string; name: string; platform: string; pairedAt: string; pairedSeq: number; topics?: string[] | null }): void {
-    this.stmts.insert.run({ ...device, topics: device.topics ? JSON.stringify(device.topics) : null });
+    this.stmts.insert.run({
+      ...device,
+      name: this.sealer.seal(device.name, aadOf('devices', 'name', device.id)),
+      topics: device.topics ? JSON.stringify(device.topics) : null,
+    });
     const cursor = (this.stmts.lastDismissal.get() as { seq: number }).seq;
     this.stmts.insertProgress.run(device.id, device.pairedSeq, cursor);
   }
@@ -56,6 +62,11 @@ export class DeviceRepository {
   /** Inside a write: marks it revoked and invalidates its access tokens; false if unknown. */
   revoke(id: string, now: Date): boolean {
     return this.stmts.revoke.run(now.toISOString(), id).changes > 0;
+  }
+
+  /** Inside a write: false when unknown or revoked. */
+  rename(id: string, name: string): boolean {
+    return this.stmts.rename.run(this.sealer.seal(name, aadOf('devices', 'name', id)), id).changes > 0;
   }
 
   /** Inside a write: invalidates every access token issued so far. */

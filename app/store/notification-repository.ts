@@ -1,7 +1,7 @@
 import type { NotificationInput, StoredNotification } from '../domain/notification';
 import type { Db } from './database';
 import type { ReadPool } from './read-pool';
-import { NOTIFICATION_COLUMNS, toNotification, type NotificationRow } from './rows';
+import { aadOf, NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
 
 // The outbox table: writes run inside the group writer's transaction, reads on the pool.
 
@@ -16,6 +16,7 @@ export class NotificationRepository {
   constructor(
     db: Db,
     private readonly pool: ReadPool,
+    private readonly sealer: FieldSealer,
   ) {
     this.stmts = {
       byId: db.prepare(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`),
@@ -46,15 +47,16 @@ export class NotificationRepository {
   /** Inside a write: stores the notification, or returns the one already stored under its client id. */
   append(input: NotificationInput, id: string, now: Date): AppendOutcome {
     const existing = this.stmts.byId.get(id) as NotificationRow | undefined;
-    if (existing) return { notification: toNotification(existing), duplicate: true };
+    if (existing) return { notification: toNotification(existing, this.sealer), duplicate: true };
     const createdAt = now.toISOString();
+    const seal = (column: string, value: string) => this.sealer.seal(value, aadOf('notifications', column, id));
     const info = this.stmts.insert.run({
       id,
-      title: input.title,
-      body: input.body,
-      app: input.app,
+      title: seal('title', input.title),
+      body: seal('body', input.body),
+      app: seal('app', input.app),
       priority: input.priority,
-      tags: JSON.stringify(input.tags),
+      tags: seal('tags', JSON.stringify(input.tags)),
       url: input.url,
       topic: input.topic,
       source: input.source,
@@ -111,7 +113,7 @@ export class NotificationRepository {
       `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq > ? AND dismissed_at IS NULL ORDER BY seq`,
       [watermark],
     );
-    return rows.map(toNotification);
+    return rows.map((r) => toNotification(r, this.sealer));
   }
 
   /** How many undismissed notifications sit above the watermark (for the device list). */
@@ -130,7 +132,7 @@ export class NotificationRepository {
       `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
       [beforeSeq ?? Number.MAX_SAFE_INTEGER, limit],
     );
-    return rows.map(toNotification);
+    return rows.map((r) => toNotification(r, this.sealer));
   }
 
   /** Dismissals after a device's cursor, oldest first. */
@@ -144,6 +146,6 @@ export class NotificationRepository {
   /** Looks a notification up by its public id (admin). */
   async findById(id: string): Promise<StoredNotification | undefined> {
     const row = await this.pool.get<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`, [id]);
-    return row ? toNotification(row) : undefined;
+    return row ? toNotification(row, this.sealer) : undefined;
   }
 }

@@ -2,7 +2,25 @@ import type { Device } from '../domain/device';
 import type { NotificationSource, StoredNotification } from '../domain/notification';
 import type { Priority } from '../domain/priority';
 
-// Row shapes as SQLite returns them, and their mapping to domain objects.
+// Row shapes as SQLite returns them, and their mapping to domain objects. Private text (a
+// notification's title, body, app and tags; a device's name) is stored sealed; the mapping
+// opens it with associated data naming the table, column and row.
+
+/** What the store needs from field encryption; crypto/FieldCipher implements it. */
+export interface FieldSealer {
+  seal(plain: string, aad: string): string;
+  open(sealed: string, aad: string): string;
+  currentKeyId(): string;
+  keyIdOf(sealed: string): string;
+}
+
+/** The associated data of one stored value: it cannot be moved to another row or column. */
+export function aadOf(table: 'notifications' | 'devices' | 'admin_credentials', column: string, rowKey: string): string {
+  return `${table}.${column}.${rowKey}`;
+}
+
+/** The notification columns kept sealed. */
+export const SEALED_NOTIFICATION_COLUMNS = ['title', 'body', 'app', 'tags'] as const;
 
 export interface NotificationRow {
   seq: number;
@@ -39,15 +57,16 @@ export interface DeviceRow {
 export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, url, topic, source, created_at, dismissed_at, replaces, icon, markdown, untitled, token_id';
 export const DEVICE_COLUMNS = 'id, name, platform, paired_at, last_seen_at, revoked_at, paired_seq, token_gen, topics';
 
-export function toNotification(row: NotificationRow): StoredNotification {
+export function toNotification(row: NotificationRow, sealer: FieldSealer): StoredNotification {
+  const open = (column: string, value: string) => sealer.open(value, aadOf('notifications', column, row.id));
   return {
     seq: row.seq,
     id: row.id,
-    title: row.title,
-    body: row.body,
-    app: row.app,
+    title: open('title', row.title),
+    body: open('body', row.body),
+    app: open('app', row.app),
     priority: row.priority as Priority,
-    tags: JSON.parse(row.tags) as string[],
+    tags: JSON.parse(open('tags', row.tags)) as string[],
     url: row.url,
     topic: row.topic,
     source: row.source as NotificationSource,
@@ -61,11 +80,11 @@ export function toNotification(row: NotificationRow): StoredNotification {
   };
 }
 
-export function toDevice(row: DeviceRow): Device & { tokenGen: number } {
+export function toDevice(row: DeviceRow, sealer: FieldSealer): Device & { tokenGen: number } {
   const topics = row.topics === null ? null : (JSON.parse(row.topics) as string[]);
   return {
     id: row.id,
-    name: row.name,
+    name: sealer.open(row.name, aadOf('devices', 'name', row.id)),
     platform: row.platform,
     pairedAt: row.paired_at,
     lastSeenAt: row.last_seen_at,

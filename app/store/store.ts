@@ -1,15 +1,19 @@
 import path from 'node:path';
 import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
 import type { NotificationInput, StoredNotification } from '../domain/notification';
+import type { AuditEvent, AuditRow } from '../domain/audit-chain';
+import { AuditRepository } from './audit-repository';
 import { CredentialRepository } from './credential-repository';
 import { openDatabase, type Db } from './database';
 import { DesktopIdRepository } from './desktop-id-repository';
 import { DeviceRepository, type Progress } from './device-repository';
 import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
+import { KeyRotation, type RotatingSealer } from './key-rotation';
 import { ReadPool } from './read-pool';
 import { ApiTokenRepository, type ApiTokenRecord } from './api-token-repository';
 import { TopicHistory } from './topic-history';
+import { aadOf } from './rows';
 
 // The SQLite store: one writer connection with group commit, a read pool, the repositories,
 // and the operations the other parts' interfaces ask for (ingest's Outbox, the gateway's
@@ -22,6 +26,14 @@ export interface StoreOptions {
   groupCommitWindowMs: number;
   readPoolSize: number;
   maxBytes?: number;
+  /** Seals private text at rest (crypto/FieldCipher); keys are loaded from dataKeys() before use. */
+  sealer: RotatingSealer;
+  rotationBatchSize?: number;
+  rotationPauseMs?: number;
+  onRotationFinished?: (keyId: string, total: number) => void;
+  onRotationError?: (error: unknown) => void;
+  /** Refresh-token families a device may hold (default 5); the oldest is dropped past it. */
+  maxSessionsPerDevice?: number;
   onCommit?: (seconds: number, size: number, ok: boolean) => void;
   onAcquire?: (seconds: number) => void;
 }
@@ -39,8 +51,17 @@ export class Store {
   readonly apiTokens: ApiTokenRepository;
   /** ntfy / Gotify subscribers' reads (seq order, topic filter). */
   readonly topicHistory: TopicHistory;
+  readonly audit: AuditRepository;
+  readonly keyRotation: KeyRotation;
+
+  private readonly maxBytes?: number;
+  private readonly maxSessions: number;
+  private readonly sealer: RotatingSealer;
 
   constructor(options: StoreOptions) {
+    this.maxBytes = options.maxBytes;
+    this.maxSessions = options.maxSessionsPerDevice ?? 5;
+    this.sealer = options.sealer;
     this.file = path.join(options.dataDir, 'beep.db');
     this.db = openDatabase({ file: this.file, durability: options.durability, maxBytes: options.maxBytes });
     this.writer = new GroupWriter(this.db, {
@@ -49,12 +70,52 @@ export class Store {
       onCommit: options.onCommit,
     });
     this.pool = new ReadPool({ file: this.file, size: options.readPoolSize, onAcquire: options.onAcquire });
-    this.notifications = new NotificationRepository(this.db, this.pool);
-    this.devices = new DeviceRepository(this.db, this.pool);
+    this.notifications = new NotificationRepository(this.db, this.pool, options.sealer);
+    this.devices = new DeviceRepository(this.db, this.pool, options.sealer);
     this.credentials = new CredentialRepository(this.db);
     this.desktopIds = new DesktopIdRepository(this.db);
     this.apiTokens = new ApiTokenRepository(this.db);
-    this.topicHistory = new TopicHistory(this.pool);
+    this.topicHistory = new TopicHistory(this.pool, options.sealer);
+    this.audit = new AuditRepository(this.db, this.pool);
+    this.keyRotation = new KeyRotation(this.db, this.writer, options.sealer, {
+      batchSize: options.rotationBatchSize ?? 200,
+      pauseMs: options.rotationPauseMs ?? 0,
+      onFinished: options.onRotationFinished,
+      onError: options.onRotationError,
+    });
+  }
+
+  // ── crypto: the wrapped data keys ──────────────────────────────────────────
+
+  /** Every stored data key, oldest first (the newest is current unless a rotation says otherwise). */
+  dataKeys(): { id: string; wrapped: string }[] {
+    return this.db.prepare('SELECT id, wrapped FROM data_keys ORDER BY created_ms, rowid').all() as { id: string; wrapped: string }[];
+  }
+
+  /** Stores the dashboard password hash and (sealed) TOTP secret; null secret = no second factor. */
+  setAdminCredentials(passwordHash: string, totpSecret: string | null): Promise<void> {
+    return this.writer.run((db) => {
+      const sealed = totpSecret === null ? null : this.sealer.seal(totpSecret, aadOf('admin_credentials', 'totp_secret', '1'));
+      db.prepare(
+        `INSERT INTO admin_credentials (id, password_hash, totp_secret, updated_ms) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, updated_ms = excluded.updated_ms`,
+      ).run(passwordHash, sealed, Date.now());
+    });
+  }
+
+  /** The dashboard credentials, TOTP secret opened; undefined when no password is set. */
+  adminCredentials(): { passwordHash: string; totpSecret: string | null } | undefined {
+    const row = this.db.prepare('SELECT password_hash, totp_secret FROM admin_credentials WHERE id = 1').get() as
+      | { password_hash: string; totp_secret: string | null }
+      | undefined;
+    if (!row) return undefined;
+    const totpSecret = row.totp_secret === null ? null : this.sealer.open(row.totp_secret, aadOf('admin_credentials', 'totp_secret', '1'));
+    return { passwordHash: row.password_hash, totpSecret };
+  }
+
+  /** The first data key, stored at first start. */
+  insertDataKey(id: string, wrapped: string): void {
+    this.db.prepare('INSERT INTO data_keys (id, wrapped, created_ms) VALUES (?, ?, ?)').run(id, wrapped, Date.now());
   }
 
   // ── ingest: Outbox ─────────────────────────────────────────────────────────
@@ -138,7 +199,16 @@ export class Store {
       const pairedAt = new Date(now).toISOString();
       this.devices.insert({ id: device.id, name: device.name, platform: device.platform, pairedAt, pairedSeq, topics: device.topics ?? null });
       this.credentials.insertRefreshToken(device.refreshHash, device.id, device.family, now, device.refreshExpiresMs);
+      this.credentials.capFamilies(device.id, this.maxSessions);
       return this.devices.byId(device.id) ?? null;
+    });
+  }
+
+  /** Opens another session (refresh-token family) for a device; the oldest past the cap are dropped. */
+  addSession(deviceId: string, refreshHash: string, family: string, expiresMs: number): Promise<string[]> {
+    return this.writer.run(() => {
+      this.credentials.insertRefreshToken(refreshHash, deviceId, family, Date.now(), expiresMs);
+      return this.credentials.capFamilies(deviceId, this.maxSessions);
     });
   }
 
@@ -168,6 +238,10 @@ export class Store {
       if (revoked) this.credentials.revokeDeviceTokens(id);
       return revoked;
     });
+  }
+
+  renameDevice(id: string, name: string): Promise<boolean> {
+    return this.writer.run(() => this.devices.rename(id, name));
   }
 
   // ── admin: HistorySource ───────────────────────────────────────────────────
@@ -227,6 +301,25 @@ export class Store {
     return this.notifications.seqOf(id);
   }
 
+  // ── observability: AuditStore ──────────────────────────────────────────────
+
+  async appendAudit(event: AuditEvent, actor: string, details: Record<string, unknown>): Promise<void> {
+    await this.writer.run(() => this.audit.append({ event, actor, details }, Date.now()));
+  }
+
+  auditEntries(limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
+    return this.audit.list(limit, beforeSeq);
+  }
+
+  allAuditEntries(): Promise<AuditRow[]> {
+    return this.audit.all();
+  }
+
+  /** The newest details recorded for an event (e.g. the last config fingerprint). */
+  lastAuditDetails(event: AuditEvent): Record<string, unknown> | undefined {
+    return this.audit.lastDetails(event);
+  }
+
   // ── housekeeping & health ──────────────────────────────────────────────────
 
   /** Drops what retention no longer keeps. */
@@ -235,6 +328,13 @@ export class Store {
       this.credentials.dropExpired(Date.now());
       return this.notifications.deleteOlderThan(cutoffMs);
     });
+  }
+
+  /** Bytes the database uses, and its cap when one is configured. */
+  size(): { bytes: number; maxBytes: number | null } {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    return { bytes: pages * pageSize, maxBytes: this.maxBytes ?? null };
   }
 
   /** A round trip through the writer and one through the pool. */

@@ -129,3 +129,6 @@ export async function send(method: string, url: string, body?: string | Buffer, 
     req.end();
   });
 }
+
+/** These suites drive the gateway hard from 127.0.0.1: lift the per-IP and per-device budgets (defaults 100 and 500 a minute). */
+export const HAMMER_LIMITS = { gatewayPerIpPerMin: 100_000, devicePerMin: 100_000 };

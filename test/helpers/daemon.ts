@@ -17,6 +17,12 @@ export interface HttpResult<T = any> {
   text: string;
 }
 
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 export interface StartOptions {
   dataDir?: string;
   /** Written to <dataDir>/config.json before start. */
@@ -79,6 +85,22 @@ export class RunningDaemon {
   /** A request to the gateway over TLS, trusting only this daemon's CA. */
   gateway<T = any>(method: string, urlPath: string, body?: unknown) {
     return httpsJson<T>(`${this.gatewayUrl}${urlPath}`, { method, body, ca: this.caPem });
+  }
+
+  /** Runs the `beep` CLI against this daemon's data directory; never throws on a non-zero exit. */
+  cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [MAIN, '--data-dir', this.dataDir, ...args], {
+        env: { PATH: process.env.PATH, HOME: this.dataDir, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdin!.end(options.input ?? '');
+      child.once('exit', (status) => resolve({ status, stdout, stderr }));
+    });
   }
 
   /** SIGTERM and wait for the exit code. */

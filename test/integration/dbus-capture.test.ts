@@ -30,7 +30,8 @@ describe('D-Bus capture on a private session bus', () => {
 
   beforeAll(async () => {
     daemon = await startDaemon({
-      config: { sources: { dbus: { enabled: true, address: bus.address, retrySec: 0.2 } } },
+      // Health is read for source state changes: no caching of the report.
+      config: { sources: { dbus: { enabled: true, address: bus.address, retrySec: 0.2 } }, health: { cacheTtlMs: 0 } },
       env: { BEEP_LOG_LEVEL: 'info' },
     });
     phone = await Phone.paired(daemon, 'desk phone');

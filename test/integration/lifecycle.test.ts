@@ -25,7 +25,9 @@ describe('daemon lifecycle', () => {
     });
     expect(runtime.gatewayPort).toBeGreaterThan(0);
     expect(mode(path.join(daemon.dataDir, 'admin.token'))).toBe(0o600);
-    expect(mode(path.join(daemon.dataDir, 'keys', 'signing-key.pem'))).toBe(0o600);
+    const signingKeys = fs.readdirSync(path.join(daemon.dataDir, 'keys')).filter((f) => /^signing-\d+\.pem$/.test(f));
+    expect(signingKeys).toHaveLength(1);
+    expect(mode(path.join(daemon.dataDir, 'keys', signingKeys[0]))).toBe(0o600);
     for (const f of ['ca.key', 'server.key', 'ca.crt', 'server.crt']) expect(mode(path.join(daemon.dataDir, 'certs', f))).toBe(0o600);
 
     const health = await daemon.admin('GET', '/health', undefined, { authorization: '' });

@@ -19,7 +19,9 @@ describe('macOS capture from the notification centre database', () => {
   });
 
   test('waits for the database, skips history, relays new records, dismisses cleared ones', async () => {
-    daemon = await startDaemon({ config: { sources: { dbus: { enabled: false }, macos: { enabled: true, database: file, pollSec: 0.1 } } } });
+    daemon = await startDaemon({
+      config: { sources: { dbus: { enabled: false }, macos: { enabled: true, database: file, pollSec: 0.1 } }, health: { cacheTtlMs: 0 } },
+    });
     const health = async () => (await daemon.admin('GET', '/health/detailed')).body.checks.sources;
     expect((await health()).macos).toMatchObject({ state: 'waiting', reason: expect.stringContaining('no notification database') });
     expect((await health()).dbus).toMatchObject({ state: 'disabled' });

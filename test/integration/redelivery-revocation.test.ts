@@ -54,9 +54,11 @@ describe('redelivery, revocation, dismissal', () => {
       first = false;
       return items.slice(0, 1).map((n) => n.id); // ack only the first of the first batch
     };
-    await phone.connect(daemon);
+    // Posted while the phone is away, so the three leave together as the resume backlog.
     const ids = await Promise.all(['a', 'b', 'c'].map((t) => send(daemon, `partial ${t}`)));
+    await phone.connect(daemon);
     await phone.waitFor(() => ids.every((id) => phone.unique.has(id)), 5_000, 'first delivery');
+    expect(phone.batches[0]).toHaveLength(3);
     await phone.waitFor(() => phone.arrivals.length >= ids.length + 2, 5_000, 'resend of the unacked two');
     const counts = new Map<string, number>();
     for (const n of phone.arrivals) counts.set(n.id, (counts.get(n.id) ?? 0) + 1);

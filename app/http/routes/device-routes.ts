@@ -1,11 +1,26 @@
 import { Router } from 'express';
 import { BeepError } from '../../domain/errors';
+import { requireJson } from '../edge';
 import type { DeviceDirectory } from '../../gateway/device-directory';
 import type { PairingService } from '../../pairing/pairing-service';
 import { parseTopicList } from '../../compat/topics';
-import { requireJson } from '../edge';
 
-// Admin: pairing codes and the device list.
+// Admin: pairing codes, the device list, rename and revoke.
+
+const DEVICE_ID = /^[A-Za-z0-9-]{1,64}$/;
+/** characters: the same bound pairing puts on a name. */
+const MAX_NAME = 64;
+
+function parseName(body: unknown): string {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BeepError('validation_failed', 'Send { "name": "…" }.');
+  const extra = Object.keys(body).find((k) => k !== 'name');
+  if (extra) throw new BeepError('unknown_field', `"${extra}" is not allowed.`);
+  const name = (body as { name?: unknown }).name;
+  if (typeof name !== 'string') throw new BeepError('invalid_type', '"name" must be a string.');
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > MAX_NAME) throw new BeepError('validation_failed', `"name" must be 1-${MAX_NAME} characters.`);
+  return trimmed;
+}
 
 export function deviceRoutes(pairing: PairingService, directory: DeviceDirectory): Router {
   const router = Router();
@@ -18,9 +33,17 @@ export function deviceRoutes(pairing: PairingService, directory: DeviceDirectory
     res.json(await directory.list());
   });
 
+  router.patch('/api/v1/devices/:id', requireJson, async (req, res) => {
+    const id = String(req.params.id);
+    const name = parseName(req.body);
+    if (!DEVICE_ID.test(id) || !(await directory.rename(id, name))) throw new BeepError('device_not_found');
+    const device = (await directory.list()).find((d) => d.id === id);
+    res.json(device);
+  });
+
   router.delete('/api/v1/devices/:id', async (req, res) => {
     const id = String(req.params.id);
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(id) || !(await directory.revoke(id))) throw new BeepError('device_not_found');
+    if (!DEVICE_ID.test(id) || !(await directory.revoke(id))) throw new BeepError('device_not_found');
     res.status(204).end();
   });
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
-import { createToken, send, until, WsReader } from '../../helpers/compat';
+import { createToken, HAMMER_LIMITS, send, until, WsReader } from '../../helpers/compat';
 
 // Gotify's REST API (gotify/server docs/spec.json) against the real daemon: POST /message with
 // an application (publish) token in its three forms and three body types, a client (subscribe)
@@ -13,7 +13,7 @@ let app: { id: number; token: string };
 let client: { id: number; token: string };
 
 beforeAll(async () => {
-  daemon = await startDaemon();
+  daemon = await startDaemon({ config: { rateLimits: HAMMER_LIMITS } });
   app = await createToken(daemon, 'publish', undefined, 'Backup');
   client = await createToken(daemon, 'subscribe');
 });

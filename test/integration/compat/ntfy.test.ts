@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone, pair } from '../../helpers/phone';
-import { createToken, HttpStream, send, until, WsReader } from '../../helpers/compat';
+import { createToken, HAMMER_LIMITS, HttpStream, send, until, WsReader } from '../../helpers/compat';
 
 // ntfy's publish and subscribe APIs (docs/publish.md, docs/subscribe/api.md) against the real
 // daemon: every documented way to publish, every way to subscribe, since= and the filters,
@@ -12,7 +14,7 @@ let sub: string;
 const open: { close(): void }[] = [];
 
 beforeAll(async () => {
-  daemon = await startDaemon({ config: { compat: { keepaliveSec: 1 } } });
+  daemon = await startDaemon({ config: { compat: { keepaliveSec: 1 }, rateLimits: HAMMER_LIMITS } });
   pub = (await createToken(daemon, 'publish', undefined, 'scripts')).token;
   sub = (await createToken(daemon, 'subscribe', ['alerts', 'backups', 'resume', 'live', 'pf'])).token;
 });
@@ -253,6 +255,23 @@ describe('tokens and reserved routes', () => {
     expect([res.status, res.body.error.code]).toEqual([400, 'reserved_topic']);
     expect((await daemon.gateway('GET', '/ca.crt')).status).toBe(200);
     expect((await daemon.gateway('GET', '/')).status).toBe(200);
+    // The phone app's files and folders on the gateway are never taken for topics.
+    for (const file of ['/sw.js', '/manifest.webmanifest', '/trust.html', '/icons/icon.svg', '/js/backoff.js']) {
+      expect([file, (await daemon.gateway('GET', file)).status]).toEqual([file, 200]);
+    }
+    expect((await daemon.gateway('GET', '/icons/json?poll=1')).status).toBe(404);
+  });
+
+  test('compat publishes are sealed at rest like any notification; backlogs still read them', async () => {
+    const marker = 'NtfyAtRestMarker7731';
+    await send('POST', admin('/alerts'), `${marker} body`, { ...bearer(pub), Title: `${marker} title`, Tags: 'atrestmarkertag' });
+    const poll = await HttpStream.open(admin('/alerts/json?poll=1&since=all'), bearer(sub));
+    await until(() => poll.ended, 'poll end');
+    expect(poll.json).toContainEqual(message({ topic: 'alerts', title: `${marker} title`, message: `${marker} body`, tags: ['atrestmarkertag'] }));
+    const files = ['beep.db', 'beep.db-wal'].filter((f) => fs.existsSync(path.join(daemon.dataDir, f)));
+    const bytes = Buffer.concat(files.map((f) => fs.readFileSync(path.join(daemon.dataDir, f))));
+    expect(bytes.includes(marker)).toBe(false);
+    expect(bytes.includes('atrestmarkertag')).toBe(false);
   });
 
   test('a phone paired with topics receives only those topics (and untopiced notifications)', async () => {

@@ -3,7 +3,9 @@ import type { StoredNotification } from '../../../app/domain/notification';
 import { fromGotifyPriority, toGotifyPriority } from '../../../app/compat/gotify/gotify-message';
 import { parseSince } from '../../../app/compat/ntfy/ntfy-subscription';
 import { SubscriberHub } from '../../../app/compat/subscriber-hub';
-import { parseTopicList } from '../../../app/compat/topics';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isTopicName, parseTopicList } from '../../../app/compat/topics';
 
 // The pure parts of the compat adapters: since= parsing, the Gotify priority mapping, topic
 // names, and the hub's backlog-then-live hand-over (no gap, no repeat).
@@ -35,6 +37,18 @@ test('topic lists: distinct names, reserved ones refused', () => {
   expect(() => parseTopicList('api')).toThrow(expect.objectContaining({ code: 'reserved_topic' }));
   expect(() => parseTopicList('a.b')).toThrow(expect.objectContaining({ code: 'invalid_topic' }));
   expect(() => parseTopicList(',')).toThrow(expect.objectContaining({ code: 'invalid_topic' }));
+});
+
+test('no topic shadows a file or folder the phone app or the dashboard serves', () => {
+  const web = path.join(__dirname, '..', '..', '..', 'app', 'web');
+  for (const dir of ['phone', 'dashboard']) {
+    for (const entry of fs.readdirSync(path.join(web, dir))) {
+      expect([entry, isTopicName(entry)]).toEqual([entry, false]);
+      // /index.html, /sw.js, … are also reachable as their stem on some servers: keep those out too.
+      expect([entry, isTopicName(entry.split('.')[0])]).toEqual([entry, false]);
+    }
+  }
+  for (const route of ['dashboard', 'ca', 'trust', 'manifest', 'sw', 'socket', 'api', 'health', 'metrics']) expect(isTopicName(route)).toBe(false);
 });
 
 function n(seq: number): StoredNotification {

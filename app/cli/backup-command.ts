@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { decryptFile, encryptFile, FileDataKey } from '../crypto/backup-cipher';
+import { readRuntimeInfo } from '../discovery';
+import { checkDatabase, snapshotDatabase, swapInDatabase } from '../store/snapshot';
+import type { Io } from './commands';
+import { ProgressBar } from './progress-bar';
+
+// `beep backup <file>` (online, while the daemon serves) and `beep restore <file>` (daemon
+// stopped). Backups are encrypted with the data key in <data dir>/keys/backup.key.
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function progress(label: string, io: Io & { tty?: boolean }): ProgressBar {
+  return new ProgressBar(label, (t) => process.stderr.write(t), Boolean(io.tty));
+}
+
+export async function backupCommand(dataDir: string, out: string, io: Io & { tty?: boolean }): Promise<number> {
+  const target = path.resolve(out);
+  if (fs.existsSync(target)) {
+    io.err(`${target} already exists; choose a new file name`);
+    return 1;
+  }
+  const keys = FileDataKey.inDataDir(dataDir);
+  const plain = path.join(dataDir, `backup-${process.pid}.tmp`);
+  const bar = progress('backup ', io);
+  try {
+    const { pages } = await snapshotDatabase(dataDir, plain, (p) => bar.update(p.totalPages - p.remainingPages, p.totalPages));
+    const counts = checkDatabase(plain);
+    await encryptFile(plain, target, keys);
+    io.out(`backed up ${counts.notifications} notifications and ${counts.devices} devices (${pages} pages) to ${target}`);
+    io.out(`encrypted with ${keys.file} (key ${keys.keyId()}): keep a copy of that key, or the backup cannot be restored`);
+    return 0;
+  } finally {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(plain + suffix, { force: true });
+  }
+}
+
+export async function restoreCommand(dataDir: string, file: string, io: Io): Promise<number> {
+  const runtime = readRuntimeInfo(dataDir);
+  if (runtime && isAlive(runtime.pid)) {
+    io.err(`Beep is running (pid ${runtime.pid}) on ${dataDir}; stop it first (\`beep service\` users: systemctl --user stop beep), then restore`);
+    return 1;
+  }
+  const source = path.resolve(file);
+  if (!fs.existsSync(source)) {
+    io.err(`no backup at ${source}`);
+    return 1;
+  }
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const plain = path.join(dataDir, `restore-${process.pid}.tmp`);
+  try {
+    const header = await decryptFile(source, plain, FileDataKey.inDataDir(dataDir));
+    const counts = checkDatabase(plain);
+    const { previous } = swapInDatabase(dataDir, plain);
+    io.out(`restored ${counts.notifications} notifications and ${counts.devices} devices from the backup of ${header.createdAt}`);
+    if (previous) io.out(`the database it replaced is kept as ${previous}`);
+    return 0;
+  } catch (error) {
+    io.err(`restore failed: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    fs.rmSync(plain, { force: true });
+  }
+}

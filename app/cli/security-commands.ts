@@ -1,0 +1,112 @@
+import { AdminClient } from './admin-client';
+import type { Io } from './commands';
+
+// The `beep` commands for the trust features: certificates, encryption keys, the audit log and
+// the dashboard password. Each goes through the admin API so the running daemon acts live.
+
+interface CertStatus {
+  notAfter: string;
+  daysLeft: number;
+  subjectAltNames: string[];
+  caFingerprint: string;
+  serverFingerprint: string;
+}
+
+function printCert(status: CertStatus, io: Io): void {
+  io.out(`server certificate valid until ${status.notAfter} (${status.daysLeft} days)`);
+  io.out(`  names      ${status.subjectAltNames.join(', ')}`);
+  io.out(`  server     ${status.serverFingerprint}`);
+  io.out(`  CA (pin)   ${status.caFingerprint}`);
+}
+
+/** `beep cert status` and `beep cert renew`. */
+export async function certCommand(dataDir: string, action: 'status' | 'renew', json: boolean, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body } = await client.request<CertStatus>(action === 'renew' ? 'POST' : 'GET', action === 'renew' ? '/api/v1/cert/renew' : '/api/v1/cert');
+  if (json) io.out(JSON.stringify(body, null, 2));
+  else {
+    if (action === 'renew') io.out('renewed; the gateway serves the new certificate now (no restart)');
+    printCert(body, io);
+  }
+  return 0;
+}
+
+type Verdict = { ok: true; checked: number } | { ok: false; checked: number; seq: number; problem: string };
+
+/** `beep audit verify`: exit 0 when the chain is whole, 1 naming the first bad entry. */
+export async function auditVerifyCommand(dataDir: string, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body } = await client.request<Verdict>('GET', '/api/v1/audit/verify');
+  if (body.ok) {
+    io.out(`audit log intact: ${body.checked} entries verified`);
+    return 0;
+  }
+  io.err(`audit log broken at entry ${body.seq}: ${body.problem} (${body.checked} entries before it verified)`);
+  return 1;
+}
+
+/** `beep audit list`: the newest entries. */
+export async function auditListCommand(dataDir: string, limit: number, json: boolean, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body } = await client.request<{ seq: number; at: string; event: string; actor: string; details: unknown }[]>(
+    'GET',
+    `/api/v1/audit?limit=${limit}`,
+  );
+  if (json) io.out(JSON.stringify(body, null, 2));
+  else for (const e of body) io.out(`${String(e.seq).padStart(6)}  ${e.at}  ${e.event.padEnd(26)} ${e.actor}  ${JSON.stringify(e.details)}`);
+  return 0;
+}
+
+interface RotationProgress {
+  running: boolean;
+  keyId: string;
+  phase: string | null;
+  done: number;
+  total: number;
+}
+
+/** ms between progress polls while a rotation runs. */
+const POLL_MS = 200;
+const BAR_WIDTH = 30;
+
+function bar(p: RotationProgress): string {
+  const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+  const filled = Math.round(ratio * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${p.done}/${p.total} ${p.phase ?? ''}`;
+}
+
+/**
+ * `beep keys rotate`: starts (or joins) a rotation in the running daemon and draws its
+ * progress until done. Interrupting the command (or the daemon) loses nothing: run it again.
+ */
+export async function keysRotateCommand(dataDir: string, io: Io & { progress?: (line: string) => void }): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { status, body: first } = await client.request<RotationProgress>('POST', '/api/v1/keys/rotate');
+  io.out(status === 202 ? `rotating to data key ${first.keyId}` : `joining the rotation to data key ${first.keyId} already under way`);
+  const draw = io.progress ?? ((line: string) => io.err(line));
+  let p = first;
+  let lastLine = '';
+  while (p.running) {
+    const line = bar(p);
+    if (line !== lastLine) draw(line);
+    lastLine = line;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    p = (await client.request<RotationProgress>('GET', '/api/v1/keys/rotation')).body;
+  }
+  draw(bar({ ...p, done: Math.max(p.done, first.total), total: Math.max(p.done, first.total), phase: 'done' }));
+  io.out(`every value is now encrypted under data key ${p.keyId}; older keys were deleted`);
+  return 0;
+}
+
+/**
+ * `beep admin password set`: reads the password from stdin (first line, so it never sits in
+ * argv or shell history) and has the daemon check, hash (bcrypt 12) and store it.
+ */
+export async function adminPasswordSetCommand(dataDir: string, totp: boolean, readStdin: () => Promise<string>, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const password = (await readStdin()).replace(/\r?\n$/, '');
+  const { body } = await client.request<{ ok: true; totpUrl?: string }>('PUT', '/api/v1/admin/password', { password, totp });
+  io.out('dashboard password set');
+  if (body.totpUrl) io.out(`add this to your authenticator app: ${body.totpUrl}`);
+  return 0;
+}

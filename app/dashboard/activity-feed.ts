@@ -1,0 +1,93 @@
+import type { StoredNotification } from '../domain/notification';
+
+// What the dashboard's live feed shows: the last notifications relayed, where each one went
+// and whether each device acknowledged it. Bounded; subscribers get every change.
+
+export interface FeedDelivery {
+  deviceId: string;
+  deviceName: string;
+  state: 'sent' | 'acked';
+  at: string;
+}
+
+export interface FeedEntry {
+  id: string;
+  title: string;
+  app: string;
+  priority: number;
+  source: string;
+  createdAt: string;
+  deliveries: FeedDelivery[];
+}
+
+export type FeedListener = (entry: FeedEntry) => void;
+
+/** Entries kept for a dashboard that opens late: a screenful and then some. */
+const FEED_CAPACITY = 100;
+/** Live listeners (dashboard tabs) at once. */
+const MAX_LISTENERS = 32;
+
+/**
+ * A ring of recent notifications and their per-device fate.
+ *
+ *   feed.accepted(n); feed.sent(deviceId, [n.id]); feed.acked(deviceId, [n.id]);
+ *   const stop = feed.subscribe((entry) => sse.write(entry));
+ */
+export class ActivityFeed {
+  private readonly entries = new Map<string, FeedEntry>();
+  private readonly listeners = new Set<FeedListener>();
+
+  constructor(private readonly deviceName: (deviceId: string) => string) {}
+
+  accepted(n: StoredNotification): void {
+    const entry: FeedEntry = {
+      id: n.id,
+      title: n.title,
+      app: n.app,
+      priority: n.priority,
+      source: n.source,
+      createdAt: n.createdAt,
+      deliveries: [],
+    };
+    this.entries.set(n.id, entry);
+    while (this.entries.size > FEED_CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
+    this.publish(entry);
+  }
+
+  sent(deviceId: string, ids: string[]): void {
+    this.mark(deviceId, ids, 'sent');
+  }
+
+  acked(deviceId: string, ids: string[]): void {
+    this.mark(deviceId, ids, 'acked');
+  }
+
+  /** Newest first. */
+  recent(): FeedEntry[] {
+    return [...this.entries.values()].reverse();
+  }
+
+  /** Returns the unsubscribe function; false when too many listen already. */
+  subscribe(listener: FeedListener): (() => void) | null {
+    if (this.listeners.size >= MAX_LISTENERS) return null;
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private mark(deviceId: string, ids: string[], state: FeedDelivery['state']): void {
+    const at = new Date().toISOString();
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      const existing = entry.deliveries.find((d) => d.deviceId === deviceId);
+      if (existing && existing.state === 'acked') continue;
+      if (existing) Object.assign(existing, { state, at });
+      else entry.deliveries.push({ deviceId, deviceName: this.deviceName(deviceId), state, at });
+      this.publish(entry);
+    }
+  }
+
+  private publish(entry: FeedEntry): void {
+    for (const listener of this.listeners) listener(entry);
+  }
+}

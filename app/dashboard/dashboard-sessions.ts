@@ -1,0 +1,92 @@
+import crypto from 'node:crypto';
+
+// Dashboard login: `beep dashboard` (holding the admin token) asks for a one-time login nonce;
+// the browser redeems it once for a session cookie (HttpOnly, SameSite=Strict) plus a CSRF
+// token that every cookie-authenticated write must echo. The admin token never enters a URL.
+
+export interface DashboardSession {
+  csrfToken: string;
+  expiresAt: number;
+}
+
+export interface DashboardSessionOptions {
+  loginTtlSec: number;
+  sessionIdleSec: number;
+  now?: () => number;
+}
+
+/** Outstanding login links and live sessions kept; the oldest go first (bounded memory). */
+const MAX_NONCES = 16;
+const MAX_SESSIONS = 16;
+
+function hash(secret: string): string {
+  return crypto.createHash('sha256').update(secret).digest('hex');
+}
+
+function token(): string {
+  return crypto.randomBytes(32).toString('base64url');
+}
+
+/**
+ * Holds login nonces and sessions in memory, stored by hash (a restart logs everyone out).
+ *
+ *   const { nonce } = sessions.createNonce();      // admin API, bearer only
+ *   const s = sessions.redeem(nonce);              // GET /dashboard/login?nonce=…
+ *   sessions.get(cookieValue)?.csrfToken
+ */
+export class DashboardSessions {
+  private readonly nonces = new Map<string, number>();
+  private readonly sessions = new Map<string, DashboardSession>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: DashboardSessionOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  createNonce(): { nonce: string; expiresAt: string } {
+    const nonce = token();
+    const expires = this.now() + this.options.loginTtlSec * 1000;
+    this.nonces.set(hash(nonce), expires);
+    trim(this.nonces, MAX_NONCES);
+    return { nonce, expiresAt: new Date(expires).toISOString() };
+  }
+
+  /** Burns the nonce; a session id and its CSRF token, or null when used, unknown or expired. */
+  redeem(nonce: string): { sessionId: string; session: DashboardSession } | null {
+    const key = hash(nonce);
+    const expires = this.nonces.get(key);
+    this.nonces.delete(key);
+    if (expires === undefined || expires <= this.now()) return null;
+    const sessionId = token();
+    const session = { csrfToken: token(), expiresAt: this.now() + this.options.sessionIdleSec * 1000 };
+    this.sessions.set(hash(sessionId), session);
+    trim(this.sessions, MAX_SESSIONS);
+    return { sessionId, session };
+  }
+
+  /** The live session behind a cookie value (its idle timer restarts), or undefined. */
+  get(sessionId: string | undefined): DashboardSession | undefined {
+    if (!sessionId) return undefined;
+    const key = hash(sessionId);
+    const session = this.sessions.get(key);
+    if (!session) return undefined;
+    if (session.expiresAt <= this.now()) {
+      this.sessions.delete(key);
+      return undefined;
+    }
+    session.expiresAt = this.now() + this.options.sessionIdleSec * 1000;
+    return session;
+  }
+
+  end(sessionId: string | undefined): void {
+    if (sessionId) this.sessions.delete(hash(sessionId));
+  }
+
+  get maxAgeSec(): number {
+    return this.options.sessionIdleSec;
+  }
+}
+
+function trim<V>(map: Map<string, V>, max: number): void {
+  while (map.size > max) map.delete(map.keys().next().value as string);
+}

@@ -1,0 +1,94 @@
+import express, { Router, type RequestHandler } from 'express';
+import path from 'node:path';
+import type { ActivityFeed } from '../../dashboard/activity-feed';
+import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
+import type { StatsHistory } from '../../dashboard/stats-history';
+import { BeepError } from '../../domain/errors';
+import { SESSION_COOKIE, sessionCookie, tokenOnly } from '../admin-auth';
+
+// The dashboard on the admin listener: one-time login links, the static app, its live feed
+// (server-sent events) and chart history. Panels read the ordinary admin API besides.
+
+export interface DashboardDeps {
+  sessions: DashboardSessions;
+  feed: ActivityFeed;
+  stats: StatsHistory;
+  statsIntervalSec: number;
+}
+
+const WEB_DIR = path.join(__dirname, '..', '..', 'web', 'dashboard');
+/** ms between SSE comments, so proxies and browsers keep an idle stream open. */
+const SSE_HEARTBEAT_MS = 25_000;
+const NONCE = /^[A-Za-z0-9_-]{43}$/;
+
+const LINK_INVALID_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Beep</title>
+<link rel="stylesheet" href="/dashboard/dashboard.css"></head><body><main class="notice"><h1>Beep</h1>
+<p>This login link was already used or has expired.</p><p>Run <code>beep dashboard</code> for a new one.</p></main></body></html>`;
+
+/** Public: the login link and the static files (they hold no data; the API behind them is gated). */
+export function dashboardPublicRoutes(deps: DashboardDeps): Router {
+  const router = Router();
+  router.get('/dashboard/login', (req, res) => {
+    const nonce = typeof req.query.nonce === 'string' && NONCE.test(req.query.nonce) ? req.query.nonce : null;
+    const redeemed = nonce ? deps.sessions.redeem(nonce) : null;
+    if (!redeemed) {
+      res.status(401).type('html').send(LINK_INVALID_PAGE);
+      return;
+    }
+    res.setHeader(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=${redeemed.sessionId}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${deps.sessions.maxAgeSec}`,
+    );
+    res.redirect(303, '/dashboard/');
+  });
+  router.get('/', (_req, res) => res.redirect(302, '/dashboard/'));
+  router.use('/dashboard', express.static(WEB_DIR, { index: 'index.html', maxAge: 0 }));
+  return router;
+}
+
+/** Behind the admin gate (token or session). */
+export function dashboardApiRoutes(deps: DashboardDeps): Router {
+  const router = Router();
+
+  router.post('/api/v1/dashboard/links', tokenOnly, (req, res) => {
+    const { nonce, expiresAt } = deps.sessions.createNonce();
+    res.status(201).json({ url: `http://${req.headers.host}/dashboard/login?nonce=${nonce}`, expiresAt });
+  });
+
+  router.get('/api/v1/dashboard/session', (req, res) => {
+    const session = deps.sessions.get(sessionCookie(req));
+    res.json({ csrfToken: res.locals.auth === 'session' ? (session?.csrfToken ?? null) : null });
+  });
+
+  router.post('/api/v1/dashboard/logout', (req, res) => {
+    deps.sessions.end(sessionCookie(req));
+    res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+    res.status(204).end();
+  });
+
+  router.get('/api/v1/activity', (_req, res) => {
+    res.json(deps.feed.recent());
+  });
+
+  router.get('/api/v1/activity/stream', activityStream(deps.feed));
+
+  router.get('/api/v1/stats', (_req, res) => {
+    res.json({ intervalSec: deps.statsIntervalSec, points: deps.stats.points() });
+  });
+
+  return router;
+}
+
+function activityStream(feed: ActivityFeed): RequestHandler {
+  return (req, res, next) => {
+    const unsubscribe = feed.subscribe((entry) => res.write(`event: notification\ndata: ${JSON.stringify(entry)}\n\n`));
+    if (!unsubscribe) return next(new BeepError('rate_limited', 'Too many dashboard tabs are listening.', { retryAfter: 30 }));
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write('retry: 3000\n\n');
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+  };
+}

@@ -1,0 +1,139 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { CheckOutcome } from './health';
+import { LeakDetector, limitLevel, type LimitLevel } from './leak-detector';
+
+// The memory watch: samples RSS, heap and external memory every few seconds; once per window
+// (3 samples) it runs a full GC and hands the heap left over to the LeakDetector; it raises
+// and clears alarms (log, metric, health) for a leak and for the soft and hard RSS limits.
+
+export interface MemorySample {
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+export interface MemoryWatchOptions {
+  sampleIntervalMs: number;
+  softLimitBytes: number;
+  hardLimitBytes: number;
+  leakGrowthBytes: number;
+}
+
+export interface MemoryWatchEvents {
+  onAlarm?: (kind: 'leak' | 'soft_limit' | 'hard_limit', details: Record<string, unknown>) => void;
+  onClear?: (kind: 'leak' | 'soft_limit' | 'hard_limit', details: Record<string, unknown>) => void;
+}
+
+/** Samples per window: a full GC and a leak verdict every 3 samples (6 s by default). */
+const WINDOW_SAMPLES = 3;
+/** Rising windows that make a leak: with 6 s windows, detected within 24 s of its start. */
+const LEAK_RISES = 3;
+/** bytes of post-GC heap wobble that is not a rise. */
+const NOISE_BYTES = 256 * 1024;
+
+/** A full collection, when V8 lets us have one (it does in Node 20 via --expose-gc at run time). */
+function fullGc(): (() => void) | null {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? (gc as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
+const MB = 1024 * 1024;
+const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
+
+export class MemoryWatch {
+  private timer?: NodeJS.Timeout;
+  private samples = 0;
+  private latest: MemorySample | null = null;
+  private leak = false;
+  private level: LimitLevel = 'ok';
+  private readonly detector: LeakDetector;
+  private readonly gc = fullGc();
+  /** The smallest heap seen in the current window, when no full GC is available. */
+  private windowMin = Infinity;
+
+  constructor(
+    private readonly options: MemoryWatchOptions,
+    private readonly events: MemoryWatchEvents = {},
+  ) {
+    this.detector = new LeakDetector({ growthBytes: options.leakGrowthBytes, rises: LEAK_RISES, noiseBytes: NOISE_BYTES });
+  }
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.options.sampleIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  current(): MemorySample | null {
+    return this.latest;
+  }
+
+  alarms(): { leak: boolean; soft: boolean; hard: boolean } {
+    return { leak: this.leak, soft: this.level !== 'ok', hard: this.level === 'hard' };
+  }
+
+  /** The `memory` health check: degraded on a leak or past the soft limit, down past the hard one. */
+  check(): CheckOutcome {
+    const m = this.latest ?? this.read();
+    const details = { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) };
+    const reasons: string[] = [];
+    if (this.leak) reasons.push(`heap keeps growing after GC (+${mb(this.detector.verdict().growthBytes)} MB)`);
+    if (this.level === 'hard') reasons.push(`RSS ${mb(m.rss)} MB is past the hard limit of ${mb(this.options.hardLimitBytes)} MB`);
+    else if (this.level === 'soft') reasons.push(`RSS ${mb(m.rss)} MB is past the soft limit of ${mb(this.options.softLimitBytes)} MB`);
+    const status = this.level === 'hard' ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';
+    return { status, ...(reasons.length ? { reason: reasons.join('; ') } : {}), ...details };
+  }
+
+  private read(): MemorySample {
+    const m = process.memoryUsage();
+    return { at: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+  }
+
+  private sample(): void {
+    this.samples += 1;
+    let sample = this.read();
+    this.windowMin = Math.min(this.windowMin, sample.heapUsed);
+    if (this.samples % WINDOW_SAMPLES === 0) {
+      let floor = this.windowMin;
+      if (this.gc) {
+        this.gc();
+        sample = this.read();
+        floor = sample.heapUsed;
+      }
+      this.windowMin = Infinity;
+      this.judgeLeak(floor);
+    }
+    this.latest = sample;
+    this.judgeLimits(sample.rss);
+  }
+
+  private judgeLeak(floor: number): void {
+    const verdict = this.detector.floor(floor);
+    const details = { heapAfterGcMb: mb(floor), growthMb: mb(verdict.growthBytes), windows: verdict.run.length };
+    if (verdict.suspected && !this.leak) this.events.onAlarm?.('leak', details);
+    if (!verdict.suspected && this.leak) this.events.onClear?.('leak', details);
+    this.leak = verdict.suspected;
+  }
+
+  private judgeLimits(rss: number): void {
+    const level = limitLevel(rss, this.options.softLimitBytes, this.options.hardLimitBytes);
+    if (level === this.level) return;
+    const details = { rssMb: mb(rss), softLimitMb: mb(this.options.softLimitBytes), hardLimitMb: mb(this.options.hardLimitBytes) };
+    const rank = { ok: 0, soft: 1, hard: 2 };
+    if (rank[level] > rank[this.level]) this.events.onAlarm?.(level === 'hard' ? 'hard_limit' : 'soft_limit', details);
+    else this.events.onClear?.(this.level === 'hard' ? 'hard_limit' : 'soft_limit', details);
+    this.level = level;
+  }
+}

@@ -1,0 +1,201 @@
+import { io } from '../vendor/socket.io.esm.min.js';
+import { backoffDelay } from './backoff.js';
+
+// The socket.io `/device` link (PROTOCOL.md): stores each batch before acking it, sends
+// queued dismissals, applies `dismissed` and `revoked`, and reconnects with backoff, at once
+// when the network comes back or the page becomes visible.
+
+/** ms a dismissal may wait for the daemon's answer before it is retried on the next connect. */
+const DISMISS_TIMEOUT_MS = 10_000;
+/** ms a connection attempt may take. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function validItem(n) {
+  return n && typeof n.id === 'string' && typeof n.title === 'string' && typeof n.createdAt === 'string';
+}
+
+/**
+ * One per tab. `on` receives: state(name, detail), added(items), removed(ids), signedOut(why).
+ * States: connecting, connected, waiting {retryAt}, offline, signed-out.
+ */
+export class Connection {
+  constructor(session, store, on) {
+    this.session = session;
+    this.store = store;
+    this.on = on;
+    this.attempt = 0;
+    this.socket = null;
+    this.opening = false;
+    this.stopped = false;
+    this.retryTimer = undefined;
+    this.refreshTimer = undefined;
+    this.handlers = {
+      online: () => this.connectNow(true),
+      offline: () => this.goOffline(),
+      visibilitychange: () => document.visibilityState === 'visible' && this.connectNow(true),
+    };
+  }
+
+  start() {
+    window.addEventListener('online', this.handlers.online);
+    window.addEventListener('offline', this.handlers.offline);
+    document.addEventListener('visibilitychange', this.handlers.visibilitychange);
+    this.connectNow();
+  }
+
+  stop() {
+    this.stopped = true;
+    window.removeEventListener('online', this.handlers.online);
+    window.removeEventListener('offline', this.handlers.offline);
+    document.removeEventListener('visibilitychange', this.handlers.visibilitychange);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.refreshTimer);
+    this.drop();
+  }
+
+  get connected() {
+    return Boolean(this.socket?.connected);
+  }
+
+  state(name, detail = {}) {
+    this.on.state(name, detail);
+  }
+
+  /** Connects unless already connected or connecting; `fresh` forgets the backoff. */
+  async connectNow(fresh = false) {
+    if (this.stopped) return;
+    if (fresh) this.attempt = 0;
+    if (this.connected || this.opening) return;
+    clearTimeout(this.retryTimer);
+    if (!navigator.onLine) return this.goOffline();
+    this.opening = true;
+    this.state('connecting');
+    let token;
+    try {
+      token = await this.session.token();
+    } catch (error) {
+      this.opening = false;
+      return error.signedOut ? this.signOut('revoked') : this.retryLater();
+    }
+    if (this.stopped) return;
+    this.open(token);
+  }
+
+  open(token) {
+    const socket = io('/device', {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: CONNECT_TIMEOUT_MS,
+      auth: { token },
+    });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.opening = false;
+      this.attempt = 0;
+      this.state('connected');
+      this.flushOutbox();
+      this.scheduleRefresh();
+    });
+    socket.on('connect_error', (error) => this.refused(socket, token, error.data?.code));
+    socket.on('disconnect', (reason) => {
+      if (this.socket !== socket || reason === 'io client disconnect') return;
+      this.socket = null;
+      this.retryLater();
+    });
+    socket.on('notifications', (payload, ack) => this.receive(payload, ack));
+    socket.on('dismissed', (payload) => this.removeRemote(payload?.ids));
+    socket.on('revoked', () => this.signOut('revoked'));
+  }
+
+  async refused(socket, token, code) {
+    socket.close();
+    if (this.socket === socket) this.socket = null;
+    this.opening = false;
+    if (code === 'device_revoked') return this.signOut('revoked');
+    if ((code === 'token_expired' || code === 'invalid_token') && this.attempt === 0) {
+      this.attempt = 1; // one immediate retry with a fresh token, then back off
+      try {
+        await this.session.refresh(token);
+        return this.connectNow();
+      } catch (error) {
+        if (error.signedOut) return this.signOut('revoked');
+      }
+    }
+    this.retryLater();
+  }
+
+  retryLater() {
+    if (this.stopped) return;
+    if (!navigator.onLine) return this.goOffline();
+    const delay = backoffDelay(this.attempt++);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connectNow(), delay);
+    this.state('waiting', { retryAt: Date.now() + delay });
+  }
+
+  goOffline() {
+    clearTimeout(this.retryTimer);
+    this.drop();
+    this.state('offline');
+  }
+
+  drop() {
+    const socket = this.socket;
+    this.socket = null;
+    this.opening = false;
+    socket?.close();
+  }
+
+  /** Keeps the refresh token family alive while connected for long stretches. */
+  async scheduleRefresh() {
+    clearTimeout(this.refreshTimer);
+    const c = await this.session.credentials();
+    if (!c || this.stopped) return;
+    const wait = Math.max(1_000, c.accessExpiresAt - Date.now() - (c.accessExpiresAt - c.accessIssuedAt) * 0.2);
+    this.refreshTimer = setTimeout(() => {
+      this.session.token().then(
+        () => this.scheduleRefresh(),
+        (error) => (error.signedOut ? this.signOut('revoked') : this.scheduleRefresh()),
+      );
+    }, wait);
+  }
+
+  /** Stored first, acked second: an item lost before the commit is resent by the daemon. */
+  async receive(payload, ack) {
+    const items = Array.isArray(payload?.items) ? payload.items.filter(validItem) : [];
+    try {
+      const fresh = await this.store.storeIncoming(items);
+      if (typeof ack === 'function') ack({ ack: items.map((n) => n.id) });
+      if (fresh.length) this.on.added(fresh);
+    } catch (error) {
+      console.error('could not store notifications; not acked, the daemon will resend', error);
+    }
+  }
+
+  async removeRemote(ids) {
+    if (!Array.isArray(ids)) return;
+    const clean = ids.filter((id) => typeof id === 'string');
+    await this.store.remove(clean);
+    this.on.removed(clean);
+  }
+
+  /** Sends every dismissal not yet confirmed; unanswered ones stay queued. */
+  async flushOutbox() {
+    const socket = this.socket;
+    if (!socket?.connected) return;
+    for (const id of await this.store.outbox()) {
+      socket.timeout(DISMISS_TIMEOUT_MS).emit('dismiss', { id }, (error, reply) => {
+        if (error) return;
+        const settled = reply?.ok || ['not_found', 'invalid_id'].includes(reply?.error?.code);
+        if (settled) this.store.sent(id);
+      });
+    }
+  }
+
+  signOut(why) {
+    this.stop();
+    this.state('signed-out');
+    this.on.signedOut(why);
+  }
+}

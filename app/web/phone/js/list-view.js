@@ -1,0 +1,204 @@
+import { priorityOf, relativeTime } from './format.js';
+
+// The notification list: newest first, grouped by app, searchable, filterable by app; tap for
+// the full text; dismiss with the button or a sideways swipe. Built from <template>s with
+// textContent only, so nothing a notification says can become markup.
+
+/** Share of the card's width a swipe must travel to dismiss. */
+const SWIPE_DISMISS = 0.35;
+const NO_APP = 'Other';
+/** ms of the fold-away transition in app.css. */
+const LEAVE_MS = 200;
+
+const byId = (id) => document.getElementById(id);
+
+/** Groups items (already newest first) by app; groups ordered by their newest item. */
+export function groupByApp(items) {
+  const groups = new Map();
+  for (const n of items) {
+    const app = n.app || NO_APP;
+    if (!groups.has(app)) groups.set(app, []);
+    groups.get(app).push(n);
+  }
+  return [...groups.entries()];
+}
+
+function matches(n, query) {
+  if (!query) return true;
+  const haystack = [n.title, n.body, n.app, ...(n.tags ?? [])].join('\n').toLowerCase();
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .every((word) => haystack.includes(word));
+}
+
+/** Owns #list: what is shown, the search and app filter, expanded cards and gestures. */
+export class ListView {
+  constructor({ onDismiss }) {
+    this.onDismiss = onDismiss;
+    this.items = [];
+    this.query = '';
+    this.app = null;
+    this.expanded = new Set();
+    this.list = byId('list');
+    this.chips = byId('app-filter');
+    byId('search').addEventListener('input', (e) => {
+      this.query = e.target.value.trim();
+      this.render();
+    });
+    this.list.addEventListener('click', (e) => this.clicked(e));
+    this.list.addEventListener('pointerdown', (e) => this.swipeStart(e));
+    setInterval(() => this.refreshTimes(), 30_000);
+  }
+
+  show(items) {
+    this.items = items;
+    if (this.app && !items.some((n) => (n.app || NO_APP) === this.app)) this.app = null;
+    this.render();
+  }
+
+  render() {
+    this.renderChips();
+    const visible = this.items.filter((n) => (!this.app || (n.app || NO_APP) === this.app) && matches(n, this.query));
+    const fragment = document.createDocumentFragment();
+    for (const [app, items] of groupByApp(visible)) fragment.append(this.group(app, items));
+    this.list.replaceChildren(fragment);
+    const empty = visible.length === 0;
+    byId('empty').hidden = !empty;
+    const filtered = this.items.length > 0;
+    byId('empty-title').textContent = filtered ? 'Nothing matches' : 'All caught up';
+    byId('empty-text').textContent = filtered ? 'Try another search or app.' : 'Notifications from your PC will appear here.';
+  }
+
+  renderChips() {
+    const apps = [...new Set(this.items.map((n) => n.app || NO_APP))].sort((a, b) => a.localeCompare(b));
+    this.chips.hidden = apps.length < 2;
+    const chip = (label, value) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'chip';
+      b.textContent = label;
+      b.setAttribute('aria-pressed', String(this.app === value));
+      b.addEventListener('click', () => {
+        this.app = value;
+        this.render();
+      });
+      return b;
+    };
+    this.chips.replaceChildren(chip('All', null), ...apps.map((a) => chip(a, a)));
+  }
+
+  group(app, items) {
+    const node = byId('tpl-group').content.firstElementChild.cloneNode(true);
+    node.querySelector('.group-name').textContent = app;
+    node.querySelector('.group-count').textContent = String(items.length);
+    node.querySelector('.group-count').setAttribute('aria-label', `${items.length} notification${items.length === 1 ? '' : 's'}`);
+    node.querySelector('.items').append(...items.map((n) => this.item(n)));
+    return node;
+  }
+
+  item(n) {
+    const p = priorityOf(n);
+    const li = byId('tpl-item').content.firstElementChild.cloneNode(true);
+    li.dataset.id = n.id;
+    li.dataset.priority = p.name;
+    li.querySelector('.prio use').setAttribute('href', `#i-p${p.level}`);
+    const label = li.querySelector('.prio-label');
+    label.textContent = p.short;
+    label.hidden = !p.short;
+    li.querySelector('.title').textContent = n.title;
+    const body = li.querySelector('.body');
+    body.textContent = n.body ?? '';
+    body.hidden = !n.body;
+    const time = li.querySelector('.when');
+    time.dateTime = n.createdAt;
+    time.title = new Date(n.createdAt).toLocaleString();
+    time.textContent = relativeTime(n.createdAt);
+    const tags = li.querySelector('.tags');
+    tags.hidden = !n.tags?.length && !p.short;
+    for (const tag of n.tags ?? []) {
+      const t = document.createElement('span');
+      t.className = 'tag';
+      t.textContent = tag;
+      tags.append(t);
+    }
+    const main = li.querySelector('.card-main');
+    main.setAttribute('aria-label', `${p.label}: ${n.title}${n.app ? `, from ${n.app}` : ''}, ${time.textContent}. Show full text.`);
+    if (this.expanded.has(n.id)) {
+      li.classList.add('expanded');
+      main.setAttribute('aria-expanded', 'true');
+    }
+    const link = li.querySelector('.open-link');
+    if (n.url && /^https?:\/\//i.test(n.url)) {
+      link.href = n.url;
+      link.hidden = false;
+      link.setAttribute('aria-label', `Open link of ${n.title} in a new tab`);
+    }
+    li.querySelector('.dismiss').setAttribute('aria-label', `Dismiss ${n.title}`);
+    return li;
+  }
+
+  clicked(event) {
+    const li = event.target.closest('.item');
+    if (!li || this.swiped) return;
+    if (event.target.closest('.dismiss')) return this.dismiss(li);
+    if (event.target.closest('.card-main')) {
+      const open = !li.classList.contains('expanded');
+      li.classList.toggle('expanded', open);
+      li.querySelector('.card-main').setAttribute('aria-expanded', String(open));
+      if (open) this.expanded.add(li.dataset.id);
+      else this.expanded.delete(li.dataset.id);
+    }
+  }
+
+  dismiss(li) {
+    li.classList.add('leaving');
+    const next = li.nextElementSibling ?? li.closest('.group')?.nextElementSibling?.querySelector('.item');
+    next?.querySelector('.card-main')?.focus({ preventScroll: true });
+    // Let the card fold away before the list is redrawn without it.
+    setTimeout(() => this.onDismiss(li.dataset.id), LEAVE_MS);
+  }
+
+  /** Horizontal drag on a card; past SWIPE_DISMISS of its width it dismisses. */
+  swipeStart(event) {
+    const card = event.target.closest('.card');
+    if (!card || event.button !== 0 || event.target.closest('a, .dismiss')) return;
+    const li = card.closest('.item');
+    const x0 = event.clientX;
+    const y0 = event.clientY;
+    let dx = 0;
+    let dragging = false;
+    this.swiped = false;
+    const move = (e) => {
+      dx = e.clientX - x0;
+      if (!dragging && Math.abs(dx) > 12 && Math.abs(dx) > Math.abs(e.clientY - y0)) {
+        dragging = true;
+        card.setPointerCapture(event.pointerId);
+        li.classList.add('dragging');
+      }
+      if (dragging) card.style.transform = `translateX(${dx}px)`;
+    };
+    const end = () => {
+      card.removeEventListener('pointermove', move);
+      card.removeEventListener('pointerup', end);
+      card.removeEventListener('pointercancel', end);
+      if (!dragging) return;
+      li.classList.remove('dragging');
+      this.swiped = true;
+      setTimeout(() => (this.swiped = false), 0);
+      if (Math.abs(dx) > card.offsetWidth * SWIPE_DISMISS) {
+        card.style.transform = `translateX(${dx > 0 ? '' : '-'}110%)`;
+        this.dismiss(li);
+      } else {
+        card.style.transform = '';
+      }
+    };
+    card.addEventListener('pointermove', move);
+    card.addEventListener('pointerup', end);
+    card.addEventListener('pointercancel', end);
+  }
+
+  refreshTimes() {
+    for (const time of this.list.querySelectorAll('time.when')) time.textContent = relativeTime(time.dateTime);
+  }
+}

@@ -1,0 +1,83 @@
+import { CertificateRenewer, type RenewerDeps } from '../../../app/crypto/certificate-renewer';
+import type { TlsMaterial } from '../../../app/crypto/certificates';
+
+// The renewer's decisions with a fake clock: daily check, address change, forced renewal.
+
+function material(n: number): TlsMaterial {
+  return { caCertPem: 'ca', certPem: `cert-${n}`, keyPem: `key-${n}`, caFingerprint: 'fp', notAfter: new Date(n), subjectAltNames: [] };
+}
+
+function harness() {
+  const intervals: { fn: () => void; ms: number }[] = [];
+  let addresses = ['192.168.1.2'];
+  let due = false;
+  let serial = 1;
+  const applied: TlsMaterial[] = [];
+  const loads: boolean[] = [];
+  const deps: RenewerDeps = {
+    load: async (force) => {
+      loads.push(force);
+      if (force || due) {
+        due = false;
+        return { ...material(++serial), issued: true };
+      }
+      return { ...material(serial), issued: false };
+    },
+    apply: (m) => applied.push(m),
+    addresses: () => addresses,
+    setInterval: (fn, ms) => {
+      intervals.push({ fn, ms });
+      return {};
+    },
+    clearInterval: () => undefined,
+  };
+  const renewer = new CertificateRenewer(material(1), deps, { checkEveryMs: 86_400_000, addressPollMs: 60_000 });
+  renewer.start();
+  const tick = (ms: number) => intervals.filter((i) => i.ms === ms).forEach((i) => i.fn());
+  return {
+    renewer,
+    applied,
+    loads,
+    tick,
+    setAddresses: (a: string[]) => (addresses = a),
+    makeDue: () => (due = true),
+  };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+test('the daily check reissues only when the certificate is due, and swaps it in', async () => {
+  const h = harness();
+  h.tick(86_400_000);
+  await flush();
+  expect(h.applied).toHaveLength(0);
+  h.makeDue();
+  h.tick(86_400_000);
+  await flush();
+  expect(h.applied.map((m) => m.certPem)).toEqual(['cert-2']);
+  expect(h.renewer.current.certPem).toBe('cert-2');
+});
+
+test('a changed address set triggers a check at once; an unchanged one costs nothing', async () => {
+  const h = harness();
+  h.tick(60_000);
+  await flush();
+  expect(h.loads).toEqual([]);
+  h.setAddresses(['192.168.1.2', '10.0.0.7']);
+  h.makeDue(); // the stored cert no longer covers every name, so load() issues
+  h.tick(60_000);
+  await flush();
+  expect(h.loads).toEqual([false]);
+  expect(h.applied).toHaveLength(1);
+  h.tick(60_000);
+  await flush();
+  expect(h.loads).toHaveLength(1);
+});
+
+test('a forced renewal always issues; concurrent calls share one run', async () => {
+  const h = harness();
+  const [a, b] = await Promise.all([h.renewer.check('forced'), h.renewer.check('forced')]);
+  expect(a).toBe(b);
+  expect(h.loads).toEqual([true]);
+  expect(h.applied).toHaveLength(1);
+});

@@ -1,0 +1,64 @@
+import { LeakDetector, limitLevel } from '../../../app/observability/leak-detector';
+import { HealthChecks } from '../../../app/observability/health';
+
+// The pure parts of the memory watch and the health cache.
+
+const MB = 1024 * 1024;
+
+describe('LeakDetector', () => {
+  const make = () => new LeakDetector({ growthBytes: 8 * MB, rises: 3, noiseBytes: MB / 4 });
+
+  test('three rising post-GC floors adding up to the threshold are a leak', () => {
+    const d = make();
+    expect(d.floor(20 * MB).suspected).toBe(false);
+    expect(d.floor(23 * MB).suspected).toBe(false);
+    expect(d.floor(26 * MB).suspected).toBe(false);
+    const verdict = d.floor(29 * MB);
+    expect(verdict).toMatchObject({ suspected: true, growthBytes: 9 * MB });
+  });
+
+  test('a climb that stops, or a small one, is not', () => {
+    const d = make();
+    for (const f of [20, 23, 26]) d.floor(f * MB);
+    expect(d.floor(26 * MB).suspected).toBe(false); // flat: the run resets
+    const small = make();
+    for (const f of [20, 21, 22, 23, 24]) expect(small.floor(f * MB).suspected).toBe(false);
+    expect(small.verdict().growthBytes).toBe(4 * MB);
+    const noisy = make();
+    for (let i = 0; i < 20; i++) expect(noisy.floor(20 * MB + (i % 2) * 100_000).suspected).toBe(false);
+  });
+
+  test('limit levels', () => {
+    expect(limitLevel(90 * MB, 100 * MB, 200 * MB)).toBe('ok');
+    expect(limitLevel(100 * MB, 100 * MB, 200 * MB)).toBe('soft');
+    expect(limitLevel(250 * MB, 100 * MB, 200 * MB)).toBe('hard');
+  });
+});
+
+describe('HealthChecks', () => {
+  test('worst status wins, slow checks time out as down, reports are cached', async () => {
+    let now = 0;
+    let runs = 0;
+    const health = new HealthChecks(
+      {
+        fast: () => {
+          runs += 1;
+          return { status: 'ok' };
+        },
+        slow: () => new Promise(() => undefined),
+        meh: () => ({ status: 'degraded', reason: 'meh' }),
+      },
+      { timeoutMs: 50, cacheTtlMs: 1000, now: () => now },
+    );
+    const report = await health.run();
+    expect(report.status).toBe('down');
+    expect(report.checks.slow).toMatchObject({ status: 'down', reason: 'no answer within 50 ms' });
+    expect(report.checks.meh).toMatchObject({ status: 'degraded', reason: 'meh', latencyMs: expect.any(Number) });
+    now = 999;
+    await health.run();
+    expect(runs).toBe(1);
+    now = 1000;
+    await health.run();
+    expect(runs).toBe(2);
+  });
+});

@@ -1,0 +1,54 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AuditRepository } from '../../../app/store/audit-repository';
+import { CredentialRepository } from '../../../app/store/credential-repository';
+import { migrate } from '../../../app/store/database';
+import { verifyChain, type AuditRow } from '../../../app/domain/audit-chain';
+
+// The session cap (refresh-token families per device) and the audit chain, on a real schema.
+
+function open() {
+  const db = new Database(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'beep-trust-')), 't.db'));
+  migrate(db);
+  db.prepare("INSERT INTO devices (id, name, platform, paired_at, paired_seq) VALUES ('d1', 'n', 'p', 'now', 0)").run();
+  return db;
+}
+
+test('at most N sessions per device: the oldest family is dropped, the newest kept', () => {
+  const db = open();
+  const creds = new CredentialRepository(db);
+  const dropped: string[] = [];
+  for (let i = 1; i <= 7; i++) {
+    db.transaction(() => {
+      creds.insertRefreshToken(`h${i}`, 'd1', `fam${i}`, i * 1000, 10 ** 13);
+      dropped.push(...creds.capFamilies('d1', 5));
+    })();
+  }
+  expect(dropped).toEqual(['fam1', 'fam2']);
+  expect(creds.refreshToken('h1')).toBeUndefined();
+  expect(creds.refreshToken('h3')).toBeDefined();
+  expect(creds.refreshToken('h7')).toBeDefined();
+  // Rotations inside one family do not count as new sessions.
+  db.transaction(() => {
+    creds.insertRefreshToken('h7b', 'd1', 'fam7', 8000, 10 ** 13);
+    expect(creds.capFamilies('d1', 5)).toEqual([]);
+  })();
+});
+
+test('audit entries chain; an edit, a deletion and a relink are each found at their entry', () => {
+  const db = open();
+  const audit = new AuditRepository(db, undefined as never);
+  for (let i = 0; i < 5; i++) db.transaction(() => audit.append({ event: 'pairing_failed', actor: 'ip:1.2.3.4', details: { i } }, 1000 + i))();
+  const rows = () => db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[];
+  expect(verifyChain(rows())).toEqual({ ok: true, checked: 5 });
+  expect(() => db.prepare('UPDATE audit_log SET actor = ? WHERE seq = 3').run('x')).toThrow(/append-only/);
+  expect(() => db.prepare('DELETE FROM audit_log WHERE seq = 3').run()).toThrow(/append-only/);
+
+  const edited = rows().map((r) => (r.seq === 3 ? { ...r, details: '{"i":99}' } : r));
+  expect(verifyChain(edited)).toMatchObject({ ok: false, seq: 3, problem: 'altered', checked: 2 });
+  expect(verifyChain(rows().filter((r) => r.seq !== 2))).toMatchObject({ ok: false, seq: 2, problem: 'missing' });
+  const relinked = rows().map((r) => (r.seq === 4 ? { ...r, prev_hash: 'f'.repeat(64) } : r));
+  expect(verifyChain(relinked)).toMatchObject({ ok: false, seq: 4, problem: 'relinked' });
+});
