@@ -48,6 +48,18 @@ import { systemTimers } from './queue/timers';
 import { STATS_SPAN_SEC } from './config/defaults';
 import { Store } from './store/store';
 import { VERSION } from './version';
+import { isLoopbackHost } from './http/admin-auth';
+import { BeepError } from './domain/errors';
+import { ApiTokenService } from './compat/api-tokens';
+import type { AuditSink } from './compat/audit-sink';
+import { SubscriberHub } from './compat/subscriber-hub';
+import type { Publish, SubscriberHistory } from './compat/ports';
+import { handshakeServer, routeUpgrades } from './compat/upgrades';
+import { ntfyRoutes } from './compat/ntfy/ntfy-routes';
+import { ntfyWebSocket } from './compat/ntfy/ntfy-ws';
+import { gotifyRoutes } from './compat/gotify/gotify-routes';
+import { gotifyStream } from './compat/gotify/gotify-stream';
+import type { WebSocketServer } from 'ws';
 
 // The composition root: builds every part from the config, starts them in order, stops them
 // in reverse. Nothing imports this file but main.ts and the bench.
@@ -60,6 +72,8 @@ export interface Daemon {
 
 /** ms between retention sweeps. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** bytes a compat WebSocket client may send: subscribers only listen. */
+const COMPAT_MAX_FRAME_BYTES = 4 * 1024;
 /** ms between checks whether the token signing key is due for rotation. */
 const SIGNING_KEY_CHECK_MS = 60 * 60 * 1000;
 /** seconds a retired signing key verifies beyond the token lifetime: tolerated clock skew. */
@@ -108,6 +122,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   let pruneTimer: NodeJS.Timeout | undefined;
   let ingest: IngestService | undefined;
   let sources: DesktopSource[] = [];
+  const hub = new SubscriberHub();
+  let handshakes: WebSocketServer | undefined;
   let statsTimer: NodeJS.Timeout | undefined;
   let memory: MemoryWatch | undefined;
   let renewer: CertificateRenewer | undefined;
@@ -221,7 +237,10 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const engine = new RulesEngine<NotificationInput>(rules, Date.now);
     const ingestService = new IngestService(
       store,
-      (n) => delivery.accepted(n),
+      (n) => {
+        delivery.accepted(n);
+        hub.accepted(n);
+      },
       {
         onIngested: (source) => metrics.ingested.inc({ source }),
         onRejected: (code) => metrics.rejected.inc({ code }),
@@ -385,6 +404,50 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       { checkEveryMs: CERT_CHECK_INTERVAL_MS, addressPollMs: ADDRESS_POLL_MS },
     );
 
+    // ntfy and Gotify: API tokens, the live fan-out, and one set of routes per listener.
+    // Their audit events go to the hash-chained log; the actor is the token, else the address.
+    const compatAudit: AuditSink = {
+      record: (event, fields) => {
+        const actor = typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin';
+        void audit.record(event, actor, fields);
+      },
+    };
+    const apiTokens = new ApiTokenService(
+      store,
+      new MemoryAttemptLimiter(config.compat.tokenFailures, config.compat.tokenFailureWindowSec),
+      new MemoryRateLimiter(config.compat.tokenRequestsPerMinute, 60),
+      compatAudit,
+      Date.now,
+      (scope) => metrics.rateLimited.inc({ scope }),
+    );
+    apiTokens.onRevoked((id) => hub.closeToken(id));
+    const subscriberHistory: SubscriberHistory = {
+      after: (afterSeq, sinceMs, topics, limit) => store.topicHistory.after(afterSeq, sinceMs, topics, limit),
+      before: (beforeSeq, topics, limit) => store.topicHistory.before(beforeSeq, topics, limit),
+      seqOf: (id) => store.seqOf(id),
+    };
+    const publish: Publish = { accept: (input) => ingestService.accept(input) };
+    const compatFor = (listener: 'admin' | 'gateway') => {
+      const logger = log(`compat-${listener}`);
+      const ntfy = {
+        tokens: apiTokens, publish, hub, history: subscriberHistory, listener, logger, now: Date.now,
+        retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
+      };
+      const gotify = {
+        tokens: apiTokens, publish, history: subscriberHistory, version: VERSION, listener, logger,
+        // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
+        health: listener === 'gateway' ? async () => (await store.ping(), true) : null,
+      };
+      const stream = { tokens: apiTokens, hub, pingMs: config.compat.pingSec * 1000, listener, logger };
+      handshakes ??= handshakeServer(COMPAT_MAX_FRAME_BYTES);
+      return {
+        routers: config.compat.enabled ? [gotifyRoutes(gotify), ntfyRoutes(ntfy)] : [],
+        upgrades: config.compat.enabled ? [gotifyStream(stream, handshakes), ntfyWebSocket(ntfy, handshakes)] : [],
+      };
+    };
+    const adminCompat = compatFor('admin');
+    const gatewayCompat = compatFor('gateway');
+
     adminServer = http.createServer(
       createAdminApp({
         token: adminToken,
@@ -404,6 +467,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
         dashboard,
         passwordLogin,
         leakInjector: config.diagnostics.leakInjection ? new LeakInjector() : undefined,
+        tokens: apiTokens,
+        compat: adminCompat.routers,
       }),
     );
     gatewayServer = https.createServer(
@@ -416,8 +481,30 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
         logger: log('gateway'),
         context,
         limits: { ...limits, hooks: limitHooks },
+        compat: gatewayCompat.routers,
       }),
     );
+    const dialectOf = (url: URL) => (url.pathname === '/stream' ? 'gotify' : 'ntfy') as 'gotify' | 'ntfy';
+    routeUpgrades(adminServer, adminCompat.upgrades, {
+      others: 'destroy',
+      dialectOf,
+      guard: async (req) => (isLoopbackHost(req.headers.host) ? undefined : new BeepError('forbidden_host')),
+    });
+    // The gateway's WebSocket upgrades spend the same per-IP budget as its HTTP requests.
+    routeUpgrades(gatewayServer, gatewayCompat.upgrades, {
+      others: 'leave',
+      dialectOf,
+      foreign: (url) => url.pathname.startsWith('/socket.io/'),
+      guard: async (req) => {
+        const ip = clientIp(req, limits.hops);
+        const blockedFor = await limits.blocker.blockedFor(ip);
+        if (blockedFor > 0) return limitHooks.onLimited('blocked'), new BeepError('ip_blocked', undefined, { retryAfter: blockedFor });
+        const decision = await limits.perIp.consume(ip);
+        if (decision.allowed) return undefined;
+        limitHooks.onLimited('gateway_ip');
+        return new BeepError('rate_limited', undefined, { retryAfter: decision.resetSec });
+      },
+    });
     const addressOf = (req: http.IncomingMessage) => clientIp(req, config.gateway.trustProxyHops);
     io = createSocketServer(gatewayServer, {
       maxBatch: config.queue.maxBatch,
@@ -448,6 +535,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
         if (found) for (const source of sources) void source.closeOnDesktop(id);
         return found;
       },
+      setTopics: (deviceId, topics) => directory.setTopics(deviceId, topics),
       onAuthFailure: (code, address) => {
         gatewayLog.warn('socket authentication failed', { code, address });
         void audit.record('auth_failed', `ip:${address}`, { channel: 'socket', code });
@@ -478,6 +566,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     clearInterval(pruneTimer);
     await Promise.all(sources.map((s) => s.stop()));
     ingest?.close();
+    hub.closeAll();
+    handshakes?.close();
     clearInterval(statsTimer);
     memory?.stop();
     renewer?.stop();

@@ -7,6 +7,7 @@ import { backupCommand, restoreCommand } from './cli/backup-command';
 import { dashboardCommand } from './cli/dashboard-command';
 import { currentEnv, install, status as serviceStatus, uninstall } from './service/service-manager';
 import { listen } from './cli/listen';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './cli/token-commands';
 import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, keysRotateCommand } from './cli/security-commands';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
@@ -139,6 +140,26 @@ program
   .option('--json', 'print JSON')
   .action((options) => run(() => statusCommand(dataDir(), Boolean(options.json), io)));
 
+const token = program.command('token').description('API tokens for ntfy and Gotify apps and scripts');
+token
+  .command('create')
+  .description('create a token (printed once on stdout)')
+  .option('--publish', 'may publish (ntfy publisher, Gotify application)')
+  .option('--subscribe', 'may subscribe (ntfy subscriber, Gotify client)')
+  .option('--topics <a,b>', 'limit it to these topics (default: every topic)')
+  .option('--name <name>', 'a name (the Gotify application name)')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => tokenCreateCommand(dataDir(), options, io)));
+token
+  .command('list')
+  .description('list live tokens (never their secrets)')
+  .option('--json', 'print JSON')
+  .action((options) => run(() => tokenListCommand(dataDir(), Boolean(options.json), io)));
+token
+  .command('revoke')
+  .description('revoke a token by id: refused at once, its open streams closed')
+  .argument('<id>')
+  .action((id: string) => run(() => tokenRevokeCommand(dataDir(), id, io)));
 const service = program.command('service').description('run Beep as a user service (systemd on Linux, launchd on macOS)');
 const serviceSpec = () => ({
   node: process.execPath,

@@ -118,3 +118,14 @@ export const MACOS_POLL_SEC = 2;
 export const BURST_WINDOW_SEC = 10;
 /** Keyword rules, globs per list and quiet-hour windows a rules document may hold: keeps PUT bounded. */
 export const MAX_RULE_ITEMS = 50;
+
+/** seconds between ntfy keepalive events on an idle subscription: ntfy's own default. */
+export const NTFY_KEEPALIVE_SEC = 45;
+/** seconds between WebSocket pings on a Gotify /stream: Gotify's own period. */
+export const GOTIFY_PING_SEC = 45;
+/** requests per minute one API token may make: a busy script, not a flood. */
+export const TOKEN_REQUESTS_PER_MINUTE = 600;
+/** failed API-token attempts per IP per window before it is refused: guessing 256 bits is hopeless anyway. */
+export const TOKEN_FAILURES = 10;
+/** seconds of the failed API-token attempts window. */
+export const TOKEN_FAILURE_WINDOW_SEC = 15 * 60;

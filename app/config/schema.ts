@@ -78,6 +78,15 @@ export interface BeepConfig {
     macos: { enabled: boolean; database: string | null; pollSec: number };
   };
   rules: RulesConfig;
+  /** ntfy and Gotify APIs on both listeners, with API tokens. */
+  compat: {
+    enabled: boolean;
+    keepaliveSec: number;
+    pingSec: number;
+    tokenRequestsPerMinute: number;
+    tokenFailures: number;
+    tokenFailureWindowSec: number;
+  };
 }
 
 /** The user's notification rules (ingest/rules reads the same shape). */
@@ -255,6 +264,14 @@ export const configSchema = Joi.object<BeepConfig>({
     }).required(),
   }).required(),
   rules: rulesSchema,
+  compat: Joi.object({
+    enabled: Joi.boolean().default(true),
+    keepaliveSec: positive.max(3600).default(D.NTFY_KEEPALIVE_SEC),
+    pingSec: positive.max(3600).default(D.GOTIFY_PING_SEC),
+    tokenRequestsPerMinute: positive.max(1_000_000).default(D.TOKEN_REQUESTS_PER_MINUTE),
+    tokenFailures: positive.max(1000).default(D.TOKEN_FAILURES),
+    tokenFailureWindowSec: positive.max(86_400).default(D.TOKEN_FAILURE_WINDOW_SEC),
+  }).default(),
 }).custom((value: BeepConfig, helpers) => {
   // Cross-field: two listeners cannot share a fixed port on the same address.
   const sameHost = value.gateway.host === value.admin.host || value.gateway.host === '0.0.0.0';

@@ -20,7 +20,13 @@ export type AuditEvent =
   | 'socket_flood'
   | 'config_changed'
   | 'admin_password_set'
-  | 'dashboard_login';
+  | 'dashboard_login'
+  // ntfy / Gotify API tokens (compat/audit-sink.ts)
+  | 'api_token_created'
+  | 'api_token_revoked'
+  | 'api_token_missing'
+  | 'api_token_refused'
+  | 'api_token_used';
 
 export interface AuditInput {
   event: AuditEvent;

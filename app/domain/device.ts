@@ -9,6 +9,8 @@ export interface Device {
   revokedAt: string | null;
   /** The outbox seq at the moment of pairing: only notifications after it are owed. */
   pairedSeq: number;
+  /** Topics the device chose (protocol extension); null = every topic. Untopiced notifications always pass. */
+  topics: string[] | null;
 }
 
 /** What the admin API lists: the device plus live facts the gateway knows. */
@@ -20,6 +22,8 @@ export interface DeviceView {
   lastSeenAt: string | null;
   online: boolean;
   pending: number;
+  /** The device's topic filter; null = every topic. */
+  topics: string[] | null;
 }
 
 /** A device about to be enrolled, with the hash of its first refresh token. */
@@ -30,6 +34,7 @@ export interface NewDevice {
   refreshHash: string;
   family: string;
   refreshExpiresMs: number;
+  topics?: string[] | null;
 }
 
 /** What presenting a refresh token led to. */

@@ -21,6 +21,12 @@ export interface NotificationInput {
   icon?: string | null;
   /** The sender's .desktop id; rules match on it, it is not stored. */
   desktopEntry?: string | null;
+  /** The body is Markdown (ntfy X-Markdown, Gotify client::display). */
+  markdown?: boolean;
+  /** The publisher gave no title (ntfy): the title is the topic, ntfy subscribers see none. */
+  untitled?: boolean;
+  /** The API token (ntfy / Gotify) that published it; also the Gotify application id. */
+  tokenId?: number | null;
 }
 
 /** An accepted notification: committed to the outbox, owed to every device paired before it. */
@@ -47,6 +53,8 @@ export interface WireNotification {
   replaces?: string;
   /** Present only when the source gave one. */
   icon?: string;
+  /** Present (true) only when the body is Markdown (a compatible v1 extension). */
+  markdown?: true;
 }
 
 /** Strips the internal fields; the one place the wire shape is built. */
@@ -64,5 +72,6 @@ export function toWire(n: StoredNotification): WireNotification {
     createdAt: n.createdAt,
     ...(n.replaces ? { replaces: n.replaces } : {}),
     ...(n.icon ? { icon: n.icon } : {}),
+    ...(n.markdown ? { markdown: true as const } : {}),
   };
 }

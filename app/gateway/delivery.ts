@@ -16,6 +16,8 @@ export interface DeliveryStore {
   dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]>;
   saveDismissCursor(deviceId: string, cursor: number): Promise<void>;
   touch(deviceId: string, at: Date): Promise<void>;
+  /** The topics the device chose; null = every topic. */
+  deviceTopics(deviceId: string): string[] | null;
 }
 
 /** A live socket of one device, as delivery sees it (socket.io adapts to this). */
@@ -59,10 +61,16 @@ interface Session {
   items: Map<string, Item>;
   saving: boolean;
   closed: boolean;
+  /** The device's topic filter; null = every topic. Untopiced notifications always pass. */
+  topics: Set<string> | null;
 }
 
 /** An ack may name at most this many ids (a batch holds far fewer); the rest is ignored. */
 const MAX_ACK_IDS = 1024;
+
+function wants(session: Session, item: Item): boolean {
+  return session.topics === null || item.wire.topic === null || session.topics.has(item.wire.topic);
+}
 
 function toItem(n: StoredNotification): Item {
   return { seq: n.seq, priority: n.priority, wire: toWire(n), acceptedAtMs: Date.parse(n.createdAt) };
@@ -99,10 +107,13 @@ export class Delivery {
       items: new Map(),
       saving: false,
       closed: false,
+      topics: null,
     };
     this.sessions.set(connection.deviceId, session);
     const progress = this.store.progress(connection.deviceId);
     if (!progress) return connection.revoke();
+    const topics = this.store.deviceTopics(connection.deviceId);
+    session.topics = topics ? new Set(topics) : null;
     const backlog = await this.store.pendingAbove(progress.watermark);
     if (session.closed) return;
     const ledger = new ProgressLedger(progress.watermark, progress.ackedAbove);
@@ -110,7 +121,8 @@ export class Delivery {
     const items = [...backlog.map(toItem), ...session.buffer!].filter((i) => !ledger.isSettled(i.seq));
     session.ledger = ledger;
     session.buffer = null;
-    this.enqueue(session, items, true);
+    this.skip(session, items.filter((i) => !wants(session, i)));
+    this.enqueue(session, items.filter((i) => wants(session, i)), true);
     void this.store.touch(connection.deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
     await this.sendMissedDismissals(session, progress.dismissCursor);
   }
@@ -138,7 +150,9 @@ export class Delivery {
         session.items.delete(old.wire.id);
       }
       if (session.buffer) session.buffer.push(item);
-      else if (!session.ledger!.isSettled(item.seq)) this.enqueue(session, [item], false);
+      else if (session.ledger!.isSettled(item.seq)) continue;
+      else if (wants(session, item)) this.enqueue(session, [item], false);
+      else this.skip(session, [item]);
     }
   }
 
@@ -162,6 +176,12 @@ export class Delivery {
     if (!session) return;
     this.detach(deviceId);
     session.connection.revoke();
+  }
+
+  /** The device chose new topics: they apply to what is sent from now on. */
+  setTopics(deviceId: string, topics: string[] | null): void {
+    const session = this.sessions.get(deviceId);
+    if (session) session.topics = topics ? new Set(topics) : null;
   }
 
   isOnline(deviceId: string): boolean {
@@ -200,6 +220,15 @@ export class Delivery {
     for (const item of items) session.items.set(item.wire.id, item);
     session.ledger!.addKnown(items.map((i) => i.seq));
     session.queue.enqueueMany(items, { flush });
+  }
+
+  /** Outside the device's topics: not owed, settled at once so its watermark moves past them. */
+  private skip(session: Session, items: Item[]): void {
+    if (items.length === 0) return;
+    const seqs = items.map((i) => i.seq);
+    session.ledger!.addKnown(seqs);
+    session.ledger!.settle(seqs);
+    this.persist(session);
   }
 
   private send(session: Session, batch: OutgoingBatch<Item>): void {

@@ -9,6 +9,7 @@ export interface DirectoryStore {
   progressOfAll(): Promise<Map<string, { watermark: number; ackedAbove: number[] }>>;
   countAbove(watermark: number, except: number[]): Promise<number>;
   revokeDevice(id: string): Promise<boolean>;
+  setDeviceTopics(id: string, topics: string[] | null): Promise<boolean>;
   renameDevice(id: string, name: string): Promise<boolean>;
 }
 
@@ -34,10 +35,18 @@ export class DeviceDirectory {
           pairedAt: d.pairedAt,
           lastSeenAt: d.lastSeenAt,
           online: this.delivery.isOnline(d.id),
+          topics: d.topics,
           pending,
         };
       }),
     );
+  }
+
+  /** The device's topic filter (protocol extension); applies to what is sent from now on. */
+  async setTopics(id: string, topics: string[] | null): Promise<boolean> {
+    const found = await this.store.setDeviceTopics(id, topics);
+    if (found) this.delivery.setTopics(id, topics);
+    return found;
   }
 
   /** false when the device is unknown or revoked. */

@@ -1,6 +1,7 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import { BeepError } from '../domain/errors';
 import { ID_PATTERN } from '../ingest/notification-schema';
+import { TOPIC_PATTERN } from '../compat/topics';
 import type { AccessClaims } from '../auth/token-service';
 import type { RateLimiter } from '../auth/rate-limiter';
 import type { EventThrottle } from './event-throttle';
@@ -11,6 +12,7 @@ import {
   type DeviceToServerEvents,
   type DismissReply,
   type ServerToDeviceEvents,
+  type TopicsReply,
 } from './events';
 
 // The socket.io `/device` namespace: one auth middleware, then the three things a phone does
@@ -23,6 +25,8 @@ export interface DeviceNamespaceDeps {
   delivery: Delivery;
   /** Dismisses a notification by public id; resolves false when unknown or already dismissed. */
   dismiss: (id: string, byDevice: string) => Promise<boolean>;
+  /** Stores and applies a device's topic filter; resolves false when the device is gone. */
+  setTopics: (deviceId: string, topics: string[] | null) => Promise<boolean>;
   /** A fresh flood guard for each socket. */
   throttle: () => EventThrottle;
   /** The per-device budget, spent by every handshake and event of the device's sockets. */
@@ -125,6 +129,23 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
         .catch((error): DismissReply => {
           deps.onError?.(error, 'dismiss');
           return { error: { code: 'unavailable', message: 'The dismissal could not be stored.' } };
+        })
+        .then(reply);
+    }));
+    socket.on('topics', (payload, ack) => event(() => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const topics = (payload as { topics?: unknown } | null)?.topics;
+      const valid =
+        topics === null ||
+        (Array.isArray(topics) && topics.length > 0 && topics.length <= 100 && topics.every((t) => typeof t === 'string' && TOPIC_PATTERN.test(t)));
+      if (!valid) return reply({ error: { code: 'invalid_topic', message: 'topics needs { topics: [names] } or { topics: null }.' } });
+      const chosen = topics === null ? null : [...new Set(topics as string[])];
+      deps
+        .setTopics(connection.deviceId, chosen)
+        .then((found): TopicsReply => (found ? { ok: true, topics: chosen } : { error: { code: 'device_revoked', message: 'This device is gone.' } }))
+        .catch((error): TopicsReply => {
+          deps.onError?.(error, 'topics');
+          return { error: { code: 'unavailable', message: 'The topics could not be stored.' } };
         })
         .then(reply);
     }));

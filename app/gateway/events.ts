@@ -22,9 +22,13 @@ export interface ServerToDeviceEvents {
   revoked: (payload: Record<string, never>) => void;
 }
 
+export type TopicsReply = { ok: true; topics: string[] | null } | { error: { code: string; message: string } };
+
 /** Events a phone sends to the daemon. */
 export interface DeviceToServerEvents {
   dismiss: (payload: { id: string }, ack?: (reply: DismissReply) => void) => void;
+  /** Protocol extension: choose topics (null = every topic); applies to what is sent from now on. */
+  topics: (payload: { topics: string[] | null }, ack?: (reply: TopicsReply) => void) => void;
 }
 
 /** What the daemon keeps on each authenticated socket. */

@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { MAX_REQUEST_BYTES } from '../config/defaults';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import type { IngestService } from '../ingest/ingest-service';
@@ -23,6 +23,7 @@ import { diagnosticRoutes } from './routes/diagnostic-routes';
 import { healthRoutes } from './routes/health-routes';
 import { notificationRoutes, type HistorySource } from './routes/notification-routes';
 import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
+import { tokenRoutes, type TokenAdmin } from './routes/token-routes';
 
 // The admin listener (loopback): ingest and admin API for the CLI, scripts and the dashboard.
 
@@ -40,6 +41,9 @@ export interface AdminDeps {
   rules: RulesAdmin;
   metrics: Metrics;
   logger: Logger;
+  tokens: TokenAdmin;
+  /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
+  compat: Router[];
   context?: LogContext;
   dashboard: DashboardDeps;
   passwordLogin: PasswordLoginDeps;
@@ -75,6 +79,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(dashboardPublicRoutes(deps.dashboard));
   app.use(dashboardLoginRoutes(deps.passwordLogin));
   app.use('/api', authenticated);
+  for (const router of deps.compat) app.use(router);
   // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
   // invalid_type; body-parser's strict mode would mislabel it invalid_json.
   app.use(
@@ -83,6 +88,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(notificationRoutes(deps.ingest, deps.history));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(rulesRoutes(deps.rules));
+  app.use(tokenRoutes(deps.tokens));
   app.use(dashboardApiRoutes(deps.dashboard));
   if (deps.leakInjector) app.use(diagnosticRoutes(deps.leakInjector));
   app.use(certRoutes(deps.certificates));

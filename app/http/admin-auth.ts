@@ -16,9 +16,13 @@ function hostName(header: string): string {
   return (colon >= 0 ? header.slice(0, colon) : header).toLowerCase();
 }
 
+/** Whether a Host header names this machine's loopback (also checked on WebSocket upgrades). */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return Boolean(host) && LOOPBACK_HOSTS.has(hostName(host!));
+}
+
 export const loopbackHostOnly: RequestHandler = (req, _res, next) => {
-  const host = req.headers.host;
-  if (!host || !LOOPBACK_HOSTS.has(hostName(host))) return next(new BeepError('forbidden_host'));
+  if (!isLoopbackHost(req.headers.host)) return next(new BeepError('forbidden_host'));
   next();
 };
 

@@ -20,6 +20,8 @@ export interface GatewayDeps {
   unpair: UnpairDeps;
   metrics: Metrics;
   logger: Logger;
+  /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
+  compat: Router[];
   context?: LogContext;
   limits: {
     perIp: RateLimiter;
@@ -41,6 +43,8 @@ const pairSchema = Joi.object({
   code: Joi.string().pattern(/^\d{8}$/).required(),
   name: Joi.string().trim().min(1).max(64).required(),
   platform: Joi.string().trim().min(1).max(32).default('unknown'),
+  // Protocol extension: the topics this phone wants (absent or null = every topic).
+  topics: Joi.array().items(Joi.string().pattern(/^[-_A-Za-z0-9]{1,64}$/)).min(1).max(100).unique().allow(null),
 }).prefs({ abortEarly: true, convert: false });
 
 const tokenSchema = Joi.object({
@@ -102,6 +106,9 @@ export function createGatewayApp(deps: GatewayDeps): Express {
     }),
   );
   app.use(ipGuard({ limiter: deps.limits.perIp, blocker: deps.limits.blocker, hops: deps.limits.hops, hooks: deps.limits.hooks }));
+  // After ipGuard (compat routes spend the same per-IP budget), before the JSON parser (they read
+  // their own bodies); topic names never shadow the routes and files below (compat/topics.ts).
+  for (const router of deps.compat) app.use(router);
   app.use(
     express.json({ limit: MAX_GATEWAY_BODY, strict: true, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) }),
   );

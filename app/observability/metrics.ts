@@ -16,7 +16,7 @@ export interface LiveGauges {
 }
 
 /** Rate-limit scopes (BRIEF.md): the limiter increments these; bounded by construction. */
-export const RATE_LIMIT_SCOPES = ['ip', 'device', 'pairing', 'blocked'] as const;
+export const RATE_LIMIT_SCOPES = ['ip', 'device', 'pairing', 'blocked', 'api_token', 'api_token_failures'] as const;
 
 /** Every family, registered on a registry of its own; parts get the counters they feed. */
 export class Metrics {

@@ -75,7 +75,7 @@ export class PairingService {
   }
 
   /** Gateway: exchanges a code for a new device and its first credentials. */
-  async pair(input: { code: string; name: string; platform: string }, ip: string): Promise<Credentials> {
+  async pair(input: { code: string; name: string; platform: string; topics?: string[] | null }, ip: string): Promise<Credentials> {
     const codeHash = hashSecret(input.code);
     await this.guard('ip', ip, ip);
     await this.guard('code', codeHash, ip);
@@ -87,6 +87,7 @@ export class PairingService {
       refreshHash: hashSecret(refreshToken),
       family: crypto.randomUUID(),
       refreshExpiresMs: this.refreshExpiry(),
+      topics: input.topics ?? null,
     });
     if (!device) {
       this.events.onFailedAttempt?.(ip);

@@ -23,13 +23,14 @@ export class DeviceRepository {
       all: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE revoked_at IS NULL ORDER BY paired_at`),
       byId: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`),
       insert: db.prepare(
-        'INSERT INTO devices (id, name, platform, paired_at, paired_seq) VALUES (@id, @name, @platform, @pairedAt, @pairedSeq)',
+        'INSERT INTO devices (id, name, platform, paired_at, paired_seq, topics) VALUES (@id, @name, @platform, @pairedAt, @pairedSeq, @topics)',
       ),
       insertProgress: db.prepare('INSERT INTO device_progress (device_id, watermark, dismiss_cursor) VALUES (?, ?, ?)'),
       revoke: db.prepare('UPDATE devices SET revoked_at = ?, token_gen = token_gen + 1 WHERE id = ? AND revoked_at IS NULL'),
       rename: db.prepare('UPDATE devices SET name = ? WHERE id = ? AND revoked_at IS NULL'),
       bumpGen: db.prepare('UPDATE devices SET token_gen = token_gen + 1 WHERE id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
+      setTopics: db.prepare('UPDATE devices SET topics = ? WHERE id = ? AND revoked_at IS NULL'),
       progress: db.prepare('SELECT watermark, acked_above, dismiss_cursor FROM device_progress WHERE device_id = ?'),
       saveProgress: db.prepare('UPDATE device_progress SET watermark = ?, acked_above = ? WHERE device_id = ?'),
       saveCursor: db.prepare('UPDATE device_progress SET dismiss_cursor = MAX(dismiss_cursor, ?) WHERE device_id = ?'),
@@ -48,8 +49,12 @@ export class DeviceRepository {
   }
 
   /** Inside a write: a new device owed everything after `pairedSeq`. */
-  insert(device: { id: string; name: string; platform: string; pairedAt: string; pairedSeq: number }): void {
-    this.stmts.insert.run({ ...device, name: this.sealer.seal(device.name, aadOf('devices', 'name', device.id)) });
+  insert(device: { id: string; name: string; platform: string; pairedAt: string; pairedSeq: number; topics?: string[] | null }): void {
+    this.stmts.insert.run({
+      ...device,
+      name: this.sealer.seal(device.name, aadOf('devices', 'name', device.id)),
+      topics: device.topics ? JSON.stringify(device.topics) : null,
+    });
     const cursor = (this.stmts.lastDismissal.get() as { seq: number }).seq;
     this.stmts.insertProgress.run(device.id, device.pairedSeq, cursor);
   }
@@ -67,6 +72,11 @@ export class DeviceRepository {
   /** Inside a write: invalidates every access token issued so far. */
   bumpTokenGeneration(id: string): void {
     this.stmts.bumpGen.run(id);
+  }
+
+  /** Inside a write: the device's topic filter (null = every topic); false if unknown or revoked. */
+  setTopics(id: string, topics: string[] | null): boolean {
+    return this.stmts.setTopics.run(topics ? JSON.stringify(topics) : null, id).changes > 0;
   }
 
   touch(id: string, at: Date): void {

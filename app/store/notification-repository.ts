@@ -21,8 +21,8 @@ export class NotificationRepository {
     this.stmts = {
       byId: db.prepare(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`),
       insert: db.prepare(
-        `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms, replaces, icon)
-         VALUES (@id, @title, @body, @app, @priority, @tags, @url, @topic, @source, @createdAt, @createdMs, @replaces, @icon)`,
+        `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms, replaces, icon, markdown, untitled, token_id)
+         VALUES (@id, @title, @body, @app, @priority, @tags, @url, @topic, @source, @createdAt, @createdMs, @replaces, @icon, @markdown, @untitled, @tokenId)`,
       ),
       dismiss: db.prepare('UPDATE notifications SET dismissed_at = ? WHERE id = ? AND dismissed_at IS NULL'),
       seqOf: db.prepare('SELECT seq FROM notifications WHERE id = ?'),
@@ -32,6 +32,11 @@ export class NotificationRepository {
       deleteOld: db.prepare('DELETE FROM notifications WHERE created_ms < ?'),
       deleteOldDismissals: db.prepare('DELETE FROM dismissals WHERE at_ms < ?'),
     };
+  }
+
+  /** The outbox seq of a public id (ntfy since=<id>), or undefined when unknown or pruned. */
+  seqOf(id: string): number | undefined {
+    return (this.stmts.seqOf.get(id) as { seq: number } | undefined)?.seq;
   }
 
   /** Whether a notification with this public id is stored. */
@@ -59,6 +64,9 @@ export class NotificationRepository {
       createdMs: now.getTime(),
       replaces: input.replaces ?? null,
       icon: input.icon ?? null,
+      markdown: input.markdown ? 1 : 0,
+      untitled: input.untitled ? 1 : 0,
+      tokenId: input.tokenId ?? null,
     });
     // An update supersedes what it replaces: no longer owed to anyone, no `dismissed` sent.
     if (input.replaces) this.stmts.dismiss.run(createdAt, input.replaces);
@@ -67,6 +75,9 @@ export class NotificationRepository {
       ...stored,
       replaces: input.replaces ?? null,
       icon: input.icon ?? null,
+      markdown: input.markdown ?? false,
+      untitled: input.untitled ?? false,
+      tokenId: input.tokenId ?? null,
       id,
       seq: Number(info.lastInsertRowid),
       createdAt,

@@ -37,6 +37,9 @@ export interface NotificationRow {
   dismissed_at: string | null;
   replaces: string | null;
   icon: string | null;
+  markdown: number;
+  untitled: number;
+  token_id: number | null;
 }
 
 export interface DeviceRow {
@@ -48,10 +51,11 @@ export interface DeviceRow {
   revoked_at: string | null;
   paired_seq: number;
   token_gen: number;
+  topics: string | null;
 }
 
-export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, url, topic, source, created_at, dismissed_at, replaces, icon';
-export const DEVICE_COLUMNS = 'id, name, platform, paired_at, last_seen_at, revoked_at, paired_seq, token_gen';
+export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, url, topic, source, created_at, dismissed_at, replaces, icon, markdown, untitled, token_id';
+export const DEVICE_COLUMNS = 'id, name, platform, paired_at, last_seen_at, revoked_at, paired_seq, token_gen, topics';
 
 export function toNotification(row: NotificationRow, sealer: FieldSealer): StoredNotification {
   const open = (column: string, value: string) => sealer.open(value, aadOf('notifications', column, row.id));
@@ -70,10 +74,14 @@ export function toNotification(row: NotificationRow, sealer: FieldSealer): Store
     dismissedAt: row.dismissed_at,
     replaces: row.replaces,
     icon: row.icon,
+    markdown: row.markdown === 1,
+    untitled: row.untitled === 1,
+    tokenId: row.token_id,
   };
 }
 
 export function toDevice(row: DeviceRow, sealer: FieldSealer): Device & { tokenGen: number } {
+  const topics = row.topics === null ? null : (JSON.parse(row.topics) as string[]);
   return {
     id: row.id,
     name: sealer.open(row.name, aadOf('devices', 'name', row.id)),
@@ -83,5 +91,6 @@ export function toDevice(row: DeviceRow, sealer: FieldSealer): Device & { tokenG
     revokedAt: row.revoked_at,
     pairedSeq: row.paired_seq,
     tokenGen: row.token_gen,
+    topics,
   };
 }

@@ -11,6 +11,8 @@ import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
 import { KeyRotation, type RotatingSealer } from './key-rotation';
 import { ReadPool } from './read-pool';
+import { ApiTokenRepository, type ApiTokenRecord } from './api-token-repository';
+import { TopicHistory } from './topic-history';
 import { aadOf } from './rows';
 
 // The SQLite store: one writer connection with group commit, a read pool, the repositories,
@@ -46,6 +48,9 @@ export class Store {
   readonly devices: DeviceRepository;
   readonly credentials: CredentialRepository;
   readonly desktopIds: DesktopIdRepository;
+  readonly apiTokens: ApiTokenRepository;
+  /** ntfy / Gotify subscribers' reads (seq order, topic filter). */
+  readonly topicHistory: TopicHistory;
   readonly audit: AuditRepository;
   readonly keyRotation: KeyRotation;
 
@@ -69,6 +74,8 @@ export class Store {
     this.devices = new DeviceRepository(this.db, this.pool, options.sealer);
     this.credentials = new CredentialRepository(this.db);
     this.desktopIds = new DesktopIdRepository(this.db);
+    this.apiTokens = new ApiTokenRepository(this.db);
+    this.topicHistory = new TopicHistory(this.pool, options.sealer);
     this.audit = new AuditRepository(this.db, this.pool);
     this.keyRotation = new KeyRotation(this.db, this.writer, options.sealer, {
       batchSize: options.rotationBatchSize ?? 200,
@@ -125,6 +132,10 @@ export class Store {
 
   progress(deviceId: string): Progress | undefined {
     return this.devices.progress(deviceId);
+  }
+
+  deviceTopics(deviceId: string): string[] | null {
+    return this.devices.byId(deviceId)?.topics ?? null;
   }
 
   pendingAbove(watermark: number): Promise<StoredNotification[]> {
@@ -186,7 +197,7 @@ export class Store {
       if (!this.credentials.consumePairingCode(codeHash, now)) return null;
       const pairedSeq = this.notifications.lastSeq();
       const pairedAt = new Date(now).toISOString();
-      this.devices.insert({ id: device.id, name: device.name, platform: device.platform, pairedAt, pairedSeq });
+      this.devices.insert({ id: device.id, name: device.name, platform: device.platform, pairedAt, pairedSeq, topics: device.topics ?? null });
       this.credentials.insertRefreshToken(device.refreshHash, device.id, device.family, now, device.refreshExpiresMs);
       this.credentials.capFamilies(device.id, this.maxSessions);
       return this.devices.byId(device.id) ?? null;
@@ -257,6 +268,37 @@ export class Store {
 
   countAbove(watermark: number, except: number[]): Promise<number> {
     return this.notifications.countAbove(watermark, except);
+  }
+
+  /** A device's topic filter (null = every topic); false when unknown or revoked. */
+  setDeviceTopics(id: string, topics: string[] | null): Promise<boolean> {
+    return this.writer.run(() => this.devices.setTopics(id, topics));
+  }
+
+  // ── compat: ApiTokenStore and the subscribers' history ─────────────────────
+
+  insertApiToken(hash: string, kind: 'publish' | 'subscribe', name: string, topics: string[] | null): Promise<ApiTokenRecord> {
+    return this.writer.run(() => this.apiTokens.insert(hash, kind, name, topics, Date.now()));
+  }
+
+  apiTokenByHash(hash: string): ApiTokenRecord | undefined {
+    return this.apiTokens.byHash(hash);
+  }
+
+  listApiTokens(): ApiTokenRecord[] {
+    return this.apiTokens.list();
+  }
+
+  revokeApiToken(id: number): Promise<boolean> {
+    return this.writer.run(() => this.apiTokens.revoke(id, Date.now()));
+  }
+
+  touchApiToken(id: number, atMs: number): Promise<void> {
+    return this.writer.run(() => this.apiTokens.touch(id, atMs));
+  }
+
+  seqOf(id: string): number | undefined {
+    return this.notifications.seqOf(id);
   }
 
   // ── observability: AuditStore ──────────────────────────────────────────────

@@ -1,0 +1,64 @@
+import { BeepError } from '../../domain/errors';
+import type { NotificationInput } from '../../domain/notification';
+import { parseNotification } from '../../ingest/notification-schema';
+import { fromGotifyPriority } from './gotify-message';
+
+// Gotify's CreateMessage (POST /message) as a Beep notification. JSON, form-urlencoded and
+// multipart bodies carry `message` (required), `title` (default: the application — token —
+// name, as Gotify does) and `priority`; JSON may carry `extras`, of which Beep keeps the
+// `client::notification` click URL and `client::display` Markdown content type.
+
+export interface Application {
+  tokenId: number;
+  name: string;
+  /** The token's first topic: where its messages go (null = untopiced). */
+  topic: string | null;
+}
+
+const FIELDS = new Set(['message', 'title', 'priority', 'extras']);
+
+function priorityOf(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const n = typeof raw === 'string' && /^-?\d{1,9}$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new BeepError('invalid_priority', 'The Gotify priority must be an integer (0-10).');
+  return n;
+}
+
+function extrasOf(raw: unknown): { url: string | null; markdown: boolean } {
+  if (raw === undefined || raw === null) return { url: null, markdown: false };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new BeepError('invalid_type', '"extras" must be an object.');
+  const extras = raw as Record<string, { click?: { url?: unknown }; contentType?: unknown } | undefined>;
+  const url = extras['client::notification']?.click?.url;
+  return { url: typeof url === 'string' ? url : null, markdown: extras['client::display']?.contentType === 'text/markdown' };
+}
+
+/** Validates with Beep's schema and limits; unknown fields are refused like Beep's own API. */
+export function fromGotify(body: Record<string, unknown>, app: Application): NotificationInput {
+  for (const key of Object.keys(body)) if (!FIELDS.has(key)) throw new BeepError('unknown_field', `"${key}" is not a Gotify message field.`);
+  if (typeof body.message !== 'string' || body.message.trim() === '') throw new BeepError('validation_failed', '"message" is required.');
+  const untitled = body.title === undefined || body.title === null || (typeof body.title === 'string' && body.title.trim() === '');
+  const title = untitled ? app.name : body.title;
+  const priority = priorityOf(body.priority);
+  const { url, markdown } = extrasOf(body.extras);
+  const input = parseNotification(
+    { title, body: body.message, app: app.name, priority: priority === undefined ? 3 : fromGotifyPriority(priority), url, topic: app.topic },
+    'gotify',
+  );
+  return { ...input, markdown, tokenId: app.tokenId };
+}
+
+/** Text fields of a multipart/form-data body (curl -F); file parts are ignored. */
+export function multipartFields(body: Buffer, contentType: string): Record<string, string> {
+  const match = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!match) throw new BeepError('validation_failed', 'The multipart body has no boundary.');
+  const fields: Record<string, string> = {};
+  for (const part of body.toString('utf8').split(`--${match[1] ?? match[2]}`).slice(1, -1)) {
+    const split = part.indexOf('\r\n\r\n');
+    if (split < 0) continue;
+    const headers = part.slice(0, split);
+    const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(headers)?.[1];
+    if (!name || /filename=/i.test(headers)) continue;
+    fields[name] = part.slice(split + 4).replace(/\r\n$/, '');
+  }
+  return fields;
+}

@@ -1,0 +1,129 @@
+import { BeepError } from '../../domain/errors';
+import type { NotificationInput } from '../../domain/notification';
+import { parsePriority, type Priority } from '../../domain/priority';
+import { parseNotification } from '../../ingest/notification-schema';
+import { parseTopicList } from '../topics';
+import { isTrue, NtfyParams, PUBLISH, UNSUPPORTED } from './ntfy-params';
+
+// ntfy publishing (docs/publish.md) turned into a Beep notification: the body or `message`
+// parameter (default "triggered"), title (none → the topic, marked untitled), priority 1-5 or
+// its name (min, low, default, high, max/urgent; one to one with Beep's), tags, click (→ url),
+// icon, markdown. Beep's limits and error codes apply unchanged.
+
+/** What the adapter knows of the publisher besides the request. */
+export interface Publisher {
+  tokenId: number;
+  name: string;
+}
+
+/** ntfy's names, with `max` as the alias of `urgent`. */
+function ntfyPriority(raw: unknown): Priority {
+  if (raw === undefined || raw === null || raw === '') return 3;
+  if (typeof raw === 'string' && raw.trim().toLowerCase() === 'max') return 5;
+  const p = parsePriority(typeof raw === 'string' ? raw.trim() : raw);
+  if (p === undefined) throw new BeepError('invalid_priority', 'The priority must be 1-5 or min, low, default, high, max, urgent.');
+  return p;
+}
+
+function iconUrl(raw: unknown): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  let url: URL | undefined;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    /* refused below */
+  }
+  if (typeof raw !== 'string' || raw.length > 2048 || !url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new BeepError('invalid_url', 'The icon must be an absolute http or https URL.');
+  }
+  return raw;
+}
+
+interface Fields {
+  topic: string;
+  message: unknown;
+  title: unknown;
+  priority: unknown;
+  tags: unknown;
+  click: unknown;
+  icon: unknown;
+  markdown: boolean;
+}
+
+/** Validates with Beep's schema (limits, codes), then adds what ntfy carries beyond it. */
+function toInput(f: Fields, publisher: Publisher): NotificationInput {
+  const [topic] = parseTopicList(f.topic);
+  const message = typeof f.message === 'string' ? f.message.trim() : f.message;
+  const untitled = f.title === undefined || f.title === null || (typeof f.title === 'string' && f.title.trim() === '');
+  const input = parseNotification(
+    {
+      title: untitled ? topic : f.title,
+      body: message === undefined || message === null || message === '' ? 'triggered' : message,
+      app: publisher.name,
+      priority: ntfyPriority(f.priority),
+      tags: f.tags ?? [],
+      url: f.click === undefined || f.click === '' ? null : f.click,
+      topic,
+    },
+    'ntfy',
+  );
+  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId };
+}
+
+/** PUT/POST /<topic> (body = message) and GET /<topic>/publish|send|trigger (query parameters). */
+export function fromRequest(topic: string, params: NtfyParams, body: string, contentType: string | undefined, publisher: Publisher): NotificationInput {
+  for (const [feature, names] of Object.entries(UNSUPPORTED)) {
+    if (params.has(names)) throw new BeepError('unsupported_parameter', `Beep does not support ntfy ${feature}.`);
+  }
+  if (params.get(['x-cache', 'cache'])?.trim().toLowerCase() === 'no') {
+    throw new BeepError('unsupported_parameter', 'Beep stores every notification until it is delivered; "Cache: no" cannot be honoured.');
+  }
+  const tags = params.get(PUBLISH.tags);
+  return toInput(
+    {
+      topic,
+      message: params.get(PUBLISH.message) ?? body,
+      title: params.get(PUBLISH.title),
+      priority: params.get(PUBLISH.priority),
+      tags: tags === undefined ? [] : tags.split(',').map((t) => t.trim()).filter((t) => t.length > 0),
+      click: params.get(PUBLISH.click),
+      icon: params.get(PUBLISH.icon),
+      markdown: isTrue(params.get(PUBLISH.markdown)) || /^text\/markdown\b/i.test(contentType ?? ''),
+    },
+    publisher,
+  );
+}
+
+const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown']);
+const JSON_UNSUPPORTED = new Set(['actions', 'attach', 'filename', 'delay', 'email', 'call', 'sequence_id', 'template', 'cache', 'firebase']);
+
+/** The topic a JSON publish names (checked before the token, which is scoped to topics). */
+export function jsonTopic(body: unknown): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BeepError('invalid_type', 'The request body must be a JSON object.');
+  const topic = (body as { topic?: unknown }).topic;
+  if (typeof topic !== 'string') throw new BeepError('invalid_topic', 'A JSON publish needs "topic".');
+  return parseTopicList(topic)[0];
+}
+
+/** PUT/POST / with a JSON object (docs/publish.md, "Publish as JSON"). */
+export function fromJson(body: Record<string, unknown>, publisher: Publisher): NotificationInput {
+  for (const key of Object.keys(body)) {
+    if (JSON_UNSUPPORTED.has(key)) throw new BeepError('unsupported_parameter', `Beep does not support the ntfy field "${key}".`);
+    if (!JSON_FIELDS.has(key)) throw new BeepError('unknown_field', `"${key}" is not an ntfy publish field.`);
+  }
+  if (body.markdown !== undefined && typeof body.markdown !== 'boolean') throw new BeepError('invalid_type', '"markdown" must be a boolean.');
+  if (body.priority !== undefined && typeof body.priority !== 'number') throw new BeepError('invalid_priority', '"priority" must be a number 1-5.');
+  return toInput(
+    {
+      topic: jsonTopic(body),
+      message: body.message,
+      title: body.title,
+      priority: body.priority,
+      tags: body.tags,
+      click: body.click,
+      icon: body.icon,
+      markdown: body.markdown === true,
+    },
+    publisher,
+  );
+}

@@ -1,0 +1,101 @@
+import express, { Router, type Request, type Response } from 'express';
+import { MAX_REQUEST_BYTES } from '../../config/defaults';
+import type { Logger } from '../../observability/logger';
+import { compatErrors } from '../compat-errors';
+import { credentialOf, peerOf } from '../credentials';
+import type { Publish, TokenGate } from '../ports';
+import { isTopicName, parseTopicList } from '../topics';
+import { follow, poll, type EventSink, type FeedOptions } from './ntfy-feed';
+import { toNtfyMessage, type NtfyMessage } from './ntfy-message';
+import { NtfyParams } from './ntfy-params';
+import { fromJson, fromRequest, jsonTopic } from './ntfy-publish';
+import { parseSubscription } from './ntfy-subscription';
+
+// ntfy's HTTP API on a Beep listener: publish (PUT/POST /<topic>, JSON to /, GET
+// /<topic>/publish|send|trigger) and subscribe (/<topics>/json, /sse, /raw). A first path
+// segment that is not a topic name (Beep's own routes, reserved names) falls through.
+
+export interface NtfyDeps extends FeedOptions {
+  tokens: TokenGate;
+  publish: Publish;
+  listener: string;
+  logger: Logger;
+}
+
+/** Content types and encoders of the three HTTP stream formats (docs/subscribe/api.md). */
+const FORMATS: Record<string, { type: string; encode: (m: NtfyMessage) => string }> = {
+  json: { type: 'application/x-ndjson; charset=utf-8', encode: (m) => `${JSON.stringify(m)}\n` },
+  sse: {
+    type: 'text/event-stream; charset=utf-8',
+    encode: (m) => `${m.event === 'message' ? '' : `event: ${m.event}\n`}data: ${JSON.stringify(m)}\n\n`,
+  },
+  raw: { type: 'text/plain; charset=utf-8', encode: (m) => (m.event === 'message' ? `${(m.message ?? '').replace(/\r?\n/g, ' ')}\n` : '\n') },
+};
+
+const rawBody = express.raw({ type: () => true, limit: MAX_REQUEST_BYTES });
+
+function bodyText(req: Request): string {
+  return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+}
+
+export function ntfyRoutes(deps: NtfyDeps): Router {
+  const router = Router();
+  const caller = (req: Request) => ({ ip: peerOf(req), protocol: 'ntfy' as const, listener: deps.listener });
+
+  async function answer(res: Response, input: Parameters<Publish['accept']>[0]): Promise<void> {
+    const result = await deps.publish.accept(input);
+    if ('muted' in result) return void res.status(200).json({ id: null, event: 'message', topic: input.topic, muted: result.muted });
+    res.status(200).json(toNtfyMessage(result.notification, deps.retentionSec));
+  }
+
+  // JSON publishing: PUT/POST / with the object as the body.
+  router.post('/', rawBody, async (req, res) => jsonPublish(req, res));
+  router.put('/', rawBody, async (req, res) => jsonPublish(req, res));
+  async function jsonPublish(req: Request, res: Response): Promise<void> {
+    let body: unknown;
+    try {
+      body = JSON.parse(bodyText(req));
+    } catch {
+      body = undefined;
+    }
+    if (body === undefined) return void res.status(400).json({ code: 40000, http: 400, error: 'The body must be a JSON object with "topic".', beep_code: 'invalid_json' });
+    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [jsonTopic(body)], caller(req));
+    await answer(res, fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
+  }
+
+  async function publish(req: Request, res: Response, next: () => void): Promise<void> {
+    const topic = String(req.params.topic);
+    if (!isTopicName(topic)) return next();
+    parseTopicList(topic);
+    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
+    const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
+    await answer(res, fromRequest(topic, params, bodyText(req), req.headers['content-type'], { tokenId: token.id, name: token.name }));
+  }
+  router.put('/:topic', rawBody, publish);
+  router.post('/:topic', rawBody, publish);
+  for (const verb of ['publish', 'send', 'trigger']) router.all(`/:topic/${verb}`, rawBody, publish);
+
+  router.get('/:topics/:format', async (req, res, next) => {
+    const format = FORMATS[String(req.params.format)];
+    const first = String(req.params.topics).split(',')[0];
+    if (!format || !isTopicName(first)) return next();
+    const topics = parseTopicList(String(req.params.topics));
+    const token = await deps.tokens.authenticate(credentialOf(req), 'subscribe', topics, caller(req));
+    const sub = parseSubscription(new NtfyParams(req.headers, req.query as Record<string, unknown>, true), deps.now());
+    res.status(200).set({ 'Content-Type': format.type, 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    const sink: EventSink = { write: (m) => void res.write(format.encode(m)), end: () => void res.end() };
+    if (sub.poll) return poll(deps, topics, sub, sink);
+    let closed = false;
+    let stop: (() => void) | undefined;
+    res.on('close', () => {
+      closed = true;
+      stop?.();
+    });
+    stop = await follow(deps, topics, sub, token.id, sink);
+    if (closed) stop();
+  });
+
+  router.use(compatErrors('ntfy', deps.logger));
+  return router;
+}

@@ -1,0 +1,37 @@
+import type { NotificationInput, StoredNotification } from '../domain/notification';
+import type { ApiToken, Caller, TokenKind } from './api-tokens';
+
+// The small interfaces the ntfy and Gotify adapters need; daemon.ts passes the implementations
+// (ApiTokenService, IngestService, Store.topicHistory + Store.seqOf, SubscriberHub).
+
+/** Checks a token for one operation (ApiTokenService). */
+export interface TokenGate {
+  authenticate(secret: string | undefined, kind: TokenKind, topics: string[] | null, caller: Caller): Promise<ApiToken>;
+}
+
+/** Accepts a validated notification (IngestService): stored, or muted by a rule. */
+export interface Publish {
+  accept(input: NotificationInput): Promise<{ notification: StoredNotification; duplicate: boolean } | { muted: string }>;
+}
+
+/** Reads for subscribers, in outbox seq order (Store). */
+export interface SubscriberHistory {
+  after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]>;
+  before(beforeSeq: number, topics: string[] | null, limit: number): Promise<StoredNotification[]>;
+  seqOf(id: string): number | undefined;
+}
+
+/** notifications read per page while a backlog loads. */
+const BACKLOG_PAGE = 1000;
+
+/** Every notification above `afterSeq` (and at or after `sinceMs`), paging through the pool. */
+export async function loadAfter(history: SubscriberHistory, afterSeq: number, sinceMs: number, topics: string[] | null): Promise<StoredNotification[]> {
+  const all: StoredNotification[] = [];
+  let cursor = afterSeq;
+  for (;;) {
+    const page = await history.after(cursor, sinceMs, topics, BACKLOG_PAGE);
+    all.push(...page);
+    if (page.length < BACKLOG_PAGE) return all;
+    cursor = page[page.length - 1].seq;
+  }
+}
