@@ -33,9 +33,18 @@ const MAX_LISTENERS = 32;
  *   feed.accepted(n); feed.sent(deviceId, [n.id]); feed.acked(deviceId, [n.id]);
  *   const stop = feed.subscribe((entry) => sse.write(entry));
  */
+/** ms a device name is reused in the feed: a rename shows up within this. */
+const NAME_TTL_MS = 30_000;
+/** Names remembered; far more than the devices one person pairs. */
+const MAX_NAMES = 1024;
+
 export class ActivityFeed {
   private readonly entries = new Map<string, FeedEntry>();
   private readonly listeners = new Set<FeedListener>();
+  /** Per entry, its deliveries by device: `mark` runs for every batch, so no linear search. */
+  private readonly byDevice = new WeakMap<FeedEntry, Map<string, FeedDelivery>>();
+  /** Device names looked up at most every NAME_TTL_MS (a lookup is a query plus a decrypt). */
+  private readonly names = new Map<string, { name: string; at: number }>();
 
   constructor(private readonly deviceName: (deviceId: string) => string) {}
 
@@ -79,12 +88,28 @@ export class ActivityFeed {
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry) continue;
-      const existing = entry.deliveries.find((d) => d.deviceId === deviceId);
+      let deliveries = this.byDevice.get(entry);
+      if (!deliveries) this.byDevice.set(entry, (deliveries = new Map()));
+      const existing = deliveries.get(deviceId);
       if (existing && existing.state === 'acked') continue;
       if (existing) Object.assign(existing, { state, at });
-      else entry.deliveries.push({ deviceId, deviceName: this.deviceName(deviceId), state, at });
+      else {
+        const delivery = { deviceId, deviceName: this.nameOf(deviceId), state, at };
+        deliveries.set(deviceId, delivery);
+        entry.deliveries.push(delivery);
+      }
       this.publish(entry);
     }
+  }
+
+  private nameOf(deviceId: string): string {
+    const now = Date.now();
+    const cached = this.names.get(deviceId);
+    if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
+    const name = this.deviceName(deviceId);
+    this.names.set(deviceId, { name, at: now });
+    if (this.names.size > MAX_NAMES) this.names.delete(this.names.keys().next().value as string);
+    return name;
   }
 
   private publish(entry: FeedEntry): void {

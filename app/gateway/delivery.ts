@@ -275,7 +275,10 @@ export class Delivery {
     this.store
       .saveProgress(deviceId, () => {
         session.saving = false;
-        return session.ledger!.snapshot();
+        const snapshot = session.ledger!.snapshot();
+        // Below the watermark the ledger answers "settled" itself; the queue may forget them.
+        session.queue.forgetSettledUpTo(snapshot.watermark);
+        return snapshot;
       })
       .catch((e) => {
         session.saving = false;

@@ -143,6 +143,19 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
     return removed;
   }
 
+  /**
+   * Drops the memory of settled seqs at or below `watermark`: the owner promises never to
+   * enqueue those again (it checks its own durable progress first), so the set stays small.
+   */
+  forgetSettledUpTo(watermark: number): void {
+    for (const seq of this.settled) if (seq <= watermark) this.settled.delete(seq);
+  }
+
+  /** Settled seqs still remembered (for tests and metrics). */
+  get rememberedSettled(): number {
+    return this.settled.size;
+  }
+
   /** Stops the queue: cancels every timer; nothing is sent afterwards. */
   close(): void {
     this.closed = true;

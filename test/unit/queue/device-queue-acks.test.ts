@@ -131,3 +131,16 @@ describe('DeviceQueue acknowledgements and redelivery', () => {
     expect(sent.map(seqs)).toEqual([[1]]);
   });
 });
+
+describe('DeviceQueue memory of settled seqs', () => {
+  it('forgetSettledUpTo drops what its owner will never enqueue again, and keeps the rest', () => {
+    const { sent, queue } = setup();
+    queue.enqueueMany([1, 2, 3, 4].map((seq) => note(seq, 3)), { flush: true });
+    queue.acknowledge(sent[0].batchId, [1, 2, 3, 4]);
+    expect(queue.rememberedSettled).toBe(4);
+    queue.forgetSettledUpTo(3);
+    expect(queue.rememberedSettled).toBe(1);
+    // Seq 4 is still remembered: enqueuing it again is ignored.
+    expect(queue.enqueue(note(4, 3))).toBe(false);
+  });
+});

@@ -1,0 +1,164 @@
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { encodeBody } from './receipts';
+
+// Posts notifications over plain HTTP with a keep-alive agent, flat out (closed loop) or at a
+// fixed rate (open loop), identically for Beep's admin API and the baseline's /notify.
+
+/** Where and how to post: the URL and the headers (auth) of one system's HTTP API. */
+export interface PostTarget {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** What a posting phase did: counts, statuses, which indexes were accepted and when. */
+export interface PostOutcome {
+  sent: number;
+  accepted: number;
+  /** accepted[i] = 1 when post i got a 2xx. */
+  acceptedIndexes: Uint8Array;
+  /** Non-2xx statuses and transport errors, with their counts. */
+  failures: Map<string, number>;
+  /** Posts sent again after the server closed an idle keep-alive socket as it was reused. */
+  retried: number;
+  /** performance.now() of the first request and of the last answer. */
+  firstSentAt: number;
+  lastAnswerAt: number;
+}
+
+/** ms an idle pooled socket is kept. */
+const FREE_SOCKET_TIMEOUT_MS = 2_000;
+
+/** Transport errors of a reused keep-alive socket that the server closed just before the request (Node's documented race). */
+const STALE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+
+/** One keep-alive HTTP client for a target; reused by every phase of a run. */
+export class HttpPoster {
+  private readonly agent: http.Agent;
+  private readonly url: URL;
+
+  constructor(
+    private readonly target: PostTarget,
+    maxSockets: number,
+  ) {
+    // `timeout` also bounds how long a socket sits idle in the pool: well inside the server's
+    // keep-alive timeout (Node's 5 s), so the agent rarely reuses a socket the server is closing.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: FREE_SOCKET_TIMEOUT_MS });
+    this.url = new URL(target.url);
+  }
+
+  /** Posts sent a second time because their reused socket turned out to be closed. */
+  retried = 0;
+
+  /**
+   * POSTs a JSON payload; resolves with the status, or with the error code on a transport
+   * failure. A reset on a reused idle socket is retried once (counted in `retried`); the
+   * receipts are deduplicated by index, so a post the server did see is not counted twice.
+   */
+  async post(payload: string): Promise<number | string> {
+    const first = await this.postOnce(payload);
+    if (typeof first === 'number' || !first.reused || !STALE_SOCKET_ERRORS.has(first.error)) {
+      return typeof first === 'number' ? first : first.error;
+    }
+    this.retried++;
+    const second = await this.postOnce(payload);
+    return typeof second === 'number' ? second : second.error;
+  }
+
+  private postOnce(payload: string): Promise<number | { error: string; reused: boolean }> {
+    return new Promise((resolve) => {
+      const request = http.request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...this.target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          timeout: 30_000,
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+          response.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message, reused: false }));
+        },
+      );
+      request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+      request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message, reused: request.reusedSocket }));
+      request.end(payload);
+    });
+  }
+
+  /** Closes the idle keep-alive sockets. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** The JSON both systems get: a title and the phase/index/send-time body. */
+function payloadFor(phase: string, index: number, sentAtMs: number): string {
+  return JSON.stringify({ title: `bench ${phase} ${index}`, body: encodeBody(phase, index, sentAtMs) });
+}
+
+function newOutcome(count: number): PostOutcome {
+  return { sent: 0, accepted: 0, acceptedIndexes: new Uint8Array(count), failures: new Map(), retried: 0, firstSentAt: NaN, lastAnswerAt: NaN };
+}
+
+function settle(outcome: PostOutcome, index: number, status: number | string): void {
+  outcome.lastAnswerAt = performance.now();
+  if (typeof status === 'number' && status >= 200 && status < 300) {
+    outcome.accepted++;
+    outcome.acceptedIndexes[index] = 1;
+  } else {
+    const key = String(status);
+    outcome.failures.set(key, (outcome.failures.get(key) ?? 0) + 1);
+  }
+}
+
+/** Posts `count` notifications as fast as `concurrency` requests in flight allow. */
+export async function postFlatOut(poster: HttpPoster, phase: string, count: number, concurrency: number): Promise<PostOutcome> {
+  const outcome = newOutcome(count);
+  let next = 0;
+  outcome.firstSentAt = performance.now();
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      outcome.sent++;
+      settle(outcome, index, await poster.post(payloadFor(phase, index, performance.now())));
+    }
+  };
+  const retriedBefore = poster.retried;
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  outcome.retried = poster.retried - retriedBefore;
+  return outcome;
+}
+
+/**
+ * Posts `rate` notifications per second for `seconds`, each at its scheduled time whether or
+ * not earlier ones were answered (open loop); the body carries the scheduled time, so a
+ * stalled sender shows up as latency instead of hiding it (no coordinated omission).
+ */
+export async function postAtFixedRate(poster: HttpPoster, phase: string, rate: number, seconds: number): Promise<PostOutcome> {
+  const count = Math.round(rate * seconds);
+  const outcome = newOutcome(count);
+  const intervalMs = 1000 / rate;
+  const answers: Promise<void>[] = [];
+  const retriedBefore = poster.retried;
+  const start = performance.now();
+  outcome.firstSentAt = start;
+  let index = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (index < count && start + index * intervalMs <= now) {
+        const i = index++;
+        outcome.sent++;
+        answers.push(poster.post(payloadFor(phase, i, start + i * intervalMs)).then((status) => settle(outcome, i, status)));
+      }
+      if (index >= count) return resolve();
+      setTimeout(tick, Math.max(0, start + index * intervalMs - performance.now()));
+    };
+    tick();
+  });
+  await Promise.all(answers);
+  outcome.retried = poster.retried - retriedBefore;
+  return outcome;
+}

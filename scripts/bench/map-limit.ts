@@ -1,0 +1,15 @@
+// Bounded concurrency for setup work (pairing, connecting) so neither system gets an unrealistic burst.
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the items' order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
