@@ -1,0 +1,120 @@
+import type http from 'node:http';
+import { MemoryAttemptLimiter } from '../auth/failure-limiter';
+import { MemoryRateLimiter } from '../auth/rate-limiter';
+import { ApiTokenService } from '../compat/api-tokens';
+import type { AuditSink } from '../compat/audit-sink';
+import type { Publish, SubscriberHistory } from '../compat/ports';
+import type { SubscriberHub } from '../compat/subscriber-hub';
+import { handshakeServer, routeUpgrades, type UpgradeRoute } from '../compat/upgrades';
+import { ntfyRoutes } from '../compat/ntfy/ntfy-routes';
+import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
+import { gotifyRoutes } from '../compat/gotify/gotify-routes';
+import { gotifyStream } from '../compat/gotify/gotify-stream';
+import type { BeepConfig } from '../config/schema';
+import { BeepError } from '../domain/errors';
+import { isLoopbackHost } from '../http/admin-auth';
+import { clientIp } from '../http/rate-limit';
+import type { IngestService } from '../ingest/ingest-service';
+import type { AuditLog } from '../observability/audit-log';
+import type { Metrics } from '../observability/metrics';
+import type { Store } from '../store/store';
+import { VERSION } from '../version';
+import type { Router } from 'express';
+import type { WebSocketServer } from 'ws';
+import type { LogFor } from './observability';
+import type { Limits } from './security';
+
+// ntfy and Gotify: API tokens, the live fan-out, and one set of routes per listener.
+// Their audit events go to the hash-chained log; the actor is the token, else the address.
+
+/** bytes a compat WebSocket client may send: subscribers only listen. */
+const COMPAT_MAX_FRAME_BYTES = 4 * 1024;
+
+/** One listener's compat routers (before the JSON parser) and WebSocket upgrade routes. */
+export interface CompatListener {
+  routers: Router[];
+  upgrades: UpgradeRoute[];
+}
+
+/** The compat parts: token admin, the shared handshake server (closed at stop), both listeners. */
+export interface Compat {
+  apiTokens: ApiTokenService;
+  handshakes: WebSocketServer;
+  admin: CompatListener;
+  gateway: CompatListener;
+}
+
+/** Builds API tokens and the ntfy/Gotify routes for both listeners (empty when compat is off). */
+export function buildCompat(
+  config: BeepConfig,
+  parts: { store: Store; ingest: IngestService; hub: SubscriberHub; metrics: Metrics; audit: AuditLog },
+  log: LogFor,
+): Compat {
+  const { store, ingest, hub, metrics, audit } = parts;
+  const compatAudit: AuditSink = {
+    record: (event, fields) => {
+      const actor = typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin';
+      void audit.record(event, actor, fields);
+    },
+  };
+  const apiTokens = new ApiTokenService(
+    store,
+    new MemoryAttemptLimiter(config.compat.tokenFailures, config.compat.tokenFailureWindowSec),
+    new MemoryRateLimiter(config.compat.tokenRequestsPerMinute, 60),
+    compatAudit,
+    Date.now,
+    (scope) => metrics.rateLimited.inc({ scope }),
+  );
+  apiTokens.onRevoked((id) => hub.closeToken(id));
+  const history: SubscriberHistory = {
+    after: (afterSeq, sinceMs, topics, limit) => store.topicHistory.after(afterSeq, sinceMs, topics, limit),
+    before: (beforeSeq, topics, limit) => store.topicHistory.before(beforeSeq, topics, limit),
+    seqOf: (id) => store.seqOf(id),
+  };
+  const publish: Publish = { accept: (input) => ingest.accept(input) };
+  const handshakes = handshakeServer(COMPAT_MAX_FRAME_BYTES);
+  const listenerFor = (listener: 'admin' | 'gateway'): CompatListener => {
+    const logger = log(`compat-${listener}`);
+    const ntfy = {
+      tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now,
+      retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
+    };
+    const gotify = {
+      tokens: apiTokens, publish, history, version: VERSION, listener, logger,
+      // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
+      health: listener === 'gateway' ? async () => (await store.ping(), true) : null,
+    };
+    const stream = { tokens: apiTokens, hub, pingMs: config.compat.pingSec * 1000, listener, logger };
+    return {
+      routers: config.compat.enabled ? [gotifyRoutes(gotify), ntfyRoutes(ntfy)] : [],
+      upgrades: config.compat.enabled ? [gotifyStream(stream, handshakes), ntfyWebSocket(ntfy, handshakes)] : [],
+    };
+  };
+  return { apiTokens, handshakes, admin: listenerFor('admin'), gateway: listenerFor('gateway') };
+}
+
+/** Sends both listeners' WebSocket upgrades to the compat routes, each behind its listener's guard. */
+export function routeCompatUpgrades(servers: { admin: http.Server; gateway: http.Server }, compat: Compat, limits: Limits): void {
+  const dialectOf = (url: URL) => (url.pathname === '/stream' ? 'gotify' : 'ntfy') as 'gotify' | 'ntfy';
+  routeUpgrades(servers.admin, compat.admin.upgrades, {
+    others: 'destroy',
+    dialectOf,
+    guard: async (req) => (isLoopbackHost(req.headers.host) ? undefined : new BeepError('forbidden_host')),
+  });
+  // The gateway's WebSocket upgrades spend the same per-IP budget as its HTTP requests.
+  const { limits: budget, hooks } = limits;
+  routeUpgrades(servers.gateway, compat.gateway.upgrades, {
+    others: 'leave',
+    dialectOf,
+    foreign: (url) => url.pathname.startsWith('/socket.io/'),
+    guard: async (req) => {
+      const ip = clientIp(req, budget.hops);
+      const blockedFor = await budget.blocker.blockedFor(ip);
+      if (blockedFor > 0) return hooks.onLimited('blocked'), new BeepError('ip_blocked', undefined, { retryAfter: blockedFor });
+      const decision = await budget.perIp.consume(ip);
+      if (decision.allowed) return undefined;
+      hooks.onLimited('gateway_ip');
+      return new BeepError('rate_limited', undefined, { retryAfter: decision.resetSec });
+    },
+  });
+}

@@ -1,0 +1,69 @@
+import { MemoryAttemptLimiter } from '../auth/failure-limiter';
+import type { TokenService } from '../auth/token-service';
+import type { BeepConfig } from '../config/schema';
+import type { Delivery } from '../gateway/delivery';
+import { DeviceDirectory } from '../gateway/device-directory';
+import type { AuditLog } from '../observability/audit-log';
+import type { Metrics } from '../observability/metrics';
+import { PairingService } from '../pairing/pairing-service';
+import type { Store } from '../store/store';
+import type { LogFor } from './observability';
+
+// Devices: pairing (codes, attempt limits, refresh rotation) and the directory that renames,
+// filters and revokes them. Every security-relevant step is logged and audited.
+
+/** What pairing tells a new phone: where the gateway is and which CA to pin. */
+export interface PairingAddress {
+  gatewayUrl: () => string;
+  caFingerprint: () => string;
+}
+
+/** Builds pairing and the device directory; a reused refresh token or a revoke signs the device out. */
+export function buildDevices(
+  config: BeepConfig,
+  parts: { store: Store; tokens: TokenService; delivery: Delivery; metrics: Metrics; audit: AuditLog },
+  address: PairingAddress,
+  log: LogFor,
+) {
+  const { store, tokens, delivery, metrics, audit } = parts;
+  const pairingLog = log('pairing');
+  const pairing = new PairingService(
+    store,
+    tokens,
+    {
+      perIp: new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+      perCode: new MemoryAttemptLimiter(config.rateLimits.pairingAttemptsPerCode, config.rateLimits.pairingWindowSec),
+    },
+    {
+      codeTtlSec: config.auth.pairingCodeTtlSec,
+      refreshTtlDays: config.auth.refreshTokenTtlDays,
+      gatewayUrl: address.gatewayUrl,
+      caFingerprint: address.caFingerprint,
+    },
+    {
+      onPaired: (d, ip) => {
+        pairingLog.info('device paired', { deviceId: d.id, platform: d.platform });
+        void audit.record('device_paired', `ip:${ip}`, { deviceId: d.id, platform: d.platform });
+      },
+      onFailedAttempt: (ip) => {
+        pairingLog.warn('failed pairing attempt', { ip });
+        void audit.record('pairing_failed', `ip:${ip}`, { reason: 'pairing_code_invalid' });
+      },
+      onLockedOut: (scope, ip) => {
+        pairingLog.warn('pairing locked out', { scope, ip });
+        void audit.record('pairing_locked_out', `ip:${ip}`, { scope, windowSec: config.rateLimits.pairingWindowSec });
+      },
+      onRefused: (scope) => metrics.rateLimited.inc({ scope: `pairing_${scope}` }),
+      onRefreshReuse: (deviceId) => {
+        pairingLog.warn('refresh token reused; device signed out', { deviceId });
+        void audit.record('refresh_token_reused', `device:${deviceId}`, { deviceId, action: 'family revoked, tokens invalidated' });
+        delivery.revoke(deviceId);
+      },
+    },
+  );
+  const directory = new DeviceDirectory(store, delivery, (id) => {
+    log('devices').info('device revoked', { deviceId: id });
+    void audit.record('device_revoked', 'admin', { deviceId: id });
+  });
+  return { pairing, directory };
+}

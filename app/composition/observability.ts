@@ -1,0 +1,126 @@
+import type { BeepConfig } from '../config/schema';
+import { STATS_SPAN_SEC } from '../config/defaults';
+import type { TlsMaterial } from '../crypto/certificates';
+import { buildHealthChecks, sourcesHealth } from '../daemon-health';
+import { ActivityFeed } from '../dashboard/activity-feed';
+import { DashboardSessions } from '../dashboard/dashboard-sessions';
+import { StatsHistory } from '../dashboard/stats-history';
+import type { Delivery } from '../gateway/delivery';
+import { MemoryAttemptLimiter } from '../auth/failure-limiter';
+import type { AuditLog } from '../observability/audit-log';
+import type { HealthChecks } from '../observability/health';
+import type { Logger } from '../observability/logger';
+import { MemoryWatch } from '../observability/memory-watch';
+import { Metrics } from '../observability/metrics';
+import type { DesktopSource } from '../sources/source';
+import type { Store } from '../store/store';
+
+// What the daemon reports about itself: memory watch, metrics, the dashboard's stats ring and
+// activity feed, health checks, dashboard sessions. Built by daemon.ts.
+
+/** A child logger for one component; every builder logs through it. */
+export type LogFor = (component: string) => Logger;
+
+const MB = 1024 * 1024;
+
+/** Live values read at scrape time from parts built later (the closures resolve then). */
+export interface MonitoringLive {
+  delivery: () => Delivery | undefined;
+  tls: () => TlsMaterial;
+  deviceName: (deviceId: string) => string;
+}
+
+/** The monitoring parts, with start/stop for the memory sampler and the stats tick. */
+export interface Monitoring {
+  watch: MemoryWatch;
+  metrics: Metrics;
+  stats: StatsHistory;
+  feed: ActivityFeed;
+  start(): void;
+  stop(): void;
+}
+
+/** Builds the memory watch, metrics registry, stats ring and activity feed. */
+export function buildMonitoring(config: BeepConfig, log: LogFor, live: MonitoringLive): Monitoring {
+  const memoryLog = log('memory');
+  const watch = new MemoryWatch(
+    {
+      sampleIntervalMs: config.memory.sampleIntervalMs,
+      softLimitBytes: config.memory.softLimitMb * MB,
+      hardLimitBytes: config.memory.hardLimitMb * MB,
+      leakGrowthBytes: config.memory.leakGrowthMb * MB,
+    },
+    {
+      onAlarm: (kind, details) => {
+        metrics.memoryAlarmsRaised.inc({ kind });
+        memoryLog.log(kind === 'hard_limit' ? 'error' : 'warn', `memory alarm: ${kind.replace('_', ' ')}`, details);
+      },
+      onClear: (kind, details) => memoryLog.info(`memory alarm cleared: ${kind.replace('_', ' ')}`, details),
+    },
+  );
+  const metrics = new Metrics({
+    queueDepth: () => live.delivery()?.depthByPriority() ?? {},
+    connectedDevices: () => live.delivery()?.connected ?? 0,
+    certificateExpiry: () => live.tls().notAfter,
+    memory: () => watch.current(),
+    memoryAlarms: () => watch.alarms(),
+  });
+  const stats = new StatsHistory(Math.ceil(STATS_SPAN_SEC / config.dashboard.statsIntervalSec), {
+    queueDepth: () => Object.values(live.delivery()?.depthByPriority() ?? {}).reduce((a, b) => a + b, 0),
+    memory: () => watch.current(),
+  });
+  const feed = new ActivityFeed(live.deviceName);
+  let statsTimer: NodeJS.Timeout | undefined;
+  return {
+    watch,
+    metrics,
+    stats,
+    feed,
+    start: () => {
+      watch.start();
+      statsTimer = setInterval(() => stats.tick(Date.now()), config.dashboard.statsIntervalSec * 1000);
+      statsTimer.unref();
+    },
+    stop: () => {
+      clearInterval(statsTimer);
+      watch.stop();
+    },
+  };
+}
+
+/** The /health/detailed checks over the store, delivery, certificate, memory and sources. */
+export function buildHealth(
+  config: BeepConfig,
+  store: Store,
+  watch: MemoryWatch,
+  live: { delivery: () => Delivery; tls: () => TlsMaterial; sources: () => DesktopSource[] },
+): HealthChecks {
+  return buildHealthChecks({
+    store,
+    delivery: live.delivery,
+    tls: live.tls,
+    memory: watch,
+    sources: () => sourcesHealth(live.sources()),
+    timeoutMs: config.health.checkTimeoutMs,
+    cacheTtlMs: config.health.cacheTtlMs,
+  });
+}
+
+/** The dashboard's sessions, feed and stats, and its password (+TOTP) login, audited. */
+export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring) {
+  const dashboard = {
+    sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
+    feed: monitoring.feed,
+    stats: monitoring.stats,
+    statsIntervalSec: config.dashboard.statsIntervalSec,
+  };
+  const passwordLogin = {
+    sessions: dashboard.sessions,
+    credentials: () => store.adminCredentials(),
+    limiter: new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+    onLogin: (address: string) => void audit.record('dashboard_login', `ip:${address}`, { method: 'password' }),
+    onFailure: (address: string, reason: string) =>
+      void audit.record('auth_failed', `ip:${address}`, { channel: 'dashboard', code: 'invalid_credentials', reason }),
+  };
+  return { dashboard, passwordLogin };
+}

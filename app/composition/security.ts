@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { MemoryRateLimiter, MemoryViolationBlocker } from '../auth/rate-limiter';
+import { SigningKeyRing } from '../auth/signing-keys';
+import { TokenService } from '../auth/token-service';
+import type { BeepConfig } from '../config/schema';
+import { FieldCipher, newDataKey } from '../crypto/field-cipher';
+import { loadOrCreateMasterKey } from '../crypto/master-key';
+import type { KeyControl } from '../http/routes/key-routes';
+import { AuditLog } from '../observability/audit-log';
+import type { Metrics } from '../observability/metrics';
+import type { Store } from '../store/store';
+import type { LogFor } from './observability';
+
+// Keys, the audit log and the request budgets: the token signing key ring (and its rotation
+// check), the master key and field cipher, the data keys, rate limiters and their hooks.
+
+/** ms between checks whether the token signing key is due for rotation. */
+const SIGNING_KEY_CHECK_MS = 60 * 60 * 1000;
+/** seconds a retired signing key verifies beyond the token lifetime: tolerated clock skew. */
+const CLOCK_SKEW_SEC = 60;
+
+/** The signing key ring (loaded or created under dataDir/keys), before anything signs. */
+export function openSigningKeys(config: BeepConfig): SigningKeyRing {
+  return new SigningKeyRing(path.join(config.dataDir, 'keys'), {
+    rotationDays: config.auth.signingKeyRotationDays,
+    retainMs: (config.auth.accessTokenTtlSec + CLOCK_SKEW_SEC) * 1000,
+  });
+}
+
+/** The master key and the (still empty) field cipher the store seals private text with. */
+export function openVault(config: BeepConfig): { master: Buffer; cipher: FieldCipher } {
+  const master = loadOrCreateMasterKey(path.join(config.dataDir, 'keys'), config.encryption.passphrase);
+  return { master, cipher: new FieldCipher() };
+}
+
+/** Loads (or creates the first) data key, opens the audit log, resumes a rotation; `keys` is the admin control. */
+export function openDataKeys(store: Store, vault: { master: Buffer; cipher: FieldCipher }, log: LogFor): { audit: AuditLog; keys: KeyControl } {
+  const { master, cipher } = vault;
+  const stored = store.dataKeys();
+  if (stored.length === 0) {
+    const first = newDataKey(master);
+    store.insertDataKey(first.id, first.wrapped);
+    stored.push(first);
+  }
+  cipher.load(master, stored);
+  const audit = new AuditLog(store, (e) => log('audit').error('audit append failed', { error: String(e) }));
+  store.keyRotation.resume();
+  const keys = {
+    progress: () => store.keyRotation.progress(),
+    rotate: async () => {
+      const started = !store.keyRotation.progress().running;
+      const key = newDataKey(master);
+      const progress = await store.keyRotation.start(key, () => cipher.add(master, key));
+      if (started) void audit.record('data_key_rotation_started', 'admin', { keyId: progress.keyId, values: progress.total });
+      return { started, progress };
+    },
+  };
+  return { audit, keys };
+}
+
+/** The gateway's per-IP, per-device and token budgets, the violation blocker, and what a refusal records. */
+export function buildLimits(config: BeepConfig, metrics: Metrics, audit: AuditLog, log: LogFor) {
+  const limits = {
+    perIp: new MemoryRateLimiter(config.rateLimits.gatewayPerIpPerMin, 60),
+    perDevice: new MemoryRateLimiter(config.rateLimits.devicePerMin, 60),
+    tokenPerIp: new MemoryRateLimiter(config.rateLimits.tokenPerIpPerMin, 60),
+    blocker: new MemoryViolationBlocker(config.rateLimits.blockAfterViolations, config.rateLimits.blockDurationSec),
+    hops: config.gateway.trustProxyHops,
+  };
+  const hooks = {
+    onLimited: (scope: string) => metrics.rateLimited.inc({ scope }),
+    onBlocked: (ip: string) => {
+      log('gateway').warn('address blocked after repeated refusals', { ip, seconds: config.rateLimits.blockDurationSec });
+      void audit.record('ip_blocked', `ip:${ip}`, { seconds: config.rateLimits.blockDurationSec });
+    },
+  };
+  return { limits, hooks };
+}
+
+/** The gateway's limiters and hooks, as the servers take them. */
+export type Limits = ReturnType<typeof buildLimits>;
+
+/** Access tokens signed by the ring; rotates the key now if due, then checks hourly until `stop`. */
+export function buildTokens(config: BeepConfig, signingKeys: SigningKeyRing, store: Store, audit: AuditLog) {
+  const tokens = new TokenService(signingKeys, store, config.auth.accessTokenTtlSec);
+  const rotateSigningKey = () => {
+    const rotated = signingKeys.rotateIfDue();
+    if (rotated) void audit.record('signing_key_rotated', 'system', { kid: rotated.kid, verifying: signingKeys.kids() });
+  };
+  rotateSigningKey();
+  const timer = setInterval(rotateSigningKey, SIGNING_KEY_CHECK_MS);
+  timer.unref();
+  return { tokens, stop: () => clearInterval(timer) };
+}
