@@ -4,9 +4,8 @@ import type { Priority } from './priority';
 
 export type NotificationSource = 'dbus' | 'macos' | 'http' | 'cli' | 'ntfy' | 'gotify';
 
-/** What a source hands to ingest after validation. */
-export interface NotificationInput {
-  id?: string;
+/** The fields every notification carries, on the wire and inside the daemon alike. */
+export interface NotificationCore {
   title: string;
   body: string;
   app: string;
@@ -15,6 +14,11 @@ export interface NotificationInput {
   url: string | null;
   topic: string | null;
   source: NotificationSource;
+}
+
+/** What a source hands to ingest after validation. */
+export interface NotificationInput extends NotificationCore {
+  id?: string;
   /** Public id of the notification this one updates (a desktop `replaces_id`); phones swap it in place. */
   replaces?: string | null;
   /** Icon name or URL the source gave (freedesktop icon name, file URI). */
@@ -38,16 +42,8 @@ export interface StoredNotification extends Omit<NotificationInput, 'id' | 'desk
 }
 
 /** The wire shape of PROTOCOL.md ("Notification on the wire"). */
-export interface WireNotification {
+export interface WireNotification extends NotificationCore {
   id: string;
-  title: string;
-  body: string;
-  app: string;
-  priority: Priority;
-  tags: string[];
-  url: string | null;
-  topic: string | null;
-  source: NotificationSource;
   createdAt: string;
   /** Present only on an update: the id of the notification it replaces (a compatible v1 extension). */
   replaces?: string;
