@@ -7,7 +7,7 @@ import type { Delivery } from './delivery';
 export interface DirectoryStore {
   activeDevices(): DeviceRecord[];
   progressOfAll(): Promise<Map<string, { watermark: number; ackedAbove: number[] }>>;
-  countAbove(watermark: number, except: number[]): Promise<number>;
+  countAbove(watermark: number, except: number[], topics: string[] | null): Promise<number>;
   revokeDevice(id: string): Promise<boolean>;
   setDeviceTopics(id: string, topics: string[] | null): Promise<boolean>;
   renameDevice(id: string, name: string): Promise<boolean>;
@@ -27,7 +27,7 @@ export class DeviceDirectory {
       devices.map(async (d) => {
         const live = this.delivery.pending(d.id);
         const p = progress.get(d.id);
-        const pending = live ?? (p ? await this.store.countAbove(p.watermark, p.ackedAbove) : 0);
+        const pending = live ?? (p ? await this.store.countAbove(p.watermark, p.ackedAbove, d.topics) : 0);
         return {
           id: d.id,
           name: d.name,

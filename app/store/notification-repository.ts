@@ -117,11 +117,13 @@ export class NotificationRepository {
   }
 
   /** How many undismissed notifications sit above the watermark (for the device list). */
-  async countAbove(watermark: number, except: number[]): Promise<number> {
+  async countAbove(watermark: number, except: number[], topics: string[] | null = null): Promise<number> {
+    // A device with a topic filter is owed untopical notifications and those of its topics.
     const row = await this.pool.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM notifications WHERE seq > ? AND dismissed_at IS NULL
-       AND seq NOT IN (SELECT value FROM json_each(?))`,
-      [watermark, JSON.stringify(except)],
+       AND seq NOT IN (SELECT value FROM json_each(?))
+       AND (? IS NULL OR topic IS NULL OR topic IN (SELECT value FROM json_each(?)))`,
+      [watermark, JSON.stringify(except), topics === null ? null : 1, JSON.stringify(topics ?? [])],
     );
     return row?.n ?? 0;
   }

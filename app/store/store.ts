@@ -266,8 +266,8 @@ export class Store {
     return this.devices.allProgress();
   }
 
-  countAbove(watermark: number, except: number[]): Promise<number> {
-    return this.notifications.countAbove(watermark, except);
+  countAbove(watermark: number, except: number[], topics: string[] | null = null): Promise<number> {
+    return this.notifications.countAbove(watermark, except, topics);
   }
 
   /** A device's topic filter (null = every topic); false when unknown or revoked. */

@@ -293,6 +293,18 @@ describe('tokens and reserved routes', () => {
     expect(devices.find((d: { name: string }) => d.name === 'picky').topics).toEqual(['backups']);
     expect(devices.find((d: { name: string }) => d.name === 'picky').pending).toBe(0);
     phone.disconnect();
+    await phone.waitFor(() => phone.disconnectReason !== undefined, 5_000, 'disconnect');
+    // Offline, its pending count counts only what its filter lets through.
+    await send('POST', admin('/alerts'), 'filtered out while away', bearer(pub));
+    await send('POST', admin('/backups'), 'owed while away', bearer(pub));
+    await daemon.admin('POST', '/api/v1/notifications', { title: 'untopiced while away' });
+    let offline: { online: boolean; pending: number } | undefined;
+    for (let i = 0; i < 50; i++) {
+      offline = (await daemon.admin('GET', '/api/v1/devices')).body.find((d: { name: string }) => d.name === 'picky');
+      if (offline && !offline.online) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(offline).toMatchObject({ online: false, pending: 2 });
     const plain = await pair(daemon, 'everything');
     expect(plain.deviceId).toBeTruthy();
   });
