@@ -62,6 +62,7 @@ export function openDataKeys(store: Store, vault: { master: Buffer; cipher: Fiel
 export function buildLimits(config: BeepConfig, metrics: Metrics, audit: AuditLog, log: LogFor) {
   const limits = {
     perIp: new MemoryRateLimiter(config.rateLimits.gatewayPerIpPerMin, 60),
+    staticPerIp: new MemoryRateLimiter(config.rateLimits.gatewayStaticPerIpPerMin, 60),
     perDevice: new MemoryRateLimiter(config.rateLimits.devicePerMin, 60),
     tokenPerIp: new MemoryRateLimiter(config.rateLimits.tokenPerIpPerMin, 60),
     blocker: new MemoryViolationBlocker(config.rateLimits.blockAfterViolations, config.rateLimits.blockDurationSec),

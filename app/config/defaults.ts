@@ -52,6 +52,11 @@ export const MAX_SESSIONS_PER_DEVICE = 5;
 
 /** gateway requests per IP per minute (BRIEF.md). */
 export const GATEWAY_REQUESTS_PER_IP_PER_MIN = 100;
+/**
+ * static phone-app files (html, css, modules, icons) per IP per minute: one app load is ~30
+ * files, so the API budget above would lock a phone out after a few reloads; files are cheap.
+ */
+export const GATEWAY_STATIC_PER_IP_PER_MIN = 1_200;
 /** requests and socket events per device per minute (BRIEF.md). */
 export const DEVICE_REQUESTS_PER_MIN = 500;
 /** token refreshes per IP per minute: a phone needs one per 15 min. */

@@ -51,6 +51,7 @@ export interface BeepConfig {
     pairingWindowSec: number;
     pairingAttemptsPerCode: number;
     gatewayPerIpPerMin: number;
+    gatewayStaticPerIpPerMin: number;
     devicePerMin: number;
     tokenPerIpPerMin: number;
     blockAfterViolations: number;
@@ -237,6 +238,7 @@ export const configSchema = Joi.object<BeepConfig>({
     pairingWindowSec: positive.max(86_400).default(D.PAIRING_WINDOW_SEC),
     pairingAttemptsPerCode: positive.max(1000).default(D.PAIRING_ATTEMPTS_PER_CODE),
     gatewayPerIpPerMin: positive.max(1_000_000).default(D.GATEWAY_REQUESTS_PER_IP_PER_MIN),
+    gatewayStaticPerIpPerMin: positive.max(1_000_000).default(D.GATEWAY_STATIC_PER_IP_PER_MIN),
     devicePerMin: positive.max(1_000_000).default(D.DEVICE_REQUESTS_PER_MIN),
     tokenPerIpPerMin: positive.max(10_000).default(D.TOKEN_REFRESHES_PER_IP_PER_MIN),
     blockAfterViolations: positive.max(10_000).default(D.BLOCK_AFTER_VIOLATIONS),

@@ -1,6 +1,7 @@
 import express, { Router, type Express } from 'express';
 import helmet from 'helmet';
 import Joi from 'joi';
+import fs from 'node:fs';
 import path from 'node:path';
 import { BeepError } from '../domain/errors';
 import type { LogContext } from '../observability/log-context';
@@ -25,6 +26,8 @@ export interface GatewayDeps {
   context?: LogContext;
   limits: {
     perIp: RateLimiter;
+    /** The phone app's static files: their own, larger budget. */
+    staticPerIp: RateLimiter;
     tokenPerIp: RateLimiter;
     blocker: ViolationBlocker;
     /** Trusted reverse proxies; 0 = X-Forwarded-For is ignored. */
@@ -32,6 +35,31 @@ export interface GatewayDeps {
     hooks: LimitHooks;
   };
 }
+
+const PHONE_DIR = path.join(__dirname, '..', 'web', 'phone');
+
+/** True for `/` and paths of files the phone app ships (checked once per path, then cached). */
+function phoneFileCheck(): (urlPath: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (urlPath) => {
+    if (urlPath === '/') return true;
+    let hit = known.get(urlPath);
+    if (hit === undefined) {
+      hit = false;
+      try {
+        const file = path.resolve(PHONE_DIR, `.${decodeURIComponent(urlPath)}`);
+        hit = file.startsWith(PHONE_DIR + path.sep) && fs.statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+      } catch {
+        // A malformed escape is no file of ours.
+      }
+      if (known.size < MAX_KNOWN_PATHS) known.set(urlPath, hit);
+    }
+    return hit;
+  };
+}
+
+/** Paths remembered by the phone-file check (the app has a few dozen files; misses are bounded too). */
+const MAX_KNOWN_PATHS = 512;
 
 /** Nesting a gateway body may have: its bodies are flat objects. */
 export const MAX_JSON_DEPTH = 8;
@@ -105,6 +133,15 @@ export function createGatewayApp(deps: GatewayDeps): Express {
       strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
     }),
   );
+  // The phone app's files first, on their own budget (one app load is ~30 requests); anything
+  // not a file falls through to the API's per-IP budget below.
+  const isPhoneFile = phoneFileCheck();
+  const staticGuard = ipGuard({ limiter: deps.limits.staticPerIp, blocker: deps.limits.blocker, hops: deps.limits.hops, hooks: deps.limits.hooks });
+  const phoneFiles = express.static(PHONE_DIR, { index: 'index.html', maxAge: 0 });
+  app.use((req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !isPhoneFile(req.path)) return next();
+    staticGuard(req, res, (error?: unknown) => (error ? next(error) : phoneFiles(req, res, next)));
+  });
   app.use(ipGuard({ limiter: deps.limits.perIp, blocker: deps.limits.blocker, hops: deps.limits.hops, hooks: deps.limits.hooks }));
   // After ipGuard (compat routes spend the same per-IP budget), before the JSON parser (they read
   // their own bodies); topic names never shadow the routes and files below (compat/topics.ts).
@@ -114,7 +151,6 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   );
   app.use(apiRoutes(deps));
   app.use(unpairRoute(deps.unpair));
-  app.use(express.static(path.join(__dirname, '..', 'web', 'phone'), { index: 'index.html', maxAge: 0 }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

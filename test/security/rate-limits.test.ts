@@ -58,3 +58,27 @@ test('with one trusted proxy hop, each forwarded client has its own budget, and 
   expect((await get('/ca.crt', { 'X-Forwarded-For': '10.9.9.9, 203.0.113.1' })).status).toBe(429);
   expect((await get('/ca.crt', { 'X-Forwarded-For': '203.0.113.2' })).status).toBe(200);
 });
+
+test('loading the phone app many times does not spend the API budget; its own budget still ends', async () => {
+  const own = await startDaemon({ config: { rateLimits: { gatewayPerIpPerMin: 8, gatewayStaticPerIpPerMin: 40 } } });
+  const fetchFrom = (path: string) =>
+    rawRequest(own.runtime.gatewayPort, httpRequest('GET', path, { Host: `localhost:${own.runtime.gatewayPort}` }), { ca: own.caPem });
+  try {
+    // Forty file loads (about one and a half app loads): all served, and the API budget is untouched.
+    for (let i = 0; i < 20; i++) {
+      expect((await fetchFrom('/')).status).toBe(200);
+      expect((await fetchFrom('/manifest.webmanifest')).status).toBe(200);
+    }
+    const api = await fetchFrom('/ca.crt');
+    expect(api.status).toBe(200);
+    expect(api.headers['ratelimit-remaining']).toBe('7');
+    // A path that is no file of the app spends the API budget, not the file budget.
+    expect((await fetchFrom('/no-such-file.js')).status).toBe(404);
+    expect((await fetchFrom('/ca.crt')).headers['ratelimit-remaining']).toBe('5');
+    // The 41st file is refused: files have a budget too.
+    const refused = await fetchFrom('/');
+    expect(refused.status).toBe(429);
+  } finally {
+    await own.stop();
+  }
+});
