@@ -9,6 +9,13 @@ export interface TokenGate {
   authenticate(secret: string | undefined, kind: TokenKind, topics: string[] | null, caller: Caller): Promise<ApiToken>;
 }
 
+/** Creates, lists and revokes tokens (ApiTokenService): Gotify's /client and /application. */
+export interface TokenAdmin {
+  create(kind: TokenKind, name: string, topics: string[] | null): Promise<{ token: ApiToken; secret: string }>;
+  list(): ApiToken[];
+  revoke(id: number): Promise<boolean>;
+}
+
 /** Accepts a validated notification (IngestService): stored, or muted by a rule. */
 export interface Publish {
   accept(input: NotificationInput): Promise<{ notification: StoredNotification; duplicate: boolean } | { muted: string }>;
@@ -17,7 +24,8 @@ export interface Publish {
 /** Reads for subscribers, in outbox seq order (Store). */
 export interface SubscriberHistory {
   after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]>;
-  before(beforeSeq: number, topics: string[] | null, limit: number): Promise<StoredNotification[]>;
+  /** Newest first below `beforeSeq`; `tokenId` keeps one publish token's (a Gotify application's). */
+  before(beforeSeq: number, topics: string[] | null, limit: number, tokenId?: number | null): Promise<StoredNotification[]>;
   seqOf(id: string): number | undefined;
 }
 

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { MemoryAttemptLimiter } from '../auth/failure-limiter';
+import { verifyAdminPassword } from '../auth/admin-password';
 import { MemoryRateLimiter } from '../auth/rate-limiter';
 import { ApiTokenService } from '../compat/api-tokens';
 import type { AuditSink } from '../compat/audit-sink';
@@ -8,6 +9,7 @@ import type { SubscriberHub } from '../compat/subscriber-hub';
 import { handshakeServer, routeUpgrades, type UpgradeRoute } from '../compat/upgrades';
 import { ntfyRoutes } from '../compat/ntfy/ntfy-routes';
 import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
+import { GotifyLogin } from '../compat/gotify/gotify-login';
 import { gotifyRoutes } from '../compat/gotify/gotify-routes';
 import { gotifyStream } from '../compat/gotify/gotify-stream';
 import type { BeepConfig } from '../config/schema';
@@ -57,9 +59,11 @@ export function buildCompat(
       void audit.record(event, actor, fields);
     },
   };
+  // Bad tokens and bad Gotify passwords spend one per-IP failure budget.
+  const failures = new MemoryAttemptLimiter(config.compat.tokenFailures, config.compat.tokenFailureWindowSec);
   const apiTokens = new ApiTokenService(
     store,
-    new MemoryAttemptLimiter(config.compat.tokenFailures, config.compat.tokenFailureWindowSec),
+    failures,
     new MemoryRateLimiter(config.compat.tokenRequestsPerMinute, 60),
     compatAudit,
     Date.now,
@@ -68,9 +72,16 @@ export function buildCompat(
   apiTokens.onRevoked((id) => hub.closeToken(id));
   const history: SubscriberHistory = {
     after: (afterSeq, sinceMs, topics, limit) => store.topicHistory.after(afterSeq, sinceMs, topics, limit),
-    before: (beforeSeq, topics, limit) => store.topicHistory.before(beforeSeq, topics, limit),
+    before: (beforeSeq, topics, limit, tokenId) => store.topicHistory.before(beforeSeq, topics, limit, tokenId ?? null),
     seqOf: (id) => store.seqOf(id),
   };
+  const login = new GotifyLogin({
+    credentials: () => store.adminCredentials(),
+    verify: verifyAdminPassword,
+    failures,
+    audit: compatAudit,
+    onLimited: () => metrics.rateLimited.inc({ scope: 'api_token_failures' }),
+  });
   const publish: Publish = { accept: (input) => ingest.accept(input) };
   const handshakes = handshakeServer(COMPAT_MAX_FRAME_BYTES);
   const listenerFor = (listener: 'admin' | 'gateway'): CompatListener => {
@@ -80,7 +91,7 @@ export function buildCompat(
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
     };
     const gotify = {
-      tokens: apiTokens, publish, history, version: VERSION, listener, logger,
+      tokens: apiTokens, login, publish, history, version: VERSION, listener, logger,
       // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
       health: listener === 'gateway' ? async () => (await store.ping(), true) : null,
     };

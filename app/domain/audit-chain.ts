@@ -26,7 +26,10 @@ export type AuditEvent =
   | 'api_token_revoked'
   | 'api_token_missing'
   | 'api_token_refused'
-  | 'api_token_used';
+  | 'api_token_used'
+  // the Gotify app's password login (compat/gotify/gotify-login.ts)
+  | 'gotify_login'
+  | 'gotify_login_refused';
 
 export interface AuditInput {
   event: AuditEvent;

@@ -36,6 +36,8 @@ export const ERRORS = {
   forbidden: { status: 403, message: 'This is not allowed.' },
   csrf_failed: { status: 403, message: 'This write needs the X-CSRF-Token of the dashboard session.' },
   invalid_credentials: { status: 401, message: 'The password or one-time code is wrong.' },
+  gotify_password_unset: { status: 401, message: 'No dashboard password is set: run `beep admin password set` on the PC, then log in as "admin" with it.' },
+  gotify_totp_unsupported: { status: 403, message: 'The dashboard password is protected by a one-time code, which the Gotify app cannot send: run `beep admin password set` without --totp, or use `beep token create --subscribe`.' },
   password_login_disabled: { status: 404, message: 'No dashboard password is set; log in with `beep dashboard`.' },
   login_link_invalid: { status: 401, message: 'This login link is used, unknown or expired; run `beep dashboard` again.' },
   forbidden_host: { status: 403, message: 'The Host header is not a loopback name.' },

@@ -27,12 +27,13 @@ export class TopicHistory {
     return rows.map((r) => toNotification(r, this.sealer));
   }
 
-  /** Up to `limit` notifications below `beforeSeq`, newest first (Gotify paging). */
-  async before(beforeSeq: number, topics: string[] | null, limit: number): Promise<StoredNotification[]> {
+  /** Up to `limit` notifications below `beforeSeq`, newest first (Gotify paging); `tokenId` keeps one publisher's. */
+  async before(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null = null): Promise<StoredNotification[]> {
     const json = topics ? JSON.stringify(topics) : null;
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND ${TOPIC_FILTER} ORDER BY seq DESC LIMIT ?`,
-      [beforeSeq, json, json, limit],
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND ${TOPIC_FILTER} AND (? IS NULL OR token_id = ?)
+       ORDER BY seq DESC LIMIT ?`,
+      [beforeSeq, json, json, tokenId, tokenId, limit],
     );
     return rows.map((r) => toNotification(r, this.sealer));
   }

@@ -1,21 +1,24 @@
 import express, { Router, type Request } from 'express';
 import { MAX_REQUEST_BYTES } from '../../config/defaults';
-import { BeepError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { ApiToken } from '../api-tokens';
 import { compatErrors } from '../compat-errors';
 import { credentialOf, peerOf } from '../credentials';
-import type { Publish, SubscriberHistory, TokenGate } from '../ports';
+import type { Publish, SubscriberHistory, TokenAdmin, TokenGate } from '../ports';
+import { gotifyAccountRoutes } from './gotify-accounts';
+import type { GotifyLogin } from './gotify-login';
 import { toGotifyMessage } from './gotify-message';
-import { fromGotify, multipartFields } from './gotify-publish';
+import { fromGotify } from './gotify-publish';
+import { fieldsOf, pagedMessages } from './gotify-request';
 
 // Gotify's REST API on a Beep listener (docs/spec.json): POST /message with an application
-// (publish) token, GET /message paging for client (subscribe) tokens, GET /version, and GET
-// /health where it does not clash with Beep's own (the gateway only; the admin listener keeps
-// Beep's {status, uptime}).
+// (publish) token, GET /message paging for client (subscribe) tokens, GET /version, GET /health
+// where it does not clash with Beep's own (the gateway only; the admin listener keeps Beep's
+// {status, uptime}), and the Gotify app's login and account routes (gotify-accounts.ts).
 
 export interface GotifyDeps {
-  tokens: TokenGate;
+  tokens: TokenGate & TokenAdmin;
+  login: GotifyLogin;
   publish: Publish;
   history: SubscriberHistory;
   version: string;
@@ -23,33 +26,6 @@ export interface GotifyDeps {
   health: (() => Promise<boolean>) | null;
   listener: string;
   logger: Logger;
-}
-
-/** Gotify's paging bounds (spec: limit 1-200, default 100). */
-const MAX_LIMIT = 200;
-const DEFAULT_LIMIT = 100;
-
-function intParam(raw: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= min && n <= max)) throw new BeepError('invalid_query', `${name} must be an integer ${min}-${max}.`);
-  return n;
-}
-
-/** The body as fields, whatever Gotify client sent it: JSON, form-urlencoded or multipart. */
-function fieldsOf(req: Request): Record<string, unknown> {
-  const type = req.headers['content-type'] ?? '';
-  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  if (/^multipart\/form-data/i.test(type)) return multipartFields(raw, type);
-  if (/^application\/x-www-form-urlencoded/i.test(type)) return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new BeepError('invalid_json');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BeepError('invalid_type', 'The body must be a JSON object.');
-  return parsed as Record<string, unknown>;
 }
 
 export function gotifyRoutes(deps: GotifyDeps): Router {
@@ -67,13 +43,7 @@ export function gotifyRoutes(deps: GotifyDeps): Router {
 
   router.get('/message', async (req, res) => {
     const token = await client(req);
-    const limit = intParam(req.query.limit, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT);
-    const since = intParam(req.query.since, 'since', 0, Number.MAX_SAFE_INTEGER, 0);
-    const rows = await deps.history.before(since === 0 ? Number.MAX_SAFE_INTEGER : since, token.topics, limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page.length ? page[page.length - 1].seq : 0;
-    const next = rows.length > limit ? `${req.protocol}://${req.get('host')}/message?limit=${limit}&since=${last}` : undefined;
-    res.json({ paging: { size: page.length, since: last, limit, ...(next ? { next } : {}) }, messages: page.map(toGotifyMessage) });
+    res.json(await pagedMessages(req, deps.history, token.topics, null));
   });
 
   router.get('/version', (_req, res) => {
@@ -88,6 +58,7 @@ export function gotifyRoutes(deps: GotifyDeps): Router {
     });
   }
 
+  gotifyAccountRoutes(router, { ...deps, caller });
   router.use(compatErrors('gotify', deps.logger));
   return router;
 }
