@@ -10,6 +10,8 @@ export interface HttpsJsonOptions {
   ca?: string;
   /** Extra request headers (e.g. Authorization). */
   headers?: Record<string, string>;
+  /** The local IPv4 address to connect from (the bench gives each simulated phone its own). */
+  localAddress?: string;
 }
 
 export interface HttpsJsonResponse<T> {
@@ -27,6 +29,7 @@ export function httpsJson<T>(url: string, options: HttpsJsonOptions = {}): Promi
         method: options.method ?? 'GET',
         ca: options.ca,
         rejectUnauthorized: options.ca !== undefined,
+        ...(options.localAddress ? { localAddress: options.localAddress, family: 4 } : {}),
         headers: {
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
           ...options.headers,

@@ -11,6 +11,7 @@ import { socketSourceOptions } from './client-address';
 import type { ReceiptSink } from './receipts';
 import { mapLimit } from './map-limit';
 import type { RelayUnderTest } from './relay-under-test';
+import { whenConnected } from './socket-ready';
 
 // The baseline under test: baseline-relay.js as a child process (so its RSS is its own, like
 // the daemon's) with a self-signed certificate from Beep's own certificate code, and N plain
@@ -76,18 +77,7 @@ function connectClient(
   });
   opened.push(socket);
   socket.on('notification', (notification: { body?: unknown }) => sink.record(client, notification.body, performance.now()));
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => {
-      socket.on('disconnect', (reason) => {
-        if (reason !== 'io client disconnect') lost.push(`baseline client ${client}: ${reason}`);
-      });
-      resolve();
-    });
-    socket.once('connect_error', (error) => {
-      socket.close();
-      reject(new Error(`baseline client ${client} could not connect: ${error.message}`));
-    });
-  });
+  return whenConnected(socket, `baseline client ${client}`, lost);
 }
 
 /** Starts the baseline relay in a temp dir and connects `clients` clients that report to `sink`. */

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { httpsJson, type HttpsJsonResponse } from '../../app/cli/https-json';
 import { trackChild } from './child-processes';
 
 // Spawns the compiled daemon (dist/app/main.js) on port 0 in a temp data dir and pairs devices
@@ -72,38 +72,8 @@ export async function spawnDaemon(): Promise<BeepDaemon> {
 }
 
 /** POSTs JSON to the gateway with the CA pinned, from `localAddress` when given. */
-function gatewayPost<T>(daemon: BeepDaemon, urlPath: string, body: unknown, localAddress?: string): Promise<{ status: number; body: T; text: string }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      `${daemon.gatewayUrl}${urlPath}`,
-      {
-        method: 'POST',
-        ca: daemon.caPem,
-        localAddress,
-        family: 4,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-        timeout: 10_000,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            /* not JSON: keep the text for the error message */
-          }
-          resolve({ status: response.statusCode ?? 0, body: parsed as T, text });
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`no answer from ${urlPath} within 10 s`)));
-    request.on('error', reject);
-    request.end(payload);
-  });
+function gatewayPost<T>(daemon: BeepDaemon, urlPath: string, body: unknown, localAddress?: string): Promise<HttpsJsonResponse<T>> {
+  return httpsJson<T>(`${daemon.gatewayUrl}${urlPath}`, { method: 'POST', body, ca: daemon.caPem, localAddress });
 }
 
 /** Pairs one device the way a phone does: a code from admin, exchanged on the gateway from the phone's own address. */

@@ -8,6 +8,7 @@ import { median } from './stats';
 import type { ReceiptSink } from './receipts';
 import { mapLimit } from './map-limit';
 import type { RelayUnderTest } from './relay-under-test';
+import { whenConnected } from './socket-ready';
 
 // Beep under test: the real compiled daemon (defaults, temp data dir, port 0) with N paired
 // phones on /device over WSS, CA pinned, acking every batch as a phone that stored it does.
@@ -41,18 +42,7 @@ function connectDevice(
     }
     ack({ ack: ids });
   });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => {
-      socket.on('disconnect', (reason) => {
-        if (reason !== 'io client disconnect') lost.push(`beep client ${client}: ${reason}`);
-      });
-      resolve();
-    });
-    socket.once('connect_error', (error) => {
-      socket.close();
-      reject(new Error(`beep client ${client} could not connect: ${error.message}`));
-    });
-  });
+  return whenConnected(socket, `beep client ${client}`, lost);
 }
 
 /** Time (ms) of one GET /metrics on the admin listener, body included. */
