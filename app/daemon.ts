@@ -19,6 +19,7 @@ import type { LogContext } from './observability/log-context';
 import type { Logger } from './observability/logger';
 import type { DesktopSource } from './sources/source';
 import type { Store } from './store/store';
+import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock';
 import { VERSION } from './version';
 
 // The composition root: builds every part from the config, starts them in order, stops them
@@ -46,9 +47,11 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   let stopPruning: (() => void) | undefined;
   const servers: { admin?: http.Server; gateway?: https.Server; io?: SocketServer } = {};
   let ports = { gatewayPort: 0, adminPort: 0 };
+  let lock: DataDirLock | undefined;
 
   async function start(): Promise<void> {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    lock = acquireDataDirLock(config.dataDir);
     const adminToken = loadOrCreateAdminToken(config.dataDir);
     tls = await loadTls(config);
     const signingKeys = openSigningKeys(config);
@@ -86,8 +89,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     servers.io = attachSockets(config, gateway, { ...gatewayParts, audit, relay: core, sources: () => sources }, log, context);
 
     ports = {
-      adminPort: await listen(admin, config.admin.port, config.admin.host),
-      gatewayPort: await listen(gateway, config.gateway.port, config.gateway.host),
+      adminPort: await listen(admin, config.admin.port, config.admin.host, 'admin'),
+      gatewayPort: await listen(gateway, config.gateway.port, config.gateway.host, 'gateway'),
     };
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
     stopPruning = startPruning(config, db, log);
@@ -110,6 +113,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     await closeServers(servers.io, [servers.admin, servers.gateway]);
     await store?.close();
     removeRuntimeInfo(config.dataDir);
+    lock?.release();
   }
 
   return { start, stop, addresses: () => ports };

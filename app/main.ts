@@ -73,6 +73,7 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
     await daemon.start();
   } catch (error) {
     logger.error('beep could not start', { error: (error as Error).message });
+    if (!process.stderr.isTTY) io.err(`beep: ${(error as Error).message}`);
     await daemon.stop().catch(() => undefined);
     exit(1);
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decryptFile, encryptFile, FileDataKey } from '../crypto/backup-cipher';
-import { readRuntimeInfo } from '../discovery';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../store/data-dir-lock';
 import { checkDatabase, snapshotDatabase, swapInDatabase } from '../store/snapshot';
 import type { Io } from './commands';
 import { ProgressBar } from './progress-bar';
@@ -9,14 +9,6 @@ import { ProgressBar } from './progress-bar';
 // `beep backup <file>` (online, while the daemon serves) and `beep restore <file>` (daemon
 // stopped). Backups are encrypted with the data key in <data dir>/keys/backup.key.
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function progress(label: string, io: Io & { tty?: boolean }): ProgressBar {
   return new ProgressBar(label, (t) => process.stderr.write(t), Boolean(io.tty));
@@ -44,11 +36,23 @@ export async function backupCommand(dataDir: string, out: string, io: Io & { tty
 }
 
 export async function restoreCommand(dataDir: string, file: string, io: Io): Promise<number> {
-  const runtime = readRuntimeInfo(dataDir);
-  if (runtime && isAlive(runtime.pid)) {
-    io.err(`Beep is running (pid ${runtime.pid}) on ${dataDir}; stop it first (\`beep service\` users: systemctl --user stop beep), then restore`);
+  // Held for the whole restore: a daemon starting meanwhile is refused instead of opening a half-swapped database.
+  let lock: DataDirLock;
+  try {
+    lock = acquireDataDirLock(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    io.err(`Beep is running (pid ${error.pid ?? '?'}) on ${dataDir}; stop it first (\`beep service\` users: systemctl --user stop beep), then restore`);
     return 1;
   }
+  try {
+    return await restoreLocked(dataDir, file, io);
+  } finally {
+    lock.release();
+  }
+}
+
+async function restoreLocked(dataDir: string, file: string, io: Io): Promise<number> {
   const source = path.resolve(file);
   if (!fs.existsSync(source)) {
     io.err(`no backup at ${source}`);

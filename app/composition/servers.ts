@@ -24,6 +24,7 @@ import type { LogFor } from './observability';
 import type { Relay } from './relay';
 import type { Limits } from './security';
 import { tlsOptions, type TlsState } from './tls';
+import { portHolder } from '../util/port-holder';
 
 // The listeners: the admin HTTP server (loopback), the gateway HTTPS server with socket.io
 // on it, binding them, the gateway URL pairing hands out, and closing them at stop.
@@ -125,14 +126,24 @@ export function attachSockets(
 }
 
 /** Binds a server; resolves with the port it got (port 0 picks a free one). */
-export function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {
+export function listen(server: http.Server | https.Server, port: number, host: string, which: 'gateway' | 'admin'): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new Error(portInUse(which, host, port)) : error));
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** Says what holds the port (when this user can see it) and how to pick another. */
+function portInUse(which: 'gateway' | 'admin', host: string, port: number): string {
+  const holder = portHolder(port);
+  const by = holder ? `by pid ${holder.pid} (${holder.command})` : 'by another program';
+  return (
+    `the ${which} port ${host}:${port} is already in use ${by}; choose another with --${which}-port <port> ` +
+    `or BEEP_${which.toUpperCase()}_PORT (or "${which}": {"port": …} in config.json; 0 = any free port)`
+  );
 }
 
 function lanAddress(): string | undefined {
