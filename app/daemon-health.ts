@@ -43,14 +43,22 @@ function certificate(tls: TlsMaterial): CheckOutcome {
   return { status, expiresAt: tls.notAfter.toISOString(), daysLeft: Math.floor(days), ...reason };
 }
 
-/** ok while every source is attached or merely absent; degraded when a configured one cannot attach. */
+/**
+ * ok while every source is attached or merely absent; degraded when a configured one cannot
+ * attach. An enabled source that is not capturing is named even when ok, so `beep status` and
+ * the dashboard never say "ok" while desktop capture is not running.
+ */
 export function sourcesHealth(sources: DesktopSource[]): CheckOutcome {
   const details = Object.fromEntries(sources.map((s) => [s.name, s.status()]));
-  const failing = sources.filter((s) => s.status().expected && s.status().state === 'waiting');
+  const notCapturing = sources.filter((s) => s.status().state === 'waiting');
+  const failing = notCapturing.filter((s) => s.status().expected);
   const active = ['http', ...sources.filter((s) => s.status().state === 'attached').map((s) => s.name)];
-  return failing.length
-    ? { status: 'degraded', reason: failing.map((s) => `${s.name}: ${s.status().reason}`).join('; '), active, ...details }
-    : { status: 'ok', active, ...details };
+  const why = notCapturing.map((s) => `${s.name} waiting: ${s.status().reason}`).join('; ');
+  if (failing.length) return { status: 'degraded', reason: why, active, ...details };
+  if (notCapturing.length) {
+    return { status: 'ok', reason: `desktop capture is not running, ${why}; only what is posted over HTTP, ntfy or Gotify is relayed`, active, ...details };
+  }
+  return { status: 'ok', active, ...details };
 }
 
 export function buildHealthChecks(parts: HealthParts): HealthChecks {

@@ -39,7 +39,8 @@ export class Metrics {
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'beep_' });
+    // Standard names (process_*, nodejs_*), so community Node.js dashboards find them; Beep's own carry beep_.
+    client.collectDefaultMetrics({ register: this.registry });
     this.ingested = new client.Counter({
       name: 'beep_notifications_ingested_total',
       help: 'Notifications received by source, before validation.',

@@ -12,6 +12,9 @@ function beep(daemon: RunningDaemon, ...args: string[]) {
   return spawnSync(process.execPath, [MAIN, '--data-dir', daemon.dataDir, ...args], { encoding: 'utf8', timeout: 15_000 });
 }
 
+/** Listener processes still running, killed after the tests whatever their outcome. */
+const running = new Set<ChildProcess>();
+
 class Listener {
   readonly proc: ChildProcess;
   readonly lines: any[] = [];
@@ -24,6 +27,8 @@ class Listener {
       [MAIN, '--data-dir', daemon.dataDir, 'listen', '--json', '--state', stateFile, '--name', 'cli test', ...(url ? ['--url', url] : [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    running.add(this.proc);
+    this.proc.once('exit', () => running.delete(this.proc));
     let buffer = '';
     this.proc.stdout!.on('data', (d: Buffer) => {
       buffer += d.toString();
@@ -54,6 +59,8 @@ describe('beep CLI', () => {
     daemon = await startDaemon();
   });
   afterAll(async () => {
+    // A failed assertion must not leave a listener running (it would keep jest alive).
+    for (const proc of running) proc.kill('SIGKILL');
     await daemon.stop();
   });
 
@@ -102,6 +109,8 @@ describe('beep CLI', () => {
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/is ok/);
     expect(status.stdout).toMatch(/database\s+ok/);
+    // No session bus here: capture is not running, and status says so instead of a bare "ok".
+    expect(status.stdout).toMatch(/sources\s+ok\s+[\d.]+ ms \(desktop capture is not running, dbus waiting: /);
 
     const revoke = beep(daemon, 'revoke', 'cli test');
     expect(revoke.status).toBe(0);

@@ -65,15 +65,17 @@ describe('/metrics after a scripted run', () => {
     const certSeconds = v('beep_certificate_expiry_seconds')!;
     expect(certSeconds).toBeGreaterThan(30 * 86_400);
     expect(certSeconds).toBeLessThan(20 * 365 * 86_400);
-    expect(v('beep_nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
-    expect(v('beep_nodejs_eventloop_lag_p99_seconds')).toBeLessThan(5);
+    expect(v('nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(v('nodejs_eventloop_lag_p99_seconds')).toBeLessThan(5);
     const rss = v('beep_memory_bytes', { kind: 'rss' })!;
     expect(rss).toBeGreaterThan(20 * 1048576);
     expect(rss).toBeLessThan(1024 * 1048576);
     expect(v('beep_memory_bytes', { kind: 'heap_used' })).toBeGreaterThan(1048576);
     expect(v('beep_memory_bytes', { kind: 'external' })).toBeGreaterThan(0);
     expect(v('beep_memory_alarm', { kind: 'leak' })).toBe(0);
-    expect(v('beep_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(v('process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Standard names for the default process and Node.js metrics (community dashboards look for these).
+    expect(v('beep_process_resident_memory_bytes')).toBeUndefined();
 
     // Bounded labels: no device id, notification id or raw path anywhere in a label value.
     const labelValues = m.flatMap((s) => Object.values(s.labels));
