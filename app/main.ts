@@ -115,12 +115,13 @@ program
   .description('send a notification to every paired device')
   .argument('<title>', 'the title')
   .option('-b, --body <text>', 'the body')
-  .option('-p, --priority <priority>', '1-5 or min, low, default, high, urgent')
+  .option('-p, --priority <priority>', '1-5 or min, low, default, high, urgent (max = urgent)')
   .option('-a, --app <name>', 'the app it comes from')
   .option('-t, --tag <tag...>', 'tags (repeatable)')
   .option('-u, --url <url>', 'a link to open on click')
   .option('--topic <topic>', 'a topic')
   .option('--id <id>', 'an idempotency id: sending it twice delivers once')
+  .option('--json', 'print {id, duplicate, devices, online} as JSON')
   .action((title: string, options) => run(() => sendCommand(dataDir(), title, options, io)));
 
 program

@@ -4,6 +4,7 @@ import { decryptFile, encryptFile, FileDataKey } from '../crypto/backup-cipher';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../store/data-dir-lock';
 import { checkDatabase, snapshotDatabase, swapInDatabase } from '../store/snapshot';
 import type { Io } from './commands';
+import { count } from './text';
 import { ProgressBar } from './progress-bar';
 
 // `beep backup <file>` (online, while the daemon serves) and `beep restore <file>` (daemon
@@ -27,7 +28,7 @@ export async function backupCommand(dataDir: string, out: string, io: Io & { tty
     const { pages } = await snapshotDatabase(dataDir, plain, (p) => bar.update(p.totalPages - p.remainingPages, p.totalPages));
     const counts = checkDatabase(plain);
     await encryptFile(plain, target, keys);
-    io.out(`backed up ${counts.notifications} notifications and ${counts.devices} devices (${pages} pages) to ${target}`);
+    io.out(`backed up ${count(counts.notifications, 'notification')} and ${count(counts.devices, 'device')} (${count(pages, 'page')}) to ${target}`);
     io.out(`encrypted with ${keys.file} (key ${keys.keyId()}): keep a copy of that key, or the backup cannot be restored`);
     return 0;
   } finally {
@@ -64,7 +65,7 @@ async function restoreLocked(dataDir: string, file: string, io: Io): Promise<num
     const header = await decryptFile(source, plain, FileDataKey.inDataDir(dataDir));
     const counts = checkDatabase(plain);
     const { previous } = swapInDatabase(dataDir, plain);
-    io.out(`restored ${counts.notifications} notifications and ${counts.devices} devices from the backup of ${header.createdAt}`);
+    io.out(`restored ${count(counts.notifications, 'notification')} and ${count(counts.devices, 'device')} from the backup of ${header.createdAt}`);
     if (previous) io.out(`the database it replaced is kept as ${previous}`);
     return 0;
   } catch (error) {

@@ -3,6 +3,7 @@ import { parsePriority } from '../domain/priority';
 import type { DeviceView } from '../domain/device';
 import { AdminClient, AdminError } from './admin-client';
 import { qrTerminal } from '../pairing/qr';
+import { count, groupedFingerprint } from './text';
 
 // The admin-side CLI commands: pair, send, devices, revoke, status. Each returns its exit code.
 
@@ -17,6 +18,8 @@ export async function pairCommand(dataDir: string, io: Io): Promise<number> {
   io.out(await qrTerminal(body.url));
   io.out(`Scan the code with the phone, or open: ${body.url}`);
   io.out(`Pairing code: ${body.code.slice(0, 4)} ${body.code.slice(4)}  (valid until ${new Date(body.expiresAt).toLocaleTimeString()})`);
+  const fingerprint = new URLSearchParams(new URL(body.url).hash.slice(1)).get('fp');
+  if (fingerprint) io.out(`CA fingerprint (the phone checks it; compare with its trust page): ${groupedFingerprint(fingerprint)}`);
   io.out(`From a terminal: beep listen --url '${body.url}'`);
   return 0;
 }
@@ -29,14 +32,18 @@ export interface SendOptions {
   url?: string;
   topic?: string;
   id?: string;
+  json?: boolean;
 }
+
+/** ntfy's names for the ends of the scale, accepted by `beep send -p` (the protocol keeps 1-5). */
+const CLI_PRIORITY_ALIASES: Record<string, string> = { max: 'urgent' };
 
 export async function sendCommand(dataDir: string, title: string, options: SendOptions, io: Io): Promise<number> {
   let priority: number | undefined;
   if (options.priority !== undefined) {
-    priority = parsePriority(options.priority);
+    priority = parsePriority(CLI_PRIORITY_ALIASES[options.priority.toLowerCase()] ?? options.priority);
     if (priority === undefined) {
-      io.err(`--priority must be 1-5 or min, low, default, high, urgent (got "${options.priority}")`);
+      io.err(`--priority must be 1-5 or min, low, default, high, urgent (max = urgent) (got "${options.priority}")`);
       return 2;
     }
   }
@@ -61,7 +68,19 @@ export async function sendCommand(dataDir: string, title: string, options: SendO
     io.err(`not accepted: ${body.error?.message ?? 'the daemon could not store it'}`);
     return 1;
   }
-  io.out(status === 200 ? `${body.id} (already sent before)` : body.id);
+  const { body: devices } = await client.request<DeviceView[]>('GET', '/api/v1/devices');
+  if (options.json) {
+    io.out(JSON.stringify({ id: body.id, duplicate: status === 200, devices: devices.length, online: devices.filter((d) => d.online).length }));
+    return 0;
+  }
+  io.out(status === 200 ? `already sent before as ${body.id}: not delivered again` : `accepted as ${body.id}`);
+  if (devices.length === 0) {
+    io.err('no device is paired yet, so no phone will get it: pair one with `beep pair`');
+  } else if (status !== 200) {
+    const online = devices.filter((d) => d.online).length;
+    const waiting = devices.length - online;
+    io.out(`  on its way to ${count(online, 'online device')}${waiting ? `; ${count(waiting, 'offline device')} will get it when ${waiting === 1 ? 'it connects' : 'they connect'}` : ''}`);
+  }
   return 0;
 }
 

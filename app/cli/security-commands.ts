@@ -1,5 +1,6 @@
 import { AdminClient } from './admin-client';
 import type { Io } from './commands';
+import { count } from './text';
 
 // The `beep` commands for the trust features: certificates, encryption keys, the audit log and
 // the dashboard password. Each goes through the admin API so the running daemon acts live.
@@ -13,7 +14,7 @@ interface CertStatus {
 }
 
 function printCert(status: CertStatus, io: Io): void {
-  io.out(`server certificate valid until ${status.notAfter} (${status.daysLeft} days)`);
+  io.out(`server certificate valid until ${status.notAfter} (${count(status.daysLeft, 'day')})`);
   io.out(`  names      ${status.subjectAltNames.join(', ')}`);
   io.out(`  server     ${status.serverFingerprint}`);
   io.out(`  CA (pin)   ${status.caFingerprint}`);
@@ -38,10 +39,10 @@ export async function auditVerifyCommand(dataDir: string, io: Io): Promise<numbe
   const client = AdminClient.fromDataDir(dataDir);
   const { body } = await client.request<Verdict>('GET', '/api/v1/audit/verify');
   if (body.ok) {
-    io.out(`audit log intact: ${body.checked} entries verified`);
+    io.out(`audit log intact: ${count(body.checked, 'entry', 'entries')} verified`);
     return 0;
   }
-  io.err(`audit log broken at entry ${body.seq}: ${body.problem} (${body.checked} entries before it verified)`);
+  io.err(`audit log broken at entry ${body.seq}: ${body.problem} (${count(body.checked, 'entry', 'entries')} before it verified)`);
   return 1;
 }
 
@@ -72,7 +73,9 @@ const BAR_WIDTH = 30;
 function bar(p: RotationProgress): string {
   const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
   const filled = Math.round(ratio * BAR_WIDTH);
-  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${p.done}/${p.total} ${p.phase ?? ''}`;
+  // total counts every sealed value (notification texts and device names), not notifications.
+  const phase = p.phase && p.phase !== 'done' ? ` · re-encrypting ${p.phase}` : '';
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${p.done}/${count(p.total, 'stored value')}${phase}`;
 }
 
 /**

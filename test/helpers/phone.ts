@@ -97,6 +97,19 @@ export class Phone {
     return new Promise((resolve) => this.socket!.emit('dismiss', { id }, resolve));
   }
 
+  /**
+   * Before asserting that something did NOT arrive: posts a lowest-priority sentinel after
+   * everything else and waits for it. Whatever the daemon had queued for this phone before it
+   * (every priority is at or above 1) has left by the time the sentinel arrives. Returns its id.
+   */
+  async sentinel(daemon: RunningDaemon, timeoutMs = 15_000): Promise<string> {
+    const res = await daemon.admin('POST', '/api/v1/notifications', { title: 'sentinel', priority: 1 });
+    if (res.status !== 202) throw new Error(`sentinel refused: ${res.status} ${res.text}`);
+    const id = res.body.id as string;
+    await this.waitFor(() => this.unique.has(id), timeoutMs, 'the sentinel');
+    return id;
+  }
+
   /** Polls until the predicate holds. */
   async waitFor(predicate: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -71,6 +71,9 @@ describe('beep CLI', () => {
     expect(url).toMatch(new RegExp(`^https://[^/]+:${daemon.runtime.gatewayPort}/#code=\\d{8}&fp=sha256%2F[0-9a-f]{64}$`));
     expect(pair.stdout).toMatch(/Pairing code: \d{4} \d{4}/);
     expect(pair.stdout).toMatch(/[▀▄█]/); // the QR code itself
+    // The CA fingerprint readable, in groups of four as the phone's trust page shows it.
+    const grouped = daemon.runtime.caFingerprint.replace('sha256/', '').toUpperCase().match(/.{4}/g)!.join(' ');
+    expect(pair.stdout).toContain(`CA fingerprint (the phone checks it; compare with its trust page): ${grouped}`);
 
     // listen pairs through the LAN URL printed above; pin it to localhost for the test box.
     const localUrl = url.replace(/^https:\/\/[^/]+/, `https://localhost:${daemon.runtime.gatewayPort}`);
@@ -81,7 +84,12 @@ describe('beep CLI', () => {
 
     const sent = beep(daemon, 'send', 'Backup finished', '--body', '42 GB', '--priority', 'high', '--app', 'restic', '--tag', 'backup', '--tag', 'nightly');
     expect(sent.status).toBe(0);
-    const id = sent.stdout.trim();
+    expect(sent.stdout).toMatch(/^accepted as \S+\n  on its way to 1 online device\n$/);
+    const id = sent.stdout.split('\n')[0].replace('accepted as ', '');
+    // ntfy's "max" is an alias for urgent; --json answers scripts.
+    const max = JSON.parse(beep(daemon, 'send', 'loud one', '-p', 'max', '--json').stdout);
+    expect(max).toMatchObject({ duplicate: false, devices: 1, online: 1 });
+    await listener.waitFor(() => listener.lines.some((l) => l.id === max.id && l.priority === 5), 'the max one as urgent');
     await listener.waitFor(() => listener.lines.some((l) => l.id === id), 'the notification');
     expect(listener.lines.find((l) => l.id === id)).toMatchObject({
       title: 'Backup finished', body: '42 GB', priority: 4, app: 'restic', tags: ['backup', 'nightly'], source: 'cli',
@@ -98,8 +106,10 @@ describe('beep CLI', () => {
     expect(beep(daemon, 'send', 'while away', '-p', 'urgent').status).toBe(0);
     listener = new Listener(daemon, state);
     await listener.waitFor(() => listener.titles().includes('while away'), 'resumed delivery');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(listener.titles()).toEqual(['while away']);
+    // Before asserting nothing came twice: a lowest-priority sentinel leaves after anything owed.
+    expect(beep(daemon, 'send', 'sentinel', '-p', 'min').status).toBe(0);
+    await listener.waitFor(() => listener.titles().includes('sentinel'), 'the sentinel');
+    expect(listener.titles()).toEqual(['while away', 'sentinel']);
 
     const devices = beep(daemon, 'devices');
     expect(devices.status).toBe(0);
@@ -127,6 +137,10 @@ describe('beep CLI', () => {
     expect(tooLong.status).toBe(1);
     expect(tooLong.stderr).toContain('title_too_long');
     expect(beep(daemon, 'revoke', 'no-such-device').status).toBe(1);
+    // The only device was revoked by the test above: accepted, and the sender is told nobody gets it.
+    const unheard = beep(daemon, 'send', 'to nobody');
+    expect(unheard.status).toBe(0);
+    expect(unheard.stderr).toContain('no device is paired yet');
 
     const nowhere = spawnSync(process.execPath, [MAIN, '--data-dir', path.join(daemon.dataDir, 'nope'), 'status'], { encoding: 'utf8' });
     expect(nowhere.status).toBe(3);

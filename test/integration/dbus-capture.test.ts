@@ -103,8 +103,8 @@ describe('D-Bus capture on a private session bus', () => {
     await sendNotify(bus.address, { app: 'Transfer', summary: 'Copying 3 of 3', replacesId: desktopId });
     await phone.waitFor(() => [...phone.current.values()].some((n) => n.title === 'Copying 3 of 3'), 10_000, 'third');
     await late.connect(daemon);
-    await new Promise((r) => setTimeout(r, 300));
-    expect([...late.unique.values()].map((n) => n.title)).toEqual(['Copying 3 of 3']);
+    await late.sentinel(daemon);
+    expect([...late.unique.values()].map((n) => n.title)).toEqual(['Copying 3 of 3', 'sentinel']);
     late.disconnect();
   });
 
@@ -112,7 +112,9 @@ describe('D-Bus capture on a private session bus', () => {
     const closeMeId = await sendNotify(bus.address, { app: 'Chat', summary: 'Dismiss me on the phone' });
     const closedOnDesk = await sendNotify(bus.address, { app: 'Chat', summary: 'Closed on the desktop' });
     const expired = await sendNotify(bus.address, { app: 'Chat', summary: 'Expires on the desktop' });
-    await phone.waitFor(() => phone.current.size >= 3 && ['Dismiss me on the phone', 'Closed on the desktop', 'Expires on the desktop'].every((t) => [...phone.current.values()].some((n) => n.title === t)), 10_000, 'three chats');
+    const lastClosed = await sendNotify(bus.address, { app: 'Chat', summary: 'Closed last (sentinel)' });
+    const titles = ['Dismiss me on the phone', 'Closed on the desktop', 'Expires on the desktop', 'Closed last (sentinel)'];
+    await phone.waitFor(() => titles.every((t) => [...phone.current.values()].some((n) => n.title === t)), 10_000, 'four chats');
     const byTitle = (t: string) => [...phone.unique.values()].find((n) => n.title === t)!;
 
     expect(await phone.dismiss(byTitle('Dismiss me on the phone').id)).toEqual({ ok: true });
@@ -120,8 +122,9 @@ describe('D-Bus capture on a private session bus', () => {
 
     server.emitClosed(closedOnDesk, 2);
     server.emitClosed(expired, 1); // expiry is not a dismissal: it stays on the phone
+    server.emitClosed(lastClosed, 2); // signals are handled in order: once this one is dismissed, the expiry was handled too
     await phone.waitFor(() => phone.dismissed.includes(byTitle('Closed on the desktop').id), 10_000, 'desktop close');
-    await new Promise((r) => setTimeout(r, 300));
+    await phone.waitFor(() => phone.dismissed.includes(byTitle('Closed last (sentinel)').id), 10_000, 'the sentinel close');
     expect(phone.dismissed).not.toContain(byTitle('Expires on the desktop').id);
     expect(phone.current.has(byTitle('Expires on the desktop').id)).toBe(true);
     // Our own CloseNotification came back as NotificationClosed(reason 3): nothing sent twice.

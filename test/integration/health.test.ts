@@ -34,9 +34,8 @@ describe('health', () => {
       const other = new Database(path.join(daemon.dataDir, 'beep.db'));
       other.exec('BEGIN EXCLUSIVE');
       try {
-        await new Promise((r) => setTimeout(r, 250));
-        const down = await daemon.admin('GET', '/health/detailed');
-        expect(down.status).toBe(503);
+        // The report is cached for 200 ms: poll until a fresh one sees the lock.
+        const down = await until(() => daemon.admin('GET', '/health/detailed'), (r) => r.status === 503, 20_000, 'database down');
         expect(down.body.status).toBe('down');
         expect(down.body.checks.database).toMatchObject({ status: 'down', reason: expect.stringMatching(/locked|no answer within/) });
         expect(down.body.checks.database.latencyMs).toBeGreaterThan(1000);
@@ -49,8 +48,7 @@ describe('health', () => {
         other.exec('ROLLBACK');
         other.close();
       }
-      await new Promise((r) => setTimeout(r, 250));
-      const back = await daemon.admin('GET', '/health/detailed');
+      const back = await until(() => daemon.admin('GET', '/health/detailed'), (r) => r.body.status === 'ok', 20_000, 'database back');
       expect(back.body.status).toBe('ok');
       expect(beepStatus(daemon.dataDir).status).toBe(0);
     } finally {

@@ -44,8 +44,12 @@ describe('daemon lifecycle', () => {
     await phone.connect(daemon);
     const sent = await daemon.admin('POST', '/api/v1/notifications', { title: 'metric me' });
     await phone.waitFor(() => phone.unique.has(sent.body.id));
-    await new Promise((r) => setTimeout(r, 100));
-    const metrics = await daemon.admin('GET', '/metrics');
+    // The ack is counted when the daemon processes it: poll for it instead of sleeping.
+    let metrics = await daemon.admin('GET', '/metrics');
+    for (const deadline = Date.now() + 10_000; !/beep_notifications_delivered_total 1/.test(metrics.text) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      metrics = await daemon.admin('GET', '/metrics');
+    }
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/beep_notifications_accepted_total\{source="http"\} 1/);
     expect(metrics.text).toMatch(/beep_notifications_delivered_total 1/);
@@ -120,7 +124,7 @@ describe('daemon lifecycle', () => {
     expect(accepted.length).toBeGreaterThan(10);
     expect(refused.length).toBe(5);
     await phone.waitFor(() => accepted.every((id) => phone.unique.has(id)), 10_000, 'accepted ones');
-    await new Promise((r) => setTimeout(r, 300));
+    await phone.sentinel(daemon);
     expect(refused.filter((id) => phone.unique.has(id))).toEqual([]);
     const metrics = await daemon.admin('GET', '/metrics');
     expect(metrics.text).toMatch(/beep_notifications_rejected_total\{code="not_accepted"\} [1-9]/);

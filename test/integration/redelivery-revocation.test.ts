@@ -35,13 +35,13 @@ describe('redelivery, revocation, dismissal', () => {
     await again.waitFor(() => ids.every((id) => again.unique.has(id)), 5_000, 'redelivery on reconnect');
     // Urgent first on resume.
     expect(again.arrivals[0].id).toBe(ids[1]);
-    await new Promise((r) => setTimeout(r, 200));
+    await again.sentinel(daemon); // sent after the acks of both, so they were settled first
     again.disconnect();
 
     // Acknowledged now: a third connection gets nothing of them.
     const third = new Phone(phone.credentials);
     await third.connect(daemon);
-    await new Promise((r) => setTimeout(r, 500));
+    await third.sentinel(daemon);
     third.disconnect();
     expect(ids.filter((id) => third.unique.has(id))).toEqual([]);
   });
@@ -126,8 +126,8 @@ describe('redelivery, revocation, dismissal', () => {
     expect(devices.body.find((d: { id: string }) => d.id === phone.credentials.deviceId)).toMatchObject({ online: false, pending: 1 });
     await phone.connect(daemon);
     await phone.waitFor(() => phone.unique.has(later));
-    await new Promise((r) => setTimeout(r, 200));
+    await phone.sentinel(daemon);
     phone.disconnect();
-    expect([...phone.unique.values()].map((n) => n.title)).toEqual(['after pairing']);
+    expect([...phone.unique.values()].map((n) => n.title)).toEqual(['after pairing', 'sentinel']);
   });
 });
