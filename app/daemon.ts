@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import type https from 'node:https';
 import type { Server as SocketServer } from 'socket.io';
+import { memoryLimiters } from './auth/limiter-factory';
 import { SubscriberHub } from './compat/subscriber-hub';
 import { buildRules, buildSources } from './composition/capture';
 import { buildCompat, routeCompatUpgrades, type Compat } from './composition/compat';
@@ -66,16 +67,16 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const rules = buildRules(config, log);
     const core = (relay = buildRelay(config, db, mon, rules.engine, (n) => hub.accepted(n), log));
     sources = buildSources(config, core, db, log);
-    const limits = buildLimits(config, metrics, audit, log);
+    const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
     const signing = buildTokens(config, signingKeys, db, audit);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort), caFingerprint: () => tls.current.caFingerprint };
-    const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, metrics, audit }, pairingAddress, log);
+    const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, metrics, audit, budgets: limits.budgets }, pairingAddress, log);
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources });
-    const { dashboard, passwordLogin } = buildDashboard(config, db, audit, mon);
+    const { dashboard, passwordLogin } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
-    const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub, metrics, audit }, log));
+    const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub, metrics, audit, budgets: limits.budgets }, log));
 
     const adminParts = { token: adminToken, certificates, audit, keys, credentials: db, ingest: core.ingest, rules: rules.admin, history: db };
     const adminPanels = { pairing, directory, health, metrics, context, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };

@@ -6,7 +6,7 @@ import { ActivityFeed } from '../dashboard/activity-feed';
 import { DashboardSessions } from '../dashboard/dashboard-sessions';
 import { StatsHistory } from '../dashboard/stats-history';
 import type { Delivery } from '../gateway/delivery';
-import { MemoryAttemptLimiter } from '../auth/failure-limiter';
+import type { FailureBudget } from '../auth/failure-limiter';
 import type { AuditLog } from '../observability/audit-log';
 import type { HealthChecks } from '../observability/health';
 import type { Logger } from '../observability/logger';
@@ -107,7 +107,7 @@ export function buildHealth(
 }
 
 /** The dashboard's sessions, feed and stats, and its password (+TOTP) login, audited. */
-export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring) {
+export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget) {
   const dashboard = {
     sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
     feed: monitoring.feed,
@@ -117,7 +117,7 @@ export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog
   const passwordLogin = {
     sessions: dashboard.sessions,
     credentials: () => store.adminCredentials(),
-    limiter: new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+    limiter,
     onLogin: (address: string) => void audit.record('dashboard_login', `ip:${address}`, { method: 'password' }),
     onFailure: (address: string, reason: string) =>
       void audit.record('auth_failed', `ip:${address}`, { channel: 'dashboard', code: 'invalid_credentials', reason }),

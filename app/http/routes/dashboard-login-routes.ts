@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import type { AttemptLimiter } from '../../auth/failure-limiter';
+import type { FailureBudget } from '../../auth/failure-limiter';
 import { verifyAdminPassword } from '../../auth/admin-password';
 import { verifyTotp } from '../../auth/totp';
 import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
@@ -13,8 +13,8 @@ export interface PasswordLoginDeps {
   sessions: DashboardSessions;
   /** The stored bcrypt hash and TOTP secret; undefined while no password is set. */
   credentials: () => { passwordHash: string; totpSecret: string | null } | undefined;
-  /** Failed logins per client address; bcrypt's cost alone does not stop a patient guesser. */
-  limiter: AttemptLimiter;
+  /** Failed logins per client address (a point reserved before bcrypt, refunded on success); bcrypt's cost alone does not stop a patient guesser. */
+  limiter: FailureBudget;
   onLogin?: (address: string) => void;
   onFailure?: (address: string, reason: 'password' | 'totp') => void;
   now?: () => number;
@@ -36,15 +36,15 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
     const credentials = deps.credentials();
     if (!credentials) throw new BeepError('password_login_disabled');
     const address = req.socket.remoteAddress ?? 'unknown';
-    await deps.limiter.check(`dashboard:${address}`);
+    const attempt = await deps.limiter.reserve(address);
     const { password, totp } = (req.body ?? {}) as { password?: unknown; totp?: unknown };
     const passwordOk = typeof password === 'string' && (await verifyAdminPassword(password, credentials.passwordHash));
     const totpOk = !credentials.totpSecret || verifyTotp(credentials.totpSecret, totp, now());
     if (!passwordOk || !totpOk) {
-      await deps.limiter.fail(`dashboard:${address}`);
       deps.onFailure?.(address, passwordOk ? 'totp' : 'password');
       throw new BeepError('invalid_credentials');
     }
+    await attempt.refund();
     const { sessionId } = deps.sessions.open();
     deps.onLogin?.(address);
     res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${sessionId}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${deps.sessions.maxAgeSec}`);
