@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
+import { requestFrom, type Answer, type FromOptions } from '../helpers/from-address';
 
 // Failure budgets under concurrency: many wrong attempts fired at once from one address must
 // not get more of them evaluated (a code looked up, a bcrypt run) than the budget allows.
@@ -30,55 +29,9 @@ afterAll(async () => {
   await daemon?.stop();
 });
 
-interface Answer {
-  status: number;
-  code?: string;
-}
-
-/** One request from a chosen local address (and optionally a forwarded one), its status and Beep error code. */
-function request(
-  listener: 'admin' | 'gateway',
-  method: string,
-  path: string,
-  options: { from: string; headers?: Record<string, string>; body?: string },
-): Promise<Answer> {
-  const port = listener === 'admin' ? daemon.runtime.adminPort : daemon.runtime.gatewayPort;
-  const send = listener === 'admin' ? http.request : https.request;
-  return new Promise((resolve, reject) => {
-    const req = send(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        localAddress: options.from,
-        agent: false,
-        ...(listener === 'gateway' ? { ca: daemon.caPem, servername: 'localhost' } : {}),
-        headers: {
-          host: `${listener === 'admin' ? '127.0.0.1' : 'localhost'}:${port}`,
-          ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}),
-          ...options.headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          let code: string | undefined;
-          try {
-            const body = JSON.parse(text);
-            code = body.error?.code ?? body.beep_code;
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, code });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
+/** One request from a chosen local address (and optionally a forwarded one). */
+function request(listener: 'admin' | 'gateway', method: string, path: string, options: FromOptions): Promise<Answer> {
+  return requestFrom(daemon, listener, method, path, options);
 }
 
 function tally(answers: Answer[]): Record<number, number> {

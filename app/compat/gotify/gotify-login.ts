@@ -6,8 +6,9 @@ import type { AuditSink } from '../audit-sink';
 // The Gotify app signs in with a user name and password (HTTP Basic) to create its client
 // token. Beep has one user: "admin", whose password is the dashboard password
 // (`beep admin password set`). Failures spend the same per-address budget as bad API tokens
-// (a point reserved before bcrypt runs, given back on success) and are audited; a password
-// guarded by TOTP is refused, since the app cannot send a one-time code.
+// (a point reserved before bcrypt runs, given back on success) and are audited. A password
+// guarded by TOTP is refused before it is looked at, since the app cannot send a one-time
+// code: the answer is the same for a right and a wrong password, no bcrypt, no point spent.
 
 /** The one Gotify user name Beep knows. */
 export const GOTIFY_USER = 'admin';
@@ -48,6 +49,11 @@ export class GotifyLogin {
       audit.record('gotify_login_refused', { ...caller, reason: 'no_password' });
       throw new BeepError('gotify_password_unset');
     }
+    // Before the password is looked at: the answer must not tell a right one from a wrong one.
+    if (stored.totpSecret !== null) {
+      audit.record('gotify_login_refused', { ...caller, reason: 'totp' });
+      throw new BeepError('gotify_totp_unsupported');
+    }
     const attempt = await this.deps.failures.reserve(caller.ip).catch((error: unknown) => {
       if (error instanceof BeepError && error.code === 'rate_limited') this.deps.onLimited();
       throw error;
@@ -62,10 +68,6 @@ export class GotifyLogin {
       throw new BeepError('invalid_credentials', `The user name or password is wrong (the user is "${GOTIFY_USER}", the password the dashboard's).`);
     }
     await attempt.refund();
-    if (stored.totpSecret !== null) {
-      audit.record('gotify_login_refused', { ...caller, reason: 'totp' });
-      throw new BeepError('gotify_totp_unsupported');
-    }
     audit.record('gotify_login', { ...caller });
   }
 }
