@@ -91,6 +91,14 @@ test('item 10: a web page cannot spend the dashboard login budget; only same-ori
         body: `password=guess${i}`,
       }),
     );
+    // Without any Origin (an old browser's form post): the content type alone keeps it out.
+    attacks.push(
+      await requestFrom(daemon, 'admin', 'POST', '/dashboard/login', {
+        from,
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ password: `guess ${i}` }),
+      }),
+    );
     attacks.push(await dashboardLogin(from, { password: `guess ${i}` }, { origin: evil }));
     attacks.push(await dashboardLogin(from, { password: `guess ${i}` }, { origin: 'null' }));
   }

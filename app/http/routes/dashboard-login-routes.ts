@@ -1,13 +1,17 @@
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import type { FailureBudget } from '../../auth/failure-limiter';
 import { verifyAdminPassword } from '../../auth/admin-password';
 import { verifyTotp } from '../../auth/totp';
 import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
 import { BeepError } from '../../domain/errors';
 import { SESSION_COOKIE } from '../admin-auth';
+import { requireJson } from '../edge';
 
 // Dashboard login by password (+ TOTP when set up with `beep admin password set --totp`), for a
 // browser on this PC without the CLI at hand. The one-time link stays the other way in.
+// Only a same-origin JSON request can spend the login budget: any web page in the owner's
+// browser can POST here, but not as JSON and not with our Origin, so it is refused before it
+// counts and cannot lock the owner out.
 
 export interface PasswordLoginDeps {
   sessions: DashboardSessions;
@@ -23,6 +27,18 @@ export interface PasswordLoginDeps {
 /** bytes: a password (≤72) and a code fit easily; anything larger is refused unparsed. */
 const MAX_LOGIN_BODY = 1024;
 
+/**
+ * Refuses what a browser sent from another page: a foreign or opaque ("null") Origin, or a
+ * Sec-Fetch-Site other than same-origin / none (typed URL). Non-browser clients send neither.
+ */
+export const sameOriginOnly: RequestHandler = (req, _res, next) => {
+  const origin = req.headers.origin?.toLowerCase();
+  const site = req.headers['sec-fetch-site'];
+  if (origin !== undefined && origin !== `http://${(req.headers.host ?? '').toLowerCase()}`) return next(new BeepError('forbidden_origin'));
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return next(new BeepError('forbidden_origin'));
+  next();
+};
+
 export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
   const router = Router();
   const now = deps.now ?? Date.now;
@@ -32,7 +48,8 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
     res.json({ password: Boolean(credentials), totp: Boolean(credentials?.totpSecret) });
   });
 
-  router.post('/dashboard/login', express.json({ limit: MAX_LOGIN_BODY, strict: true }), async (req, res) => {
+  const checked = [sameOriginOnly, requireJson, express.json({ limit: MAX_LOGIN_BODY, strict: true })];
+  router.post('/dashboard/login', ...checked, async (req, res) => {
     const credentials = deps.credentials();
     if (!credentials) throw new BeepError('password_login_disabled');
     const address = req.socket.remoteAddress ?? 'unknown';
