@@ -74,11 +74,11 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort), caFingerprint: () => tls.current.caFingerprint };
     const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, metrics, audit, budgets: limits.budgets }, pairingAddress, log);
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources });
-    const { dashboard, passwordLogin } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin);
+    const { dashboard, passwordLogin, credentials } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub, metrics, audit, budgets: limits.budgets }, log));
 
-    const adminParts = { token: adminToken, certificates, audit, keys, credentials: db, ingest: core.ingest, rules: rules.admin, history: db };
+    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db };
     const adminPanels = { pairing, directory, health, metrics, context, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };

@@ -1,7 +1,8 @@
 import express, { Router, type RequestHandler } from 'express';
 import type { FailureBudget } from '../../auth/failure-limiter';
 import { verifyAdminPassword } from '../../auth/admin-password';
-import { verifyTotp } from '../../auth/totp';
+import { matchTotpStep } from '../../auth/totp';
+import type { TotpSteps } from '../../auth/totp-steps';
 import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
 import { BeepError } from '../../domain/errors';
 import { SESSION_COOKIE } from '../admin-auth';
@@ -19,6 +20,8 @@ export interface PasswordLoginDeps {
   credentials: () => { passwordHash: string; totpSecret: string | null } | undefined;
   /** Failed logins per client address (a point reserved before bcrypt, refunded on success); bcrypt's cost alone does not stop a patient guesser. */
   limiter: FailureBudget;
+  /** Each TOTP step logs in once (a replayed or older code is refused), across restarts. */
+  totpSteps: TotpSteps;
   onLogin?: (address: string) => void;
   onFailure?: (address: string, reason: 'password' | 'totp') => void;
   now?: () => number;
@@ -56,7 +59,8 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
     const attempt = await deps.limiter.reserve(address);
     const { password, totp } = (req.body ?? {}) as { password?: unknown; totp?: unknown };
     const passwordOk = typeof password === 'string' && (await verifyAdminPassword(password, credentials.passwordHash));
-    const totpOk = !credentials.totpSecret || verifyTotp(credentials.totpSecret, totp, now());
+    // The step is claimed only with the right password (a wrong one burns nothing), synchronously after bcrypt.
+    const totpOk = !credentials.totpSecret || (passwordOk && claimStep(deps.totpSteps, credentials.totpSecret, totp, now()));
     if (!passwordOk || !totpOk) {
       deps.onFailure?.(address, passwordOk ? 'totp' : 'password');
       throw new BeepError('invalid_credentials');
@@ -69,4 +73,9 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
   });
 
   return router;
+}
+
+function claimStep(steps: TotpSteps, secret: string, code: unknown, nowMs: number): boolean {
+  const step = matchTotpStep(secret, code, nowMs);
+  return step !== null && steps.claim(secret, step);
 }
