@@ -1,8 +1,8 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 // Request budgets (per IP, per device, per route) and progressive blocking, behind small
-// interfaces: the memory variants live here; a Redis variant (rate-limiter-flexible's
-// RateLimiterRedis) can implement the same interfaces and daemon.ts would pick it.
+// interfaces, over any rate-limiter-flexible store: limiter-factory.ts builds them on the
+// memory store; [cluster] hands the same classes RateLimiterRedis stores.
 
 /** The outcome of spending one point, with what the RateLimit-* headers report. */
 export interface RateDecision {
@@ -32,44 +32,50 @@ function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
+/** What the limiters need from a rate-limiter-flexible store (RateLimiterMemory, RateLimiterRedis, …). */
+export type LimiterStore = Pick<RateLimiterAbstract, 'consume' | 'get' | 'delete' | 'block' | 'points'>;
+
 /**
- * In-memory budget.
+ * A budget of the store's `points` per its `duration`.
  *
- *   const perIp = new MemoryRateLimiter(100, 60);
+ *   const perIp = new StoreRateLimiter(new RateLimiterMemory({ points: 100, duration: 60 }));
  *   const d = await perIp.consume(ip); if (!d.allowed) answer 429 with Retry-After d.resetSec
  */
-export class MemoryRateLimiter implements RateLimiter {
-  private readonly limiter: RateLimiterMemory;
-
-  constructor(
-    private readonly points: number,
-    durationSec: number,
-  ) {
-    this.limiter = new RateLimiterMemory({ points, duration: durationSec });
-  }
+export class StoreRateLimiter implements RateLimiter {
+  constructor(private readonly limiter: LimiterStore) {}
 
   async consume(key: string, points = 1): Promise<RateDecision> {
+    const limit = this.limiter.points;
     try {
       const res = await this.limiter.consume(key, points);
-      return { allowed: true, limit: this.points, remaining: res.remainingPoints, resetSec: seconds(res.msBeforeNext) };
+      return { allowed: true, limit, remaining: res.remainingPoints, resetSec: seconds(res.msBeforeNext) };
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
-      return { allowed: false, limit: this.points, remaining: 0, resetSec: seconds(error.msBeforeNext) };
+      return { allowed: false, limit, remaining: 0, resetSec: seconds(error.msBeforeNext) };
     }
   }
 }
 
-/** In-memory progressive blocking: `after` refusals in a row block the key for `blockSec`. */
-export class MemoryViolationBlocker implements ViolationBlocker {
-  private readonly streak: RateLimiterMemory;
-  private readonly blocks: RateLimiterMemory;
+/** In-memory budget: `points` per `durationSec`. */
+export class MemoryRateLimiter extends StoreRateLimiter {
+  constructor(points: number, durationSec: number) {
+    super(new RateLimiterMemory({ points, duration: durationSec }));
+  }
+}
+
+/**
+ * Progressive blocking: `streak.points` refusals in a row block the key for `blockSec`.
+ * `streak` lasts `blockSec`; `blocks` has 1 point over `blockSec`.
+ */
+export class StoreViolationBlocker implements ViolationBlocker {
+  private readonly after: number;
 
   constructor(
-    private readonly after: number,
+    private readonly streak: LimiterStore,
+    private readonly blocks: LimiterStore,
     private readonly blockSec: number,
   ) {
-    this.streak = new RateLimiterMemory({ points: after, duration: blockSec });
-    this.blocks = new RateLimiterMemory({ points: 1, duration: blockSec });
+    this.after = streak.points;
   }
 
   async blockedFor(key: string): Promise<number> {
@@ -91,5 +97,12 @@ export class MemoryViolationBlocker implements ViolationBlocker {
 
   async success(key: string): Promise<void> {
     await this.streak.delete(key);
+  }
+}
+
+/** In-memory progressive blocking: `after` refusals in a row block the key for `blockSec`. */
+export class MemoryViolationBlocker extends StoreViolationBlocker {
+  constructor(after: number, blockSec: number) {
+    super(new RateLimiterMemory({ points: after, duration: blockSec }), new RateLimiterMemory({ points: 1, duration: blockSec }), blockSec);
   }
 }

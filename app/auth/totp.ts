@@ -48,27 +48,43 @@ export function base32Decode(text: string): Buffer {
 /** The code for one time step (RFC 4226 dynamic truncation). */
 export function totpAt(secret: Buffer, timeMs: number, digits = DIGITS): string {
   const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(timeMs / 1000 / STEP_SEC)));
+  counter.writeBigUInt64BE(BigInt(totpStepAt(timeMs)));
   const mac = crypto.createHmac('sha1', secret).update(counter).digest();
   const offset = mac[mac.length - 1] & 0xf;
   const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
   return code.toString().padStart(digits, '0');
 }
 
+/** The time step (RFC 6238's counter T) that `timeMs` falls in. */
+export function totpStepAt(timeMs: number): number {
+  return Math.floor(timeMs / 1000 / STEP_SEC);
+}
+
 /**
- * Checks a code against now ± one step, in constant time per candidate.
+ * The step whose code `code` is, among now ± one step, or null; every candidate is compared
+ * in constant time. A caller that lets each step log in once (totp-steps.ts) stops replays.
+ *
+ *   matchTotpStep(base32Secret, '287082', Date.now()) // 58_712_345 or null
+ */
+export function matchTotpStep(base32Secret: string, code: unknown, nowMs: number): number | null {
+  if (typeof code !== 'string' || !/^\d{6}$/.test(code)) return null;
+  const secret = base32Decode(base32Secret);
+  let matched: number | null = null;
+  for (let offset = -WINDOW; offset <= WINDOW; offset++) {
+    const timeMs = nowMs + offset * STEP_SEC * 1000;
+    const expected = Buffer.from(totpAt(secret, timeMs));
+    if (crypto.timingSafeEqual(expected, Buffer.from(code))) matched = totpStepAt(timeMs);
+  }
+  return matched;
+}
+
+/**
+ * Checks a code against now ± one step (replays are the caller's: see matchTotpStep).
  *
  *   verifyTotp(base32Secret, '287082', Date.now()) // true or false
  */
 export function verifyTotp(base32Secret: string, code: unknown, nowMs: number): boolean {
-  if (typeof code !== 'string' || !/^\d{6}$/.test(code)) return false;
-  const secret = base32Decode(base32Secret);
-  let ok = false;
-  for (let step = -WINDOW; step <= WINDOW; step++) {
-    const expected = Buffer.from(totpAt(secret, nowMs + step * STEP_SEC * 1000));
-    ok = crypto.timingSafeEqual(expected, Buffer.from(code)) || ok;
-  }
-  return ok;
+  return matchTotpStep(base32Secret, code, nowMs) !== null;
 }
 
 /** A new secret (base32) and the otpauth:// URL authenticator apps scan. */

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { BeepError } from '../domain/errors';
-import type { AttemptLimiter } from '../auth/failure-limiter';
+import type { FailureBudget } from '../auth/failure-limiter';
 import type { AuditSink } from './audit-sink';
 import type { RateLimiter } from '../auth/rate-limiter';
 
@@ -58,7 +58,7 @@ export class ApiTokenService {
 
   constructor(
     private readonly store: ApiTokenStore,
-    private readonly failures: AttemptLimiter,
+    private readonly failures: FailureBudget,
     private readonly requests: RateLimiter,
     private readonly audit: AuditSink,
     private readonly now: () => number = Date.now,
@@ -97,20 +97,22 @@ export class ApiTokenService {
    * unscoped token, as Gotify's all-topics stream does; [] = any token of the kind).
    */
   async authenticate(secret: string | undefined, kind: TokenKind, topics: string[] | null, caller: Caller): Promise<ApiToken> {
-    await this.failures.check(caller.ip).catch((error: unknown) => {
+    // A point is reserved before the token is looked up and given back when it is known.
+    const attempt = await this.failures.reserve(caller.ip).catch((error: unknown) => {
       if (error instanceof BeepError && error.code === 'rate_limited') this.onLimited('api_token_failures');
       throw error;
     });
     if (!secret) {
+      await attempt.refund();
       this.audit.record('api_token_missing', { ...caller, kind });
       throw new BeepError('unauthenticated', 'Send an API token (beep token create).');
     }
     const token = secret.length <= 256 ? this.store.apiTokenByHash(hash(secret)) : undefined;
     if (!token) {
-      await this.failures.fail(caller.ip);
       this.audit.record('api_token_refused', { ...caller, kind, reason: 'unknown_or_revoked' });
       throw new BeepError('invalid_token', 'The token is unknown or revoked.');
     }
+    await attempt.refund();
     const outside = token.topics === null ? [] : topics === null ? ['*'] : topics.filter((t) => !token.topics!.includes(t));
     if (token.kind !== kind || outside.length > 0) {
       this.audit.record('api_token_refused', { ...caller, tokenId: token.id, kind, topics, reason: token.kind !== kind ? 'kind' : 'topic' });

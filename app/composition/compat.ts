@@ -1,7 +1,5 @@
 import type http from 'node:http';
-import { MemoryAttemptLimiter } from '../auth/failure-limiter';
 import { verifyAdminPassword } from '../auth/admin-password';
-import { MemoryRateLimiter } from '../auth/rate-limiter';
 import { ApiTokenService } from '../compat/api-tokens';
 import type { AuditSink } from '../compat/audit-sink';
 import type { Publish, SubscriberHistory } from '../compat/ports';
@@ -24,7 +22,7 @@ import { VERSION } from '../version';
 import type { Router } from 'express';
 import type { WebSocketServer } from 'ws';
 import type { LogFor } from './observability';
-import type { Limits } from './security';
+import type { Budgets, Limits } from './security';
 
 // ntfy and Gotify: API tokens, the live fan-out, and one set of routes per listener.
 // Their audit events go to the hash-chained log; the actor is the token, else the address.
@@ -49,22 +47,22 @@ export interface Compat {
 /** Builds API tokens and the ntfy/Gotify routes for both listeners (empty when compat is off). */
 export function buildCompat(
   config: BeepConfig,
-  parts: { store: Store; ingest: IngestService; hub: SubscriberHub; metrics: Metrics; audit: AuditLog },
+  parts: { store: Store; ingest: IngestService; hub: SubscriberHub; metrics: Metrics; audit: AuditLog; budgets: Budgets },
   log: LogFor,
 ): Compat {
-  const { store, ingest, hub, metrics, audit } = parts;
+  const { store, ingest, hub, metrics, audit, budgets } = parts;
   const compatAudit: AuditSink = {
     record: (event, fields) => {
       const actor = typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin';
       void audit.record(event, actor, fields);
     },
   };
-  // Bad tokens and bad Gotify passwords spend one per-IP failure budget.
-  const failures = new MemoryAttemptLimiter(config.compat.tokenFailures, config.compat.tokenFailureWindowSec);
+  // Bad tokens and bad Gotify passwords spend one per-address failure budget.
+  const failures = budgets.credentialFailures;
   const apiTokens = new ApiTokenService(
     store,
     failures,
-    new MemoryRateLimiter(config.compat.tokenRequestsPerMinute, 60),
+    budgets.tokenRequests,
     compatAudit,
     Date.now,
     (scope) => metrics.rateLimited.inc({ scope }),

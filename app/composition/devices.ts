@@ -1,4 +1,3 @@
-import { MemoryAttemptLimiter } from '../auth/failure-limiter';
 import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
 import type { Delivery } from '../gateway/delivery';
@@ -8,6 +7,7 @@ import type { Metrics } from '../observability/metrics';
 import { PairingService } from '../pairing/pairing-service';
 import type { Store } from '../store/store';
 import type { LogFor } from './observability';
+import type { Budgets } from './security';
 
 // Devices: pairing (codes, attempt limits, refresh rotation) and the directory that renames,
 // filters and revokes them. Every security-relevant step is logged and audited.
@@ -21,19 +21,16 @@ export interface PairingAddress {
 /** Builds pairing and the device directory; a reused refresh token or a revoke signs the device out. */
 export function buildDevices(
   config: BeepConfig,
-  parts: { store: Store; tokens: TokenService; delivery: Delivery; metrics: Metrics; audit: AuditLog },
+  parts: { store: Store; tokens: TokenService; delivery: Delivery; metrics: Metrics; audit: AuditLog; budgets: Budgets },
   address: PairingAddress,
   log: LogFor,
 ) {
-  const { store, tokens, delivery, metrics, audit } = parts;
+  const { store, tokens, delivery, metrics, audit, budgets } = parts;
   const pairingLog = log('pairing');
   const pairing = new PairingService(
     store,
     tokens,
-    {
-      perIp: new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
-      perCode: new MemoryAttemptLimiter(config.rateLimits.pairingAttemptsPerCode, config.rateLimits.pairingWindowSec),
-    },
+    { perIp: budgets.pairingPerIp, perCode: budgets.pairingPerCode },
     {
       codeTtlSec: config.auth.pairingCodeTtlSec,
       refreshTtlDays: config.auth.refreshTokenTtlDays,

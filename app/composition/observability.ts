@@ -6,7 +6,9 @@ import { ActivityFeed } from '../dashboard/activity-feed';
 import { DashboardSessions } from '../dashboard/dashboard-sessions';
 import { StatsHistory } from '../dashboard/stats-history';
 import type { Delivery } from '../gateway/delivery';
-import { MemoryAttemptLimiter } from '../auth/failure-limiter';
+import path from 'node:path';
+import type { FailureBudget } from '../auth/failure-limiter';
+import { FileTotpSteps } from '../auth/totp-steps';
 import type { AuditLog } from '../observability/audit-log';
 import type { HealthChecks } from '../observability/health';
 import type { Logger } from '../observability/logger';
@@ -106,8 +108,8 @@ export function buildHealth(
   });
 }
 
-/** The dashboard's sessions, feed and stats, and its password (+TOTP) login, audited. */
-export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring) {
+/** The dashboard's sessions, feed and stats, its password (+TOTP) login, audited, and the password store that ends sessions. */
+export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget) {
   const dashboard = {
     sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
     feed: monitoring.feed,
@@ -117,10 +119,18 @@ export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog
   const passwordLogin = {
     sessions: dashboard.sessions,
     credentials: () => store.adminCredentials(),
-    limiter: new MemoryAttemptLimiter(config.rateLimits.pairingAttempts, config.rateLimits.pairingWindowSec),
+    limiter,
+    totpSteps: new FileTotpSteps(path.join(config.dataDir, 'totp-step.json')),
     onLogin: (address: string) => void audit.record('dashboard_login', `ip:${address}`, { method: 'password' }),
     onFailure: (address: string, reason: string) =>
       void audit.record('auth_failed', `ip:${address}`, { channel: 'dashboard', code: 'invalid_credentials', reason }),
   };
-  return { dashboard, passwordLogin };
+  // A new password (or TOTP secret) ends every dashboard session and closes their live feeds.
+  const credentials = {
+    setAdminCredentials: async (passwordHash: string, totpSecret: string | null) => {
+      await store.setAdminCredentials(passwordHash, totpSecret);
+      dashboard.sessions.endAll();
+    },
+  };
+  return { dashboard, passwordLogin, credentials };
 }

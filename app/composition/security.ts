@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { MemoryRateLimiter, MemoryViolationBlocker } from '../auth/rate-limiter';
+import { perAddress } from '../auth/failure-limiter';
+import type { LimiterFactory } from '../auth/limiter-factory';
 import { SigningKeyRing } from '../auth/signing-keys';
 import { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
@@ -12,7 +13,8 @@ import type { Store } from '../store/store';
 import type { LogFor } from './observability';
 
 // Keys, the audit log and the request budgets: the token signing key ring (and its rotation
-// check), the master key and field cipher, the data keys, rate limiters and their hooks.
+// check), the master key and field cipher, the data keys, rate limiters, failure budgets and
+// their hooks.
 
 /** ms between checks whether the token signing key is due for rotation. */
 const SIGNING_KEY_CHECK_MS = 60 * 60 * 1000;
@@ -58,15 +60,28 @@ export function openDataKeys(store: Store, vault: { master: Buffer; cipher: Fiel
   return { audit, keys };
 }
 
-/** The gateway's per-IP, per-device and token budgets, the violation blocker, and what a refusal records. */
-export function buildLimits(config: BeepConfig, metrics: Metrics, audit: AuditLog, log: LogFor) {
+/**
+ * Every budget, made by one factory (memory today; [cluster] passes Redis): the gateway's per-IP,
+ * per-device and token budgets and the violation blocker, what a refusal records, and the
+ * failure budgets (reserved before an attempt is evaluated, refunded when it succeeds).
+ */
+export function buildLimits(config: BeepConfig, metrics: Metrics, audit: AuditLog, log: LogFor, make: LimiterFactory) {
+  const rl = config.rateLimits;
   const limits = {
-    perIp: new MemoryRateLimiter(config.rateLimits.gatewayPerIpPerMin, 60),
-    staticPerIp: new MemoryRateLimiter(config.rateLimits.gatewayStaticPerIpPerMin, 60),
-    perDevice: new MemoryRateLimiter(config.rateLimits.devicePerMin, 60),
-    tokenPerIp: new MemoryRateLimiter(config.rateLimits.tokenPerIpPerMin, 60),
-    blocker: new MemoryViolationBlocker(config.rateLimits.blockAfterViolations, config.rateLimits.blockDurationSec),
+    perIp: make.rate('gateway_ip', rl.gatewayPerIpPerMin, 60),
+    staticPerIp: make.rate('gateway_static_ip', rl.gatewayStaticPerIpPerMin, 60),
+    perDevice: make.rate('device', rl.devicePerMin, 60),
+    tokenPerIp: make.rate('token_refresh_ip', rl.tokenPerIpPerMin, 60),
+    blocker: make.blocker('gateway_ip', rl.blockAfterViolations, rl.blockDurationSec),
     hops: config.gateway.trustProxyHops,
+  };
+  const budgets = {
+    pairingPerIp: perAddress(make.failures('pairing_ip', rl.pairingAttempts, rl.pairingWindowSec)),
+    pairingPerCode: make.failures('pairing_code', rl.pairingAttemptsPerCode, rl.pairingWindowSec),
+    dashboardLogin: perAddress(make.failures('dashboard_login', rl.pairingAttempts, rl.pairingWindowSec)),
+    /** Bad API tokens and bad Gotify passwords spend one per-address budget. */
+    credentialFailures: perAddress(make.failures('api_token_failures', config.compat.tokenFailures, config.compat.tokenFailureWindowSec)),
+    tokenRequests: make.rate('api_token', config.compat.tokenRequestsPerMinute, 60),
   };
   const hooks = {
     onLimited: (scope: string) => metrics.rateLimited.inc({ scope }),
@@ -75,11 +90,14 @@ export function buildLimits(config: BeepConfig, metrics: Metrics, audit: AuditLo
       void audit.record('ip_blocked', `ip:${ip}`, { seconds: config.rateLimits.blockDurationSec });
     },
   };
-  return { limits, hooks };
+  return { limits, hooks, budgets };
 }
 
 /** The gateway's limiters and hooks, as the servers take them. */
 export type Limits = ReturnType<typeof buildLimits>;
+
+/** The failure budgets and API-token request budget, as pairing, logins and compat take them. */
+export type Budgets = Limits['budgets'];
 
 /** Access tokens signed by the ring; rotates the key now if due, then checks hourly until `stop`. */
 export function buildTokens(config: BeepConfig, signingKeys: SigningKeyRing, store: Store, audit: AuditLog) {

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import * as D from './defaults';
+import { patternProblem } from '../ingest/rules/keyword-pattern';
 
 // The one schema of Beep's configuration; the loader feeds it defaults < file < env < flags.
 
@@ -146,12 +147,9 @@ export const rulesSchema = Joi.object<RulesConfig>({
           .max(500)
           .required()
           .custom((pattern: string, helpers) => {
-            try {
-              new RegExp(pattern, 'u');
-              return pattern;
-            } catch (error) {
-              return helpers.message({ custom: `{{#label}} is not a valid regular expression (${(error as Error).message})` });
-            }
+            const problem = patternProblem(pattern);
+            // Passed as a value, not spliced into the template: a pattern's braces are not template syntax.
+            return problem === null ? pattern : helpers.message({ custom: '{{#label}} {#problem}' }, { problem });
           }),
         flags: Joi.string().pattern(/^[ims]{0,3}$/).default('i'),
         action: Joi.string().valid('mute', 'redact').required(),

@@ -3,6 +3,8 @@ import crypto from 'node:crypto';
 // Dashboard login: `beep dashboard` (holding the admin token) asks for a one-time login nonce;
 // the browser redeems it once for a session cookie (HttpOnly, SameSite=Strict) plus a CSRF
 // token that every cookie-authenticated write must echo. The admin token never enters a URL.
+// A session that ends (logout, a password change, expiry, eviction) tells what hangs on it
+// (the live feed) to close.
 
 export interface DashboardSession {
   csrfToken: string;
@@ -33,10 +35,13 @@ function token(): string {
  *   const { nonce } = sessions.createNonce();      // admin API, bearer only
  *   const s = sessions.redeem(nonce);              // GET /dashboard/login?nonce=…
  *   sessions.get(cookieValue)?.csrfToken
+ *   const stop = sessions.onEnd(cookieValue, () => res.end()); // the feed closes with the session
  */
 export class DashboardSessions {
   private readonly nonces = new Map<string, number>();
   private readonly sessions = new Map<string, DashboardSession>();
+  /** Session key → what to close when it ends. */
+  private readonly closers = new Map<string, Set<() => void>>();
   private readonly now: () => number;
 
   constructor(private readonly options: DashboardSessionOptions) {
@@ -65,7 +70,7 @@ export class DashboardSessions {
     const sessionId = token();
     const session = { csrfToken: token(), expiresAt: this.now() + this.options.sessionIdleSec * 1000 };
     this.sessions.set(hash(sessionId), session);
-    trim(this.sessions, MAX_SESSIONS);
+    while (this.sessions.size > MAX_SESSIONS) this.drop(this.sessions.keys().next().value as string);
     return { sessionId, session };
   }
 
@@ -76,19 +81,45 @@ export class DashboardSessions {
     const session = this.sessions.get(key);
     if (!session) return undefined;
     if (session.expiresAt <= this.now()) {
-      this.sessions.delete(key);
+      this.drop(key);
       return undefined;
     }
     session.expiresAt = this.now() + this.options.sessionIdleSec * 1000;
     return session;
   }
 
+  /** Logout: the session ends and what hangs on it closes. */
   end(sessionId: string | undefined): void {
-    if (sessionId) this.sessions.delete(hash(sessionId));
+    if (sessionId) this.drop(hash(sessionId));
+  }
+
+  /** Every session ends (the password changed): each browser logs in again. */
+  endAll(): void {
+    for (const key of [...this.sessions.keys()]) this.drop(key);
+  }
+
+  /** Runs `close` when the live session behind `sessionId` ends; returns the unsubscribe (undefined: no such session). */
+  onEnd(sessionId: string | undefined, close: () => void): (() => void) | undefined {
+    const key = sessionId ? hash(sessionId) : undefined;
+    if (!key || !this.sessions.has(key)) return undefined;
+    const set = this.closers.get(key) ?? new Set<() => void>();
+    this.closers.set(key, set);
+    set.add(close);
+    return () => {
+      set.delete(close);
+      if (set.size === 0 && this.closers.get(key) === set) this.closers.delete(key);
+    };
   }
 
   get maxAgeSec(): number {
     return this.options.sessionIdleSec;
+  }
+
+  private drop(key: string): void {
+    this.sessions.delete(key);
+    const closers = this.closers.get(key);
+    this.closers.delete(key);
+    for (const close of closers ?? []) close();
   }
 }
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
 import { BeepError } from '../domain/errors';
-import type { AttemptLimiter } from '../auth/failure-limiter';
+import { reserveAll, type Attempt, type FailureBudget } from '../auth/failure-limiter';
 import { hashSecret, newRefreshToken, type TokenService } from '../auth/token-service';
 import { qrSvg } from './qr';
 
@@ -34,10 +34,10 @@ export interface PairingEvents {
   onRefreshReuse?: (deviceId: string) => void;
 }
 
-/** Failed-attempt budgets for pairing: per client IP and per code value. */
+/** Failed-attempt budgets for pairing: per client address and per code value. */
 export interface PairingLimiters {
-  perIp: AttemptLimiter;
-  perCode: AttemptLimiter;
+  perIp: FailureBudget;
+  perCode: FailureBudget;
 }
 
 export interface Credentials {
@@ -74,27 +74,36 @@ export class PairingService {
     return `${this.options.gatewayUrl()}/#code=${code}&fp=${fp}`;
   }
 
-  /** Gateway: exchanges a code for a new device and its first credentials. */
+  /**
+   * Gateway: exchanges a code for a new device and its first credentials. A point of both
+   * budgets is reserved before the code is looked up and given back when it pairs.
+   */
   async pair(input: { code: string; name: string; platform: string; topics?: string[] | null }, ip: string): Promise<Credentials> {
     const codeHash = hashSecret(input.code);
-    await this.guard('ip', ip, ip);
-    await this.guard('code', codeHash, ip);
+    const [byIp, byCode] = await reserveAll([() => this.reserve('ip', ip, ip), () => this.reserve('code', codeHash, ip)]);
     const refreshToken = newRefreshToken();
-    const device = await this.store.pairDevice(codeHash, {
-      id: crypto.randomUUID(),
-      name: input.name,
-      platform: input.platform,
-      refreshHash: hashSecret(refreshToken),
-      family: crypto.randomUUID(),
-      refreshExpiresMs: this.refreshExpiry(),
-      topics: input.topics ?? null,
-    });
+    let device: DeviceRecord | null;
+    try {
+      device = await this.store.pairDevice(codeHash, {
+        id: crypto.randomUUID(),
+        name: input.name,
+        platform: input.platform,
+        refreshHash: hashSecret(refreshToken),
+        family: crypto.randomUUID(),
+        refreshExpiresMs: this.refreshExpiry(),
+        topics: input.topics ?? null,
+      });
+    } catch (error) {
+      await refund(byIp, byCode); // not evaluated: the store failed
+      throw error;
+    }
     if (!device) {
       this.events.onFailedAttempt?.(ip);
-      if (await this.limiters.perIp.fail(ip)) this.events.onLockedOut?.('ip', ip);
-      if (await this.limiters.perCode.fail(codeHash)) this.events.onLockedOut?.('code', ip);
+      if (byIp.last) this.events.onLockedOut?.('ip', ip);
+      if (byCode.last) this.events.onLockedOut?.('code', ip);
       throw new BeepError('pairing_code_invalid');
     }
+    await refund(byIp, byCode);
     this.events.onPaired?.(device, ip);
     return this.credentials(device.id, device.tokenGen, refreshToken);
   }
@@ -114,9 +123,9 @@ export class PairingService {
     return rest;
   }
 
-  private async guard(scope: 'ip' | 'code', key: string, ip: string): Promise<void> {
+  private async reserve(scope: 'ip' | 'code', key: string, ip: string): Promise<Attempt> {
     try {
-      await this.limiters[scope === 'ip' ? 'perIp' : 'perCode'].check(key);
+      return await this.limiters[scope === 'ip' ? 'perIp' : 'perCode'].reserve(key);
     } catch (error) {
       this.events.onRefused?.(scope, ip);
       throw error;
@@ -135,4 +144,8 @@ export class PairingService {
   private refreshExpiry(): number {
     return Date.now() + this.options.refreshTtlDays * 86_400_000;
   }
+}
+
+function refund(...attempts: Attempt[]): Promise<unknown> {
+  return Promise.all(attempts.map((a) => a.refund()));
 }

@@ -1,20 +1,27 @@
-import express, { Router } from 'express';
-import type { AttemptLimiter } from '../../auth/failure-limiter';
+import express, { Router, type RequestHandler } from 'express';
+import type { FailureBudget } from '../../auth/failure-limiter';
 import { verifyAdminPassword } from '../../auth/admin-password';
-import { verifyTotp } from '../../auth/totp';
+import { matchTotpStep } from '../../auth/totp';
+import type { TotpSteps } from '../../auth/totp-steps';
 import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
 import { BeepError } from '../../domain/errors';
 import { SESSION_COOKIE } from '../admin-auth';
+import { requireJson } from '../edge';
 
 // Dashboard login by password (+ TOTP when set up with `beep admin password set --totp`), for a
 // browser on this PC without the CLI at hand. The one-time link stays the other way in.
+// Only a same-origin JSON request can spend the login budget: any web page in the owner's
+// browser can POST here, but not as JSON and not with our Origin, so it is refused before it
+// counts and cannot lock the owner out.
 
 export interface PasswordLoginDeps {
   sessions: DashboardSessions;
   /** The stored bcrypt hash and TOTP secret; undefined while no password is set. */
   credentials: () => { passwordHash: string; totpSecret: string | null } | undefined;
-  /** Failed logins per client address; bcrypt's cost alone does not stop a patient guesser. */
-  limiter: AttemptLimiter;
+  /** Failed logins per client address (a point reserved before bcrypt, refunded on success); bcrypt's cost alone does not stop a patient guesser. */
+  limiter: FailureBudget;
+  /** Each TOTP step logs in once (a replayed or older code is refused), across restarts. */
+  totpSteps: TotpSteps;
   onLogin?: (address: string) => void;
   onFailure?: (address: string, reason: 'password' | 'totp') => void;
   now?: () => number;
@@ -22,6 +29,18 @@ export interface PasswordLoginDeps {
 
 /** bytes: a password (≤72) and a code fit easily; anything larger is refused unparsed. */
 const MAX_LOGIN_BODY = 1024;
+
+/**
+ * Refuses what a browser sent from another page: a foreign or opaque ("null") Origin, or a
+ * Sec-Fetch-Site other than same-origin / none (typed URL). Non-browser clients send neither.
+ */
+export const sameOriginOnly: RequestHandler = (req, _res, next) => {
+  const origin = req.headers.origin?.toLowerCase();
+  const site = req.headers['sec-fetch-site'];
+  if (origin !== undefined && origin !== `http://${(req.headers.host ?? '').toLowerCase()}`) return next(new BeepError('forbidden_origin'));
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return next(new BeepError('forbidden_origin'));
+  next();
+};
 
 export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
   const router = Router();
@@ -32,19 +51,21 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
     res.json({ password: Boolean(credentials), totp: Boolean(credentials?.totpSecret) });
   });
 
-  router.post('/dashboard/login', express.json({ limit: MAX_LOGIN_BODY, strict: true }), async (req, res) => {
+  const checked = [sameOriginOnly, requireJson, express.json({ limit: MAX_LOGIN_BODY, strict: true })];
+  router.post('/dashboard/login', ...checked, async (req, res) => {
     const credentials = deps.credentials();
     if (!credentials) throw new BeepError('password_login_disabled');
     const address = req.socket.remoteAddress ?? 'unknown';
-    await deps.limiter.check(`dashboard:${address}`);
+    const attempt = await deps.limiter.reserve(address);
     const { password, totp } = (req.body ?? {}) as { password?: unknown; totp?: unknown };
     const passwordOk = typeof password === 'string' && (await verifyAdminPassword(password, credentials.passwordHash));
-    const totpOk = !credentials.totpSecret || verifyTotp(credentials.totpSecret, totp, now());
+    // The step is claimed only with the right password (a wrong one burns nothing), synchronously after bcrypt.
+    const totpOk = !credentials.totpSecret || (passwordOk && claimStep(deps.totpSteps, credentials.totpSecret, totp, now()));
     if (!passwordOk || !totpOk) {
-      await deps.limiter.fail(`dashboard:${address}`);
       deps.onFailure?.(address, passwordOk ? 'totp' : 'password');
       throw new BeepError('invalid_credentials');
     }
+    await attempt.refund();
     const { sessionId } = deps.sessions.open();
     deps.onLogin?.(address);
     res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${sessionId}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${deps.sessions.maxAgeSec}`);
@@ -52,4 +73,9 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
   });
 
   return router;
+}
+
+function claimStep(steps: TotpSteps, secret: string, code: unknown, nowMs: number): boolean {
+  const step = matchTotpStep(secret, code, nowMs);
+  return step !== null && steps.claim(secret, step);
 }

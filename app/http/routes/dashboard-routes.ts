@@ -7,7 +7,8 @@ import { BeepError } from '../../domain/errors';
 import { SESSION_COOKIE, sessionCookie, tokenOnly } from '../admin-auth';
 
 // The dashboard on the admin listener: one-time login links, the static app, its live feed
-// (server-sent events) and chart history. Panels read the ordinary admin API besides.
+// (server-sent events, closed when the session it was opened with ends) and chart history.
+// Panels read the ordinary admin API besides.
 
 export interface DashboardDeps {
   sessions: DashboardSessions;
@@ -70,7 +71,7 @@ export function dashboardApiRoutes(deps: DashboardDeps): Router {
     res.json(deps.feed.recent());
   });
 
-  router.get('/api/v1/activity/stream', activityStream(deps.feed));
+  router.get('/api/v1/activity/stream', activityStream(deps.feed, deps.sessions));
 
   router.get('/api/v1/stats', (_req, res) => {
     res.json({ intervalSec: deps.statsIntervalSec, points: deps.stats.points() });
@@ -79,16 +80,24 @@ export function dashboardApiRoutes(deps: DashboardDeps): Router {
   return router;
 }
 
-function activityStream(feed: ActivityFeed): RequestHandler {
+function activityStream(feed: ActivityFeed, sessions: DashboardSessions): RequestHandler {
   return (req, res, next) => {
     const unsubscribe = feed.subscribe((entry) => res.write(`event: notification\ndata: ${JSON.stringify(entry)}\n\n`));
     if (!unsubscribe) return next(new BeepError('rate_limited', 'Too many dashboard tabs are listening.', { retryAfter: 30 }));
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
     res.write('retry: 3000\n\n');
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-    req.on('close', () => {
+    let forget: (() => void) | undefined;
+    let open = true;
+    const stop = (): void => {
+      if (!open) return;
+      open = false;
       clearInterval(heartbeat);
       unsubscribe();
-    });
+      forget?.();
+    };
+    // Opened with a session cookie: logout or a password change ends the stream with the session.
+    if (res.locals.auth === 'session') forget = sessions.onEnd(sessionCookie(req), () => (stop(), res.end()));
+    res.on('close', stop);
   };
 }

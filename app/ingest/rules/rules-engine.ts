@@ -1,5 +1,6 @@
 import type { Priority } from '../../domain/priority';
 import { URGENT_PRIORITY } from '../../domain/priority';
+import { compileKeyword, type KeywordPattern } from './keyword-pattern';
 import { inQuietHours, WallClock } from './quiet-hours';
 import { globToRegExp, type MuteKind, type Rules } from './rules';
 
@@ -34,7 +35,8 @@ export interface BurstSummary<T> {
 interface Compiled {
   allow: RegExp[];
   deny: RegExp[];
-  keywords: { regex: RegExp; action: 'mute' | 'redact'; apps: RegExp[]; replacement: string }[];
+  /** On RE2 (linear time): a user's pattern cannot stall the loop. */
+  keywords: { pattern: KeywordPattern; action: 'mute' | 'redact'; apps: RegExp[]; replacement: string }[];
   clock: WallClock;
 }
 
@@ -54,7 +56,7 @@ function compile(rules: Rules): Compiled {
     allow: rules.apps.allow.map(globToRegExp),
     deny: rules.apps.deny.map(globToRegExp),
     keywords: rules.keywords.map((k) => ({
-      regex: new RegExp(k.pattern, `${k.flags.replace(/g/g, '')}g`),
+      pattern: compileKeyword(k.pattern, k.flags),
       action: k.action,
       apps: k.apps.map(globToRegExp),
       replacement: k.replacement,
@@ -65,11 +67,6 @@ function compile(rules: Rules): Compiled {
 
 function matchesAny(globs: RegExp[], names: string[]): boolean {
   return globs.some((g) => names.some((n) => g.test(n)));
-}
-
-function hits(regex: RegExp, text: string): boolean {
-  regex.lastIndex = 0;
-  return regex.test(text);
 }
 
 /**
@@ -104,7 +101,7 @@ export class RulesEngine<T extends RuleSubject> {
     if (compiled.allow.length > 0 && !matchesAny(compiled.allow, names)) return { action: 'mute', kind: 'app' };
     if (n.priority < rules.minPriority) return { action: 'mute', kind: 'priority' };
     const keywords = compiled.keywords.filter((k) => k.apps.length === 0 || matchesAny(k.apps, names));
-    if (keywords.some((k) => k.action === 'mute' && (hits(k.regex, n.title) || hits(k.regex, n.body)))) {
+    if (keywords.some((k) => k.action === 'mute' && (k.pattern.test(n.title) || k.pattern.test(n.body)))) {
       return { action: 'mute', kind: 'keyword' };
     }
     const quiet = rules.quietHours;
@@ -121,8 +118,8 @@ export class RulesEngine<T extends RuleSubject> {
     let { title, body } = n;
     for (const k of keywords) {
       if (k.action !== 'redact') continue;
-      title = title.replace(k.regex, k.replacement);
-      body = body.replace(k.regex, k.replacement);
+      title = k.pattern.replaceAll(title, k.replacement);
+      body = k.pattern.replaceAll(body, k.replacement);
     }
     return { action: 'deliver', notification: title === n.title && body === n.body ? n : { ...n, title, body } };
   }
