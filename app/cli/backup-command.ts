@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decryptFile, encryptFile, FileDataKey } from '../crypto/backup-cipher';
 import { readRuntimeInfo } from '../discovery';
+import { recordRestoredAudit } from '../store/audit-offline';
 import { checkDatabase, snapshotDatabase, swapInDatabase } from '../store/snapshot';
+import { describeAuditVerdict } from './security-commands';
 import type { Io } from './commands';
 import { ProgressBar } from './progress-bar';
 
@@ -62,11 +64,23 @@ export async function restoreCommand(dataDir: string, file: string, io: Io): Pro
     const { previous } = swapInDatabase(dataDir, plain);
     io.out(`restored ${counts.notifications} notifications and ${counts.devices} devices from the backup of ${header.createdAt}`);
     if (previous) io.out(`the database it replaced is kept as ${previous}`);
+    await reportRestoredAudit(dataDir, header.createdAt, io);
     return 0;
   } catch (error) {
     io.err(`restore failed: ${(error as Error).message}`);
     return 1;
   } finally {
     fs.rmSync(plain, { force: true });
+  }
+}
+
+/** The restored audit log: recorded as a rollback when its chain is whole, else a warning that `beep audit verify` repeats. */
+async function reportRestoredAudit(dataDir: string, createdAt: string, io: Io): Promise<void> {
+  try {
+    const verdict = await recordRestoredAudit(dataDir, createdAt);
+    if (verdict.ok) io.out(`${describeAuditVerdict(verdict)}; the restore is recorded in it`);
+    else io.err(`warning: ${describeAuditVerdict(verdict)}; \`beep audit verify\` will keep reporting it`);
+  } catch (error) {
+    io.err(`warning: ${(error as Error).message}`);
   }
 }
