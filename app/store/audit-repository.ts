@@ -136,10 +136,14 @@ export class AuditRepository {
     return { pruned, throughSeq: through, head };
   }
 
-  /** The details of the newest entry of an event (main connection; small). */
+  /** The details of the newest entry of an event (main connection; small); an unreadable (edited) one counts as none. */
   lastDetails(event: string): Record<string, unknown> | undefined {
     const row = this.stmts.lastOf.get(event) as { details: string } | undefined;
-    return row ? (JSON.parse(row.details) as Record<string, unknown>) : undefined;
+    try {
+      return row ? (JSON.parse(row.details) as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined; // `beep audit verify` names the entry; the daemon still starts
+    }
   }
 
   /** Whether `actor` has an `event` entry at or after `sinceMs` (indexed; main connection). */
