@@ -60,12 +60,12 @@ export async function auditVerifyCommand(dataDir: string, io: Io): Promise<numbe
 /** `beep audit list`: the newest entries. */
 export async function auditListCommand(dataDir: string, limit: number, json: boolean, io: Io): Promise<number> {
   const client = AdminClient.fromDataDir(dataDir);
-  const { body } = await client.request<{ seq: number; at: string; event: string; actor: string; details: unknown }[]>(
+  const { body } = await client.request<{ seq: number | null; at: string; event: string; actor: string; details: unknown }[]>(
     'GET',
     `/api/v1/audit?limit=${limit}`,
   );
   if (json) io.out(JSON.stringify(body, null, 2));
-  else for (const e of body) io.out(`${String(e.seq).padStart(6)}  ${e.at}  ${e.event.padEnd(26)} ${e.actor}  ${JSON.stringify(e.details)}`);
+  else for (const e of body) io.out(`${(e.seq === null ? 'open' : String(e.seq)).padStart(6)}  ${e.at}  ${e.event.padEnd(26)} ${e.actor}  ${JSON.stringify(e.details)}`);
   return 0;
 }
 

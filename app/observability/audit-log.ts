@@ -99,9 +99,13 @@ export class AuditLog {
     if (keyed < total) {
       const neverKeyed = (this.options.checkpoint.read()?.records.length ?? 0) === 0;
       if (neverKeyed && keyed === 0) {
-        const upgrade = await this.store.upgradeUnkeyedAudit(this.options.key, this.now());
-        if (upgrade) this.checkpointed(upgrade.head);
-        this.options.onNotice?.('audit log keyed: earlier entries checked and MACed', { entries: upgrade?.entries, legacyBroken: upgrade?.legacyBroken });
+        try {
+          const upgrade = await this.store.upgradeUnkeyedAudit(this.options.key, this.now());
+          if (upgrade) this.checkpointed(upgrade.head);
+          this.options.onNotice?.('audit log keyed: earlier entries checked and MACed', { entries: upgrade?.entries, legacyBroken: upgrade?.legacyBroken });
+        } catch (error) {
+          this.options.onError(error); // the daemon still starts; `beep audit verify` reports the entries as unsigned
+        }
       } else {
         this.options.onError(new Error('unkeyed entries in a keyed audit log: left as they are; `beep audit verify` names the first'));
       }
