@@ -200,7 +200,7 @@ export class ChainWalker {
       return this.fail(row.seq, 'checkpoint_mismatch', 'the checkpoint file recorded another entry at this seq');
     }
     const broken = legacyBreak(row);
-    if (broken) return this.fail(broken.seq, 'broken_before_keying', `when the key was introduced the unkeyed chain was already ${broken.problem} here`);
+    if (broken && broken.seq > (this.anchor?.seq ?? 0)) return this.fail(broken.seq, 'broken_before_keying', `when the key was introduced the unkeyed chain was already ${broken.problem} here`);
     this.firstSeq ??= row.seq;
     this.prevMac = row.mac;
     this.nextSeq++;
@@ -209,14 +209,14 @@ export class ChainWalker {
   }
 
   /** The verdict once every entry was fed. */
-  finish(extra: { unkeyed?: true } = {}): ChainVerdict {
+  finish(): ChainVerdict {
     if (this.failure) return this.failure;
     const last = this.nextSeq - 1;
     if (this.expected && this.expected.seq > last) {
       this.fail(last + 1, 'truncated', `truncated after entry ${last}: the checkpoint file records entry ${this.expected.seq}`);
       return this.failure!;
     }
-    return { ok: true, checked: this.checked, firstSeq: this.firstSeq, head: this.head, ...extra };
+    return { ok: true, checked: this.checked, firstSeq: this.firstSeq, head: this.head };
   }
 
   private fail(seq: number, problem: ChainProblem, detail: string): false {

@@ -3,10 +3,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AuditRepository } from '../../../app/store/audit-repository';
+import { AuditRepository, auditSourceOf } from '../../../app/store/audit-repository';
 import { CredentialRepository } from '../../../app/store/credential-repository';
 import { migrate } from '../../../app/store/database';
-import { AuditKey, type AuditRow } from '../../../app/domain/audit-chain';
+import { AuditKey, entryHash, GENESIS_HASH, type AuditRow } from '../../../app/domain/audit-chain';
 import { verifyAudit } from '../../../app/domain/audit-verify';
 
 // The session cap (refresh-token families per device) and the audit chain, on a real schema.
@@ -56,4 +56,33 @@ test('audit entries chain under the key; an edit, a deletion and a stripped MAC 
   expect(await walk(rows().filter((r) => r.seq !== 2))).toMatchObject({ ok: false, seq: 2, problem: 'missing' });
   expect(await walk(rows().map((r) => (r.seq === 4 ? { ...r, mac: null } : r)))).toMatchObject({ ok: false, seq: 4, problem: 'unsigned' });
   expect(await walk(rows(), new AuditKey(crypto.randomBytes(32)))).toMatchObject({ ok: false, seq: 1, problem: 'altered' });
+});
+
+test('an unkeyed chain is checked once and keyed; a break it already had stays reported', async () => {
+  const legacy = (breakAt: number | null) => {
+    const db = open();
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= 4; seq++) {
+      const row = { seq, at_ms: 1000 + seq, event: 'device_revoked', actor: 'admin', details: JSON.stringify({ seq }) };
+      const hash = entryHash(prev, row);
+      const stored = seq === breakAt ? { ...row, details: '{"seq":99}' } : row; // edited without recomputing
+      db.prepare('INSERT INTO audit_log (seq, at_ms, event, actor, details, prev_hash, hash) VALUES (@seq, @at_ms, @event, @actor, @details, @prev, @hash)').run({ ...stored, prev, hash });
+      prev = hash;
+    }
+    return { db, head: prev };
+  };
+  const key = new AuditKey(crypto.randomBytes(32));
+  const verify = (db: Database.Database) => verifyAudit(auditSourceOf(db), { key, checkpoint: null, useCheckpoint: false });
+
+  const intact = legacy(null);
+  const audit = new AuditRepository(intact.db, null);
+  const upgrade = intact.db.transaction(() => audit.upgradeUnkeyed(key, 5000))();
+  expect(upgrade).toMatchObject({ entries: 4, head: { seq: 5 }, legacyBroken: null });
+  expect(audit.lastDetails('audit_chain_keyed')).toEqual({ legacyEntries: 4, legacyHead: intact.head });
+  expect(await verify(intact.db)).toMatchObject({ ok: true, checked: 5 });
+  expect(intact.db.transaction(() => audit.upgradeUnkeyed(key, 6000))()).toBeNull(); // once
+
+  const broken = legacy(2);
+  broken.db.transaction(() => new AuditRepository(broken.db, null).upgradeUnkeyed(key, 5000))();
+  expect(await verify(broken.db)).toMatchObject({ ok: false, seq: 2, problem: 'broken_before_keying' });
 });
