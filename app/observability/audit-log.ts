@@ -177,7 +177,14 @@ export class AuditLog {
     await this.exclusive.catch(() => undefined);
   }
 
-  private verifyNow(): Promise<ChainVerdict> {
+  private async verifyNow(): Promise<ChainVerdict> {
+    const verdict = await this.verifyOnce();
+    // The first entry of a new log may commit (and start the file) while the walk reads: look again.
+    if (!verdict.ok && verdict.problem === 'checkpoint_missing' && this.options.checkpoint.read()) return this.verifyOnce();
+    return verdict;
+  }
+
+  private verifyOnce(): Promise<ChainVerdict> {
     const checkpoint = this.options.checkpoint.read(); // before the entries: a head read later is never missed
     const source = {
       anchor: () => this.store.auditAnchor(),

@@ -17,6 +17,13 @@ const keysDir = (dataDir: string) => path.join(dataDir, 'keys');
 
 /** Verifies beep.db's audit chain under keys/audit.key, held to audit.checkpoint (read first). */
 export async function verifyAuditFiles(dataDir: string): Promise<ChainVerdict> {
+  const verdict = await verifyOnce(dataDir);
+  // A running daemon may have written its first entry (and started the file) meanwhile: look again.
+  if (!verdict.ok && verdict.problem === 'checkpoint_missing' && CheckpointFile.inDataDir(dataDir).read()) return verifyOnce(dataDir);
+  return verdict;
+}
+
+async function verifyOnce(dataDir: string): Promise<ChainVerdict> {
   const file = path.join(dataDir, DATABASE_FILE);
   if (!fs.existsSync(file)) throw new Error(`no database at ${file}`);
   const bytes = readAuditKey(keysDir(dataDir));
