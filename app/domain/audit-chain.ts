@@ -191,7 +191,8 @@ export class ChainWalker {
   feed(row: AuditRow): boolean {
     if (this.failure) return false;
     if (row.seq !== this.nextSeq) {
-      const gap = row.seq > this.nextSeq ? `entries ${this.nextSeq}..${row.seq - 1} are gone` : `entry ${row.seq} is out of order`;
+      const gone = row.seq - 1 > this.nextSeq ? `entries ${this.nextSeq}..${row.seq - 1} are gone` : `entry ${this.nextSeq} is gone`;
+      const gap = row.seq > this.nextSeq ? gone : `entry ${row.seq} is out of order`;
       return this.fail(this.nextSeq, 'missing', gap);
     }
     if (row.mac === null) return this.fail(row.seq, 'unsigned', 'the entry carries no MAC');
