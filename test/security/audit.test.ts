@@ -141,8 +141,11 @@ describe('beep.db rewritten by someone without keys/', () => {
     const dir = tampered((db) => db.prepare('DELETE FROM audit_log WHERE seq > 4').run());
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ audit: { failureWindowSec: 300 } })); // a config change: a new entry 5
     const daemon = await startDaemon({ dataDir: dir });
-    await daemon.stop();
+    // The daemon's own check (at start, and the admin route queued behind it) says so too.
+    expect((await daemon.admin('GET', '/api/v1/audit/verify')).body).toMatchObject({ ok: false, seq: 5, problem: 'checkpoint_regressed' });
+    for (let i = 0; i < 200 && !/audit log broken/.test(daemon.logs()); i++) await new Promise((r) => setTimeout(r, 50)); // the line may trail the answer
     expect(daemon.logs()).toMatch(/audit log broken/);
+    await daemon.stop();
     const verdict = await cli(dir, ['audit', 'verify']);
     expect(verdict.status).toBe(1);
     expect(verdict.stderr).toMatch(new RegExp(`^audit log broken at entry 5: checkpoint_regressed \\(the checkpoint file went back from entry ${entries} to entry 5`));
