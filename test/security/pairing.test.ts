@@ -64,7 +64,8 @@ test('10 wrong codes from one IP: 5 refused as wrong, then locked out (429, Retr
   const audit = (await daemon.admin('GET', '/api/v1/audit?limit=100')).body as { event: string; actor: string; details: unknown }[];
   const mine = audit.filter((e) => e.actor === 'ip:192.0.2.66');
   const failed = mine.filter((e) => e.event === 'pairing_failed'); // one entry per 10-minute window, counted
-  expect({ windows: Math.min(failed.length, 1), count: failed.reduce((n, e) => n + (e.details as { count: number }).count, 0) }).toEqual({ windows: 1, count: 5 });
+  expect(failed.reduce((n, e) => n + (e.details as { count: number }).count, 0)).toBe(5);
+  expect(failed.length).toBeLessThanOrEqual(2); // 2 only if a window boundary fell inside the burst
   expect(mine.filter((e) => e.event === 'pairing_locked_out')).toHaveLength(1);
 });
 
