@@ -10,7 +10,7 @@ import { recordConfigChange } from './composition/config-audit';
 import { buildDevices } from './composition/devices';
 import { buildDashboard, buildHealth, buildMonitoring, type LogFor, type Monitoring } from './composition/observability';
 import { buildRelay, openStore, startPruning, type Relay } from './composition/relay';
-import { buildLimits, buildTokens, openDataKeys, openSigningKeys, openVault } from './composition/security';
+import { buildLimits, buildTokens, openAuditLog, openDataKeys, openSigningKeys, openVault } from './composition/security';
 import { attachSockets, buildAdminServer, buildGatewayServer, closeServers, gatewayUrl, listen } from './composition/servers';
 import { buildRenewer, loadTls, type TlsState } from './composition/tls';
 import type { BeepConfig } from './config/schema';
@@ -46,6 +46,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   let renewer: CertificateRenewer | undefined;
   let stopSigningKeyRotation: (() => void) | undefined;
   let stopPruning: (() => void) | undefined;
+  let stopAudit: (() => Promise<void>) | undefined;
   const servers: { admin?: http.Server; gateway?: https.Server; io?: SocketServer } = {};
   let ports = { gatewayPort: 0, adminPort: 0 };
   let lock: DataDirLock | undefined;
@@ -64,7 +65,9 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const { metrics } = mon;
     const vault = openVault(config);
     const db: Store = (store = openStore(config, logger, log, vault.cipher, mon, () => audit));
-    const { audit, keys } = openDataKeys(db, vault, log);
+    const audit = await openAuditLog(config, db, metrics, log);
+    stopAudit = () => audit.stop();
+    const { keys } = openDataKeys(db, vault, audit);
     await recordConfigChange(config, db, audit);
 
     const rules = buildRules(config, log);
@@ -112,6 +115,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     stopSigningKeyRotation?.();
     relay?.delivery.closeAll();
     await closeServers(servers.io, [servers.admin, servers.gateway]);
+    await stopAudit?.();
     await store?.close();
     removeRuntimeInfo(config.dataDir);
     lock?.release();

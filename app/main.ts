@@ -258,7 +258,7 @@ program
 const audit = program.command('audit').description('the security audit log');
 audit
   .command('verify')
-  .description('check the hash chain; names the first altered or missing entry')
+  .description('check the keyed chain against the checkpoint file; names the first bad entry (works with the daemon stopped)')
   .action(() => run(() => auditVerifyCommand(dataDir(), io)));
 audit
   .command('list')

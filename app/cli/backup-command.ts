@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decryptFile, encryptFile, FileDataKey } from '../crypto/backup-cipher';
+import { recordRestoredAudit } from '../store/audit-offline';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../store/data-dir-lock';
 import { checkDatabase, snapshotDatabase, swapInDatabase } from '../store/snapshot';
+import { describeAuditVerdict } from './security-commands';
 import type { Io } from './commands';
 import { count } from './text';
 import { ProgressBar } from './progress-bar';
@@ -67,11 +69,23 @@ async function restoreLocked(dataDir: string, file: string, io: Io): Promise<num
     const { previous } = swapInDatabase(dataDir, plain);
     io.out(`restored ${count(counts.notifications, 'notification')} and ${count(counts.devices, 'device')} from the backup of ${header.createdAt}`);
     if (previous) io.out(`the database it replaced is kept as ${previous}`);
+    await reportRestoredAudit(dataDir, header.createdAt, io);
     return 0;
   } catch (error) {
     io.err(`restore failed: ${(error as Error).message}`);
     return 1;
   } finally {
     fs.rmSync(plain, { force: true });
+  }
+}
+
+/** The restored audit log: recorded as a rollback when its chain is whole, else a warning that `beep audit verify` repeats. */
+async function reportRestoredAudit(dataDir: string, createdAt: string, io: Io): Promise<void> {
+  try {
+    const verdict = await recordRestoredAudit(dataDir, createdAt);
+    if (verdict.ok) io.out(`${describeAuditVerdict(verdict)}; the restore is recorded in it`);
+    else io.err(`warning: ${describeAuditVerdict(verdict)}; \`beep audit verify\` will keep reporting it`);
+  } catch (error) {
+    io.err(`warning: ${(error as Error).message}`);
   }
 }

@@ -1,9 +1,12 @@
+import type { ChainVerdict } from '../domain/audit-chain';
+import { verifyAuditFiles } from '../store/audit-offline';
 import { AdminClient } from './admin-client';
 import type { Io } from './commands';
 import { count } from './text';
 
 // The `beep` commands for the trust features: certificates, encryption keys, the audit log and
-// the dashboard password. Each goes through the admin API so the running daemon acts live.
+// the dashboard password. Each goes through the admin API so the running daemon acts live,
+// except `audit verify`, which reads the files so that it needs no daemon.
 
 interface CertStatus {
   notAfter: string;
@@ -32,29 +35,38 @@ export async function certCommand(dataDir: string, action: 'status' | 'renew', j
   return 0;
 }
 
-type Verdict = { ok: true; checked: number } | { ok: false; checked: number; seq: number; problem: string };
+/** One line for a verdict: `beep audit verify` and `beep restore` print it. */
+export function describeAuditVerdict(v: ChainVerdict): string {
+  if (!v.ok) return `audit log broken at entry ${v.seq}: ${v.problem} (${v.detail}; ${count(v.checked, 'entry', 'entries')} before it verified)`;
+  if (v.unkeyed) return `audit log intact: ${count(v.checked, 'entry', 'entries')} verified (the old unkeyed chain; the daemon keys it at its next start)`;
+  const from = v.firstSeq !== null && v.firstSeq > 1 ? ` (entries ${v.firstSeq}..${v.head?.seq}; older ones pruned behind a signed anchor)` : '';
+  return `audit log intact: ${count(v.checked, 'entry', 'entries')} verified${from}`;
+}
 
-/** `beep audit verify`: exit 0 when the chain is whole, 1 naming the first bad entry. */
+/**
+ * `beep audit verify`: exit 0 when the chain is whole, 1 naming the first bad entry. Reads the
+ * files itself (beep.db, keys/audit.key, audit.checkpoint), so it works with the daemon
+ * stopped too, e.g. right after `beep restore`.
+ */
 export async function auditVerifyCommand(dataDir: string, io: Io): Promise<number> {
-  const client = AdminClient.fromDataDir(dataDir);
-  const { body } = await client.request<Verdict>('GET', '/api/v1/audit/verify');
-  if (body.ok) {
-    io.out(`audit log intact: ${count(body.checked, 'entry', 'entries')} verified`);
+  const verdict = await verifyAuditFiles(dataDir);
+  if (verdict.ok) {
+    io.out(describeAuditVerdict(verdict));
     return 0;
   }
-  io.err(`audit log broken at entry ${body.seq}: ${body.problem} (${count(body.checked, 'entry', 'entries')} before it verified)`);
+  io.err(describeAuditVerdict(verdict));
   return 1;
 }
 
 /** `beep audit list`: the newest entries. */
 export async function auditListCommand(dataDir: string, limit: number, json: boolean, io: Io): Promise<number> {
   const client = AdminClient.fromDataDir(dataDir);
-  const { body } = await client.request<{ seq: number; at: string; event: string; actor: string; details: unknown }[]>(
+  const { body } = await client.request<{ seq: number | null; at: string; event: string; actor: string; details: unknown }[]>(
     'GET',
     `/api/v1/audit?limit=${limit}`,
   );
   if (json) io.out(JSON.stringify(body, null, 2));
-  else for (const e of body) io.out(`${String(e.seq).padStart(6)}  ${e.at}  ${e.event.padEnd(26)} ${e.actor}  ${JSON.stringify(e.details)}`);
+  else for (const e of body) io.out(`${(e.seq === null ? 'open' : String(e.seq)).padStart(6)}  ${e.at}  ${e.event.padEnd(26)} ${e.actor}  ${JSON.stringify(e.details)}`);
   return 0;
 }
 

@@ -3,12 +3,16 @@ import { perAddress } from '../auth/failure-limiter';
 import type { LimiterFactory } from '../auth/limiter-factory';
 import { SigningKeyRing } from '../auth/signing-keys';
 import { TokenService } from '../auth/token-service';
+import { AUDIT_CHECKPOINT_COMPACT_BYTES, AUDIT_MAINTENANCE_INTERVAL_MS, AUDIT_MAX_OPEN_WINDOWS } from '../config/defaults';
 import type { BeepConfig } from '../config/schema';
+import { loadOrCreateAuditKey } from '../crypto/audit-key';
 import { FieldCipher, newDataKey } from '../crypto/field-cipher';
 import { loadOrCreateMasterKey } from '../crypto/master-key';
+import { AuditKey } from '../domain/audit-chain';
 import type { KeyControl } from '../http/routes/key-routes';
 import { AuditLog } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
+import { CheckpointFile } from '../store/audit-checkpoint-file';
 import type { Store } from '../store/store';
 import type { LogFor } from './observability';
 
@@ -35,8 +39,34 @@ export function openVault(config: BeepConfig): { master: Buffer; cipher: FieldCi
   return { master, cipher: new FieldCipher() };
 }
 
-/** Loads (or creates the first) data key, opens the audit log, resumes a rotation; `keys` is the admin control. */
-export function openDataKeys(store: Store, vault: { master: Buffer; cipher: FieldCipher }, log: LogFor): { audit: AuditLog; keys: KeyControl } {
+/** ms in a day, for retention in days. */
+const DAY_MS = 86_400_000;
+
+/**
+ * The audit log: its MAC key (keys/audit.key, beside the other keys and outside beep.db, so
+ * whoever rewrites the database cannot reach it), the checkpoint file, the event policy's
+ * window and retention. Keys an unkeyed chain from an earlier version, then starts maintenance.
+ */
+export async function openAuditLog(config: BeepConfig, store: Store, metrics: Metrics, log: LogFor): Promise<AuditLog> {
+  const audit = new AuditLog(store, {
+    key: new AuditKey(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))),
+    checkpoint: CheckpointFile.inDataDir(config.dataDir, config.store.durability === 'full'),
+    failureWindowMs: config.audit.failureWindowSec * 1000,
+    maxOpenWindows: AUDIT_MAX_OPEN_WINDOWS,
+    retentionMs: config.audit.retentionDays * DAY_MS,
+    maintenanceEveryMs: AUDIT_MAINTENANCE_INTERVAL_MS,
+    compactAboveBytes: AUDIT_CHECKPOINT_COMPACT_BYTES,
+    count: (event) => metrics.securityEvents.inc({ event }),
+    onError: (e) => log('audit').error('audit append failed', { error: String(e) }),
+    onNotice: (message, fields) => log('audit').info(message, fields),
+    onBroken: (v) => log('audit').error('audit log broken; `beep audit verify` names the entry', { seq: v.seq, problem: v.problem, detail: v.detail }),
+  });
+  await audit.open();
+  return audit;
+}
+
+/** Loads (or creates the first) data key, resumes a rotation; `keys` is the admin control. */
+export function openDataKeys(store: Store, vault: { master: Buffer; cipher: FieldCipher }, audit: AuditLog): { keys: KeyControl } {
   const { master, cipher } = vault;
   const stored = store.dataKeys();
   if (stored.length === 0) {
@@ -45,7 +75,6 @@ export function openDataKeys(store: Store, vault: { master: Buffer; cipher: Fiel
     stored.push(first);
   }
   cipher.load(master, stored);
-  const audit = new AuditLog(store, (e) => log('audit').error('audit append failed', { error: String(e) }));
   store.keyRotation.resume();
   const keys = {
     progress: () => store.keyRotation.progress(),
@@ -57,7 +86,7 @@ export function openDataKeys(store: Store, vault: { master: Buffer; cipher: Fiel
       return { started, progress };
     },
   };
-  return { audit, keys };
+  return { keys };
 }
 
 /**

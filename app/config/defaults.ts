@@ -134,3 +134,14 @@ export const TOKEN_REQUESTS_PER_MINUTE = 600;
 export const TOKEN_FAILURES = 10;
 /** seconds of the failed API-token attempts window. */
 export const TOKEN_FAILURE_WINDOW_SEC = 15 * 60;
+
+/** days the audit log keeps an entry: seven years, a common retention for security records. */
+export const AUDIT_RETENTION_DAYS = 7 * 365;
+/** seconds of one failure window: wrong credentials from one address become one audit entry (with a count) per window. */
+export const AUDIT_FAILURE_WINDOW_SEC = 10 * 60;
+/** failure windows open at once (address × kind); past it the oldest is written early: bounds memory under a spray from many addresses. */
+export const AUDIT_MAX_OPEN_WINDOWS = 10_000;
+/** ms between audit maintenance runs (verify the chain, prune past retention, compact the checkpoint file): four a day. */
+export const AUDIT_MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
+/** bytes past which a verified audit checkpoint file is compacted to its last head (~12,000 heads). */
+export const AUDIT_CHECKPOINT_COMPACT_BYTES = 1024 * 1024;

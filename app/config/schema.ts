@@ -89,6 +89,8 @@ export interface BeepConfig {
     tokenFailures: number;
     tokenFailureWindowSec: number;
   };
+  /** The security audit log: retention, and the window wrong credentials are counted in. */
+  audit: { retentionDays: number; failureWindowSec: number };
 }
 
 /** The user's notification rules (ingest/rules reads the same shape). */
@@ -271,6 +273,10 @@ export const configSchema = Joi.object<BeepConfig>({
     tokenRequestsPerMinute: positive.max(1_000_000).default(D.TOKEN_REQUESTS_PER_MINUTE),
     tokenFailures: positive.max(1000).default(D.TOKEN_FAILURES),
     tokenFailureWindowSec: positive.max(86_400).default(D.TOKEN_FAILURE_WINDOW_SEC),
+  }).default(),
+  audit: Joi.object({
+    retentionDays: positive.max(36_500).default(D.AUDIT_RETENTION_DAYS),
+    failureWindowSec: positive.max(86_400).default(D.AUDIT_FAILURE_WINDOW_SEC),
   }).default(),
 }).custom((value: BeepConfig, helpers) => {
   // Cross-field: two listeners cannot share a fixed port on the same address.

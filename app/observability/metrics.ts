@@ -36,6 +36,8 @@ export class Metrics {
   /** Incremented by the rate limiter with one of RATE_LIMIT_SCOPES. */
   readonly rateLimited;
   readonly memoryAlarmsRaised;
+  /** Every security event reported to the audit log, by event, whether or not it became an entry. */
+  readonly securityEvents;
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
@@ -128,6 +130,12 @@ export class Metrics {
       registers,
     });
     for (const kind of ['leak', 'soft_limit', 'hard_limit']) this.memoryAlarmsRaised.inc({ kind }, 0);
+    this.securityEvents = new client.Counter({
+      name: 'beep_security_events_total',
+      help: 'Security events by kind, each request counted (the audit log aggregates failures and keeps no entry for missing credentials).',
+      labelNames: ['event'],
+      registers,
+    });
     new client.Gauge({
       name: 'beep_memory_bytes',
       help: 'Process memory at the last memory-watch sample, by kind.',

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
 import type { NotificationInput, StoredNotification } from '../domain/notification';
-import type { AuditEvent, AuditRow } from '../domain/audit-chain';
-import { AuditRepository } from './audit-repository';
+import type { AuditAnchor, AuditEvent, AuditInput, AuditKey, AuditRow, ChainHead } from '../domain/audit-chain';
+import { AuditRepository, type PruneOutcome, type UpgradeOutcome } from './audit-repository';
 import { CredentialRepository } from './credential-repository';
 import { openDatabase, type Db } from './database';
 import { DesktopIdRepository } from './desktop-id-repository';
@@ -303,16 +303,36 @@ export class Store {
 
   // ── observability: AuditStore ──────────────────────────────────────────────
 
-  async appendAudit(event: AuditEvent, actor: string, details: Record<string, unknown>): Promise<void> {
-    await this.writer.run(() => this.audit.append({ event, actor, details }, Date.now()));
+  appendAudit(input: AuditInput, atMs: number, key: AuditKey): Promise<ChainHead> {
+    return this.writer.run(() => this.audit.append(input, atMs, key));
   }
 
   auditEntries(limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
     return this.audit.list(limit, beforeSeq);
   }
 
-  allAuditEntries(): Promise<AuditRow[]> {
-    return this.audit.all();
+  auditPage(afterSeq: number, limit: number): Promise<AuditRow[]> {
+    return this.audit.page(afterSeq, limit);
+  }
+
+  auditAnchor(): AuditAnchor | null {
+    return this.audit.anchor();
+  }
+
+  auditCounts(): { total: number; keyed: number } {
+    return this.audit.counts();
+  }
+
+  auditRecordedSince(event: AuditEvent, actor: string, sinceMs: number): boolean {
+    return this.audit.recordedSince(event, actor, sinceMs);
+  }
+
+  upgradeUnkeyedAudit(key: AuditKey, atMs: number): Promise<UpgradeOutcome | null> {
+    return this.writer.run(() => this.audit.upgradeUnkeyed(key, atMs));
+  }
+
+  pruneAudit(cutoffMs: number, maxSeq: number, atMs: number, key: AuditKey): Promise<PruneOutcome | null> {
+    return this.writer.run(() => this.audit.prune(cutoffMs, maxSeq, atMs, key));
   }
 
   /** The newest details recorded for an event (e.g. the last config fingerprint). */

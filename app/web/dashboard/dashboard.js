@@ -266,7 +266,7 @@
           el('li', { 'data-seq': String(e.seq) },
             el('div', { class: 'line' },
               el('span', { class: 'title' }, e.event ? e.event.replace(/_/g, ' ') : 'unreadable entry'),
-              el('span', { class: 'muted small' }, '#' + e.seq + ' · ' + (e.actor || '') + ' · ' + ago(e.at))),
+              el('span', { class: 'muted small' }, (e.pending ? 'window open' : '#' + e.seq) + ' · ' + (e.actor || '') + ' · ' + ago(e.at))),
             e.details && Object.keys(e.details).length ? auditDetails(e.details) : null)),
       );
     },
