@@ -51,7 +51,7 @@ describe('backup and restore', () => {
     await writer;
     expect(backup.stderr).toMatch(/backup +\[#+\] 100%/);
     expect(backup.status).toBe(0);
-    const backedUp = Number(/backed up (\d+) notifications and 1 devices/.exec(backup.stdout)![1]);
+    const backedUp = Number(/backed up (\d+) notifications and 1 device/.exec(backup.stdout)![1]);
     expect(backedUp).toBeGreaterThanOrEqual(100);
     expect(during).toBeGreaterThan(0);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -72,7 +72,7 @@ describe('backup and restore', () => {
     const restore = await beepAsync(daemon.dataDir, 'restore', file);
     expect(restore.stderr).toBe('');
     expect(restore.status).toBe(0);
-    expect(restore.stdout).toContain(`restored ${backedUp} notifications and 1 devices`);
+    expect(restore.stdout).toContain(`restored ${backedUp} notifications and 1 device`);
     expect(fs.existsSync(path.join(daemon.dataDir, 'beep.db.before-restore'))).toBe(true);
 
     daemon = await daemon.restart();
