@@ -4,13 +4,13 @@ import type https from 'node:https';
 import type { Server as SocketServer } from 'socket.io';
 import { SubscriberHub } from './compat/subscriber-hub';
 import { buildRules, buildSources } from './composition/capture';
-import { buildCompat, routeCompatUpgrades, type Compat } from './composition/compat';
+import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
 import { buildDevices } from './composition/devices';
 import { buildDashboard, buildHealth, buildMonitoring, type LogFor, type Monitoring } from './composition/observability';
 import { buildRelay, openStore, startPruning, type Relay } from './composition/relay';
 import { buildLimits, buildTokens, openDataKeys, openSigningKeys, openVault } from './composition/security';
-import { attachSockets, buildAdminServer, buildGatewayServer, closeServers, gatewayUrl, listen } from './composition/servers';
+import { buildAdminServer, buildEdges, buildGatewayServer, buildSockets, closeServers, gatewayUrl, listen } from './composition/servers';
 import { buildRenewer, loadTls, type TlsState } from './composition/tls';
 import type { BeepConfig } from './config/schema';
 import type { CertificateRenewer } from './crypto/certificate-renewer';
@@ -77,13 +77,17 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub, metrics, audit }, log));
 
+    const edges = buildEdges(config, metrics, limits, log, context);
     const adminParts = { token: adminToken, certificates, audit, keys, credentials: db, ingest: core.ingest, rules: rules.admin, history: db };
-    const adminPanels = { pairing, directory, health, metrics, context, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
-    const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels }, log));
+    const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
+    const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
-    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers }, log, context));
-    routeCompatUpgrades({ admin, gateway }, apis, limits);
-    servers.io = attachSockets(config, gateway, { ...gatewayParts, audit, relay: core, sources: () => sources }, log, context);
+    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers, edge: edges.gateway }));
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, sources: () => sources }, log, context);
+    servers.io = sockets.io;
+    // Every upgrade passes its listener's edge, then the first route that claims it.
+    edges.admin.routeUpgrades(admin, apis.admin.upgrades);
+    edges.gateway.routeUpgrades(gateway, [sockets.route, ...apis.gateway.upgrades]);
 
     ports = {
       adminPort: await listen(admin, config.admin.port, config.admin.host),

@@ -10,10 +10,13 @@ import { SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
 import { EventThrottle } from '../gateway/event-throttle';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import { attachDeviceNamespace } from '../gateway/device-namespace';
-import { createSocketServer } from '../gateway/socket-server';
+import { createSocketServer, type GatewaySockets } from '../gateway/socket-server';
 import { createAdminApp, type AdminDeps } from '../http/admin-app';
+import { isLoopbackHost } from '../http/admin-auth';
 import { createGatewayApp } from '../http/gateway-app';
-import { clientIp } from '../http/rate-limit';
+import { addressOf } from '../http/client-address';
+import { IpGate } from '../http/ip-gate';
+import { ListenerEdge } from '../http/listener-edge';
 import type { AuditLog } from '../observability/audit-log';
 import { LeakInjector } from '../observability/leak-injector';
 import type { LogContext } from '../observability/log-context';
@@ -25,17 +28,44 @@ import type { Relay } from './relay';
 import type { Limits } from './security';
 import { tlsOptions, type TlsState } from './tls';
 
-// The listeners: the admin HTTP server (loopback), the gateway HTTPS server with socket.io
-// on it, binding them, the gateway URL pairing hands out, and closing them at stop.
+// The listeners: their edges, the admin HTTP server (loopback), the gateway HTTPS server with
+// socket.io behind its edge, binding them, the gateway URL pairing hands out, and closing them
+// at stop.
+
+/** One edge per listener: every request and upgrade of that listener passes it. */
+export interface Edges {
+  admin: ListenerEdge;
+  gateway: ListenerEdge;
+}
+
+/** Builds both edges: the admin's loopback Host check; the gateway's trusted hops and per-IP gate. */
+export function buildEdges(config: BeepConfig, metrics: Metrics, limits: Limits, log: LogFor, context?: LogContext): Edges {
+  const compat = config.compat.enabled;
+  const gate = new IpGate(limits.limits.blocker, { onLimited: (scope) => limits.hooks.onLimited(scope), onBlocked: limits.hooks.onBlocked });
+  return {
+    admin: new ListenerEdge({ listener: 'admin', hops: 0, compat, metrics, logger: log('admin'), context, hostAllowed: isLoopbackHost }),
+    gateway: new ListenerEdge({
+      listener: 'gateway',
+      hops: config.gateway.trustProxyHops,
+      compat,
+      metrics,
+      logger: log('gateway'),
+      context,
+      gate: { gate, budget: limits.limits.perIp, scope: 'gateway_ip' },
+    }),
+  };
+}
 
 /** Builds the admin API and dashboard server (not yet listening). */
-export function buildAdminServer(config: BeepConfig, deps: Omit<AdminDeps, 'logger' | 'leakInjector'>, log: LogFor): http.Server {
-  if (config.diagnostics.leakInjection) log('diagnostics').warn('diagnostic leak injection is enabled (diagnostics.leakInjection)');
+export function buildAdminServer(config: BeepConfig, deps: Omit<AdminDeps, 'leakInjector' | 'crashInjection'>, log: LogFor): http.Server {
+  const { leakInjection, crashInjection } = config.diagnostics;
+  if (leakInjection) log('diagnostics').warn('diagnostic leak injection is enabled (diagnostics.leakInjection)');
+  if (crashInjection) log('diagnostics').warn('diagnostic crash injection is enabled (diagnostics.crashInjection)');
   return http.createServer(
     createAdminApp({
       ...deps,
-      logger: log('admin'),
-      leakInjector: config.diagnostics.leakInjection ? new LeakInjector() : undefined,
+      leakInjector: leakInjection ? new LeakInjector() : undefined,
+      crashInjection,
     }),
   );
 }
@@ -50,49 +80,36 @@ export interface GatewayParts {
 }
 
 /** Builds the gateway HTTPS server (pairing, unpair, CA download, the phone app; not yet listening). */
-export function buildGatewayServer(
-  config: BeepConfig,
-  tls: TlsState,
-  parts: GatewayParts & { compat: Router[] },
-  log: LogFor,
-  context?: LogContext,
-): https.Server {
-  const { pairing, tokens, directory, metrics, limits } = parts;
+export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: GatewayParts & { compat: Router[]; edge: ListenerEdge }): https.Server {
+  const { pairing, tokens, directory, limits } = parts;
   return https.createServer(
     tlsOptions(config, tls.current),
     createGatewayApp({
       pairing,
       caCertPem: () => tls.current.caCertPem,
       unpair: { verify: (token) => tokens.verify(token), revoke: (id) => directory.revoke(id) },
-      metrics,
-      logger: log('gateway'),
-      context,
-      limits: { ...limits.limits, hooks: limits.hooks },
+      edge: parts.edge,
+      limits: { staticPerIp: limits.limits.staticPerIp, tokenPerIp: limits.limits.tokenPerIp, onLimited: limits.hooks.onLimited },
       compat: parts.compat,
     }),
   );
 }
 
-/** Puts socket.io on the gateway and attaches the `/device` namespace (auth, throttle, delivery, dismiss). */
-export function attachSockets(
+/** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
+export function buildSockets(
   config: BeepConfig,
-  gateway: https.Server,
   parts: GatewayParts & { audit: AuditLog; relay: Relay; sources: () => DesktopSource[] },
   log: LogFor,
   context?: LogContext,
-): SocketServer {
+): GatewaySockets {
   const { tokens, directory, metrics, audit, relay } = parts;
-  const { limits, hooks } = parts.limits;
-  const addressOf = (req: http.IncomingMessage) => clientIp(req, config.gateway.trustProxyHops);
-  const io = createSocketServer(gateway, {
+  const { limits } = parts.limits;
+  const sockets = createSocketServer({
     maxBatch: config.queue.maxBatch,
     authTimeoutMs: SOCKET_AUTH_TIMEOUT_MS,
-    perIp: limits.perIp,
-    blocker: limits.blocker,
-    addressOf,
-    onRefused: (reason) => metrics.rateLimited.inc({ scope: reason === 'origin' ? 'origin' : reason }),
-    onBlocked: hooks.onBlocked,
+    onRefused: (reason) => metrics.rateLimited.inc({ scope: reason }),
   });
+  const { io } = sockets;
   const gatewayLog = log('gateway');
   const rl = config.rateLimits;
   attachDeviceNamespace(io, {
@@ -101,6 +118,7 @@ export function attachSockets(
       new EventThrottle({ ratePerSec: rl.socketEventsPerSec, burst: rl.socketEventBurst, disconnectAfter: rl.socketFloodDisconnectAfter }, Date.now),
     perDevice: limits.perDevice,
     addressOf: (socket) => addressOf(socket.request),
+    authenticated: sockets.authenticated,
     onLimited: (scope) => metrics.rateLimited.inc({ scope }),
     onFloodDisconnect: (deviceId, address) => {
       gatewayLog.warn('socket flooded events; disconnected', { deviceId, address });
@@ -121,7 +139,7 @@ export function attachSockets(
     onError: (error, where) => gatewayLog.error('socket error', { context: where, error: String(error) }),
     runEvent: context ? (fn) => context.event(fn) : undefined,
   });
-  return io;
+  return sockets;
 }
 
 /** Binds a server; resolves with the port it got (port 0 picks a free one). */

@@ -26,7 +26,11 @@ export interface BeepConfig {
   memory: { sampleIntervalMs: number; softLimitMb: number; hardLimitMb: number; leakGrowthMb: number };
   dashboard: { statsIntervalSec: number; loginTtlSec: number; sessionIdleSec: number };
   /** Diagnostics for tests and troubleshooting; never enable in normal use. */
-  diagnostics: { leakInjection: boolean };
+  diagnostics: {
+    leakInjection: boolean;
+    /** An admin route that crashes the process on purpose (tests of the crash exit and restart). */
+    crashInjection: boolean;
+  };
   redisUrl: string | null;
   tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; renewBeforeDays: number };
   store: {
@@ -202,7 +206,7 @@ export const configSchema = Joi.object<BeepConfig>({
     loginTtlSec: positive.max(3_600).default(D.DASHBOARD_LOGIN_TTL_SEC),
     sessionIdleSec: positive.max(30 * 86_400).default(D.DASHBOARD_SESSION_IDLE_SEC),
   }).default(),
-  diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false) }).default(),
+  diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false), crashInjection: Joi.boolean().default(false) }).default(),
   // Cluster mode is a later feature: refuse the setting rather than silently ignore it.
   redisUrl: Joi.valid(null)
     .default(null)
