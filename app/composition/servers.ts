@@ -169,12 +169,51 @@ export function gatewayUrl(config: BeepConfig, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** Closes socket.io, then each built server (dropping its open connections). */
-export async function closeServers(io: SocketServer | undefined, servers: (http.Server | https.Server | undefined)[]): Promise<void> {
-  await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
-  for (const server of servers) {
-    if (!server) continue;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+type Server = http.Server | https.Server;
+
+/** ms the last 503s and stream ends of a stop get to be written before every connection is dropped. */
+const FINAL_WRITE_MS = 300;
+
+/**
+ * A stop's first step: both edges drain (answers close their connections, upgrades are
+ * refused) and the servers stop accepting connections. Resolves once every connection is gone
+ * (after `closeConnections`).
+ */
+export function stopAccepting(edges: Edges | undefined, servers: (Server | undefined)[]): Promise<void> {
+  edges?.admin.drain();
+  edges?.gateway.drain();
+  const built = servers.filter((s): s is Server => s !== undefined);
+  const closed = built.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+  for (const s of built) s.closeIdleConnections();
+  return Promise.all(closed).then(() => undefined);
+}
+
+/**
+ * Waits (up to `ms`) until every request whose headers were read has at least begun its
+ * answer; from then on both edges answer new requests 503 at once.
+ */
+export async function awaitAnswers(edges: Edges | undefined, ms: number): Promise<void> {
+  if (!edges) return;
+  await Promise.all([edges.admin.inFlight.answered(ms), edges.gateway.inFlight.answered(ms)]);
+  edges.admin.close();
+  edges.gateway.close();
+}
+
+/** Closes socket.io and its connections (devices reconnect to the next process). */
+export function closeSockets(io: SocketServer | undefined): Promise<void> {
+  return new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+}
+
+/**
+ * A stop's last step, once nothing can be committed any more: what is still unanswered gets
+ * 503, streams end, and every connection closes once those answers are written.
+ */
+export async function closeConnections(edges: Edges | undefined, servers: (Server | undefined)[], closed: Promise<void>): Promise<void> {
+  // One turn first, so that writes the store's close just committed answer their requests (2xx).
+  await new Promise((resolve) => setImmediate(resolve));
+  const inFlight = edges ? [edges.admin.inFlight, edges.gateway.inFlight] : [];
+  for (const requests of inFlight) requests.refuseRemaining();
+  await Promise.all(inFlight.map((requests) => requests.settled(FINAL_WRITE_MS)));
+  for (const s of servers) s?.closeAllConnections();
+  await closed;
 }

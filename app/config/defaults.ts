@@ -114,6 +114,12 @@ export const DASHBOARD_SESSION_IDLE_SEC = 12 * 3_600;
 
 /** ms SIGTERM may take before the daemon exits anyway (PROTOCOL.md: within 5 s). */
 export const SHUTDOWN_GRACE_MS = 4_000;
+/**
+ * ms a stop waits for the requests whose headers were read to be answered (their bodies to
+ * arrive, their commits to run) before it answers the rest 503: leaves SHUTDOWN_GRACE_MS
+ * room to close the store and the sockets.
+ */
+export const SHUTDOWN_DRAIN_MS = 2_500;
 
 /** seconds between attempts to (re)attach to the session bus: quick to notice a login, cheap when idle. */
 export const DBUS_RETRY_SEC = 2;

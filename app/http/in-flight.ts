@@ -10,7 +10,7 @@ const POLL_MS = 10;
 /**
  *   const inFlight = new InFlight((n) => gauge.set(n));
  *   inFlight.track(res, () => sendError(res, 'beep', new BeepError('unavailable')));
- *   await inFlight.settled(2500); inFlight.refuseRemaining();
+ *   await inFlight.answered(2500); …commit or refuse what is queued…; inFlight.refuseRemaining();
  */
 export class InFlight {
   private readonly open = new Map<ServerResponse, () => void>();
@@ -37,12 +37,21 @@ export class InFlight {
     return [...this.open.keys()];
   }
 
+  /** Resolves true once every request in flight has at least begun its answer (streams have), or false after `ms`. */
+  answered(ms: number): Promise<boolean> {
+    return this.waitFor(() => [...this.open.keys()].every((res) => res.headersSent), ms);
+  }
+
   /** Resolves true once nothing is in flight, or false after `ms`. */
   settled(ms: number): Promise<boolean> {
+    return this.waitFor(() => this.open.size === 0, ms);
+  }
+
+  private waitFor(done: () => boolean, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
     return new Promise((resolve) => {
       const look = () => {
-        if (this.open.size === 0) return resolve(true);
+        if (done()) return resolve(true);
         if (Date.now() >= deadline) return resolve(false);
         setTimeout(look, POLL_MS);
       };

@@ -39,6 +39,8 @@ export interface EdgeOptions {
   gate?: { gate: IpGate; budget: RateLimiter; scope: string };
 }
 
+const STOPPING = 'Beep is stopping; try again in a moment.';
+
 /** The raw path of a target, for choosing an error's shape before the target is known to be valid. */
 function rawPath(url: string | undefined): string {
   if (!url?.startsWith('/')) return '/';
@@ -49,7 +51,8 @@ function rawPath(url: string | undefined): string {
 /** What a listener's express app and its server take from the edge. */
 export class ListenerEdge {
   readonly inFlight: InFlight;
-  private draining = false;
+  /** open → draining (a stop began: answers close their connections, upgrades are refused) → closing (new requests get 503). */
+  private phase: 'open' | 'draining' | 'closing' = 'open';
 
   constructor(private readonly options: EdgeOptions) {
     this.inFlight = new InFlight((n) => options.metrics.httpInFlight.set({ listener: options.listener }, n));
@@ -73,8 +76,9 @@ export class ListenerEdge {
     res.locals.clientIp = address;
     const stamp = this.stamp(req, address);
     res.once('finish', () => stamp.settle(res.statusCode, res.locals.gateRefusal));
-    this.inFlight.track(res, () => sendError(res, res.locals.family, new BeepError('unavailable', 'Beep is stopping; try again in a moment.')));
-    if (this.draining) res.setHeader('Connection', 'close');
+    this.inFlight.track(res, () => sendError(res, res.locals.family, new BeepError('unavailable', STOPPING)));
+    if (this.phase !== 'open') res.setHeader('Connection', 'close');
+    if (this.phase === 'closing') return next(new BeepError('unavailable', STOPPING));
     try {
       const target = parseTarget(req.url);
       req.url = originForm(target);
@@ -123,7 +127,7 @@ export class ListenerEdge {
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, routes: UpgradeRoute[]): Promise<void> {
     const address = clientAddress(req, this.options.hops);
     this.stamp(req, address);
-    if (this.draining) throw new BeepError('unavailable', 'Beep is stopping; try again in a moment.');
+    if (this.phase !== 'open') throw new BeepError('unavailable', STOPPING);
     const target = parseTarget(req.url);
     req.url = originForm(target);
     if (this.options.hostAllowed && !this.options.hostAllowed(req.headers.host)) throw new BeepError('forbidden_host');
@@ -161,8 +165,13 @@ export class ListenerEdge {
 
   /** A stop begins: new upgrades are refused, and every answer from now on closes its connection. */
   drain(): void {
-    this.draining = true;
+    if (this.phase === 'open') this.phase = 'draining';
     for (const res of this.inFlight.responses()) if (!res.headersSent) res.setHeader('Connection', 'close');
+  }
+
+  /** The wait is over: a request whose headers arrive from now on is answered 503 at once. */
+  close(): void {
+    this.phase = 'closing';
   }
 }
 
