@@ -6,7 +6,7 @@ import type { Router } from 'express';
 import type { Server as SocketServer } from 'socket.io';
 import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
-import { SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
+import { CONNECTION_CHECK_MS, SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
 import { EventThrottle } from '../gateway/event-throttle';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import { attachDeviceNamespace } from '../gateway/device-namespace';
@@ -15,6 +15,7 @@ import { createAdminApp, type AdminDeps } from '../http/admin-app';
 import { isLoopbackHost } from '../http/admin-auth';
 import { createGatewayApp } from '../http/gateway-app';
 import { addressOf } from '../http/client-address';
+import { ConnectionGate, guardConnections } from '../http/connection-gate';
 import { IpGate } from '../http/ip-gate';
 import { ListenerEdge } from '../http/listener-edge';
 import type { AuditLog } from '../observability/audit-log';
@@ -56,12 +57,19 @@ export function buildEdges(config: BeepConfig, metrics: Metrics, limits: Limits,
   };
 }
 
+/** How long a client may take to send a request, and to come back on a kept-alive connection (both listeners). */
+function httpTimeouts(config: BeepConfig) {
+  const t = config.gateway.timeouts;
+  return { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: CONNECTION_CHECK_MS };
+}
+
 /** Builds the admin API and dashboard server (not yet listening). */
 export function buildAdminServer(config: BeepConfig, deps: Omit<AdminDeps, 'leakInjector' | 'crashInjection'>, log: LogFor): http.Server {
   const { leakInjection, crashInjection } = config.diagnostics;
   if (leakInjection) log('diagnostics').warn('diagnostic leak injection is enabled (diagnostics.leakInjection)');
   if (crashInjection) log('diagnostics').warn('diagnostic crash injection is enabled (diagnostics.crashInjection)');
   return http.createServer(
+    httpTimeouts(config),
     createAdminApp({
       ...deps,
       leakInjector: leakInjection ? new LeakInjector() : undefined,
@@ -81,9 +89,9 @@ export interface GatewayParts {
 
 /** Builds the gateway HTTPS server (pairing, unpair, CA download, the phone app; not yet listening). */
 export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: GatewayParts & { compat: Router[]; edge: ListenerEdge }): https.Server {
-  const { pairing, tokens, directory, limits } = parts;
-  return https.createServer(
-    tlsOptions(config, tls.current),
+  const { pairing, tokens, directory, limits, metrics } = parts;
+  const server = https.createServer(
+    { ...tlsOptions(config, tls.current), ...httpTimeouts(config), handshakeTimeout: config.gateway.timeouts.tlsHandshakeMs },
     createGatewayApp({
       pairing,
       caCertPem: () => tls.current.caCertPem,
@@ -93,6 +101,10 @@ export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: Gat
       compat: parts.compat,
     }),
   );
+  // Per-address connection caps, before any TLS work; a client that fails its handshake is just dropped.
+  guardConnections(server, new ConnectionGate(config.gateway.connections, Date.now), (reason) => metrics.rateLimited.inc({ scope: reason }));
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
+  return server;
 }
 
 /** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
