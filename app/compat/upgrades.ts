@@ -31,6 +31,9 @@ export function upgradeWith(
       (onOpen) =>
         wss.handleUpgrade(req, socket, head, (ws) => {
           edgeStamp(req)?.settle(101);
+          // A client's broken frame (or a reset) is an 'error' on the WebSocket: without a
+          // listener it would be an uncaught exception. The socket is dropped, nothing else.
+          ws.on('error', () => ws.terminate());
           try {
             onOpen(ws);
           } catch (error) {

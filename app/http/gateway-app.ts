@@ -75,6 +75,8 @@ const tokenSchema = Joi.object({
 }).prefs({ convert: false });
 
 function validate<T>(schema: Joi.ObjectSchema<T>, body: unknown, code: 'pairing_code_invalid' | 'refresh_token_invalid'): T {
+  // Joi lets `undefined` through an optional object: a body that never became one is refused here.
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BeepError('validation_failed', 'The body must be a JSON object.');
   const { value, error } = schema.validate(body);
   if (!error) return value;
   const detail = error.details[0];

@@ -128,3 +128,36 @@ export function heldRequest(port: number, first: string | Buffer, options: { sec
     response,
   };
 }
+
+/**
+ * Sends bytes as written and resolves with the status line's code as soon as the answer's head
+ * has arrived (then drops the connection: a 101 or a stream would never end on its own);
+ * status 0 when the server closed without an answer, -1 when none came within `timeoutMs`.
+ */
+export function rawHead(
+  port: number,
+  request: string | Buffer,
+  options: { secure?: { ca: string }; localAddress?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; head: string }> {
+  return new Promise((resolve) => {
+    const base = { host: '127.0.0.1', port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
+    const socket = options.secure ? tls.connect({ ...base, ca: options.secure.ca, servername: 'localhost' }) : net.connect(base);
+    let text = '';
+    let done = false;
+    const finish = (status: number) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ status, head: text.split('\r\n\r\n')[0] });
+    };
+    const timer = setTimeout(() => finish(-1), options.timeoutMs ?? 10_000);
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+      if (text.includes('\r\n\r\n')) finish(Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0));
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => finish(text ? Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0) : 0));
+    socket.write(request);
+  });
+}
