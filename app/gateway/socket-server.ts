@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Server as SocketServer } from 'socket.io';
+import { BeepError } from '../domain/errors';
 import { edgeStamp } from '../http/client-address';
 import type { UpgradeRoute } from '../http/listener-edge';
 
@@ -56,7 +57,7 @@ export interface GatewaySockets {
   io: SocketServer;
   /** Exempts a connection from the auth deadline (its `/device` socket authenticated). */
   authenticated: (conn: EngineConnection) => void;
-  /** The gateway edge's route for socket.io's WebSocket handshakes. */
+  /** The gateway edge's route for socket.io's WebSocket handshakes (a cross-origin one is refused there, 403 forbidden_origin). */
   route: UpgradeRoute;
 }
 
@@ -74,13 +75,9 @@ export function createSocketServer(options: SocketServerOptions): GatewaySockets
     transports: ['websocket'],
     maxHttpBufferSize: maxClientFrameBytes(options.maxBatch),
     connectTimeout: options.authTimeoutMs,
-    // No `cors` option and no polling: a cross-origin WebSocket (browsers do not apply CORS to
-    // it) is refused here.
-    allowRequest: (req, callback) => {
-      if (originAllowed(req)) return callback(null, true);
-      options.onRefused?.('origin', edgeStamp(req)?.address ?? 'unknown');
-      callback('cross-origin handshake refused', false);
-    },
+    // No `cors` option and no polling. The route below refuses a cross-origin WebSocket
+    // (browsers do not apply CORS to it) in Beep's error shape; this is the engine's backstop.
+    allowRequest: (req, callback) => callback(originAllowed(req) ? null : 'cross-origin handshake refused', originAllowed(req)),
   });
   // The edge's accounting hears how each handshake ended.
   io.engine.on('connection', (conn: EngineConnection) => edgeStamp(conn.request)?.settle(101));
@@ -89,6 +86,10 @@ export function createSocketServer(options: SocketServerOptions): GatewaySockets
   io.use((_socket, next) => next(refusal('namespace_refused', 'Connect to the /device namespace.')));
   const route: UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
     if (url.pathname !== SOCKET_IO_PATH) return false;
+    if (!originAllowed(req)) {
+      options.onRefused?.('origin', edgeStamp(req)?.address ?? 'unknown');
+      throw new BeepError('forbidden_origin');
+    }
     io.engine.handleUpgrade(req, socket, head);
     return true;
   };
