@@ -120,7 +120,9 @@ export class ListenerEdge {
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       const family = this.familyOf(rawPath(req.url));
-      this.upgrade(req, socket, head, routes).catch((error: unknown) => refuseUpgrade(req, socket, family, asKnown(error, this.options.logger, { context: 'upgrade' })));
+      this.upgrade(req, socket, head, routes)
+        .catch((error: unknown) => refuseUpgrade(req, socket, family, asKnown(error, this.options.logger, { context: 'upgrade' })))
+        .catch(() => socket.destroy());
     });
   }
 
