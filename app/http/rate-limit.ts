@@ -1,11 +1,18 @@
 import type { RequestHandler, Response } from 'express';
 import { BeepError } from '../domain/errors';
 import type { RateDecision, RateLimiter } from '../auth/rate-limiter';
-import { addressOf } from './client-address';
+import { addressOf, clientAddress } from './client-address';
+import type { GateHooks } from './ip-gate';
 
 // Express glue for a route's own budget (token refresh): the RateLimit-* and Retry-After
 // headers. The listener-wide per-IP gate and its violation accounting are the edge's
 // (listener-edge.ts, ip-gate.ts); a 429 from here counts toward the address's block there.
+
+/** The client address (trusted proxy hops applied, normalised): client-address.ts's, under its older name. */
+export const clientIp = clientAddress;
+
+/** What a refusal records: the gate's hooks, under their older name. */
+export type LimitHooks = GateHooks;
 
 /** Sets the RateLimit-* fields (draft-ietf-httpapi-ratelimit-headers) and, when refused, Retry-After. */
 export function setRateHeaders(res: Response, d: RateDecision): void {
