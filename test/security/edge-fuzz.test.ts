@@ -6,13 +6,13 @@ import { parseMetrics } from '../helpers/metrics';
 import { pair } from '../helpers/phone';
 
 // Issue 11, "What it must show": a fuzz test of both listeners' edges. fast-check generates a
-// few thousand requests from valid ones (Host and authentication always valid), mutating one
+// few thousand requests from valid ones (2,000, ~15–45 s) (Host and authentication always valid), mutating one
 // thing at a time: the target (escapes, absolute form, slashes, segments, query), a header,
 // the method, the body, or the upgrade headers. Each is sent from its own loopback source
 // address (127.0.0.0/8), so per-address budgets stay out of the way. The daemon must never
 // answer 5xx, never log an unexpected error, and still answer /health at the end.
 
-const CASES = 2_400;
+const CASES = 2_000;
 const CONCURRENCY = 12;
 
 let daemon: RunningDaemon;
@@ -264,4 +264,4 @@ test(`${CASES} generated requests and upgrades to both listeners: never a 5xx, n
   expect(daemon.logs().slice(logStart)).not.toMatch(/unexpected error|uncaught|unhandled/);
   expect(metrics).not.toMatch(/beep_http_server_errors_total\{[^}]*\} [1-9]/);
   expect(routed).toBeGreaterThan(CASES / 10);
-});
+}, 120_000);
