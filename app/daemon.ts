@@ -5,13 +5,26 @@ import type { Server as SocketServer } from 'socket.io';
 import { memoryLimiters } from './auth/limiter-factory';
 import { SubscriberHub } from './compat/subscriber-hub';
 import { buildRules, buildSources } from './composition/capture';
-import { buildCompat, routeCompatUpgrades, type Compat } from './composition/compat';
+import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
 import { buildDevices } from './composition/devices';
 import { buildDashboard, buildHealth, buildMonitoring, type LogFor, type Monitoring } from './composition/observability';
 import { buildRelay, openStore, startPruning, type Relay } from './composition/relay';
 import { buildLimits, buildTokens, openAuditLog, openDataKeys, openSigningKeys, openVault } from './composition/security';
-import { attachSockets, buildAdminServer, buildGatewayServer, closeServers, gatewayUrl, listen } from './composition/servers';
+import {
+  awaitAnswers,
+  buildAdminServer,
+  buildEdges,
+  buildGatewayServer,
+  buildSockets,
+  closeConnections,
+  closeSockets,
+  gatewayUrl,
+  listen,
+  stopAccepting,
+  type Edges,
+} from './composition/servers';
+import { SHUTDOWN_DRAIN_MS } from './config/defaults';
 import { buildRenewer, loadTls, type TlsState } from './composition/tls';
 import type { BeepConfig } from './config/schema';
 import type { CertificateRenewer } from './crypto/certificate-renewer';
@@ -48,6 +61,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   let stopPruning: (() => void) | undefined;
   let stopAudit: (() => Promise<void>) | undefined;
   const servers: { admin?: http.Server; gateway?: https.Server; io?: SocketServer } = {};
+  let edges: Edges | undefined;
   let ports = { gatewayPort: 0, adminPort: 0 };
   let lock: DataDirLock | undefined;
 
@@ -84,13 +98,17 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub, metrics, audit, budgets: limits.budgets }, log));
 
+    edges = buildEdges(config, metrics, limits, log, context);
     const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db };
-    const adminPanels = { pairing, directory, health, metrics, context, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
-    const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels }, log));
+    const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
+    const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
-    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers }, log, context));
-    routeCompatUpgrades({ admin, gateway }, apis, limits);
-    servers.io = attachSockets(config, gateway, { ...gatewayParts, audit, relay: core, sources: () => sources }, log, context);
+    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers, edge: edges.gateway }));
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, sources: () => sources }, log, context);
+    servers.io = sockets.io;
+    // Every upgrade passes its listener's edge, then the first route that claims it.
+    edges.admin.routeUpgrades(admin, apis.admin.upgrades);
+    edges.gateway.routeUpgrades(gateway, [sockets.route, ...apis.gateway.upgrades]);
 
     ports = {
       adminPort: await listen(admin, config.admin.port, config.admin.host, 'admin'),
@@ -104,19 +122,31 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     logger.info('beep is running', { ...ports, dataDir: config.dataDir, caFingerprint: tls.current.caFingerprint });
   }
 
+  /**
+   * Stops accepting, answers every request whose headers were read (2xx once committed, else
+   * 503) and only then closes: PROTOCOL.md's 5 s hold (SHUTDOWN_DRAIN_MS for the answers).
+   */
   async function stop(): Promise<void> {
+    const listeners = [servers.admin, servers.gateway];
+    const closed = stopAccepting(edges, listeners);
     stopPruning?.();
     await Promise.all(sources.map((s) => s.stop()));
-    relay?.ingest.close();
+    // Streams never finish on their own: they end now; then the requests in flight get their answers.
     hub.closeAll();
     compat?.handshakes.close();
+    await awaitAnswers(edges, SHUTDOWN_DRAIN_MS);
+    relay?.ingest.close();
     monitoring?.stop();
     renewer?.stop();
     stopSigningKeyRotation?.();
     relay?.delivery.closeAll();
-    await closeServers(servers.io, [servers.admin, servers.gateway]);
+    await closeSockets(servers.io);
+    // Open audit windows are written while the store still takes writes.
     await stopAudit?.();
+    // Commits what is queued (those requests get their 2xx) and refuses any later write, so a
+    // request answered 503 below can never be stored after all.
     await store?.close();
+    await closeConnections(edges, listeners, closed);
     removeRuntimeInfo(config.dataDir);
     lock?.release();
   }

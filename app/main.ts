@@ -19,6 +19,9 @@ import { VERSION } from './version';
 
 // argv, signals and exit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 not running.
 
+/** ms a crash waits for its log line to be written before exiting anyway. */
+const CRASH_FLUSH_MS = 1_000;
+
 const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
 async function startCommand(flags: ConfigFlags): Promise<void> {
@@ -65,10 +68,16 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('uncaughtException', (error) => {
-    logger.error('uncaught exception', { error: error.stack });
-    stop('uncaughtException');
-  });
+  // A crash leaves state nobody can vouch for: log it and exit non-zero at once, so the service
+  // manager (systemd Restart=on-failure, launchd KeepAlive) restarts a clean process. Nothing
+  // accepted is lost: an answer of 2xx was only ever written after its commit.
+  const crash = (what: string, error: unknown) => {
+    logger.error(what, { error: (error as Error)?.stack ?? String(error) });
+    setTimeout(() => process.exit(1), CRASH_FLUSH_MS).unref();
+    void flushLogger(logger).then(() => process.exit(1));
+  };
+  process.on('uncaughtException', (error) => crash('uncaught exception', error));
+  process.on('unhandledRejection', (reason) => crash('unhandled rejection', reason));
   try {
     await daemon.start();
   } catch (error) {

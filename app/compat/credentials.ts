@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { addressOf } from '../http/client-address';
 
 // Where ntfy and Gotify clients put their token. ntfy: `Authorization: Bearer <token>`,
 // `Authorization: Basic base64(<any user>:<token>)` (what the ntfy app sends for a user and
@@ -32,7 +33,7 @@ export function credentialOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/** The peer address, for the failure limiter and the audit trail. */
+/** The client address the listener's edge decided (trusted proxy hops applied), for the failure limiter and the audit trail. */
 export function peerOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+  return addressOf(req);
 }

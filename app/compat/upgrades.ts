@@ -1,28 +1,19 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { BeepError } from '../domain/errors';
+import { edgeStamp } from '../http/client-address';
+import { asKnown } from '../http/error-answer';
+import { refuseUpgrade, type UpgradeRoute } from '../http/listener-edge';
 import type { Logger } from '../observability/logger';
-import { asKnown, errorPayload, type Dialect } from './compat-errors';
+import type { Dialect } from './compat-errors';
 
-// WebSocket endpoints of the compat APIs (ntfy /<topics>/ws, Gotify /stream) on a listener
-// that may also carry socket.io: each route claims its own paths; anything else is left to
-// socket.io (gateway) or refused (admin).
+// WebSocket endpoints of the compat APIs (ntfy /<topics>/ws, Gotify /stream): each route
+// claims its own paths from the listener's edge (http/listener-edge.ts), which has already
+// checked the target, the Host and the per-IP gate, and catches whatever a route throws.
 
-/** Claims an upgrade (returns true) or leaves it to the next route. */
-export type UpgradeRoute = (req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
+export type { UpgradeRoute };
 
-/** Answers a refused upgrade with an HTTP error in the dialect's shape, then closes. */
-export function refuseUpgrade(socket: Duplex, dialect: Dialect, error: BeepError): void {
-  const body = JSON.stringify(errorPayload(dialect, error));
-  const retry = error.retryAfter !== undefined ? `Retry-After: ${error.retryAfter}\r\n` : '';
-  socket.end(
-    `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status]}\r\nContent-Type: application/json\r\n${retry}` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
-/** Runs an async upgrade: on failure the client gets the error, never a hung socket. */
+/** Runs an async upgrade: on failure the client gets the error in the dialect's shape, never a hung socket. */
 export function upgradeWith(
   wss: WebSocketServer,
   dialect: Dialect,
@@ -33,46 +24,32 @@ export function upgradeWith(
   prepare: () => Promise<(ws: WebSocket) => void>,
 ): void {
   socket.on('error', () => socket.destroy());
-  prepare().then(
-    (onOpen) => wss.handleUpgrade(req, socket, head, onOpen),
-    (error) => refuseUpgrade(socket, dialect, asKnown(error, logger, `upgrade ${dialect}`)),
-  );
+  // Promise.resolve().then: a synchronous throw in `prepare` is answered like an async one.
+  Promise.resolve()
+    .then(prepare)
+    .then(
+      (onOpen) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          edgeStamp(req)?.settle(101);
+          // A client's broken frame (or a reset) is an 'error' on the WebSocket: without a
+          // listener it would be an uncaught exception. The socket is dropped, nothing else.
+          ws.on('error', () => ws.terminate());
+          try {
+            onOpen(ws);
+          } catch (error) {
+            logger.error('unexpected error', { context: `open ${dialect}`, error: (error as Error)?.stack ?? String(error) });
+            ws.terminate();
+          }
+        }),
+      (error: unknown) => refuseUpgrade(req, socket, dialect, asKnown(error, logger, { context: `upgrade ${dialect}` })),
+    )
+    .catch((error: unknown) => {
+      logger.error('upgrade failed', { context: `upgrade ${dialect}`, error: String(error) });
+      socket.destroy();
+    });
 }
 
 /** A WebSocketServer that only does handshakes for the routes (no port, no path of its own). */
 export function handshakeServer(maxPayload: number): WebSocketServer {
   return new WebSocketServer({ noServer: true, maxPayload });
-}
-
-/**
- * Routes a server's upgrade requests. `guard` may refuse one first (the admin listener's
- * loopback Host check, the gateway's per-IP budget); it is not asked about paths no route
- * claims when `others` is 'leave' (socket.io's own handshakes have their own limits).
- */
-export function routeUpgrades(
-  server: http.Server,
-  routes: UpgradeRoute[],
-  options: {
-    guard?: (req: http.IncomingMessage) => Promise<BeepError | undefined>;
-    others: 'leave' | 'destroy';
-    dialectOf: (url: URL) => Dialect;
-    /** With 'leave': the paths that belong to someone else (never guarded, never claimed). */
-    foreign?: (url: URL) => boolean;
-  },
-): void {
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://beep.invalid');
-    if (options.others === 'leave' && options.foreign?.(url)) return;
-    const onError = () => socket.destroy();
-    socket.on('error', onError);
-    (options.guard?.(req) ?? Promise.resolve(undefined)).then(
-      (refused) => {
-        socket.off('error', onError);
-        if (refused) return refuseUpgrade(socket, options.dialectOf(url), refused);
-        for (const route of routes) if (route(req, socket, head, url)) return;
-        if (options.others === 'destroy') socket.destroy();
-      },
-      () => socket.destroy(),
-    );
-  });
 }

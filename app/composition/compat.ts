@@ -1,19 +1,15 @@
-import type http from 'node:http';
 import { verifyAdminPassword } from '../auth/admin-password';
 import { ApiTokenService } from '../compat/api-tokens';
 import type { AuditSink } from '../compat/audit-sink';
 import type { Publish, SubscriberHistory } from '../compat/ports';
 import type { SubscriberHub } from '../compat/subscriber-hub';
-import { handshakeServer, routeUpgrades, type UpgradeRoute } from '../compat/upgrades';
+import { handshakeServer, type UpgradeRoute } from '../compat/upgrades';
 import { ntfyRoutes } from '../compat/ntfy/ntfy-routes';
 import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
 import { GotifyLogin } from '../compat/gotify/gotify-login';
 import { gotifyRoutes } from '../compat/gotify/gotify-routes';
 import { gotifyStream } from '../compat/gotify/gotify-stream';
 import type { BeepConfig } from '../config/schema';
-import { BeepError } from '../domain/errors';
-import { isLoopbackHost } from '../http/admin-auth';
-import { clientIp } from '../http/rate-limit';
 import type { IngestService } from '../ingest/ingest-service';
 import type { AuditLog } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
@@ -22,7 +18,7 @@ import { VERSION } from '../version';
 import type { Router } from 'express';
 import type { WebSocketServer } from 'ws';
 import type { LogFor } from './observability';
-import type { Budgets, Limits } from './security';
+import type { Budgets } from './security';
 
 // ntfy and Gotify: API tokens, the live fan-out, and one set of routes per listener.
 // Their audit events go to the hash-chained log; the actor is the token, else the address.
@@ -30,7 +26,7 @@ import type { Budgets, Limits } from './security';
 /** bytes a compat WebSocket client may send: subscribers only listen. */
 const COMPAT_MAX_FRAME_BYTES = 4 * 1024;
 
-/** One listener's compat routers (before the JSON parser) and WebSocket upgrade routes. */
+/** One listener's compat routers (before the JSON parser) and WebSocket upgrade routes (behind the listener's edge). */
 export interface CompatListener {
   routers: Router[];
   upgrades: UpgradeRoute[];
@@ -100,30 +96,4 @@ export function buildCompat(
     };
   };
   return { apiTokens, handshakes, admin: listenerFor('admin'), gateway: listenerFor('gateway') };
-}
-
-/** Sends both listeners' WebSocket upgrades to the compat routes, each behind its listener's guard. */
-export function routeCompatUpgrades(servers: { admin: http.Server; gateway: http.Server }, compat: Compat, limits: Limits): void {
-  const dialectOf = (url: URL) => (url.pathname === '/stream' ? 'gotify' : 'ntfy') as 'gotify' | 'ntfy';
-  routeUpgrades(servers.admin, compat.admin.upgrades, {
-    others: 'destroy',
-    dialectOf,
-    guard: async (req) => (isLoopbackHost(req.headers.host) ? undefined : new BeepError('forbidden_host')),
-  });
-  // The gateway's WebSocket upgrades spend the same per-IP budget as its HTTP requests.
-  const { limits: budget, hooks } = limits;
-  routeUpgrades(servers.gateway, compat.gateway.upgrades, {
-    others: 'leave',
-    dialectOf,
-    foreign: (url) => url.pathname.startsWith('/socket.io/'),
-    guard: async (req) => {
-      const ip = clientIp(req, budget.hops);
-      const blockedFor = await budget.blocker.blockedFor(ip);
-      if (blockedFor > 0) return hooks.onLimited('blocked'), new BeepError('ip_blocked', undefined, { retryAfter: blockedFor });
-      const decision = await budget.perIp.consume(ip);
-      if (decision.allowed) return undefined;
-      hooks.onLimited('gateway_ip');
-      return new BeepError('rate_limited', undefined, { retryAfter: decision.resetSec });
-    },
-  });
 }

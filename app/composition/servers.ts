@@ -6,14 +6,18 @@ import type { Router } from 'express';
 import type { Server as SocketServer } from 'socket.io';
 import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
-import { SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
+import { CONNECTION_CHECK_MS, SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
 import { EventThrottle } from '../gateway/event-throttle';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import { attachDeviceNamespace } from '../gateway/device-namespace';
-import { createSocketServer } from '../gateway/socket-server';
+import { createSocketServer, type GatewaySockets } from '../gateway/socket-server';
 import { createAdminApp, type AdminDeps } from '../http/admin-app';
+import { isLoopbackHost } from '../http/admin-auth';
 import { createGatewayApp } from '../http/gateway-app';
-import { clientIp } from '../http/rate-limit';
+import { addressOf } from '../http/client-address';
+import { ConnectionGate, guardConnections } from '../http/connection-gate';
+import { IpGate } from '../http/ip-gate';
+import { ListenerEdge } from '../http/listener-edge';
 import type { AuditLog } from '../observability/audit-log';
 import { LeakInjector } from '../observability/leak-injector';
 import type { LogContext } from '../observability/log-context';
@@ -26,17 +30,51 @@ import type { Limits } from './security';
 import { tlsOptions, type TlsState } from './tls';
 import { portHolder } from '../util/port-holder';
 
-// The listeners: the admin HTTP server (loopback), the gateway HTTPS server with socket.io
-// on it, binding them, the gateway URL pairing hands out, and closing them at stop.
+// The listeners: their edges, the admin HTTP server (loopback), the gateway HTTPS server with
+// socket.io behind its edge, binding them, the gateway URL pairing hands out, and closing them
+// at stop.
+
+/** One edge per listener: every request and upgrade of that listener passes it. */
+export interface Edges {
+  admin: ListenerEdge;
+  gateway: ListenerEdge;
+}
+
+/** Builds both edges: the admin's loopback Host check; the gateway's trusted hops and per-IP gate. */
+export function buildEdges(config: BeepConfig, metrics: Metrics, limits: Limits, log: LogFor, context?: LogContext): Edges {
+  const compat = config.compat.enabled;
+  const gate = new IpGate(limits.limits.blocker, { onLimited: (scope) => limits.hooks.onLimited(scope), onBlocked: limits.hooks.onBlocked });
+  return {
+    admin: new ListenerEdge({ listener: 'admin', hops: 0, compat, metrics, logger: log('admin'), context, hostAllowed: isLoopbackHost }),
+    gateway: new ListenerEdge({
+      listener: 'gateway',
+      hops: config.gateway.trustProxyHops,
+      compat,
+      metrics,
+      logger: log('gateway'),
+      context,
+      gate: { gate, budget: limits.limits.perIp, scope: 'gateway_ip' },
+    }),
+  };
+}
+
+/** How long a client may take to send a request, and to come back on a kept-alive connection (both listeners). */
+function httpTimeouts(config: BeepConfig) {
+  const t = config.gateway.timeouts;
+  return { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: CONNECTION_CHECK_MS };
+}
 
 /** Builds the admin API and dashboard server (not yet listening). */
-export function buildAdminServer(config: BeepConfig, deps: Omit<AdminDeps, 'logger' | 'leakInjector'>, log: LogFor): http.Server {
-  if (config.diagnostics.leakInjection) log('diagnostics').warn('diagnostic leak injection is enabled (diagnostics.leakInjection)');
+export function buildAdminServer(config: BeepConfig, deps: Omit<AdminDeps, 'leakInjector' | 'crashInjection'>, log: LogFor): http.Server {
+  const { leakInjection, crashInjection } = config.diagnostics;
+  if (leakInjection) log('diagnostics').warn('diagnostic leak injection is enabled (diagnostics.leakInjection)');
+  if (crashInjection) log('diagnostics').warn('diagnostic crash injection is enabled (diagnostics.crashInjection)');
   return http.createServer(
+    httpTimeouts(config),
     createAdminApp({
       ...deps,
-      logger: log('admin'),
-      leakInjector: config.diagnostics.leakInjection ? new LeakInjector() : undefined,
+      leakInjector: leakInjection ? new LeakInjector() : undefined,
+      crashInjection,
     }),
   );
 }
@@ -51,49 +89,40 @@ export interface GatewayParts {
 }
 
 /** Builds the gateway HTTPS server (pairing, unpair, CA download, the phone app; not yet listening). */
-export function buildGatewayServer(
-  config: BeepConfig,
-  tls: TlsState,
-  parts: GatewayParts & { compat: Router[] },
-  log: LogFor,
-  context?: LogContext,
-): https.Server {
-  const { pairing, tokens, directory, metrics, limits } = parts;
-  return https.createServer(
-    tlsOptions(config, tls.current),
+export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: GatewayParts & { compat: Router[]; edge: ListenerEdge }): https.Server {
+  const { pairing, tokens, directory, limits, metrics } = parts;
+  const server = https.createServer(
+    { ...tlsOptions(config, tls.current), ...httpTimeouts(config), handshakeTimeout: config.gateway.timeouts.tlsHandshakeMs },
     createGatewayApp({
       pairing,
       caCertPem: () => tls.current.caCertPem,
       unpair: { verify: (token) => tokens.verify(token), revoke: (id) => directory.revoke(id) },
-      metrics,
-      logger: log('gateway'),
-      context,
-      limits: { ...limits.limits, hooks: limits.hooks },
+      edge: parts.edge,
+      limits: { staticPerIp: limits.limits.staticPerIp, tokenPerIp: limits.limits.tokenPerIp, onLimited: limits.hooks.onLimited },
       compat: parts.compat,
     }),
   );
+  // Per-address connection caps, before any TLS work; a client that fails its handshake is just dropped.
+  guardConnections(server, new ConnectionGate(config.gateway.connections, Date.now), (reason) => metrics.rateLimited.inc({ scope: reason }));
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
+  return server;
 }
 
-/** Puts socket.io on the gateway and attaches the `/device` namespace (auth, throttle, delivery, dismiss). */
-export function attachSockets(
+/** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
+export function buildSockets(
   config: BeepConfig,
-  gateway: https.Server,
   parts: GatewayParts & { audit: AuditLog; relay: Relay; sources: () => DesktopSource[] },
   log: LogFor,
   context?: LogContext,
-): SocketServer {
+): GatewaySockets {
   const { tokens, directory, metrics, audit, relay } = parts;
-  const { limits, hooks } = parts.limits;
-  const addressOf = (req: http.IncomingMessage) => clientIp(req, config.gateway.trustProxyHops);
-  const io = createSocketServer(gateway, {
+  const { limits } = parts.limits;
+  const sockets = createSocketServer({
     maxBatch: config.queue.maxBatch,
     authTimeoutMs: SOCKET_AUTH_TIMEOUT_MS,
-    perIp: limits.perIp,
-    blocker: limits.blocker,
-    addressOf,
-    onRefused: (reason) => metrics.rateLimited.inc({ scope: reason === 'origin' ? 'origin' : reason }),
-    onBlocked: hooks.onBlocked,
+    onRefused: (reason) => metrics.rateLimited.inc({ scope: reason }),
   });
+  const { io } = sockets;
   const gatewayLog = log('gateway');
   const rl = config.rateLimits;
   attachDeviceNamespace(io, {
@@ -102,6 +131,7 @@ export function attachSockets(
       new EventThrottle({ ratePerSec: rl.socketEventsPerSec, burst: rl.socketEventBurst, disconnectAfter: rl.socketFloodDisconnectAfter }, Date.now),
     perDevice: limits.perDevice,
     addressOf: (socket) => addressOf(socket.request),
+    authenticated: sockets.authenticated,
     onLimited: (scope) => metrics.rateLimited.inc({ scope }),
     onFloodDisconnect: (deviceId, address) => {
       gatewayLog.warn('socket flooded events; disconnected', { deviceId, address });
@@ -122,7 +152,7 @@ export function attachSockets(
     onError: (error, where) => gatewayLog.error('socket error', { context: where, error: String(error) }),
     runEvent: context ? (fn) => context.event(fn) : undefined,
   });
-  return io;
+  return sockets;
 }
 
 /** Binds a server; resolves with the port it got (port 0 picks a free one). */
@@ -162,12 +192,51 @@ export function gatewayUrl(config: BeepConfig, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** Closes socket.io, then each built server (dropping its open connections). */
-export async function closeServers(io: SocketServer | undefined, servers: (http.Server | https.Server | undefined)[]): Promise<void> {
-  await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
-  for (const server of servers) {
-    if (!server) continue;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+type Server = http.Server | https.Server;
+
+/** ms the last 503s and stream ends of a stop get to be written before every connection is dropped. */
+const FINAL_WRITE_MS = 300;
+
+/**
+ * A stop's first step: both edges drain (answers close their connections, upgrades are
+ * refused) and the servers stop accepting connections. Resolves once every connection is gone
+ * (after `closeConnections`).
+ */
+export function stopAccepting(edges: Edges | undefined, servers: (Server | undefined)[]): Promise<void> {
+  edges?.admin.drain();
+  edges?.gateway.drain();
+  const built = servers.filter((s): s is Server => s !== undefined);
+  const closed = built.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+  for (const s of built) s.closeIdleConnections();
+  return Promise.all(closed).then(() => undefined);
+}
+
+/**
+ * Waits (up to `ms`) until every request whose headers were read has at least begun its
+ * answer; from then on both edges answer new requests 503 at once.
+ */
+export async function awaitAnswers(edges: Edges | undefined, ms: number): Promise<void> {
+  if (!edges) return;
+  await Promise.all([edges.admin.inFlight.answered(ms), edges.gateway.inFlight.answered(ms)]);
+  edges.admin.close();
+  edges.gateway.close();
+}
+
+/** Closes socket.io and its connections (devices reconnect to the next process). */
+export function closeSockets(io: SocketServer | undefined): Promise<void> {
+  return new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+}
+
+/**
+ * A stop's last step, once nothing can be committed any more: what is still unanswered gets
+ * 503, streams end, and every connection closes once those answers are written.
+ */
+export async function closeConnections(edges: Edges | undefined, servers: (Server | undefined)[], closed: Promise<void>): Promise<void> {
+  // One turn first, so that writes the store's close just committed answer their requests (2xx).
+  await new Promise((resolve) => setImmediate(resolve));
+  const inFlight = edges ? [edges.admin.inFlight, edges.gateway.inFlight] : [];
+  for (const requests of inFlight) requests.refuseRemaining();
+  await Promise.all(inFlight.map((requests) => requests.settled(FINAL_WRITE_MS)));
+  for (const s of servers) s?.closeAllConnections();
+  await closed;
 }

@@ -72,6 +72,27 @@ export const SOCKET_EVENTS_PER_SEC = 10;
 export const SOCKET_EVENT_BURST = 30;
 /** events refused in a row before a flooding socket is disconnected. */
 export const SOCKET_FLOOD_DISCONNECT_AFTER = 100;
+/**
+ * connections one address may hold open on the gateway at once: a phone holds one socket and a
+ * few HTTPS connections, a browser six per origin; a few hundred idle ones are an attack.
+ */
+export const GATEWAY_CONNECTIONS_PER_ADDRESS = 64;
+/**
+ * new gateway connections per second per address, sustained, and the burst allowed: each costs
+ * a TLS handshake (a private-key operation); a phone opens a handful, a flood fills a core.
+ */
+export const GATEWAY_CONNECTIONS_PER_SEC = 10;
+export const GATEWAY_CONNECTION_BURST = 100;
+/** ms a client has to send a request's headers (slowloris); Node's own default is 60 s. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** ms a client has to send a whole request (headers and a body of at most 64 KiB); Node's default is 5 min. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** ms an idle keep-alive connection is kept for the client's next request. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** ms a client has to complete the TLS handshake; Node's own default is 2 min. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** ms between the server's checks of the header and request timeouts (their granularity). */
+export const CONNECTION_CHECK_MS = 1_000;
 /** ms an engine.io connection may stay without joining /device (authenticating) before it is closed. */
 export const SOCKET_AUTH_TIMEOUT_MS = 4_000;
 
@@ -114,6 +135,12 @@ export const DASHBOARD_SESSION_IDLE_SEC = 12 * 3_600;
 
 /** ms SIGTERM may take before the daemon exits anyway (PROTOCOL.md: within 5 s). */
 export const SHUTDOWN_GRACE_MS = 4_000;
+/**
+ * ms a stop waits for the requests whose headers were read to be answered (their bodies to
+ * arrive, their commits to run) before it answers the rest 503: leaves SHUTDOWN_GRACE_MS
+ * room to close the store and the sockets.
+ */
+export const SHUTDOWN_DRAIN_MS = 2_500;
 
 /** seconds between attempts to (re)attach to the session bus: quick to notice a login, cheap when idle. */
 export const DBUS_RETRY_SEC = 2;

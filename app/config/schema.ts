@@ -14,6 +14,10 @@ export interface BeepConfig {
     publicHost: string | null;
     /** Reverse proxies in front of the gateway; 0 = X-Forwarded-For is ignored. */
     trustProxyHops: number;
+    /** Caps per client address on the gateway's connections (checked before the TLS handshake). */
+    connections: { perAddress: number; perSecond: number; burst: number };
+    /** How long a client may take: TLS handshake (gateway), headers, whole request, idle keep-alive (both listeners). */
+    timeouts: { tlsHandshakeMs: number; headersMs: number; requestMs: number; keepAliveMs: number };
   };
   admin: { host: string; port: number };
   log: {
@@ -27,7 +31,11 @@ export interface BeepConfig {
   memory: { sampleIntervalMs: number; softLimitMb: number; hardLimitMb: number; leakGrowthMb: number };
   dashboard: { statsIntervalSec: number; loginTtlSec: number; sessionIdleSec: number };
   /** Diagnostics for tests and troubleshooting; never enable in normal use. */
-  diagnostics: { leakInjection: boolean };
+  diagnostics: {
+    leakInjection: boolean;
+    /** An admin route that crashes the process on purpose (tests of the crash exit and restart). */
+    crashInjection: boolean;
+  };
   redisUrl: string | null;
   tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; renewBeforeDays: number };
   store: {
@@ -176,6 +184,17 @@ export const configSchema = Joi.object<BeepConfig>({
     port: port.default(D.GATEWAY_PORT),
     publicHost: Joi.string().hostname().allow(null).default(null),
     trustProxyHops: Joi.number().integer().min(0).max(10).default(0),
+    connections: Joi.object({
+      perAddress: positive.max(100_000).default(D.GATEWAY_CONNECTIONS_PER_ADDRESS),
+      perSecond: positive.max(100_000).default(D.GATEWAY_CONNECTIONS_PER_SEC),
+      burst: positive.max(1_000_000).default(D.GATEWAY_CONNECTION_BURST),
+    }).default(),
+    timeouts: Joi.object({
+      tlsHandshakeMs: Joi.number().integer().min(100).max(600_000).default(D.TLS_HANDSHAKE_TIMEOUT_MS),
+      headersMs: Joi.number().integer().min(100).max(600_000).default(D.HEADERS_TIMEOUT_MS),
+      requestMs: Joi.number().integer().min(100).max(3_600_000).default(D.REQUEST_TIMEOUT_MS),
+      keepAliveMs: Joi.number().integer().min(100).max(600_000).default(D.KEEP_ALIVE_TIMEOUT_MS),
+    }).default(),
   }).default(),
   admin: Joi.object({
     host: Joi.string().hostname().default(D.ADMIN_HOST),
@@ -202,7 +221,7 @@ export const configSchema = Joi.object<BeepConfig>({
     loginTtlSec: positive.max(3_600).default(D.DASHBOARD_LOGIN_TTL_SEC),
     sessionIdleSec: positive.max(30 * 86_400).default(D.DASHBOARD_SESSION_IDLE_SEC),
   }).default(),
-  diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false) }).default(),
+  diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false), crashInjection: Joi.boolean().default(false) }).default(),
   // Cluster mode is a later feature: refuse the setting rather than silently ignore it.
   redisUrl: Joi.valid(null)
     .default(null)
@@ -283,6 +302,9 @@ export const configSchema = Joi.object<BeepConfig>({
   const sameHost = value.gateway.host === value.admin.host || value.gateway.host === '0.0.0.0';
   if (value.gateway.port !== 0 && value.gateway.port === value.admin.port && sameHost) {
     return helpers.message({ custom: '"gateway.port" and "admin.port" must differ' });
+  }
+  if (value.gateway.timeouts.headersMs > value.gateway.timeouts.requestMs) {
+    return helpers.message({ custom: '"gateway.timeouts.headersMs" must not exceed "gateway.timeouts.requestMs"' });
   }
   if (value.memory.softLimitMb >= value.memory.hardLimitMb) {
     return helpers.message({ custom: '"memory.softLimitMb" must be below "memory.hardLimitMb"' });

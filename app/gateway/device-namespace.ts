@@ -5,6 +5,7 @@ import { TOPIC_PATTERN } from '../compat/topics';
 import type { AccessClaims } from '../auth/token-service';
 import type { RateLimiter } from '../auth/rate-limiter';
 import type { EventThrottle } from './event-throttle';
+import type { EngineConnection } from './socket-server';
 import type { Delivery, DeviceConnection } from './delivery';
 import {
   DEVICE_NAMESPACE,
@@ -39,6 +40,8 @@ export interface DeviceNamespaceDeps {
   onError?: (error: unknown, context: string) => void;
   /** Gives each connection and each dismissal an event id for the log lines they cause. */
   runEvent?: <T>(fn: () => T) => T;
+  /** Exempts the socket's connection from the auth deadline (socket-server.ts) once it authenticated. */
+  authenticated?: (conn: EngineConnection) => void;
 }
 
 const RATE_LIMITED = { error: { code: 'rate_limited', message: 'Too many events; slow down.' } };
@@ -115,8 +118,13 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
   const event = deps.runEvent ?? ((fn) => fn());
   nsp.on('connection', (socket) => event(() => {
     const connection = adapt(socket);
+    deps.authenticated?.(socket.conn as unknown as EngineConnection);
     guardEvents(socket, deps);
-    socket.on('disconnect', () => deps.delivery.detach(connection.deviceId, connection));
+    socket.on('disconnect', () => {
+      deps.delivery.detach(connection.deviceId, connection);
+      // The connection's only authenticated socket left: nothing else may linger on it.
+      socket.conn.close();
+    });
     socket.on('dismiss', (payload, ack) => event(() => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const id = (payload as { id?: unknown } | null)?.id;

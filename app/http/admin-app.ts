@@ -2,14 +2,15 @@ import express, { type Express, type RequestHandler, type Router } from 'express
 import { MAX_REQUEST_BYTES } from '../config/defaults';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import type { IngestService } from '../ingest/ingest-service';
-import type { LogContext } from '../observability/log-context';
 import type { LeakInjector } from '../observability/leak-injector';
-import type { Logger } from '../observability/logger';
 import type { HealthChecks } from '../observability/health';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
-import { adminAuth, loopbackHostOnly } from './admin-auth';
-import { errorHandler, jsonDepthGuard, notFound, requestContext } from './edge';
+import { adminAuth } from './admin-auth';
+import { addressOf } from './client-address';
+import { jsonDepthGuard, notFound } from './edge';
+import type { ListenerEdge } from './listener-edge';
+import { crashRoutes } from './routes/crash-routes';
 import { dashboardApiRoutes, dashboardPublicRoutes, type DashboardDeps } from './routes/dashboard-routes';
 import { dashboardLoginRoutes, type PasswordLoginDeps } from './routes/dashboard-login-routes';
 import { MAX_JSON_DEPTH } from './gateway-app';
@@ -40,15 +41,17 @@ export interface AdminDeps {
   health: HealthChecks;
   rules: RulesAdmin;
   metrics: Metrics;
-  logger: Logger;
+  /** The admin listener's edge: target, address, loopback Host check, error mapper. */
+  edge: ListenerEdge;
   tokens: TokenAdmin;
   /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
   compat: Router[];
-  context?: LogContext;
   dashboard: DashboardDeps;
   passwordLogin: PasswordLoginDeps;
   /** Only when `diagnostics.leakInjection` is on. */
   leakInjector?: LeakInjector;
+  /** Only when `diagnostics.crashInjection` is on. */
+  crashInjection?: boolean;
 }
 
 /** Strict CSP: the dashboard's own files only, no inline script or style, no framing. */
@@ -69,10 +72,10 @@ export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestContext('admin', deps.metrics, deps.context, deps.logger));
-  app.use(loopbackHostOnly);
+  // The edge refuses a Host that is not a loopback name (DNS rebinding), requests and upgrades alike.
+  app.use(deps.edge.front());
   app.use(securityHeaders);
-  const authenticated = adminAuth(deps.token, deps.dashboard.sessions, (address) => {
+  const authenticated = adminAuth(deps.token, deps.dashboard.sessions, addressOf, (address) => {
     void deps.audit.record('auth_failed', `ip:${address}`, { channel: 'admin', code: 'invalid_token' });
   });
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
@@ -91,11 +94,12 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(tokenRoutes(deps.tokens));
   app.use(dashboardApiRoutes(deps.dashboard));
   if (deps.leakInjector) app.use(diagnosticRoutes(deps.leakInjector));
+  if (deps.crashInjection) app.use(crashRoutes());
   app.use(certRoutes(deps.certificates));
   app.use(auditRoutes(deps.audit));
   app.use(keyRoutes(deps.keys));
   app.use(adminPasswordRoutes(deps.credentials, (totp) => void deps.audit.record('admin_password_set', 'admin', { totp })));
   app.use(notFound);
-  app.use(errorHandler(deps.logger, () => deps.metrics.rejected.inc({ code: 'internal' })));
+  app.use(deps.edge.errors(() => deps.metrics.rejected.inc({ code: 'internal' })));
   return app;
 }

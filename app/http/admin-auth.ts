@@ -3,9 +3,10 @@ import type { RequestHandler } from 'express';
 import type { Request } from 'express';
 import { BeepError } from '../domain/errors';
 
-// The admin listener's gates: a loopback Host header (against DNS rebinding), then either the
-// admin token (compared in constant time) or a dashboard session cookie, whose writes must
-// also carry the session's CSRF token.
+// The admin listener's gates: a loopback Host header (against DNS rebinding; the listener's
+// edge applies isLoopbackHost to requests and upgrades alike), then either the admin token
+// (compared in constant time) or a dashboard session cookie, whose writes must also carry the
+// session's CSRF token.
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -20,11 +21,6 @@ function hostName(header: string): string {
 export function isLoopbackHost(host: string | undefined): boolean {
   return Boolean(host) && LOOPBACK_HOSTS.has(hostName(host!));
 }
-
-export const loopbackHostOnly: RequestHandler = (req, _res, next) => {
-  if (!isLoopbackHost(req.headers.host)) return next(new BeepError('forbidden_host'));
-  next();
-};
 
 function digest(value: string): Buffer {
   return crypto.createHash('sha256').update(value).digest();
@@ -54,16 +50,21 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Requires `Authorization: Bearer <admin token>`, or (when `sessions` is given) a dashboard
- * session; `onFailure` hears wrong tokens (audit).
+ * session; `onFailure` hears wrong tokens (audit) with the client address `addressOf` gives.
  */
-export function adminAuth(token: string, sessions?: SessionLookup, onFailure?: (address: string) => void): RequestHandler {
+export function adminAuth(
+  token: string,
+  sessions?: SessionLookup,
+  addressOf: (req: Request) => string = (req) => req.socket.remoteAddress ?? 'unknown',
+  onFailure?: (address: string) => void,
+): RequestHandler {
   return (req, res, next) => {
     const header = req.headers.authorization;
     if (header || !sessions) {
       const match = /^Bearer ([^\s]+)$/.exec(header ?? '');
       if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
       if (!sameSecret(match[1], token)) {
-        onFailure?.(req.socket.remoteAddress ?? 'unknown');
+        onFailure?.(addressOf(req));
         return next(new BeepError('invalid_token'));
       }
       res.locals.auth = 'token';

@@ -1,11 +1,11 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { BeepError, errorBody } from '../domain/errors';
+import type { RequestHandler } from 'express';
+import { BeepError } from '../domain/errors';
 import { newId, type LogContext } from '../observability/log-context';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
-// What every express app of Beep shares at its edges: request ids and timing, JSON body
-// rules, the 404, and the one error handler that turns anything into PROTOCOL.md's shape.
+// What every express app of Beep shares: request ids and timing, JSON body rules, the 404.
+// The listener's checks and its one error mapper are the ListenerEdge's (listener-edge.ts).
 
 /**
  * Gives each request an id (X-Request-Id) that every log line of it carries (the rest of the
@@ -60,42 +60,3 @@ export function jsonDepthGuard(maxDepth: number): (req: unknown, res: unknown, b
 }
 
 export const notFound: RequestHandler = (_req, _res, next) => next(new BeepError('not_found'));
-
-/** Maps body-parser failures onto the catalog. */
-function fromBodyParser(error: { type?: string; status?: number }): BeepError | undefined {
-  switch (error.type) {
-    case 'entity.too.large':
-      return new BeepError('payload_too_large');
-    case 'entity.parse.failed':
-      return new BeepError('invalid_json');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new BeepError('unsupported_media_type');
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new BeepError('validation_failed', 'The request body could not be read.');
-    default:
-      return undefined;
-  }
-}
-
-/** The single error handler: catalog errors as they are, everything else as `internal`. */
-export function errorHandler(logger: Logger, onInternal?: () => void): ErrorRequestHandler {
-  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    let known = error instanceof BeepError ? error : fromBodyParser(error as { type?: string });
-    if (!known) {
-      logger.error('unexpected error', {
-        requestId: res.locals.requestId,
-        method: req.method,
-        route: req.route?.path ?? 'unmatched',
-        error: (error as Error)?.stack ?? String(error),
-      });
-      onInternal?.();
-      known = new BeepError('internal');
-    }
-    if (known.retryAfter !== undefined) res.setHeader('Retry-After', String(known.retryAfter));
-    if (res.headersSent) return;
-    res.status(known.status).json(errorBody(known));
-  };
-}

@@ -4,14 +4,14 @@ import Joi from 'joi';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BeepError } from '../domain/errors';
-import type { LogContext } from '../observability/log-context';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
-import type { RateLimiter, ViolationBlocker } from '../auth/rate-limiter';
-import { errorHandler, jsonDepthGuard, notFound, requestContext, requireJson } from './edge';
-import { clientIp, ipGuard, rateLimit, type LimitHooks } from './rate-limit';
+import type { RateLimiter } from '../auth/rate-limiter';
+import { addressOf } from './client-address';
+import { jsonDepthGuard, notFound, requireJson } from './edge';
+import type { ListenerEdge } from './listener-edge';
+import { rateLimit } from './rate-limit';
 import { unpairRoute, type UnpairDeps } from './routes/unpair-route';
+import { SOCKET_IO_PATH } from '../gateway/socket-server';
 
 // The gateway listener (LAN, TLS): pairing, token refresh, the CA download, the phone app.
 
@@ -19,20 +19,15 @@ export interface GatewayDeps {
   pairing: PairingService;
   caCertPem: () => string;
   unpair: UnpairDeps;
-  metrics: Metrics;
-  logger: Logger;
+  /** The gateway's edge: target, address, per-IP gate (on its budget for the API), error mapper. */
+  edge: ListenerEdge;
   /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
   compat: Router[];
-  context?: LogContext;
   limits: {
-    perIp: RateLimiter;
-    /** The phone app's static files: their own, larger budget. */
+    /** The phone app's static files: their own, larger budget (spent through the edge's gate). */
     staticPerIp: RateLimiter;
     tokenPerIp: RateLimiter;
-    blocker: ViolationBlocker;
-    /** Trusted reverse proxies; 0 = X-Forwarded-For is ignored. */
-    hops: number;
-    hooks: LimitHooks;
+    onLimited?: (scope: string) => void;
   };
 }
 
@@ -80,6 +75,8 @@ const tokenSchema = Joi.object({
 }).prefs({ convert: false });
 
 function validate<T>(schema: Joi.ObjectSchema<T>, body: unknown, code: 'pairing_code_invalid' | 'refresh_token_invalid'): T {
+  // Joi lets `undefined` through an optional object: a body that never became one is refused here.
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BeepError('validation_failed', 'The body must be a JSON object.');
   const { value, error } = schema.validate(body);
   if (!error) return value;
   const detail = error.details[0];
@@ -94,9 +91,9 @@ function apiRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.post('/api/v1/pair', requireJson, async (req, res) => {
     const input = validate(pairSchema, req.body, 'pairing_code_invalid');
-    res.status(201).json(await deps.pairing.pair(input, clientIp(req, deps.limits.hops)));
+    res.status(201).json(await deps.pairing.pair(input, addressOf(req)));
   });
-  const tokenLimit = rateLimit({ scope: 'token_ip', limiter: deps.limits.tokenPerIp, hops: deps.limits.hops, hooks: deps.limits.hooks });
+  const tokenLimit = rateLimit({ scope: 'token_ip', limiter: deps.limits.tokenPerIp, onLimited: deps.limits.onLimited });
   router.post('/api/v1/token', tokenLimit, requireJson, async (req, res) => {
     const { refreshToken } = validate(tokenSchema, req.body, 'refresh_token_invalid');
     res.json(await deps.pairing.refresh(refreshToken));
@@ -111,7 +108,8 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestContext('gateway', deps.metrics, deps.context, deps.logger));
+  const { edge } = deps;
+  app.use(edge.front());
   // Strict CSP: scripts and styles only from this origin, never inline; HSTS for a year.
   // No CORS middleware: a browser on another origin gets no Access-Control-* grant.
   app.use(
@@ -136,14 +134,18 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   // The phone app's files first, on their own budget (one app load is ~30 requests); anything
   // not a file falls through to the API's per-IP budget below.
   const isPhoneFile = phoneFileCheck();
-  const staticGuard = ipGuard({ limiter: deps.limits.staticPerIp, blocker: deps.limits.blocker, hops: deps.limits.hops, hooks: deps.limits.hooks });
+  const staticGuard = edge.guard(deps.limits.staticPerIp);
   const phoneFiles = express.static(PHONE_DIR, { index: 'index.html', maxAge: 0 });
   app.use((req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !isPhoneFile(req.path)) return next();
     staticGuard(req, res, (error?: unknown) => (error ? next(error) : phoneFiles(req, res, next)));
   });
-  app.use(ipGuard({ limiter: deps.limits.perIp, blocker: deps.limits.blocker, hops: deps.limits.hops, hooks: deps.limits.hooks }));
-  // After ipGuard (compat routes spend the same per-IP budget), before the JSON parser (they read
+  app.use(edge.guard());
+  // socket.io is WebSocket only: its handshakes arrive as upgrades (the edge routes them).
+  app.all(SOCKET_IO_PATH, () => {
+    throw new BeepError('validation_failed', 'socket.io is served over WebSocket only (transports: ["websocket"]).');
+  });
+  // After the gate (compat routes spend the same per-IP budget), before the JSON parser (they read
   // their own bodies); topic names never shadow the routes and files below (compat/topics.ts).
   for (const router of deps.compat) app.use(router);
   app.use(
@@ -152,6 +154,6 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   app.use(apiRoutes(deps));
   app.use(unpairRoute(deps.unpair));
   app.use(notFound);
-  app.use(errorHandler(deps.logger));
+  app.use(edge.errors());
   return app;
 }

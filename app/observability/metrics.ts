@@ -38,6 +38,10 @@ export class Metrics {
   readonly memoryAlarmsRaised;
   /** Every security event reported to the audit log, by event, whether or not it became an entry. */
   readonly securityEvents;
+  /** Set by each listener's edge: requests whose headers were read and that are not yet answered. */
+  readonly httpInFlight;
+  /** Incremented by each listener's edge for every 5xx answer (requests and refused upgrades). */
+  readonly httpServerErrors;
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
@@ -136,6 +140,22 @@ export class Metrics {
       labelNames: ['event'],
       registers,
     });
+    this.httpInFlight = new client.Gauge({
+      name: 'beep_http_requests_in_flight',
+      help: 'HTTP requests whose headers were read and that are not yet answered, by listener.',
+      labelNames: ['listener'],
+      registers,
+    });
+    this.httpServerErrors = new client.Counter({
+      name: 'beep_http_server_errors_total',
+      help: 'Answers with a 5xx status (requests and refused upgrades), by listener and status.',
+      labelNames: ['listener', 'status'],
+      registers,
+    });
+    for (const listener of ['admin', 'gateway']) {
+      this.httpInFlight.set({ listener }, 0);
+      this.httpServerErrors.inc({ listener, status: '500' }, 0);
+    }
     new client.Gauge({
       name: 'beep_memory_bytes',
       help: 'Process memory at the last memory-watch sample, by kind.',

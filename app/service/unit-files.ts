@@ -20,7 +20,7 @@ function systemdWord(word: string): string {
 }
 
 /**
- * A user unit: starts at login (default.target), restarts on failure, and stops with SIGTERM,
+ * A user unit: starts at login (default.target), restarts on failure (a crash exits 1), and stops with SIGTERM,
  * which the daemon answers with a clean shutdown within 5 s.
  */
 export function systemdUnit(spec: ServiceSpec): string {

@@ -90,3 +90,74 @@ export function signingKeyOf(dataDir: string): { kid: string; privatePem: string
   const kid = crypto.createHash('sha256').update(der).digest('base64url').slice(0, 16);
   return { kid, privatePem, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
 }
+
+/** A request sent in parts over its own connection: headers and some body now, the rest when the test says. */
+export interface HeldRequest {
+  /** Sends more of the body. */
+  send(bytes: string | Buffer): void;
+  /** The answer once the server closes the connection; status 0 when none came (a reset or a close without an answer). */
+  response: Promise<RawResponse & { error?: string }>;
+}
+
+/** Opens a connection (TLS with `secure`), from `localAddress` when given, and writes `first`; see HeldRequest. */
+export function heldRequest(port: number, first: string | Buffer, options: { secure?: { ca: string }; localAddress?: string } = {}): HeldRequest {
+  const base = { host: '127.0.0.1', port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
+  const socket = options.secure ? tls.connect({ ...base, ca: options.secure.ca, servername: 'localhost' }) : net.connect(base);
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  const response = new Promise<RawResponse & { error?: string }>((resolve) => {
+    let error: string | undefined;
+    socket.once('error', (e) => (error = e.message));
+    socket.once('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head, ...rest] = text.split('\r\n\r\n');
+      const [statusLine, ...headerLines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of headerLines) {
+        const i = line.indexOf(':');
+        if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1] ?? 0) || 0, headers, body: rest.join('\r\n\r\n'), error });
+    });
+  });
+  socket.write(first);
+  return {
+    send: (bytes) => {
+      if (!socket.destroyed) socket.write(bytes);
+    },
+    response,
+  };
+}
+
+/**
+ * Sends bytes as written and resolves with the status line's code as soon as the answer's head
+ * has arrived (then drops the connection: a 101 or a stream would never end on its own);
+ * status 0 when the server closed without an answer, -1 when none came within `timeoutMs`.
+ */
+export function rawHead(
+  port: number,
+  request: string | Buffer,
+  options: { secure?: { ca: string }; localAddress?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; head: string }> {
+  return new Promise((resolve) => {
+    const base = { host: '127.0.0.1', port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
+    const socket = options.secure ? tls.connect({ ...base, ca: options.secure.ca, servername: 'localhost' }) : net.connect(base);
+    let text = '';
+    let done = false;
+    const finish = (status: number) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ status, head: text.split('\r\n\r\n')[0] });
+    };
+    const timer = setTimeout(() => finish(-1), options.timeoutMs ?? 10_000);
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+      if (text.includes('\r\n\r\n')) finish(Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0));
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => finish(text ? Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0) : 0));
+    socket.write(request);
+  });
+}

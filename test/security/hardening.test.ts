@@ -86,25 +86,22 @@ test('an event flood from one device is throttled then cut off; another device k
   expect(metrics.text).toMatch(/beep_rate_limited_total\{scope="socket_flood"\} [1-9]/);
 });
 
-test('a cross-origin socket.io handshake from a browser origin is refused (polling and WebSocket)', async () => {
+test('a cross-origin socket.io handshake from a browser origin is refused; long-polling is off', async () => {
   const host = `localhost:${daemon.runtime.gatewayPort}`;
+  // socket.io is WebSocket only: a polling handshake is refused whatever its origin, with no CORS grant.
   const polling = await rawRequest(
     daemon.runtime.gatewayPort,
     httpRequest('GET', '/socket.io/?EIO=4&transport=polling', { Host: host, Origin: 'https://evil.example' }),
     { ca: daemon.caPem },
   );
-  expect(polling.status).toBe(403);
+  expect(polling.status).toBe(400);
   expect(polling.headers['access-control-allow-origin']).toBeUndefined();
   const ws = await rawSocket({ headers: { Origin: 'https://evil.example' } });
   expect(ws.error).toMatch(/Unexpected server response: 40[03]/); // engine.io refuses upgrades with 400
   expect(ws.frames).toEqual([]);
-  // The same handshake from the gateway's own origin (its phone web app) is served.
-  const same = await rawRequest(
-    daemon.runtime.gatewayPort,
-    httpRequest('GET', '/socket.io/?EIO=4&transport=polling', { Host: host, Origin: `https://${host}` }),
-    { ca: daemon.caPem },
-  );
-  expect(same.status).toBe(200);
+  // The same WebSocket handshake from the gateway's own origin (its phone web app) is served.
+  const same = await rawSocket({ headers: { Origin: `https://${host}` } }, (open) => open.once('message', () => open.close()));
+  expect(same.frames[0]).toMatch(/^0\{"sid"/);
 });
 
 test('no CORS grant on the gateway API; strict CSP without inline script; HSTS', async () => {

@@ -39,8 +39,13 @@ test('10 refusals in a row block the IP for 15 min: API and socket handshakes al
   const blocked = await get('/ca.crt');
   expect({ status: blocked.status, code: JSON.parse(blocked.body).error.code }).toEqual({ status: 429, code: 'ip_blocked' });
   expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(14 * 60);
-  const handshake = await get('/socket.io/?EIO=4&transport=polling');
-  expect(handshake.status).toBe(403);
+  const handshake = await get('/socket.io/?EIO=4&transport=websocket', {
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version': '13',
+  });
+  expect({ status: handshake.status, code: JSON.parse(handshake.body).error.code }).toEqual({ status: 429, code: 'ip_blocked' });
   const audit = await daemon.admin('GET', '/api/v1/audit?limit=20');
   expect(audit.body).toContainEqual(expect.objectContaining({ event: 'ip_blocked', actor: 'ip:127.0.0.1' }));
   const metrics = await daemon.admin('GET', '/metrics');
