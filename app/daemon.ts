@@ -50,7 +50,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   async function start(): Promise<void> {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const adminToken = loadOrCreateAdminToken(config.dataDir);
-    tls = await loadTls(config);
+    tls = await loadTls(config, log);
     const signingKeys = openSigningKeys(config);
     const mon: Monitoring = (monitoring = buildMonitoring(config, log, {
       delivery: () => relay?.delivery,
