@@ -69,7 +69,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     lock = acquireDataDirLock(config.dataDir);
     const adminToken = loadOrCreateAdminToken(config.dataDir);
-    tls = await loadTls(config);
+    tls = await loadTls(config, log);
     const signingKeys = openSigningKeys(config);
     const mon: Monitoring = (monitoring = buildMonitoring(config, log, {
       delivery: () => relay?.delivery,

@@ -8,7 +8,8 @@ import { dashboardCommand } from './cli/dashboard-command';
 import { currentEnv, install, status as serviceStatus, uninstall } from './service/service-manager';
 import { listen } from './cli/listen';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './cli/token-commands';
-import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, keysRotateCommand } from './cli/security-commands';
+import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, certRotateCaCommand, keysRotateCommand } from './cli/security-commands';
+import { askYes } from './cli/ask-yes';
 import { ConfigError, loadConfig, resolveDataDir, type ConfigFlags } from './config/load';
 import { SHUTDOWN_GRACE_MS } from './config/defaults';
 import { createDaemon } from './daemon';
@@ -224,6 +225,16 @@ cert
   .description('issue a new server certificate now; the running gateway swaps it in without a restart')
   .option('--json', 'print JSON')
   .action((options) => run(() => certCommand(dataDir(), 'renew', Boolean(options.json), io)));
+cert
+  .command('rotate-ca')
+  .description('replace the CA with a new one limited to LAN names; every phone must pair again')
+  .option('--yes', 'confirm without a question (needed when stdin is not a terminal)')
+  .option('--json', 'print JSON')
+  .action((options) =>
+    run(() =>
+      certRotateCaCommand(dataDir(), { yes: Boolean(options.yes), ask: process.stdin.isTTY ? askYes : undefined }, Boolean(options.json), io),
+    ),
+  );
 
 const keys = program.command('keys').description('encryption of stored notifications and device names');
 keys

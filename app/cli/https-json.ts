@@ -20,7 +20,49 @@ export interface HttpsJsonResponse<T> {
   text: string;
 }
 
-export function httpsJson<T>(url: string, options: HttpsJsonOptions = {}): Promise<HttpsJsonResponse<T>> {
+/** TLS verification failures that a CA other than the pinned one would cause. */
+const UNTRUSTED_CHAIN = /CERT|SIGNATURE|ISSUER/;
+
+/** A pinned CA that is no longer the PC's: the words a person needs, with both pins. */
+export class CaChangedError extends Error {
+  readonly code = 'ca_changed';
+  constructor(
+    readonly pinned: string,
+    readonly served: string,
+  ) {
+    super(`the PC's certificate authority changed: pair again (pinned ${pinned}, the PC now has ${served})`);
+    this.name = 'CaChangedError';
+  }
+}
+
+/**
+ * After a connection refused the pinned CA: the CA the gateway serves now, when it is another.
+ * The download is unverified on purpose; it is only compared, never trusted.
+ */
+export async function changedCa(gatewayUrl: string, pinnedCaPem: string): Promise<CaChangedError | null> {
+  try {
+    const { status, text } = await httpsJson<string>(`${new URL(gatewayUrl).origin}/ca.crt`);
+    if (status !== 200) return null;
+    const pinned = pemFingerprint(pinnedCaPem);
+    const served = pemFingerprint(text);
+    return served === pinned ? null : new CaChangedError(pinned, served);
+  } catch {
+    return null;
+  }
+}
+
+/** JSON over HTTPS; a refused chain under a pinned CA that changed rejects with CaChangedError. */
+export async function httpsJson<T>(url: string, options: HttpsJsonOptions = {}): Promise<HttpsJsonResponse<T>> {
+  try {
+    return await request<T>(url, options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (options.ca === undefined || !UNTRUSTED_CHAIN.test(code)) throw error;
+    throw (await changedCa(url, options.ca)) ?? error;
+  }
+}
+
+function request<T>(url: string, options: HttpsJsonOptions): Promise<HttpsJsonResponse<T>> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
     const request = https.request(

@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { WireNotification } from '../domain/notification';
 import { priorityName } from '../domain/priority';
 import { DEVICE_NAMESPACE, type DeviceToServerEvents, type ServerToDeviceEvents } from '../gateway/events';
-import { fetchPinnedCa, httpsJson } from './https-json';
+import { changedCa, fetchPinnedCa, httpsJson } from './https-json';
 import { loadListenState, saveListenState, type ListenState } from './listen-state';
 
 // `beep listen`: the reference phone client for a terminal. Pairs with a code, prints what
@@ -136,8 +136,11 @@ export async function listen(options: ListenOptions): Promise<{ done: Promise<'r
         () => socket.connect(),
         (e: Error) => options.err(e.message),
       );
+    } else if (code) {
+      options.err(`cannot connect: ${code}`);
     } else {
-      options.err(`cannot connect: ${code ?? error.message}`);
+      // A bare transport error: say so in words when the PC's CA is no longer the pinned one.
+      void changedCa(current.gatewayUrl, current.caPem).then((changed) => options.err(changed?.message ?? `cannot connect: ${error.message}`));
     }
   });
   socket.on('notifications', ({ items }, ack) => {

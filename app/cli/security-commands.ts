@@ -12,15 +12,23 @@ interface CertStatus {
   notAfter: string;
   daysLeft: number;
   subjectAltNames: string[];
+  leftOutNames?: string[];
   caFingerprint: string;
+  caNameConstraints?: boolean;
   serverFingerprint: string;
 }
 
 function printCert(status: CertStatus, io: Io): void {
   io.out(`server certificate valid until ${status.notAfter} (${count(status.daysLeft, 'day')})`);
   io.out(`  names      ${status.subjectAltNames.join(', ')}`);
+  if (status.leftOutNames?.length) io.out(`  left out   ${status.leftOutNames.join(', ')} (outside the CA's name constraints)`);
   io.out(`  server     ${status.serverFingerprint}`);
   io.out(`  CA (pin)   ${status.caFingerprint}`);
+  if (status.caNameConstraints === false) {
+    io.out('  CA limits  none: this CA can vouch for any site; `beep cert rotate-ca` replaces it (every phone pairs again)');
+  } else if (status.caNameConstraints) {
+    io.out('  CA limits  LAN names and addresses only (name constraints)');
+  }
 }
 
 /** `beep cert status` and `beep cert renew`. */
@@ -41,6 +49,48 @@ export function describeAuditVerdict(v: ChainVerdict): string {
   if (v.unkeyed) return `audit log intact: ${count(v.checked, 'entry', 'entries')} verified (the old unkeyed chain; the daemon keys it at its next start)`;
   const from = v.firstSeq !== null && v.firstSeq > 1 ? ` (entries ${v.firstSeq}..${v.head?.seq}; older ones pruned behind a signed anchor)` : '';
   return `audit log intact: ${count(v.checked, 'entry', 'entries')} verified${from}`;
+}
+
+/** How `beep cert rotate-ca` gets its go-ahead: --yes, or a question when stdin is a terminal. */
+export interface RotateConfirmation {
+  yes: boolean;
+  /** Asks on the terminal and resolves true for "yes"; undefined when stdin is not a terminal. */
+  ask?: (question: string) => Promise<boolean>;
+}
+
+/**
+ * `beep cert rotate-ca`: replaces the CA in the running daemon (the gateway swaps it in at once).
+ * Every phone that pinned the old CA must pair again, so it says so and asks first.
+ */
+export async function certRotateCaCommand(dataDir: string, confirm: RotateConfirmation, json: boolean, io: Io): Promise<number> {
+  const client = AdminClient.fromDataDir(dataDir);
+  const { body: current } = await client.request<CertStatus>('GET', '/api/v1/cert');
+  const { body: devices } = await client.request<unknown[]>('GET', '/api/v1/devices');
+  const paired = Array.isArray(devices) ? devices.length : 0;
+  io.err(
+    `This replaces the certificate authority ${current.caFingerprint} with a new one limited to LAN names. ` +
+      `Every phone must pair again (${count(paired, 'paired device')}): the old CA stops working for them at once. ` +
+      'Where a phone installed the old CA, remove it there and install the new one.',
+  );
+  if (!confirm.yes) {
+    if (!confirm.ask) {
+      io.err('Not replaced: run `beep cert rotate-ca --yes` to confirm.');
+      return 2;
+    }
+    if (!(await confirm.ask('Replace the CA? Type "yes": '))) {
+      io.err('Not replaced.');
+      return 1;
+    }
+  }
+  const { body } = await client.request<CertStatus & { previousFingerprint: string }>('POST', '/api/v1/cert/rotate-ca', { confirm: true });
+  if (json) {
+    io.out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  io.out(`new certificate authority ${body.caFingerprint} (was ${body.previousFingerprint})`);
+  io.out('the gateway serves it now (no restart); every phone must pair again: `beep pair` for each, then `beep revoke` its old entry');
+  printCert(body, io);
+  return 0;
 }
 
 /**

@@ -1,12 +1,29 @@
-// Key generation and X.509 issuance for Beep's private CA: native RSA keygen, node-forge for the
-// certificate structure and SHA-256 signatures.
-import { generateKeyPair, randomBytes } from 'node:crypto';
+// Key generation and X.509 issuance for Beep's private CA. New CAs and every server certificate
+// use P-256 keys: a handshake then costs one ECDSA signature instead of an RSA private-key
+// operation (a few hundred RSA handshakes a second fill a core). Every TLS 1.3 client must
+// accept ecdsa_secp256r1_sha256 (RFC 8446 §9.1) and TLS 1.2 phones have had ECDHE-ECDSA for a
+// decade, so no client needs RSA; RSA remains only as the signer of CAs made before (their
+// phones pinned them), which sign P-256 server certificates just the same.
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as forge from 'node-forge';
-import { addressFromBytes, addressToBytes, type WantedNames } from './subject-alt-names';
+import { beepNameConstraintsDer, NAME_CONSTRAINTS_OID } from './name-constraints';
+import { inspectCertificate } from './x509-reader';
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  commonNameDer,
+  keyIdentifier,
+  keyUsage,
+  serverAuthOnly,
+  signCertificate,
+  subjectAltName,
+  subjectKeyIdentifier,
+} from './x509-builder';
+import type { WantedNames } from './subject-alt-names';
 
-const CA_KEY_BITS = 3072; // NIST SP 800-57: 128-bit security for a root that lives 10 years
-const SERVER_KEY_BITS = 2048; // CA/B Forum minimum; the leaf is replaced yearly and phones handshake faster
+export { inspectCertificate, type CertificateSummary } from './x509-reader';
+
+const KEY_CURVE = 'prime256v1'; // P-256: 128-bit security, the curve every TLS 1.3 client must support
 const CA_VALIDITY_YEARS = 10; // phones pin the CA fingerprint at pairing, so re-pairing should be rare
 const SERVER_VALIDITY_DAYS = 397; // Apple/CA-B cap TLS leaf certificates at 398 days; one day of margin
 const CLOCK_SKEW_MS = 60 * 60 * 1000; // backdate notBefore 1 h so a phone whose clock runs slow accepts a fresh cert
@@ -23,108 +40,97 @@ export interface CertificateAndKey {
   keyPem: string;
 }
 
-// Generates an RSA key off the main thread; forge's pure-JS keygen would block for seconds.
-async function generateRsaKeyPem(bits: number): Promise<string> {
-  const { privateKey } = await generateKeyPairAsync('rsa', {
-    modulusLength: bits,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
+/** The key types Beep's certificates may hold: P-256 (new) or RSA (CAs made before P-256). */
+export function isSupportedKey(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'rsa' || (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === KEY_CURVE);
+}
+
+/** Is this the kind of key a server certificate is issued with now (P-256)? */
+export function isServerKey(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === KEY_CURVE;
+}
+
+// A fresh P-256 key, generated off the main thread.
+async function generateP256(): Promise<KeyObject> {
+  const { privateKey } = await generateKeyPairAsync('ec', { namedCurve: KEY_CURVE });
   return privateKey;
 }
 
-// Random positive serial: top bit cleared (DER INTEGER sign) and first octet non-zero (minimal encoding).
-function randomSerialHex(): string {
-  const bytes = randomBytes(SERIAL_BYTES);
-  bytes[0] = (bytes[0]! & 0x7f) || 0x01;
-  return bytes.toString('hex');
+function pkcs8Pem(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-// forge emits CRLF line endings; Node and OpenSSL write LF, so keep the files consistent.
-function toPem(cert: forge.pki.Certificate): string {
-  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
+// Random positive serial: top bit cleared (DER INTEGER sign) and first octet non-zero (minimal encoding).
+function randomSerial(): Buffer {
+  const bytes = randomBytes(SERIAL_BYTES);
+  bytes[0] = (bytes[0]! & 0x7f) || 0x01;
+  return bytes;
 }
 
 function commonName(value: string): string {
   return value.slice(0, COMMON_NAME_MAX_CHARS);
 }
 
-// Builds a certificate skeleton for keyPem; the caller adds issuer, extensions and signs it.
-function newCertificate(keyPem: string, cn: string, notBefore: Date, notAfter: Date): forge.pki.Certificate {
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  cert.serialNumber = randomSerialHex();
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = notAfter;
-  cert.setSubject([{ name: 'commonName', value: commonName(cn) }]);
-  return cert;
-}
-
-// Creates the self-signed root that phones pin; hostname only labels it for humans.
+/**
+ * Creates the self-signed root that phones pin, name-constrained to LAN names and addresses
+ * (name-constraints.ts); hostname only labels it for humans.
+ */
 export async function createCertificateAuthority(hostname: string, now: Date): Promise<CertificateAndKey> {
-  const keyPem = await generateRsaKeyPem(CA_KEY_BITS);
+  const key = await generateP256();
   const notAfter = new Date(now.getTime());
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CA_VALIDITY_YEARS);
   const suffix = ` (${hostname})`;
-  const prefix = CA_NAME_PREFIX.slice(0, COMMON_NAME_MAX_CHARS - suffix.length);
-  const cert = newCertificate(keyPem, `${prefix}${suffix}`, new Date(now.getTime() - CLOCK_SKEW_MS), notAfter);
-  cert.setIssuer(cert.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true }, // issues leaves only
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-  return { certPem: toPem(cert), keyPem };
-}
-
-// Issues the gateway's TLS certificate for names, signed by ca; never outlives the CA itself.
-export async function issueServerCertificate(ca: CertificateAndKey, names: WantedNames, now: Date): Promise<CertificateAndKey> {
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const keyPem = await generateRsaKeyPem(SERVER_KEY_BITS);
-  const wantedNotAfter = now.getTime() + SERVER_VALIDITY_DAYS * DAY_MS;
-  const notAfter = new Date(Math.min(wantedNotAfter, caCert.validity.notAfter.getTime()));
-  const cn = names.hostnames.find((h) => h !== 'localhost') ?? 'localhost';
-  const cert = newCertificate(keyPem, cn, new Date(now.getTime() - CLOCK_SKEW_MS), notAfter);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
+  const name = commonNameDer(commonName(`${CA_NAME_PREFIX.slice(0, COMMON_NAME_MAX_CHARS - suffix.length)}${suffix}`));
+  const publicKey = createPublicKey(key);
+  const certPem = signCertificate(
     {
-      name: 'subjectAltName',
-      altNames: [
-        ...names.hostnames.map((value) => ({ type: 2, value })), // dNSName
-        ...names.addresses.map((a) => ({ type: 7, value: addressToBytes(a).toString('binary') })), // iPAddress
+      serial: randomSerial(),
+      issuer: name,
+      subject: name,
+      notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+      notAfter,
+      publicKey,
+      extensions: [
+        basicConstraints(true), // issues leaves only (pathLen 0)
+        keyUsage(['keyCertSign', 'cRLSign']),
+        subjectKeyIdentifier(publicKey),
+        { oid: NAME_CONSTRAINTS_OID, critical: true, value: beepNameConstraintsDer() },
       ],
     },
-    { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
-  return { certPem: toPem(cert), keyPem };
+    key,
+  );
+  return { certPem, keyPem: pkcs8Pem(key) };
 }
 
-// What a certificate covers and when, read with forge (Node 20's X509Certificate gives only strings).
-export interface CertificateSummary extends WantedNames {
-  notBefore: Date;
-  notAfter: Date;
-}
-
-// Summarises certPem for the renewal decision; names are canonicalised for comparison.
-export function inspectCertificate(certPem: string): CertificateSummary {
-  const cert = forge.pki.certificateFromPem(certPem);
-  const ext = cert.getExtension('subjectAltName') as { altNames?: Array<{ type: number; value: string }> } | undefined;
-  const { notBefore, notAfter } = cert.validity;
-  const summary: CertificateSummary = { hostnames: [], addresses: [], notBefore, notAfter };
-  for (const altName of ext?.altNames ?? []) {
-    if (altName.type === 2) {
-      summary.hostnames.push(altName.value.toLowerCase());
-    } else if (altName.type === 7) {
-      const address = addressFromBytes(Buffer.from(altName.value, 'binary'));
-      if (address !== null) summary.addresses.push(address);
-    }
-  }
-  return summary;
+/**
+ * Issues the gateway's P-256 TLS certificate for names, signed by ca; never outlives the CA.
+ * The caller passes only names the CA may vouch for (certificates.ts filters them).
+ */
+export async function issueServerCertificate(ca: CertificateAndKey, names: WantedNames, now: Date): Promise<CertificateAndKey> {
+  const caSummary = inspectCertificate(ca.certPem);
+  const caKey = createPrivateKey(ca.keyPem);
+  const key = await generateP256();
+  const publicKey = createPublicKey(key);
+  const wantedNotAfter = now.getTime() + SERVER_VALIDITY_DAYS * DAY_MS;
+  const cn = names.hostnames.find((h) => h !== 'localhost') ?? 'localhost';
+  const certPem = signCertificate(
+    {
+      serial: randomSerial(),
+      issuer: caSummary.subjectDer,
+      subject: commonNameDer(commonName(cn)),
+      notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+      notAfter: new Date(Math.min(wantedNotAfter, caSummary.notAfter.getTime())),
+      publicKey,
+      extensions: [
+        basicConstraints(false),
+        keyUsage(['digitalSignature']), // ECDHE signs; no key encipherment with an EC key
+        serverAuthOnly(),
+        subjectAltName(names),
+        subjectKeyIdentifier(publicKey),
+        authorityKeyIdentifier(caSummary.keyId ?? keyIdentifier(createPublicKey(caKey))),
+      ],
+    },
+    caKey,
+  );
+  return { certPem, keyPem: pkcs8Pem(key) };
 }

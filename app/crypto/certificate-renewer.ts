@@ -1,14 +1,17 @@
-import type { TlsMaterial } from './certificates';
+import type { LoadedTls, TlsMaterial } from './certificates';
 
 // Keeps the gateway's server certificate fresh while the daemon runs: a daily check that
 // reissues it 30 days before expiry, a frequent cheap look at the machine's addresses that
 // reissues at once when they change, and a forced renewal for `beep cert renew`. The new
 // material is handed to `apply` (the gateway's setSecureContext), so no restart is needed.
+// `beep cert rotate-ca` replaces the CA itself through the same swap, one operation at a time.
 
 /** What the renewer does with the world; daemon.ts passes the real ones, tests fakes. */
 export interface RenewerDeps {
   /** loadOrCreateCertificates with the current names; `force` issues even if still good. */
-  load: (force: boolean) => Promise<TlsMaterial & { issued: boolean }>;
+  load: (force: boolean) => Promise<LoadedTls>;
+  /** Replaces the CA and issues a server certificate under it (`beep cert rotate-ca`). */
+  rotate?: () => Promise<LoadedTls>;
   /** Swaps the material into the running server. */
   apply: (tls: TlsMaterial) => void;
   /** The machine's current addresses (any stable rendering; compared as a sorted set). */
@@ -16,6 +19,8 @@ export interface RenewerDeps {
   setInterval: (fn: () => void, ms: number) => { unref?: () => void };
   clearInterval: (handle: unknown) => void;
   onRenewed?: (tls: TlsMaterial, reason: RenewReason) => void;
+  /** After a new CA is swapped in; previousFingerprint is the CA phones had pinned. */
+  onRotated?: (tls: TlsMaterial, previousFingerprint: string) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -38,6 +43,7 @@ export class CertificateRenewer {
   private timers: unknown[] = [];
   private lastAddresses: string;
   private running: Promise<TlsMaterial> | undefined;
+  private tail: Promise<unknown> = Promise.resolve(); // the last queued operation, so none overlap
 
   constructor(
     private material: TlsMaterial,
@@ -68,21 +74,49 @@ export class CertificateRenewer {
   /** Reissues when due (or always, when forced); concurrent calls share one run. */
   check(reason: RenewReason): Promise<TlsMaterial> {
     if (this.running) return this.running;
-    this.running = (async () => {
-      try {
-        const next = await this.deps.load(reason === 'forced');
-        if (next.issued || next.certPem !== this.material.certPem) {
-          const { issued: _issued, ...material } = next;
-          this.deps.apply(material);
-          this.material = material;
-          this.deps.onRenewed?.(material, reason);
-        }
-        return this.material;
-      } finally {
-        this.running = undefined;
+    const run = this.serialize(async () => {
+      const next = await this.deps.load(reason === 'forced');
+      if (next.issued || next.certPem !== this.material.certPem) {
+        this.swap(next);
+        this.deps.onRenewed?.(this.material, reason);
       }
-    })();
-    return this.running;
+      return this.material;
+    });
+    this.running = run;
+    run.then(
+      () => this.settled(run),
+      () => this.settled(run),
+    );
+    return run;
+  }
+
+  /** Replaces the CA (after any renewal under way) and swaps the new chain in. */
+  rotateAuthority(): Promise<TlsMaterial> {
+    const rotate = this.deps.rotate;
+    if (!rotate) return Promise.reject(new Error('this renewer cannot rotate the CA'));
+    return this.serialize(async () => {
+      const previousFingerprint = this.material.caFingerprint;
+      this.swap(await rotate());
+      this.deps.onRotated?.(this.material, previousFingerprint);
+      return this.material;
+    });
+  }
+
+  private swap(next: LoadedTls): void {
+    const { issued: _issued, ...material } = next;
+    this.deps.apply(material);
+    this.material = material;
+  }
+
+  private settled(run: Promise<TlsMaterial>): void {
+    if (this.running === run) this.running = undefined;
+  }
+
+  // Runs job after the previous one has finished, whether it succeeded or not.
+  private serialize(job: () => Promise<TlsMaterial>): Promise<TlsMaterial> {
+    const run = this.tail.then(job);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   private pollAddresses(): void {

@@ -1,27 +1,24 @@
 // TLS material for the LAN gateway: a long-lived local CA that phones pin, and a short-lived server
 // certificate signed by it, kept on disk and renewed when it expires or the machine's names change.
-import { createHash, createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import * as path from 'node:path';
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import {
   createCertificateAuthority,
   inspectCertificate,
+  isServerKey,
+  isSupportedKey,
   issueServerCertificate,
   type CertificateAndKey,
   type CertificateSummary,
 } from './certificate-authority';
+import { certPaths, ensureDirectory, readIfExists, renameDurably, STAGED_SUFFIX, writeFileAtomic, type CertPaths } from './cert-files';
+import { splitByConstraints } from './name-constraints';
 import { sanLabels, wantedNames, type WantedNames } from './subject-alt-names';
 
 export { defaultNames } from './subject-alt-names';
 
 const DEFAULT_RENEW_BEFORE_DAYS = 30; // a month of margin for a daemon that is rarely restarted
 const DAY_MS = 24 * 60 * 60 * 1000; // milliseconds per day, for the renewal window
-const DIR_MODE = 0o700; // only the daemon's user may list the directory holding private keys
-const FILE_MODE = 0o600; // keys (and certs, for uniformity) readable by the daemon's user only
-const TEMP_SUFFIX_BYTES = 6; // random temp-file suffix so concurrent writers never share a temp file
-
-const FILE_NAMES = { caKey: 'ca.key', caCert: 'ca.crt', serverKey: 'server.key', serverCert: 'server.crt' } as const;
-type Paths = Record<keyof typeof FILE_NAMES, string>;
 
 // What the gateway needs to serve HTTPS/WSS and what pairing shows to phones.
 export interface TlsMaterial {
@@ -31,6 +28,8 @@ export interface TlsMaterial {
   caFingerprint: string; // 'sha256/<64 lowercase hex>' of the CA certificate DER
   notAfter: Date; // server certificate expiry
   subjectAltNames: string[]; // what the server cert covers: 'DNS:localhost', 'IP:127.0.0.1', ...
+  caNameConstrained: boolean; // false for a CA made before name constraints (`beep cert rotate-ca` replaces it)
+  leftOutNames: string[]; // wanted names the CA may not vouch for, so not in the server cert: 'DNS:laptop'
 }
 
 // Where the material lives and which names it must cover (added to defaultNames()).
@@ -43,30 +42,60 @@ export interface CertificateOptions {
   force?: boolean; // issue a new server certificate even if the stored one is still good (`beep cert renew`)
 }
 
+/** Material as loaded: `issued` when a new server certificate was written. */
+export type LoadedTls = TlsMaterial & { issued: boolean };
+
 // The pin phones store at pairing: SHA-256 of the certificate's DER encoding.
 export function fingerprintOf(certPem: string): string {
   return `sha256/${createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex')}`;
 }
 
 // Loads the CA and server certificate from options.dir, creating the CA once and (re)issuing the
-// server certificate when it is missing, expiring, from another CA, or misses a wanted name.
-export async function loadOrCreateCertificates(options: CertificateOptions): Promise<TlsMaterial & { issued: boolean }> {
+// server certificate when it is missing, expiring, from another CA, not P-256, or misses a wanted name.
+export async function loadOrCreateCertificates(options: CertificateOptions): Promise<LoadedTls> {
+  const { at, wanted, paths } = await prepare(options);
+  await finishStagedAuthority(paths);
+  const ca = await loadOrCreateAuthority(paths, wanted, at);
+  return serveUnder(ca, paths, wanted, at, options);
+}
+
+/**
+ * `beep cert rotate-ca`: replaces the CA with a new (name-constrained, P-256) one and issues a
+ * server certificate under it. Every phone that pinned the old CA must pair again.
+ */
+export async function rotateAuthority(options: CertificateOptions): Promise<LoadedTls & { previousFingerprint: string | null }> {
+  const { at, wanted, paths } = await prepare(options);
+  await finishStagedAuthority(paths);
+  const previous = await readIfExists(paths.caCert);
+  const ca = await createCertificateAuthority(caLabel(wanted), at);
+  // Staged complete (key, then cert) before either live file changes; a crash is finished at the next load.
+  await writeFileAtomic(`${paths.caKey}${STAGED_SUFFIX}`, ca.keyPem);
+  await writeFileAtomic(`${paths.caCert}${STAGED_SUFFIX}`, ca.certPem);
+  await finishStagedAuthority(paths);
+  const material = await serveUnder(ca, paths, wanted, at, { ...options, force: true });
+  return { ...material, previousFingerprint: previous === undefined ? null : fingerprintOf(previous) };
+}
+
+async function prepare(options: CertificateOptions): Promise<{ at: Date; wanted: WantedNames; paths: CertPaths }> {
   const renewBeforeDays = options.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
   if (!Number.isFinite(renewBeforeDays) || renewBeforeDays < 0) {
     throw new Error(`renewBeforeDays must be a non-negative number, got ${renewBeforeDays}`);
   }
   const at = (options.now ?? (() => new Date()))();
   const wanted = wantedNames(options.hostnames, options.addresses);
-  const paths = Object.fromEntries(
-    Object.entries(FILE_NAMES).map(([key, name]) => [key, path.join(options.dir, name)]),
-  ) as Paths;
   await ensureDirectory(options.dir);
+  return { at, wanted, paths: certPaths(options.dir) };
+}
 
-  const ca = await loadOrCreateAuthority(paths, wanted, at);
-  let server = options.force ? undefined : await reusableServerCertificate(paths, ca, wanted, at, renewBeforeDays * DAY_MS);
+// The server certificate under ca for the names ca may vouch for: the stored one if still good.
+async function serveUnder(ca: CertificateAndKey, paths: CertPaths, wanted: WantedNames, at: Date, options: CertificateOptions): Promise<LoadedTls> {
+  const caSummary = inspectCertificate(ca.certPem);
+  const { kept, leftOut } = splitByConstraints(caSummary.nameConstraints, wanted);
+  const renewBeforeMs = (options.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS) * DAY_MS;
+  let server = options.force ? undefined : await reusableServerCertificate(paths, ca, kept, at, renewBeforeMs);
   const issued = server === undefined;
   if (server === undefined) {
-    server = await issueServerCertificate(ca, wanted, at);
+    server = await issueServerCertificate(ca, kept, at);
     // Key first: a crash between the renames leaves a key/cert mismatch, which the next start re-issues.
     await writeFileAtomic(paths.serverKey, server.keyPem);
     await writeFileAtomic(paths.serverCert, server.certPem);
@@ -79,21 +108,44 @@ export async function loadOrCreateCertificates(options: CertificateOptions): Pro
     caFingerprint: fingerprintOf(ca.certPem),
     notAfter: summary.notAfter,
     subjectAltNames: sanLabels(summary),
+    caNameConstrained: caSummary.nameConstraints !== null,
+    leftOutNames: leftOut,
     issued,
   };
 }
 
+// Completes a rotation that staged ca.key.next and ca.crt.next: the staged cert is written last,
+// so its presence means both are whole. A staged key alone is a rotation that died before that.
+async function finishStagedAuthority(paths: CertPaths): Promise<void> {
+  const stagedKey = `${paths.caKey}${STAGED_SUFFIX}`;
+  const stagedCert = `${paths.caCert}${STAGED_SUFFIX}`;
+  if ((await readIfExists(stagedCert)) === undefined) {
+    await rm(stagedKey, { force: true });
+    return;
+  }
+  if ((await readIfExists(stagedKey)) !== undefined) await renameDurably(stagedKey, paths.caKey);
+  await renameDurably(stagedCert, paths.caCert);
+}
+
+function caLabel(wanted: WantedNames): string {
+  return wanted.hostnames.find((h) => h !== 'localhost') ?? 'localhost';
+}
+
 // Reuses an existing CA unconditionally (phones pinned it); creates one only when ca.crt is absent.
-async function loadOrCreateAuthority(paths: Paths, wanted: WantedNames, at: Date): Promise<CertificateAndKey> {
+async function loadOrCreateAuthority(paths: CertPaths, wanted: WantedNames, at: Date): Promise<CertificateAndKey> {
   const certPem = await readIfExists(paths.caCert);
   if (certPem === undefined) {
     // Without ca.crt no phone can have pinned this CA; a lone ca.key is a first run that died midway.
-    const label = wanted.hostnames.find((h) => h !== 'localhost') ?? 'localhost';
-    const ca = await createCertificateAuthority(label, at);
+    const ca = await createCertificateAuthority(caLabel(wanted), at);
     await writeFileAtomic(paths.caKey, ca.keyPem);
     await writeFileAtomic(paths.caCert, ca.certPem); // written last: its presence marks a complete CA
     return ca;
   }
+  return checkAuthority(paths, certPem, at);
+}
+
+/** Checks a stored CA (a CA, its key present and matching, not expired); throws saying what to do. */
+export async function checkAuthority(paths: CertPaths, certPem: string, at: Date): Promise<CertificateAndKey> {
   const { x509, summary } = parseCertificate(paths.caCert, certPem);
   if (!x509.ca) {
     throw new Error(`${paths.caCert} is not a CA certificate (basicConstraints cA is not set)`);
@@ -110,8 +162,8 @@ async function loadOrCreateAuthority(paths: Paths, wanted: WantedNames, at: Date
   }
   if (summary.notAfter.getTime() <= at.getTime()) {
     throw new Error(
-      `The Beep CA in ${paths.caCert} expired on ${summary.notAfter.toISOString()}; delete ${paths.caKey} and ` +
-        `${paths.caCert} to create a new one (every phone must then be paired again)`,
+      `The Beep CA in ${paths.caCert} expired on ${summary.notAfter.toISOString()}; run \`beep cert rotate-ca\` or delete ` +
+        `${paths.caKey} and ${paths.caCert} to create a new one (every phone must then be paired again)`,
     );
   }
   return { certPem, keyPem };
@@ -119,7 +171,7 @@ async function loadOrCreateAuthority(paths: Paths, wanted: WantedNames, at: Date
 
 // The stored server certificate and key if they can keep being served; undefined means issue anew.
 async function reusableServerCertificate(
-  paths: Paths,
+  paths: CertPaths,
   ca: CertificateAndKey,
   wanted: WantedNames,
   at: Date,
@@ -132,6 +184,7 @@ async function reusableServerCertificate(
   const key = parsePrivateKey(paths.serverKey, keyPem);
   const caX509 = new X509Certificate(ca.certPem);
   const usable =
+    isServerKey(key) && // an RSA server key from before P-256 is replaced now
     x509.checkPrivateKey(key) &&
     x509.checkIssued(caX509) &&
     x509.verify(caX509.publicKey) &&
@@ -152,7 +205,7 @@ function parseCertificate(file: string, pem: string): { x509: X509Certificate; s
   try {
     return { x509: new X509Certificate(pem), summary: inspectCertificate(pem) };
   } catch (error) {
-    throw new Error(`${file} is corrupt or not a PEM X.509 RSA certificate: ${messageOf(error)}`);
+    throw new Error(`${file} is corrupt or not a PEM X.509 certificate: ${messageOf(error)}`);
   }
 }
 
@@ -163,60 +216,12 @@ function parsePrivateKey(file: string, pem: string): KeyObject {
   } catch (error) {
     throw new Error(`${file} is corrupt or not a PEM private key: ${messageOf(error)}`);
   }
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw new Error(`${file} holds a ${key.asymmetricKeyType ?? 'unknown'} key; Beep certificates use RSA keys`);
+  if (!isSupportedKey(key)) {
+    throw new Error(`${file} holds a ${key.asymmetricKeyType ?? 'unknown'} key; Beep certificates use P-256 or RSA keys`);
   }
   return key;
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-async function ensureDirectory(dir: string): Promise<void> {
-  const created = await mkdir(dir, { recursive: true, mode: DIR_MODE });
-  if (created !== undefined) await chmod(dir, DIR_MODE); // the umask may have masked bits off mode
-}
-
-// Writes via a temp file and rename so a crash never leaves a truncated key or certificate behind.
-async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomBytes(TEMP_SUFFIX_BYTES).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx', FILE_MODE);
-    try {
-      await handle.writeFile(data, 'utf8');
-      await handle.chmod(FILE_MODE); // open()'s mode is filtered by the umask
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncDirectory(path.dirname(file));
-}
-
-// Makes the rename itself durable; some platforms (Windows) cannot open a directory, which is harmless.
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort only: the file contents are already synced.
-  }
 }

@@ -4,7 +4,7 @@ import type { TlsMaterial } from '../../../app/crypto/certificates';
 // The renewer's decisions with a fake clock: daily check, address change, forced renewal.
 
 function material(n: number): TlsMaterial {
-  return { caCertPem: 'ca', certPem: `cert-${n}`, keyPem: `key-${n}`, caFingerprint: 'fp', notAfter: new Date(n), subjectAltNames: [] };
+  return { caCertPem: 'ca', certPem: `cert-${n}`, keyPem: `key-${n}`, caFingerprint: 'fp', notAfter: new Date(n), subjectAltNames: [], caNameConstrained: true, leftOutNames: [] };
 }
 
 function harness() {
@@ -14,9 +14,19 @@ function harness() {
   let serial = 1;
   const applied: TlsMaterial[] = [];
   const loads: boolean[] = [];
+  const events: string[] = [];
+  const rotated: { fingerprint: string; previous: string }[] = [];
   const deps: RenewerDeps = {
+    rotate: async () => {
+      events.push('rotate');
+      return { ...material(++serial), caFingerprint: `fp-${serial}`, issued: true };
+    },
+    onRotated: (m, previous) => rotated.push({ fingerprint: m.caFingerprint, previous }),
     load: async (force) => {
       loads.push(force);
+      events.push('load:start');
+      await Promise.resolve(); // yields, so an operation that did not wait would interleave here
+      events.push('load:end');
       if (force || due) {
         due = false;
         return { ...material(++serial), issued: true };
@@ -38,6 +48,8 @@ function harness() {
     renewer,
     applied,
     loads,
+    events,
+    rotated,
     tick,
     setAddresses: (a: string[]) => (addresses = a),
     makeDue: () => (due = true),
@@ -80,4 +92,18 @@ test('a forced renewal always issues; concurrent calls share one run', async () 
   expect(a).toBe(b);
   expect(h.loads).toEqual([true]);
   expect(h.applied).toHaveLength(1);
+});
+
+test('a CA rotation swaps the new chain in, after a renewal under way, never interleaved with it', async () => {
+  const h = harness();
+  const renewal = h.renewer.check('forced');
+  const rotation = h.renewer.rotateAuthority();
+  await Promise.all([renewal, rotation]);
+  expect(h.events).toEqual(['load:start', 'load:end', 'rotate']);
+  expect(h.renewer.current.caFingerprint).toBe('fp-3');
+  expect(h.applied.map((m) => m.certPem)).toEqual(['cert-2', 'cert-3']);
+  expect(h.rotated).toEqual([{ fingerprint: 'fp-3', previous: 'fp' }]);
+  // A check after the rotation runs on its own and sees the rotated material.
+  await h.renewer.check('forced');
+  expect(h.events).toEqual(['load:start', 'load:end', 'rotate', 'load:start', 'load:end']);
 });

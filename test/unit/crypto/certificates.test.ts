@@ -10,7 +10,7 @@ import { defaultNames, fingerprintOf, loadOrCreateCertificates, type TlsMaterial
 
 const DAY_MS = 24 * 60 * 60 * 1000; // milliseconds per day
 const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1'; // id-kp-serverAuth
-const EXTRA_ADDRESSES = ['198.51.100.23', '2001:db8::23']; // RFC 5737 / RFC 3849 documentation ranges
+const EXTRA_ADDRESSES = ['192.168.77.23', 'fd00::23']; // private (RFC 1918) and unique-local: inside the CA's constraints
 const POSIX_MODES = process.platform !== 'win32'; // Windows ignores POSIX permission bits
 
 const tempDirs: string[] = [];
@@ -21,6 +21,8 @@ function tempDir(): string {
 }
 
 const host = os.hostname().toLowerCase();
+// The server certificate's CN: the first host name the CA's constraints allow (a bare `laptop` is not).
+const coveredHost = /\.(local|lan|home\.arpa)$/.test(host) ? host : `${host.split('.')[0]}.local`;
 let fixtureDir: string;
 let first: TlsMaterial & { issued: boolean };
 
@@ -65,14 +67,16 @@ describe('loadOrCreateCertificates: first run', () => {
     expect(ca.subject).toContain(`CN=Beep local CA (${host})`);
     expect(ca.verify(ca.publicKey)).toBe(true); // self-signed
     expect(server.ca).toBe(false);
-    expect(server.subject).toContain(`CN=${host}`);
+    expect(server.subject).toContain(`CN=${coveredHost}`);
     expect(server.checkIssued(ca)).toBe(true);
     expect(server.verify(ca.publicKey)).toBe(true);
     expect(server.keyUsage).toContain(SERVER_AUTH_OID);
     expect(server.checkPrivateKey(crypto.createPrivateKey(first.keyPem))).toBe(true);
     expect(ca.checkPrivateKey(crypto.createPrivateKey(read(fixtureDir, 'ca.key')))).toBe(true);
-    expect(ca.publicKey.asymmetricKeyDetails?.modulusLength).toBe(3072);
-    expect(server.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    // P-256 for both: one ECDSA signature per handshake instead of an RSA private-key operation.
+    expect(ca.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(server.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(first.caNameConstrained).toBe(true);
   });
 
   it('gives the server certificate 397 days and the CA 10 years, both backdated for clock skew', () => {
@@ -90,19 +94,18 @@ describe('loadOrCreateCertificates: first run', () => {
   it('covers localhost, the loopback addresses, the host name, its .local name and the addresses passed in', () => {
     const wanted = [
       'DNS:localhost',
-      `DNS:${host}`,
       `DNS:${host.split('.')[0]}.local`,
       'IP:127.0.0.1',
       'IP:::1',
-      'IP:198.51.100.23',
-      'IP:2001:db8::23',
+      'IP:192.168.77.23',
+      'IP:fd00::23',
     ];
     expect(first.subjectAltNames).toEqual(expect.arrayContaining(wanted));
     // Cross-check with OpenSSL's own reading of the extension.
     const openssl = new crypto.X509Certificate(first.certPem).subjectAltName ?? '';
     expect(openssl).toContain('DNS:localhost');
     expect(openssl).toContain('IP Address:127.0.0.1');
-    expect(openssl).toContain('IP Address:198.51.100.23');
+    expect(openssl).toContain('IP Address:192.168.77.23');
     expect(openssl).toMatch(/IP Address:(::1|0:0:0:0:0:0:0:1)(,|$)/);
   });
 
@@ -128,7 +131,7 @@ describe('loadOrCreateCertificates: later runs', () => {
     const again = await loadOrCreateCertificates({
       dir: fixtureDir,
       hostnames: ['LOCALHOST.'],
-      addresses: ['2001:DB8:0:0::23', ' 198.51.100.23'],
+      addresses: ['FD00:0:0:0::23', ' 192.168.77.23'],
     });
     expect(again.issued).toBe(false);
   });
@@ -161,19 +164,19 @@ describe('loadOrCreateCertificates: later runs', () => {
 
   it('renews the server certificate when a new address appears', async () => {
     const dir = copyOfFixture();
-    const addresses = [...EXTRA_ADDRESSES, '203.0.113.9'];
+    const addresses = [...EXTRA_ADDRESSES, '10.9.8.7'];
     const renewed = await loadOrCreateCertificates({ dir, addresses });
     expect(renewed.issued).toBe(true);
-    expect(renewed.subjectAltNames).toEqual(expect.arrayContaining(['IP:203.0.113.9', 'IP:198.51.100.23']));
+    expect(renewed.subjectAltNames).toEqual(expect.arrayContaining(['IP:10.9.8.7', 'IP:192.168.77.23']));
     expect(renewed.caFingerprint).toBe(first.caFingerprint);
     expect((await loadOrCreateCertificates({ dir, addresses })).issued).toBe(false);
   });
 
   it('renews the server certificate when a new host name is wanted', async () => {
     const dir = copyOfFixture();
-    const renewed = await loadOrCreateCertificates({ dir, hostnames: ['beep.example.test'], addresses: EXTRA_ADDRESSES });
+    const renewed = await loadOrCreateCertificates({ dir, hostnames: ['beep.home.arpa'], addresses: EXTRA_ADDRESSES });
     expect(renewed.issued).toBe(true);
-    expect(renewed.subjectAltNames).toContain('DNS:beep.example.test');
+    expect(renewed.subjectAltNames).toContain('DNS:beep.home.arpa');
   });
 
   it('re-issues a server certificate signed by another CA', async () => {
@@ -202,6 +205,20 @@ describe('loadOrCreateCertificates: later runs', () => {
     const fixed = await loadOrCreateCertificates({ dir, addresses: EXTRA_ADDRESSES });
     expect(fixed.issued).toBe(true);
     expect(fixed.caFingerprint).toBe(first.caFingerprint);
+  });
+});
+
+describe('loadOrCreateCertificates: names outside the CA\'s constraints', () => {
+  it('leaves public names and single-label names out, reports them, and does not reissue for them', async () => {
+    const dir = copyOfFixture();
+    const options = { dir, hostnames: ['beep.example.com', 'laptop', 'laptop.lan'], addresses: [...EXTRA_ADDRESSES, '198.51.100.23', '2001:db8::23'] };
+    const tls = await loadOrCreateCertificates(options);
+    expect(tls.subjectAltNames).toContain('DNS:laptop.lan');
+    expect(tls.leftOutNames).toEqual(expect.arrayContaining(['DNS:beep.example.com', 'DNS:laptop', 'IP:198.51.100.23', 'IP:2001:db8::23']));
+    for (const name of tls.leftOutNames) expect(tls.subjectAltNames).not.toContain(name);
+    const openssl = new crypto.X509Certificate(tls.certPem).subjectAltName ?? '';
+    expect(openssl).not.toMatch(/example|198\.51|2001:DB8/i);
+    expect((await loadOrCreateCertificates(options)).issued).toBe(false);
   });
 });
 
