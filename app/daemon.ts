@@ -91,7 +91,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const signing = buildTokens(config, signingKeys, db, audit);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
-    const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort), caFingerprint: () => tls.current.caFingerprint };
+    const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
     const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, metrics, audit, budgets: limits.budgets }, pairingAddress, log);
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources });
     const { dashboard, passwordLogin, credentials } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin);

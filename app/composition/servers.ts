@@ -176,19 +176,24 @@ function portInUse(which: 'gateway' | 'admin', host: string, port: number): stri
   );
 }
 
-function lanAddress(): string | undefined {
+/**
+ * A LAN IPv4 address of this machine that the server certificate covers (`covered`: its SAN
+ * labels, 'IP:192.168.1.20'): a phone given an address outside them would refuse the
+ * certificate, and a name-constrained CA leaves public addresses out.
+ */
+function lanAddress(covered: readonly string[]): string | undefined {
   for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && covered.includes(`IP:${a.address}`)) return a.address;
   }
   return undefined;
 }
 
-/** The gateway URL a pairing QR code carries: the public host, else a LAN address when bound to all. */
-export function gatewayUrl(config: BeepConfig, port: number): string {
+/** The gateway URL a pairing QR code carries: the public host, else a covered LAN address when bound to all. */
+export function gatewayUrl(config: BeepConfig, port: number, covered: readonly string[]): string {
   const bound = config.gateway.host;
   const host =
     config.gateway.publicHost ??
-    (bound === '0.0.0.0' || bound === '::' ? (lanAddress() ?? 'localhost') : bound === '127.0.0.1' ? 'localhost' : bound);
+    (bound === '0.0.0.0' || bound === '::' ? (lanAddress(covered) ?? 'localhost') : bound === '127.0.0.1' ? 'localhost' : bound);
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 

@@ -74,7 +74,9 @@ function reportNames(m: TlsMaterial, log: Logger, issued = true): void {
 export async function loadTls(config: BeepConfig, logFor: LogFor): Promise<TlsState> {
   const log = logFor('certificates');
   await adoptCloneCa(config, log);
-  const options = { dir: config.tls.certDir, renewBeforeDays: config.tls.renewBeforeDays };
+  // The host name pairing links carry (gateway.publicHost) must be one the certificate names.
+  const hostnames = config.gateway.publicHost ? [config.gateway.publicHost] : [];
+  const options = { dir: config.tls.certDir, renewBeforeDays: config.tls.renewBeforeDays, hostnames };
   const load = (force: boolean) => loadOrCreateCertificates({ ...options, force });
   const current = await load(false);
   reportNames(current, log, current.issued);

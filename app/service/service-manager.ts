@@ -29,8 +29,9 @@ export interface ServiceEnv {
   run: Runner;
 }
 
-export function currentEnv(env: NodeJS.ProcessEnv): ServiceEnv {
-  return { platform: process.platform, home: os.homedir(), configHome: env.XDG_CONFIG_HOME, uid: process.getuid?.() ?? 0, run: systemRunner };
+/** This machine's service environment, for the session `config/session-env` read. */
+export function currentEnv(session: { configHome?: string }): ServiceEnv {
+  return { platform: process.platform, home: os.homedir(), configHome: session.configHome, uid: process.getuid?.() ?? 0, run: systemRunner };
 }
 
 export function unitPath(env: ServiceEnv): string {

@@ -1,7 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
+import { killListeners, Listener } from '../helpers/listener';
 
 // The `beep` CLI against a real daemon: pair, send, listen (pair, print, ack, resume after a
 // restart of the listener), devices, revoke, status.
@@ -12,55 +13,13 @@ function beep(daemon: RunningDaemon, ...args: string[]) {
   return spawnSync(process.execPath, [MAIN, '--data-dir', daemon.dataDir, ...args], { encoding: 'utf8', timeout: 15_000 });
 }
 
-/** Listener processes still running, killed after the tests whatever their outcome. */
-const running = new Set<ChildProcess>();
-
-class Listener {
-  readonly proc: ChildProcess;
-  readonly lines: any[] = [];
-  stderr = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(daemon: RunningDaemon, stateFile: string, url?: string) {
-    this.proc = spawn(
-      process.execPath,
-      [MAIN, '--data-dir', daemon.dataDir, 'listen', '--json', '--state', stateFile, '--name', 'cli test', ...(url ? ['--url', url] : [])],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    running.add(this.proc);
-    this.proc.once('exit', () => running.delete(this.proc));
-    let buffer = '';
-    this.proc.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const parts = buffer.split('\n');
-      buffer = parts.pop()!;
-      for (const line of parts) if (line.trim()) this.lines.push(JSON.parse(line));
-    });
-    this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
-  }
-
-  async waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr:\n${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  titles(): string[] {
-    return this.lines.filter((l) => l.title).map((l) => l.title);
-  }
-}
-
 describe('beep CLI', () => {
   let daemon: RunningDaemon;
   beforeAll(async () => {
     daemon = await startDaemon();
   });
   afterAll(async () => {
-    // A failed assertion must not leave a listener running (it would keep jest alive).
-    for (const proc of running) proc.kill('SIGKILL');
+    killListeners(); // a failed assertion must not leave a listener running (it would keep jest alive)
     await daemon.stop();
   });
 

@@ -58,3 +58,17 @@ test('with tls.minVersion TLSv1.2 configured, a TLS 1.2 client is served', async
   const old = await tlsHandshake(daemon.runtime.gatewayPort, daemon.caPem, { maxVersion: 'TLSv1.2' });
   expect(old.version).toBe('TLSv1.2');
 });
+
+test('gateway.publicHost is a name the certificate covers, and the pairing link carries it', async () => {
+  const other = await startDaemon({ config: { gateway: { publicHost: 'beep-box.lan' } } });
+  try {
+    const status = JSON.parse((await other.cli(['cert', 'status', '--json'])).stdout);
+    expect(status.subjectAltNames).toContain('DNS:beep-box.lan');
+    const pairing = await other.admin('POST', '/api/v1/pairings');
+    expect(pairing.body.url).toMatch(new RegExp(`^https://beep-box\\.lan:${other.runtime.gatewayPort}/#code=`));
+    // A name outside the CA's constraints would be left out of the certificate: say so in the status.
+    expect(status.leftOutNames ?? []).not.toContain('DNS:beep-box.lan');
+  } finally {
+    await other.stop();
+  }
+});

@@ -1,0 +1,24 @@
+import type { WireNotification } from '../../../app/domain/notification';
+import { formatNotification, localTime } from '../../../app/cli/listen-format';
+
+// `beep listen`'s readable lines: local time (not UTC ISO), the topic and the click URL shown.
+
+const base: WireNotification = {
+  id: 'n1', title: 'Backup finished', body: '42 GB\nin 3 min', priority: 4, app: 'restic', tags: ['backup'],
+  url: 'https://example.lan/report', topic: 'backups', source: 'http', createdAt: '2026-11-29T13:03:22.000Z',
+} as WireNotification;
+
+test('today is shown as a local clock time, another day with its date', () => {
+  const now = new Date('2026-11-29T20:00:00.000Z');
+  const at = new Date(base.createdAt);
+  expect(localTime(base.createdAt, now)).toBe(at.toLocaleTimeString(undefined, { hour12: false }));
+  expect(localTime('2026-11-20T13:03:22.000Z', now)).toMatch(/Nov 20 \d\d:\d\d/);
+  expect(localTime(base.createdAt, now)).not.toContain('T13:03');
+});
+
+test('the line carries priority, app, title, tags and topic; the link and the body follow', () => {
+  const lines = formatNotification(base, new Date('2026-11-29T20:00:00.000Z')).split('\n');
+  expect(lines[0]).toMatch(/ high {4}restic: Backup finished \[backup\] #backups$/);
+  expect(lines[1]).toBe('    → https://example.lan/report');
+  expect(lines.slice(2)).toEqual(['    42 GB', '    in 3 min']);
+});
