@@ -12,6 +12,7 @@ import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
 import { GotifyLogin } from '../compat/gotify/gotify-login';
 import { gotifyRoutes } from '../compat/gotify/gotify-routes';
 import { gotifyStream } from '../compat/gotify/gotify-stream';
+import { STREAM_END_GRACE_MS } from '../config/defaults';
 import type { BeepConfig } from '../config/schema';
 import { BeepError } from '../domain/errors';
 import { isLoopbackHost } from '../http/admin-auth';
@@ -84,10 +85,11 @@ export function buildCompat(
   });
   const publish: Publish = { accept: (input) => ingest.accept(input) };
   const handshakes = handshakeServer(COMPAT_MAX_FRAME_BYTES);
+  const streams = { endGraceMs: STREAM_END_GRACE_MS };
   const listenerFor = (listener: 'admin' | 'gateway'): CompatListener => {
     const logger = log(`compat-${listener}`);
     const ntfy = {
-      tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now,
+      tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now, streams,
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
     };
     const gotify = {
@@ -95,7 +97,7 @@ export function buildCompat(
       // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
       health: listener === 'gateway' ? async () => (await store.ping(), true) : null,
     };
-    const stream = { tokens: apiTokens, hub, pingMs: config.compat.pingSec * 1000, listener, logger };
+    const stream = { tokens: apiTokens, hub, pingMs: config.compat.pingSec * 1000, streams, listener, logger };
     return {
       routers: config.compat.enabled ? [gotifyRoutes(gotify), ntfyRoutes(ntfy)] : [],
       upgrades: config.compat.enabled ? [gotifyStream(stream, handshakes), ntfyWebSocket(ntfy, handshakes)] : [],

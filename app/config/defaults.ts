@@ -128,6 +128,8 @@ export const MAX_RULE_ITEMS = 50;
 export const NTFY_KEEPALIVE_SEC = 45;
 /** seconds between WebSocket pings on a Gotify /stream: Gotify's own period. */
 export const GOTIFY_PING_SEC = 45;
+/** ms a closed subscriber stream (token revoked, shutdown) has to flush its tail before it is cut: a reader that stopped reading never finishes. */
+export const STREAM_END_GRACE_MS = 5_000;
 /** requests per minute one API token may make: a busy script, not a flood. */
 export const TOKEN_REQUESTS_PER_MINUTE = 600;
 /** failed API-token attempts per IP per window before it is refused: guessing 256 bits is hopeless anyway. */

@@ -2,6 +2,7 @@ import { WebSocket, type WebSocketServer } from 'ws';
 import { credentialOf, peerOf } from '../credentials';
 import type { TokenGate } from '../ports';
 import type { SubscriberHub } from '../subscriber-hub';
+import { StreamWriter, wsTransport, type StreamWriterLimits } from '../stream-writer';
 import { upgradeWith, type UpgradeRoute } from '../upgrades';
 import type { Logger } from '../../observability/logger';
 import { toGotifyMessage } from './gotify-message';
@@ -13,6 +14,8 @@ export interface StreamDeps {
   tokens: TokenGate;
   hub: SubscriberHub;
   pingMs: number;
+  /** How every subscriber stream is written (StreamWriter). */
+  streams: StreamWriterLimits;
   listener: string;
   logger: Logger;
 }
@@ -25,28 +28,22 @@ export function gotifyStream(deps: StreamDeps, wss: WebSocketServer): UpgradeRou
       const token = await deps.tokens.authenticate(credentialOf(req), 'subscribe', [], caller);
       const topics = token.topics ? new Set(token.topics) : null;
       return (ws) => {
-        const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), deps.pingMs);
-        let remove: (() => void) | undefined;
-        let closed = false;
-        ws.on('close', () => {
-          closed = true;
-          clearInterval(ping);
-          remove?.();
-        });
-        void deps.hub
+        const writer = new StreamWriter(wsTransport(ws), deps.streams);
+        writer.every(deps.pingMs, () => ws.readyState === WebSocket.OPEN && ws.ping());
+        deps.hub
           .open(
             {
               tokenId: token.id,
               accepts: (n) => topics === null || (n.topic !== null && topics.has(n.topic)),
-              send: (n) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(toGotifyMessage(n))),
-              close: () => ws.close(1000),
+              send: (n) => void writer.write(JSON.stringify(toGotifyMessage(n))),
+              close: () => writer.close(),
             },
             null,
           )
-          .then((r) => {
-            remove = r;
-            if (closed) r();
-          });
+          .then(
+            (remove) => writer.onClosed(remove),
+            () => writer.close('cut'),
+          );
       };
     });
     return true;

@@ -1,5 +1,6 @@
 import type { StoredNotification } from '../../domain/notification';
 import { loadAfter, type SubscriberHistory } from '../ports';
+import type { StreamWriter } from '../stream-writer';
 import type { SubscriberHub } from '../subscriber-hub';
 import { controlEvent, toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import type { Since, Subscription } from './ntfy-subscription';
@@ -15,10 +16,14 @@ export interface FeedOptions {
   now: () => number;
 }
 
-/** Where events go; `end` closes the transport. */
+/** Where events go: the stream's writer (which owns its timers) and the format's encoder. */
 export interface EventSink {
-  write(event: NtfyMessage): void;
-  end(): void;
+  writer: StreamWriter;
+  encode(event: NtfyMessage): string;
+}
+
+function emit(sink: EventSink, event: NtfyMessage): boolean {
+  return sink.writer.write(sink.encode(event));
 }
 
 /** The backlog since= asks for, oldest first; null when it asks for none. A pruned or unknown id means all. */
@@ -40,26 +45,23 @@ function backlog(since: Since, topics: string[], history: SubscriberHistory): ((
 /** Poll: the backlog, then the end (no open event, as ntfy does). */
 export async function poll(options: FeedOptions, topics: string[], sub: Subscription, sink: EventSink): Promise<void> {
   const load = backlog(sub.since, topics, options.history);
-  for (const n of load ? await load() : []) if (sub.matches(n)) sink.write(toNtfyMessage(n, options.retentionSec));
-  sink.end();
+  for (const n of load ? await load() : []) if (sub.matches(n)) emit(sink, toNtfyMessage(n, options.retentionSec));
+  sink.writer.close();
 }
 
-/** A live subscription; resolves to its stop function once the backlog is out. */
-export async function follow(options: FeedOptions, topics: string[], sub: Subscription, tokenId: number, sink: EventSink): Promise<() => void> {
+/** A live subscription until its writer closes; resolves once the backlog is out. */
+export async function follow(options: FeedOptions, topics: string[], sub: Subscription, tokenId: number, sink: EventSink): Promise<void> {
   const wanted = new Set(topics);
-  sink.write(controlEvent('open', topics, options.now()));
+  emit(sink, controlEvent('open', topics, options.now()));
+  sink.writer.every(options.keepaliveMs, () => emit(sink, controlEvent('keepalive', topics, options.now())));
   const remove = await options.hub.open(
     {
       tokenId,
       accepts: (n) => n.topic !== null && wanted.has(n.topic) && sub.matches(n),
-      send: (n) => sink.write(toNtfyMessage(n, options.retentionSec)),
-      close: () => sink.end(),
+      send: (n) => void emit(sink, toNtfyMessage(n, options.retentionSec)),
+      close: () => sink.writer.close(),
     },
     backlog(sub.since, topics, options.history),
   );
-  const timer = setInterval(() => sink.write(controlEvent('keepalive', topics, options.now())), options.keepaliveMs);
-  return () => {
-    clearInterval(timer);
-    remove();
-  };
+  sink.writer.onClosed(remove);
 }

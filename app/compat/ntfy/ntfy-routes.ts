@@ -10,6 +10,7 @@ import { toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import { NtfyParams } from './ntfy-params';
 import { fromJson, fromRequest, jsonTopic } from './ntfy-publish';
 import { parseSubscription } from './ntfy-subscription';
+import { httpTransport, StreamWriter, type StreamWriterLimits } from '../stream-writer';
 
 // ntfy's HTTP API on a Beep listener: publish (PUT/POST /<topic>, JSON to /, GET
 // /<topic>/publish|send|trigger) and subscribe (/<topics>/json, /sse, /raw). A first path
@@ -17,6 +18,8 @@ import { parseSubscription } from './ntfy-subscription';
 
 export interface NtfyDeps extends FeedOptions {
   tokens: TokenGate;
+  /** How every subscriber stream is written (StreamWriter). */
+  streams: StreamWriterLimits;
   publish: Publish;
   listener: string;
   logger: Logger;
@@ -84,16 +87,14 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const sub = parseSubscription(new NtfyParams(req.headers, req.query as Record<string, unknown>, true), deps.now());
     res.status(200).set({ 'Content-Type': format.type, 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
-    const sink: EventSink = { write: (m) => void res.write(format.encode(m)), end: () => void res.end() };
-    if (sub.poll) return poll(deps, topics, sub, sink);
-    let closed = false;
-    let stop: (() => void) | undefined;
-    res.on('close', () => {
-      closed = true;
-      stop?.();
+    const writer = new StreamWriter(httpTransport(res), deps.streams);
+    const sink: EventSink = { writer, encode: format.encode };
+    // A failure once the stream has started can only end it (its headers are out).
+    const started = sub.poll ? poll(deps, topics, sub, sink) : follow(deps, topics, sub, token.id, sink);
+    await started.catch((error: unknown) => {
+      deps.logger.error('subscriber stream failed', { error: String(error) });
+      writer.close('cut');
     });
-    stop = await follow(deps, topics, sub, token.id, sink);
-    if (closed) stop();
   });
 
   router.use(compatErrors('ntfy', deps.logger));
