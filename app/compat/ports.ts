@@ -21,25 +21,11 @@ export interface Publish {
   accept(input: NotificationInput): Promise<{ notification: StoredNotification; duplicate: boolean } | { muted: string }>;
 }
 
-/** Reads for subscribers, in outbox seq order (Store). */
+/** Reads for subscribers, in outbox seq order (Store); a backlog is read a page at a time (backlog-pump.ts). */
 export interface SubscriberHistory {
+  /** Up to `limit` notifications above `afterSeq` (created at or after `sinceMs`), oldest first. */
   after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]>;
   /** Newest first below `beforeSeq`; `tokenId` keeps one publish token's (a Gotify application's). */
   before(beforeSeq: number, topics: string[] | null, limit: number, tokenId?: number | null): Promise<StoredNotification[]>;
   seqOf(id: string): number | undefined;
-}
-
-/** notifications read per page while a backlog loads. */
-const BACKLOG_PAGE = 1000;
-
-/** Every notification above `afterSeq` (and at or after `sinceMs`), paging through the pool. */
-export async function loadAfter(history: SubscriberHistory, afterSeq: number, sinceMs: number, topics: string[] | null): Promise<StoredNotification[]> {
-  const all: StoredNotification[] = [];
-  let cursor = afterSeq;
-  for (;;) {
-    const page = await history.after(cursor, sinceMs, topics, BACKLOG_PAGE);
-    all.push(...page);
-    if (page.length < BACKLOG_PAGE) return all;
-    cursor = page[page.length - 1].seq;
-  }
 }

@@ -87,6 +87,9 @@ export interface BeepConfig {
     tokenRequestsPerMinute: number;
     tokenFailures: number;
     tokenFailureWindowSec: number;
+    streamsPerToken: number;
+    streamsPerAddress: number;
+    stalledStreamCloseSec: number;
   };
 }
 
@@ -273,6 +276,9 @@ export const configSchema = Joi.object<BeepConfig>({
     tokenRequestsPerMinute: positive.max(1_000_000).default(D.TOKEN_REQUESTS_PER_MINUTE),
     tokenFailures: positive.max(1000).default(D.TOKEN_FAILURES),
     tokenFailureWindowSec: positive.max(86_400).default(D.TOKEN_FAILURE_WINDOW_SEC),
+    streamsPerToken: positive.max(10_000).default(D.STREAMS_PER_TOKEN),
+    streamsPerAddress: positive.max(10_000).default(D.STREAMS_PER_ADDRESS),
+    stalledStreamCloseSec: positive.max(3600).default(D.STALLED_STREAM_CLOSE_SEC),
   }).default(),
 }).custom((value: BeepConfig, helpers) => {
   // Cross-field: two listeners cannot share a fixed port on the same address.

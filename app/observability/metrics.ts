@@ -16,7 +16,7 @@ export interface LiveGauges {
 }
 
 /** Rate-limit scopes (BRIEF.md): the limiter increments these; bounded by construction. */
-export const RATE_LIMIT_SCOPES = ['ip', 'device', 'pairing', 'blocked', 'api_token', 'api_token_failures'] as const;
+export const RATE_LIMIT_SCOPES = ['ip', 'device', 'pairing', 'blocked', 'api_token', 'api_token_failures', 'stream_token', 'stream_address'] as const;
 
 /** Every family, registered on a registry of its own; parts get the counters they feed. */
 export class Metrics {
@@ -36,6 +36,8 @@ export class Metrics {
   /** Incremented by the rate limiter with one of RATE_LIMIT_SCOPES. */
   readonly rateLimited;
   readonly memoryAlarmsRaised;
+  /** Incremented when a subscriber stream (ntfy, Gotify) is closed for not reading. */
+  readonly streamsStalled;
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
@@ -127,6 +129,11 @@ export class Metrics {
       registers,
     });
     for (const kind of ['leak', 'soft_limit', 'hard_limit']) this.memoryAlarmsRaised.inc({ kind }, 0);
+    this.streamsStalled = new client.Counter({
+      name: 'beep_subscriber_streams_stalled_total',
+      help: 'ntfy and Gotify subscriber streams closed because their reader stopped reading.',
+      registers,
+    });
     new client.Gauge({
       name: 'beep_memory_bytes',
       help: 'Process memory at the last memory-watch sample, by kind.',

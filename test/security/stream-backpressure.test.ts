@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { rssBytes } from '../helpers/attack';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
 import { createToken, fillTopic, HttpStream, send, StalledReader, until, WsReader } from '../helpers/compat';
+import { parseMetrics, value } from '../helpers/metrics';
 
 // [harden] item 3: `since=all` loaded the whole backlog and wrote it without regard to
 // backpressure (eight stalled streams took RSS from 213 to 611 MB), and nothing capped how many
@@ -125,20 +126,29 @@ describe('caps and slow subscribers', () => {
   test('a subscriber that stops reading is closed once stalled for stalledStreamCloseSec; others keep receiving', async () => {
     await fillTopic(daemon, 'slow', 2000);
     const token = await createToken(daemon, 'subscribe');
+    // An ntfy reader that stops reading during its since=all backlog (8 MB, more than the kernel takes).
     const stalled = await StalledReader.open(daemon.runtime.adminPort, '/slow/json?since=all', bearer(token.token));
     expect(stalled.status).toBe(200);
-    // A Gotify /stream client that stops reading while messages keep coming.
+    // A Gotify /stream client that stops reading while messages keep coming (6 MB of them).
     const gotify = new WebSocket(`ws://127.0.0.1:${daemon.runtime.adminPort}/stream`, { headers: { 'X-Gotify-Key': token.token } });
     await new Promise((resolve, reject) => gotify.once('open', resolve).once('error', reject));
     let gotifyClosed = false;
     gotify.on('close', () => (gotifyClosed = true));
     gotify.pause();
     const healthy = await HttpStream.open(`${daemon.adminUrl}/slow/json`, bearer(token.token));
-    await fillTopic(daemon, 'slow', 1000);
-    await until(() => healthy.json.filter((m) => m.event === 'message').length === 1000, 'live messages to the reading subscriber', 60_000);
+    await fillTopic(daemon, 'slow', 1500);
+    await until(() => healthy.json.filter((m) => m.event === 'message').length === 1500, 'live messages to the reading subscriber', 60_000);
+    const stalledCount = async () => value(parseMetrics((await daemon.admin('GET', '/metrics')).text), 'beep_subscriber_streams_stalled_total');
+    for (let i = 0; i < 300 && (await stalledCount()) !== 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await stalledCount()).toBe(2);
+    // Both were closed by the server (what they had been sent is read first).
     expect(await stalled.resume(30_000)).toBe(true);
     gotify.resume();
     await until(() => gotifyClosed, 'the stalled Gotify stream closed', 30_000);
+    // The reading one is still live.
+    expect(healthy.ended).toBe(false);
+    await send('POST', `${daemon.adminUrl}/api/v1/notifications`, JSON.stringify({ title: 'after', topic: 'slow' }), { authorization: `Bearer ${daemon.adminToken}`, 'content-type': 'application/json' });
+    await until(() => healthy.json.some((m) => m.title === 'after'), 'a message after the stalls');
     healthy.close();
   });
 });

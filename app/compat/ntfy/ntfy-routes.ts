@@ -10,6 +10,7 @@ import { toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import { NtfyParams } from './ntfy-params';
 import { fromJson, fromRequest, jsonTopic } from './ntfy-publish';
 import { parseSubscription } from './ntfy-subscription';
+import type { StreamSlots } from '../stream-slots';
 import { httpTransport, StreamWriter, type StreamWriterLimits } from '../stream-writer';
 
 // ntfy's HTTP API on a Beep listener: publish (PUT/POST /<topic>, JSON to /, GET
@@ -20,6 +21,8 @@ export interface NtfyDeps extends FeedOptions {
   tokens: TokenGate;
   /** How every subscriber stream is written (StreamWriter). */
   streams: StreamWriterLimits;
+  /** Caps on open streams per token and per address. */
+  slots: StreamSlots;
   publish: Publish;
   listener: string;
   logger: Logger;
@@ -85,6 +88,8 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const topics = parseTopicList(String(req.params.topics));
     const token = await deps.tokens.authenticate(credentialOf(req), 'subscribe', topics, caller(req));
     const sub = parseSubscription(new NtfyParams(req.headers, req.query as Record<string, unknown>, true), deps.now());
+    // The slot is held until the connection is gone (a closed stream's tail may still be flushing).
+    res.once('close', deps.slots.take(token.id, peerOf(req)));
     res.status(200).set({ 'Content-Type': format.type, 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     const writer = new StreamWriter(httpTransport(res), deps.streams);

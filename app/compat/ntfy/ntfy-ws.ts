@@ -29,6 +29,8 @@ export function ntfyWebSocket(deps: NtfyDeps, wss: WebSocketServer): UpgradeRout
       const caller = { ip: peerOf(req), protocol: 'ntfy' as const, listener: deps.listener };
       const token = await deps.tokens.authenticate(credentialOf(req), 'subscribe', topics, caller);
       const sub = parseSubscription(new NtfyParams(req.headers, Object.fromEntries(url.searchParams), true), deps.now());
+      // Held until the socket is gone, whether or not the handshake completes.
+      socket.once('close', deps.slots.take(token.id, caller.ip));
       return (ws) => {
         const writer = new StreamWriter(wsTransport(ws), deps.streams);
         const sink: EventSink = { writer, encode: (m) => JSON.stringify(m) };
