@@ -111,14 +111,7 @@ export class ApiTokenService {
       this.audit.record('api_token_refused', { ...caller, kind, reason: 'unknown_or_revoked' });
       throw new BeepError('invalid_token', 'The token is unknown or revoked.');
     }
-    const outside = token.topics === null ? [] : topics === null ? ['*'] : topics.filter((t) => !token.topics!.includes(t));
-    if (token.kind !== kind || outside.length > 0) {
-      this.audit.record('api_token_refused', { ...caller, tokenId: token.id, kind, topics, reason: token.kind !== kind ? 'kind' : 'topic' });
-      throw new BeepError(
-        'token_forbidden',
-        token.kind !== kind ? `This is a ${token.kind} token; it cannot ${kind}.` : `This token may not ${kind} on ${outside.join(', ')}.`,
-      );
-    }
+    this.requireScope(token, kind, topics, caller);
     const decision = await this.requests.consume(`token:${token.id}`);
     if (!decision.allowed) {
       this.onLimited('api_token');
@@ -127,6 +120,20 @@ export class ApiTokenService {
     this.audit.record('api_token_used', { ...caller, tokenId: token.id, kind, topics });
     this.touch(token.id);
     return token;
+  }
+
+  /**
+   * Throws token_forbidden (audited) unless `token` may do `kind` on every one of `topics`: for a
+   * topic only known once the body is read (ntfy JSON publishing), after `authenticate`.
+   */
+  requireScope(token: ApiToken, kind: TokenKind, topics: string[] | null, caller: Caller): void {
+    const outside = token.topics === null ? [] : topics === null ? ['*'] : topics.filter((t) => !token.topics!.includes(t));
+    if (token.kind === kind && outside.length === 0) return;
+    this.audit.record('api_token_refused', { ...caller, tokenId: token.id, kind, topics, reason: token.kind !== kind ? 'kind' : 'topic' });
+    throw new BeepError(
+      'token_forbidden',
+      token.kind !== kind ? `This is a ${token.kind} token; it cannot ${kind}.` : `This token may not ${kind} on ${outside.join(', ')}.`,
+    );
   }
 
   private touch(id: number): void {

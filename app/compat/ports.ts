@@ -7,6 +7,8 @@ import type { ApiToken, Caller, TokenKind } from './api-tokens';
 /** Checks a token for one operation (ApiTokenService). */
 export interface TokenGate {
   authenticate(secret: string | undefined, kind: TokenKind, topics: string[] | null, caller: Caller): Promise<ApiToken>;
+  /** The scope check alone, for a topic known only once the body is read. */
+  requireScope(token: ApiToken, kind: TokenKind, topics: string[] | null, caller: Caller): void;
 }
 
 /** Creates, lists and revokes tokens (ApiTokenService): Gotify's /client and /application. */

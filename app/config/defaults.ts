@@ -144,6 +144,10 @@ export const STREAMS_PER_TOKEN = 10;
 export const STREAMS_PER_ADDRESS = 30;
 /** seconds a client refused a stream is told to wait (Retry-After): slots free when its other streams end. */
 export const STREAM_RETRY_AFTER_SEC = 30;
+/** bytes an ntfy or Gotify publish body may have, read only after its token is checked: one notification (4 KiB message, 256 B title) fits even escaped byte by byte (JSON \u00XX: six bytes each). */
+export const COMPAT_PUBLISH_BODY_BYTES = 32 * 1024;
+/** bytes of any other ntfy/Gotify JSON body (a Gotify client's name), read after authentication: as small as Beep's own gateway JSON. */
+export const COMPAT_SMALL_BODY_BYTES = 4 * 1024;
 /** requests per minute one API token may make: a busy script, not a flood. */
 export const TOKEN_REQUESTS_PER_MINUTE = 600;
 /** failed API-token attempts per IP per window before it is refused: guessing 256 bits is hopeless anyway. */

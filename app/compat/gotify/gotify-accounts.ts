@@ -1,12 +1,12 @@
-import express, { type Request, type Router } from 'express';
-import { MAX_REQUEST_BYTES } from '../../config/defaults';
+import type { Request, Router } from 'express';
+import { COMPAT_SMALL_BODY_BYTES } from '../../config/defaults';
 import { BeepError } from '../../domain/errors';
 import type { ApiToken, Caller } from '../api-tokens';
 import { credentialOf } from '../credentials';
 import type { SubscriberHistory, TokenAdmin, TokenGate } from '../ports';
 import { basicCredentials, GOTIFY_USER, type GotifyLogin } from './gotify-login';
 import { toGotifyPriority } from './gotify-message';
-import { fieldsOf, pagedMessages } from './gotify-request';
+import { fieldReader, pagedMessages } from './gotify-request';
 
 // What the Gotify Android app needs to log in and show its lists (docs/spec.json): POST /client
 // (HTTP Basic as "admin" + the dashboard password → a new unscoped subscribe token), GET /client,
@@ -58,9 +58,10 @@ export function gotifyAccountRoutes(router: Router, deps: AccountDeps): void {
   };
   const ofKind = (kind: 'publish' | 'subscribe') => deps.tokens.list().filter((t) => t.kind === kind);
 
-  router.post('/client', express.raw({ type: () => true, limit: MAX_REQUEST_BYTES }), async (req, res) => {
+  const clientFields = fieldReader({ bytes: COMPAT_SMALL_BODY_BYTES });
+  router.post('/client', async (req, res) => {
     await who(req, true);
-    const { token, secret } = await deps.tokens.create('subscribe', clientName(fieldsOf(req)), null);
+    const { token, secret } = await deps.tokens.create('subscribe', clientName(await clientFields(req, res)), null);
     res.status(200).json({ id: token.id, token: secret, name: token.name });
   });
 

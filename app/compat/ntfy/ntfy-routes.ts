@@ -1,5 +1,7 @@
-import express, { Router, type Request, type Response } from 'express';
-import { MAX_REQUEST_BYTES } from '../../config/defaults';
+import { Router, type Request, type Response } from 'express';
+import { COMPAT_PUBLISH_BODY_BYTES } from '../../config/defaults';
+import { bodyReader } from '../compat-body';
+import { BeepError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import { compatErrors } from '../compat-errors';
 import { credentialOf, peerOf } from '../credentials';
@@ -38,11 +40,8 @@ const FORMATS: Record<string, { type: string; encode: (m: NtfyMessage) => string
   raw: { type: 'text/plain; charset=utf-8', encode: (m) => (m.event === 'message' ? `${(m.message ?? '').replace(/\r?\n/g, ' ')}\n` : '\n') },
 };
 
-const rawBody = express.raw({ type: () => true, limit: MAX_REQUEST_BYTES });
-
-function bodyText(req: Request): string {
-  return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-}
+/** Publish bodies, read only once the token is checked. */
+const publishBody = bodyReader({ bytes: COMPAT_PUBLISH_BODY_BYTES });
 
 export function ntfyRoutes(deps: NtfyDeps): Router {
   const router = Router();
@@ -54,18 +53,20 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     res.status(200).json(toNtfyMessage(result.notification, deps.retentionSec));
   }
 
-  // JSON publishing: PUT/POST / with the object as the body.
-  router.post('/', rawBody, async (req, res) => jsonPublish(req, res));
-  router.put('/', rawBody, async (req, res) => jsonPublish(req, res));
+  // JSON publishing: PUT/POST / with the object as the body. Its topic is in the body, so the
+  // token is checked first (a publish token at all), its scope once the body is read.
+  router.post('/', async (req, res) => jsonPublish(req, res));
+  router.put('/', async (req, res) => jsonPublish(req, res));
   async function jsonPublish(req: Request, res: Response): Promise<void> {
+    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [], caller(req));
     let body: unknown;
     try {
-      body = JSON.parse(bodyText(req));
-    } catch {
-      body = undefined;
+      body = JSON.parse((await publishBody(req, res)).toString('utf8'));
+    } catch (error) {
+      if (error instanceof BeepError) throw error;
+      throw new BeepError('invalid_json', 'The body must be a JSON object with "topic".');
     }
-    if (body === undefined) return void res.status(400).json({ code: 40000, http: 400, error: 'The body must be a JSON object with "topic".', beep_code: 'invalid_json' });
-    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [jsonTopic(body)], caller(req));
+    deps.tokens.requireScope(token, 'publish', [jsonTopic(body)], caller(req));
     await answer(res, fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
   }
 
@@ -75,11 +76,12 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     parseTopicList(topic);
     const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
     const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
-    await answer(res, fromRequest(topic, params, bodyText(req), req.headers['content-type'], { tokenId: token.id, name: token.name }));
+    const body = (await publishBody(req, res)).toString('utf8');
+    await answer(res, fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));
   }
-  router.put('/:topic', rawBody, publish);
-  router.post('/:topic', rawBody, publish);
-  for (const verb of ['publish', 'send', 'trigger']) router.all(`/:topic/${verb}`, rawBody, publish);
+  router.put('/:topic', publish);
+  router.post('/:topic', publish);
+  for (const verb of ['publish', 'send', 'trigger']) router.all(`/:topic/${verb}`, publish);
 
   router.get('/:topics/:format', async (req, res, next) => {
     const format = FORMATS[String(req.params.format)];
