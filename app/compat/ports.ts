@@ -1,5 +1,5 @@
 import type { NotificationInput, StoredNotification } from '../domain/notification';
-import type { ApiToken, Caller, TokenKind } from './api-tokens';
+import type { Actor, ApiToken, Caller, TokenKind } from './api-tokens';
 
 // The small interfaces the ntfy and Gotify adapters need; daemon.ts passes the implementations
 // (ApiTokenService, IngestService, Store.topicHistory + Store.seqOf, SubscriberHub).
@@ -13,9 +13,13 @@ export interface TokenGate {
 
 /** Creates, lists and revokes tokens (ApiTokenService): Gotify's /client and /application. */
 export interface TokenAdmin {
-  create(kind: TokenKind, name: string, topics: string[] | null): Promise<{ token: ApiToken; secret: string }>;
+  /** `by` is recorded (the audit's actor; a client created by a client dies with it). */
+  create(kind: TokenKind, name: string, topics: string[] | null, by: Actor): Promise<{ token: ApiToken; secret: string }>;
   list(): ApiToken[];
-  revoke(id: number): Promise<boolean>;
+  /** Revokes the token and every client created under it. */
+  revoke(id: number, by: Actor): Promise<boolean>;
+  /** Throws token_forbidden unless `who` may manage Gotify clients (token-rights.ts). */
+  requireClientAdmin(who: Actor, caller: Caller): void;
 }
 
 /** Accepts a validated notification (IngestService): stored, or muted by a rule. */

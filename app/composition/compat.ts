@@ -56,9 +56,9 @@ export function buildCompat(
 ): Compat {
   const { store, ingest, hub, metrics, audit } = parts;
   const compatAudit: AuditSink = {
-    record: (event, fields) => {
-      const actor = typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin';
-      void audit.record(event, actor, fields);
+    record: (event, fields, actor) => {
+      const who = actor ?? (typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin');
+      void audit.record(event, who, fields);
     },
   };
   // Bad tokens and bad Gotify passwords spend one per-IP failure budget.
