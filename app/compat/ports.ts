@@ -22,9 +22,15 @@ export interface TokenAdmin {
   requireClientAdmin(who: Actor, caller: Caller): void;
 }
 
-/** Accepts a validated notification (IngestService): stored, or muted by a rule. */
+/**
+ * Accepts a notification (IngestService.receive): counts it received from `source`, maps and
+ * validates it with `parse` (a refusal counted as rejected), then stores it or a rule mutes it.
+ */
 export interface Publish {
-  accept(input: NotificationInput): Promise<{ notification: StoredNotification; duplicate: boolean } | { muted: string }>;
+  receive(
+    source: 'ntfy' | 'gotify',
+    parse: () => NotificationInput,
+  ): Promise<{ input: NotificationInput; outcome: { notification: StoredNotification; duplicate: boolean } | { muted: string } }>;
 }
 
 /** Reads for subscribers, in outbox seq order (Store); a backlog is read a page at a time (backlog-pump.ts). */

@@ -84,7 +84,7 @@ export function buildCompat(
     audit: compatAudit,
     onLimited: () => metrics.rateLimited.inc({ scope: 'api_token_failures' }),
   });
-  const publish: Publish = { accept: (input) => ingest.accept(input) };
+  const publish: Publish = { receive: (source, parse) => ingest.receive(source, parse) };
   const handshakes = handshakeServer(COMPAT_MAX_FRAME_BYTES);
   const streams = {
     endGraceMs: STREAM_END_GRACE_MS, highWaterBytes: STREAM_HIGH_WATER_BYTES, stalledCloseMs: config.compat.stalledStreamCloseSec * 1000,

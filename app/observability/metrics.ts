@@ -15,8 +15,22 @@ export interface LiveGauges {
   memoryAlarms: () => { leak: boolean; soft: boolean; hard: boolean };
 }
 
-/** Rate-limit scopes (BRIEF.md): the limiter increments these; bounded by construction. */
-export const RATE_LIMIT_SCOPES = ['ip', 'device', 'pairing', 'blocked', 'api_token', 'api_token_failures', 'stream_token', 'stream_address'] as const;
+/**
+ * Rate-limit scopes, pre-created at 0 so dashboards see them before the first refusal: exactly
+ * the names the limiters emit (test/security/metrics-sources.test.ts hits them and checks that
+ * each lands on a pre-created series). gateway_ip / token_ip: the gateway's per-address budgets;
+ * blocked: an address blocked after repeated refusals; origin: a cross-origin socket handshake;
+ * device / socket_flood: a device's requests and socket events; pairing_ip / pairing_code: the
+ * pairing budgets; api_token / api_token_failures: an API token's requests, an address's bad
+ * tokens; stream_token / stream_address: open subscriber streams.
+ */
+export const RATE_LIMIT_SCOPES = [
+  'gateway_ip', 'token_ip', 'blocked', 'origin', 'device', 'socket_flood', 'pairing_ip', 'pairing_code',
+  'api_token', 'api_token_failures', 'stream_token', 'stream_address',
+] as const;
+
+/** A scope of `beep_rate_limited_total`. */
+export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
 /** Every family, registered on a registry of its own; parts get the counters they feed. */
 export class Metrics {
@@ -44,7 +58,7 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'beep_' });
     this.ingested = new client.Counter({
       name: 'beep_notifications_ingested_total',
-      help: 'Notifications received by source, before validation.',
+      help: 'Notifications received by source (every source: HTTP, CLI, D-Bus, macOS, ntfy, Gotify), before validation.',
       labelNames: ['source'],
       registers,
     });
@@ -56,8 +70,8 @@ export class Metrics {
     });
     this.rejected = new client.Counter({
       name: 'beep_notifications_rejected_total',
-      help: 'Notifications refused, by error code.',
-      labelNames: ['code'],
+      help: 'Notifications refused, by error code and source (every source, where ingest validates or stores).',
+      labelNames: ['code', 'source'],
       registers,
     });
     this.muted = new client.Counter({

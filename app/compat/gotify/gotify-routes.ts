@@ -37,10 +37,11 @@ export function gotifyRoutes(deps: GotifyDeps): Router {
   const messageFields = fieldReader({ bytes: COMPAT_PUBLISH_BODY_BYTES });
   router.post('/message', async (req, res) => {
     const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [], caller(req));
-    const input = fromGotify(await messageFields(req, res), { tokenId: token.id, name: token.name, topic: token.topics?.[0] ?? null });
-    const result = await deps.publish.accept(input);
-    if ('muted' in result) return void res.status(200).json({ id: 0, appid: token.id, message: input.body, title: input.title, muted: result.muted });
-    res.status(200).json(toGotifyMessage(result.notification));
+    const fields = await messageFields(req, res);
+    const app = { tokenId: token.id, name: token.name, topic: token.topics?.[0] ?? null };
+    const { input, outcome } = await deps.publish.receive('gotify', () => fromGotify(fields, app));
+    if ('muted' in outcome) return void res.status(200).json({ id: 0, appid: token.id, message: input.body, title: input.title, muted: outcome.muted });
+    res.status(200).json(toGotifyMessage(outcome.notification));
   });
 
   router.get('/message', async (req, res) => {

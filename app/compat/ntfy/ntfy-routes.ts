@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { COMPAT_PUBLISH_BODY_BYTES } from '../../config/defaults';
 import { bodyReader } from '../compat-body';
 import { BeepError } from '../../domain/errors';
+import type { NotificationInput } from '../../domain/notification';
 import type { Logger } from '../../observability/logger';
 import { compatErrors } from '../compat-errors';
 import { credentialOf, peerOf } from '../credentials';
@@ -47,10 +48,10 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
   const router = Router();
   const caller = (req: Request) => ({ ip: peerOf(req), protocol: 'ntfy' as const, listener: deps.listener });
 
-  async function answer(res: Response, input: Parameters<Publish['accept']>[0]): Promise<void> {
-    const result = await deps.publish.accept(input);
-    if ('muted' in result) return void res.status(200).json({ id: null, event: 'message', topic: input.topic, muted: result.muted });
-    res.status(200).json(toNtfyMessage(result.notification, deps.retentionSec));
+  async function answer(res: Response, parse: () => NotificationInput): Promise<void> {
+    const { input, outcome } = await deps.publish.receive('ntfy', parse);
+    if ('muted' in outcome) return void res.status(200).json({ id: null, event: 'message', topic: input.topic, muted: outcome.muted });
+    res.status(200).json(toNtfyMessage(outcome.notification, deps.retentionSec));
   }
 
   // JSON publishing: PUT/POST / with the object as the body. Its topic is in the body, so the
@@ -67,7 +68,7 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
       throw new BeepError('invalid_json', 'The body must be a JSON object with "topic".');
     }
     deps.tokens.requireScope(token, 'publish', [jsonTopic(body)], caller(req));
-    await answer(res, fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
+    await answer(res, () => fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
   }
 
   async function publish(req: Request, res: Response, next: () => void): Promise<void> {
@@ -77,7 +78,7 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
     const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
     const body = (await publishBody(req, res)).toString('utf8');
-    await answer(res, fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));
+    await answer(res, () => fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));
   }
   router.put('/:topic', publish);
   router.post('/:topic', publish);
