@@ -3,12 +3,16 @@ import { BeepError } from '../domain/errors';
 import type { FailureBudget } from '../auth/failure-limiter';
 import type { AuditSink } from './audit-sink';
 import type { RateLimiter } from '../auth/rate-limiter';
+import { mayManageClients } from './token-rights';
 
 // API tokens for ntfy and Gotify clients: 256-bit random secrets shown once, stored as SHA-256,
 // of one kind (publish = ntfy publisher / Gotify application; subscribe = ntfy subscriber /
 // Gotify client), optionally scoped to topics. Every use is checked, rate limited and audited.
 
 export type TokenKind = 'publish' | 'subscribe';
+
+/** How a token came to be (token-rights.ts): by the admin, the Gotify Basic login, or a Gotify client. */
+export type TokenOrigin = 'admin' | 'gotify_login' | 'gotify_client';
 
 export interface ApiToken {
   id: number;
@@ -17,14 +21,27 @@ export interface ApiToken {
   topics: string[] | null;
   createdAt: string;
   lastUsedAt: string | null;
+  origin: TokenOrigin;
+  /** The client that created it (origin 'gotify_client'): it is revoked with that client. */
+  parentId: number | null;
+}
+
+/** Who creates or revokes a token: the admin (beep token, the admin API), the Gotify Basic login (as the admin), or a token. */
+export type Actor = 'admin' | 'gotify_login' | ApiToken;
+
+/** The audit log's name for an actor: `admin` or `token:<id>`. */
+export function actorName(actor: Actor): string {
+  return typeof actor === 'string' ? 'admin' : `token:${actor.id}`;
 }
 
 /** What the token service needs from storage; store/ implements it. */
 export interface ApiTokenStore {
-  insertApiToken(hash: string, kind: TokenKind, name: string, topics: string[] | null): Promise<ApiToken>;
+  /** undefined when the parent has been revoked meanwhile. */
+  insertApiToken(hash: string, kind: TokenKind, name: string, topics: string[] | null, by: { origin: TokenOrigin; parentId: number | null }): Promise<ApiToken | undefined>;
   apiTokenByHash(hash: string): ApiToken | undefined;
   listApiTokens(): ApiToken[];
-  revokeApiToken(id: number): Promise<boolean>;
+  /** The ids revoked: the token, then every client created under it; empty when unknown or already revoked. */
+  revokeApiToken(id: number): Promise<number[]>;
   touchApiToken(id: number, atMs: number): Promise<void>;
 }
 
@@ -66,10 +83,13 @@ export class ApiTokenService {
     private readonly onLimited: (scope: 'api_token' | 'api_token_failures') => void = () => undefined,
   ) {}
 
-  async create(kind: TokenKind, name: string, topics: string[] | null): Promise<{ token: ApiToken; secret: string }> {
+  /** `by` is recorded: a token created by a client token dies with it (revoke cascades). */
+  async create(kind: TokenKind, name: string, topics: string[] | null, by: Actor = 'admin'): Promise<{ token: ApiToken; secret: string }> {
     const secret = TOKEN_PREFIX + crypto.randomBytes(TOKEN_BYTES).toString('base64url');
-    const token = await this.store.insertApiToken(hash(secret), kind, name, topics);
-    this.audit.record('api_token_created', { tokenId: token.id, kind, name, topics });
+    const origin = typeof by === 'string' ? { origin: by, parentId: null } : { origin: 'gotify_client' as const, parentId: by.id };
+    const token = await this.store.insertApiToken(hash(secret), kind, name, topics, origin);
+    if (!token) throw new BeepError('invalid_token', 'The token is unknown or revoked.');
+    this.audit.record('api_token_created', { tokenId: token.id, kind, name, topics, ...origin }, actorName(by));
     return { token, secret };
   }
 
@@ -77,14 +97,17 @@ export class ApiTokenService {
     return this.store.listApiTokens();
   }
 
-  /** Revokes at once: the next request with it is refused and its open streams are closed. */
-  async revoke(id: number): Promise<boolean> {
+  /**
+   * Revokes at once, with every client it created: the next request with any of them is
+   * refused and their open streams are closed. False when unknown or already revoked.
+   */
+  async revoke(id: number, by: Actor = 'admin'): Promise<boolean> {
     const revoked = await this.store.revokeApiToken(id);
-    if (revoked) {
-      this.audit.record('api_token_revoked', { tokenId: id });
-      for (const listener of this.revokedListeners) listener(id);
+    for (const tokenId of revoked) {
+      this.audit.record('api_token_revoked', { tokenId, ...(tokenId === id ? {} : { with: id }) }, actorName(by));
+      for (const listener of this.revokedListeners) listener(tokenId);
     }
-    return revoked;
+    return revoked.length > 0;
   }
 
   /** Called with the id of each revoked token (live streams close). */
@@ -113,14 +136,7 @@ export class ApiTokenService {
       throw new BeepError('invalid_token', 'The token is unknown or revoked.');
     }
     await attempt.refund();
-    const outside = token.topics === null ? [] : topics === null ? ['*'] : topics.filter((t) => !token.topics!.includes(t));
-    if (token.kind !== kind || outside.length > 0) {
-      this.audit.record('api_token_refused', { ...caller, tokenId: token.id, kind, topics, reason: token.kind !== kind ? 'kind' : 'topic' });
-      throw new BeepError(
-        'token_forbidden',
-        token.kind !== kind ? `This is a ${token.kind} token; it cannot ${kind}.` : `This token may not ${kind} on ${outside.join(', ')}.`,
-      );
-    }
+    this.requireScope(token, kind, topics, caller);
     const decision = await this.requests.consume(`token:${token.id}`);
     if (!decision.allowed) {
       this.onLimited('api_token');
@@ -129,6 +145,28 @@ export class ApiTokenService {
     this.audit.record('api_token_used', { ...caller, tokenId: token.id, kind, topics });
     this.touch(token.id);
     return token;
+  }
+
+  /** Throws token_forbidden (audited) unless `who` may manage Gotify clients (token-rights.ts). */
+  requireClientAdmin(who: Actor, caller: Caller): void {
+    if (mayManageClients(who)) return;
+    const token = who as ApiToken;
+    this.audit.record('api_token_refused', { ...caller, tokenId: token.id, kind: token.kind, reason: 'rights' });
+    throw new BeepError('token_forbidden', "Only the Gotify app's login (user admin, the dashboard password) and the clients it created may manage clients.");
+  }
+
+  /**
+   * Throws token_forbidden (audited) unless `token` may do `kind` on every one of `topics`: for a
+   * topic only known once the body is read (ntfy JSON publishing), after `authenticate`.
+   */
+  requireScope(token: ApiToken, kind: TokenKind, topics: string[] | null, caller: Caller): void {
+    const outside = token.topics === null ? [] : topics === null ? ['*'] : topics.filter((t) => !token.topics!.includes(t));
+    if (token.kind === kind && outside.length === 0) return;
+    this.audit.record('api_token_refused', { ...caller, tokenId: token.id, kind, topics, reason: token.kind !== kind ? 'kind' : 'topic' });
+    throw new BeepError(
+      'token_forbidden',
+      token.kind !== kind ? `This is a ${token.kind} token; it cannot ${kind}.` : `This token may not ${kind} on ${outside.join(', ')}.`,
+    );
   }
 
   private touch(id: number): void {

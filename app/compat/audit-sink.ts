@@ -6,7 +6,11 @@ export type CompatAuditEvent =
   | 'api_token_created' | 'api_token_revoked' | 'api_token_missing' | 'api_token_refused' | 'api_token_used'
   | 'gotify_login' | 'gotify_login_refused';
 
-/** Where compat security events go; fields carry ids, addresses and reasons, never secrets. */
+/**
+ * Where compat security events go; fields carry ids, addresses and reasons, never secrets.
+ * `actor` names who acted (`admin`, `token:<id>`); without it, the token the event is about
+ * (`fields.tokenId`) or else the address acted.
+ */
 export interface AuditSink {
-  record(event: CompatAuditEvent, fields: Record<string, unknown>): void;
+  record(event: CompatAuditEvent, fields: Record<string, unknown>, actor?: string): void;
 }

@@ -1,5 +1,5 @@
 import type { NotificationInput, StoredNotification } from '../domain/notification';
-import type { ApiToken, Caller, TokenKind } from './api-tokens';
+import type { Actor, ApiToken, Caller, TokenKind } from './api-tokens';
 
 // The small interfaces the ntfy and Gotify adapters need; daemon.ts passes the implementations
 // (ApiTokenService, IngestService, Store.topicHistory + Store.seqOf, SubscriberHub).
@@ -7,39 +7,37 @@ import type { ApiToken, Caller, TokenKind } from './api-tokens';
 /** Checks a token for one operation (ApiTokenService). */
 export interface TokenGate {
   authenticate(secret: string | undefined, kind: TokenKind, topics: string[] | null, caller: Caller): Promise<ApiToken>;
+  /** The scope check alone, for a topic known only once the body is read. */
+  requireScope(token: ApiToken, kind: TokenKind, topics: string[] | null, caller: Caller): void;
 }
 
 /** Creates, lists and revokes tokens (ApiTokenService): Gotify's /client and /application. */
 export interface TokenAdmin {
-  create(kind: TokenKind, name: string, topics: string[] | null): Promise<{ token: ApiToken; secret: string }>;
+  /** `by` is recorded (the audit's actor; a client created by a client dies with it). */
+  create(kind: TokenKind, name: string, topics: string[] | null, by: Actor): Promise<{ token: ApiToken; secret: string }>;
   list(): ApiToken[];
-  revoke(id: number): Promise<boolean>;
+  /** Revokes the token and every client created under it. */
+  revoke(id: number, by: Actor): Promise<boolean>;
+  /** Throws token_forbidden unless `who` may manage Gotify clients (token-rights.ts). */
+  requireClientAdmin(who: Actor, caller: Caller): void;
 }
 
-/** Accepts a validated notification (IngestService): stored, or muted by a rule. */
+/**
+ * Accepts a notification (IngestService.receive): counts it received from `source`, maps and
+ * validates it with `parse` (a refusal counted as rejected), then stores it or a rule mutes it.
+ */
 export interface Publish {
-  accept(input: NotificationInput): Promise<{ notification: StoredNotification; duplicate: boolean } | { muted: string }>;
+  receive(
+    source: 'ntfy' | 'gotify',
+    parse: () => NotificationInput,
+  ): Promise<{ input: NotificationInput; outcome: { notification: StoredNotification; duplicate: boolean } | { muted: string } }>;
 }
 
-/** Reads for subscribers, in outbox seq order (Store). */
+/** Reads for subscribers, in outbox seq order (Store); a backlog is read a page at a time (backlog-pump.ts). */
 export interface SubscriberHistory {
+  /** Up to `limit` notifications above `afterSeq` (created at or after `sinceMs`), oldest first. */
   after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]>;
   /** Newest first below `beforeSeq`; `tokenId` keeps one publish token's (a Gotify application's). */
   before(beforeSeq: number, topics: string[] | null, limit: number, tokenId?: number | null): Promise<StoredNotification[]>;
   seqOf(id: string): number | undefined;
-}
-
-/** notifications read per page while a backlog loads. */
-const BACKLOG_PAGE = 1000;
-
-/** Every notification above `afterSeq` (and at or after `sinceMs`), paging through the pool. */
-export async function loadAfter(history: SubscriberHistory, afterSeq: number, sinceMs: number, topics: string[] | null): Promise<StoredNotification[]> {
-  const all: StoredNotification[] = [];
-  let cursor = afterSeq;
-  for (;;) {
-    const page = await history.after(cursor, sinceMs, topics, BACKLOG_PAGE);
-    all.push(...page);
-    if (page.length < BACKLOG_PAGE) return all;
-    cursor = page[page.length - 1].seq;
-  }
 }

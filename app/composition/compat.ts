@@ -2,6 +2,7 @@ import { verifyAdminPassword } from '../auth/admin-password';
 import { ApiTokenService } from '../compat/api-tokens';
 import type { AuditSink } from '../compat/audit-sink';
 import type { Publish, SubscriberHistory } from '../compat/ports';
+import { StreamSlots } from '../compat/stream-slots';
 import type { SubscriberHub } from '../compat/subscriber-hub';
 import { handshakeServer, type UpgradeRoute } from '../compat/upgrades';
 import { ntfyRoutes } from '../compat/ntfy/ntfy-routes';
@@ -9,6 +10,7 @@ import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
 import { GotifyLogin } from '../compat/gotify/gotify-login';
 import { gotifyRoutes } from '../compat/gotify/gotify-routes';
 import { gotifyStream } from '../compat/gotify/gotify-stream';
+import { STREAM_BACKLOG_PAGE, STREAM_END_GRACE_MS, STREAM_HIGH_WATER_BYTES, STREAM_RETRY_AFTER_SEC } from '../config/defaults';
 import type { BeepConfig } from '../config/schema';
 import type { IngestService } from '../ingest/ingest-service';
 import type { AuditLog } from '../observability/audit-log';
@@ -48,9 +50,9 @@ export function buildCompat(
 ): Compat {
   const { store, ingest, hub, metrics, audit, budgets } = parts;
   const compatAudit: AuditSink = {
-    record: (event, fields) => {
-      const actor = typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin';
-      void audit.record(event, actor, fields);
+    record: (event, fields, actor) => {
+      const who = actor ?? (typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin');
+      void audit.record(event, who, fields);
     },
   };
   // Bad tokens and bad Gotify passwords spend one per-address failure budget.
@@ -76,12 +78,21 @@ export function buildCompat(
     audit: compatAudit,
     onLimited: () => metrics.rateLimited.inc({ scope: 'api_token_failures' }),
   });
-  const publish: Publish = { accept: (input) => ingest.accept(input) };
+  const publish: Publish = { receive: (source, parse) => ingest.receive(source, parse) };
   const handshakes = handshakeServer(COMPAT_MAX_FRAME_BYTES);
+  const streams = {
+    endGraceMs: STREAM_END_GRACE_MS, highWaterBytes: STREAM_HIGH_WATER_BYTES, stalledCloseMs: config.compat.stalledStreamCloseSec * 1000,
+    onStalled: () => metrics.streamsStalled.inc(),
+  };
+  // One count of open streams for both listeners: the caps are per token and per address, wherever they connect.
+  const slots = new StreamSlots(
+    { perToken: config.compat.streamsPerToken, perAddress: config.compat.streamsPerAddress, retryAfterSec: STREAM_RETRY_AFTER_SEC },
+    (scope) => metrics.rateLimited.inc({ scope }),
+  );
   const listenerFor = (listener: 'admin' | 'gateway'): CompatListener => {
     const logger = log(`compat-${listener}`);
     const ntfy = {
-      tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now,
+      tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now, streams, slots, pageSize: STREAM_BACKLOG_PAGE,
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
     };
     const gotify = {
@@ -89,7 +100,7 @@ export function buildCompat(
       // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
       health: listener === 'gateway' ? async () => (await store.ping(), true) : null,
     };
-    const stream = { tokens: apiTokens, hub, pingMs: config.compat.pingSec * 1000, listener, logger };
+    const stream = { tokens: apiTokens, hub, history, slots, pingMs: config.compat.pingSec * 1000, streams, listener, logger };
     return {
       routers: config.compat.enabled ? [gotifyRoutes(gotify), ntfyRoutes(ntfy)] : [],
       upgrades: config.compat.enabled ? [gotifyStream(stream, handshakes), ntfyWebSocket(ntfy, handshakes)] : [],

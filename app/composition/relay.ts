@@ -84,7 +84,7 @@ export function buildRelay(
     },
     {
       onIngested: (source) => metrics.ingested.inc({ source }),
-      onRejected: (code) => metrics.rejected.inc({ code }),
+      onRejected: (code, source) => metrics.rejected.inc({ code, source }),
       onAccepted: (n) => {
         metrics.accepted.inc({ source: n.source });
         stats.accepted();

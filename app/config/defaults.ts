@@ -155,6 +155,26 @@ export const MAX_RULE_ITEMS = 50;
 export const NTFY_KEEPALIVE_SEC = 45;
 /** seconds between WebSocket pings on a Gotify /stream: Gotify's own period. */
 export const GOTIFY_PING_SEC = 45;
+/** ms a closed subscriber stream (token revoked, shutdown) has to flush its tail before it is cut: a reader that stopped reading never finishes. */
+export const STREAM_END_GRACE_MS = 5_000;
+/** bytes a subscriber stream may have written and not yet flushed before it counts as full: ~15 full-size messages; a reader that keeps up never gets near it. */
+export const STREAM_HIGH_WATER_BYTES = 64 * 1024;
+/** seconds a subscriber stream may stay full (its reader not reading) before it is closed: longer than a phone's Wi-Fi hiccup, shorter than a stuck one. */
+export const STALLED_STREAM_CLOSE_SEC = 60;
+/** notifications read from history per page while a subscriber catches up (since=, or after falling behind): ~400 KB at most. */
+export const STREAM_BACKLOG_PAGE = 100;
+/** live arrivals held per subscriber while it catches up; past it, history is read again instead. */
+export const STREAM_MAX_HELD = 256;
+/** subscriber streams (ntfy json/sse/raw/ws and polls, Gotify /stream) one API token may hold open: a phone or script needs one, a few devices sharing a token a few. */
+export const STREAMS_PER_TOKEN = 10;
+/** subscriber streams one client address may hold open: ntfy's own per-visitor subscription limit. */
+export const STREAMS_PER_ADDRESS = 30;
+/** seconds a client refused a stream is told to wait (Retry-After): slots free when its other streams end. */
+export const STREAM_RETRY_AFTER_SEC = 30;
+/** bytes an ntfy or Gotify publish body may have, read only after its token is checked: one notification (4 KiB message, 256 B title) fits even escaped byte by byte (JSON \u00XX: six bytes each). */
+export const COMPAT_PUBLISH_BODY_BYTES = 32 * 1024;
+/** bytes of any other ntfy/Gotify JSON body (a Gotify client's name), read after authentication: as small as Beep's own gateway JSON. */
+export const COMPAT_SMALL_BODY_BYTES = 4 * 1024;
 /** requests per minute one API token may make: a busy script, not a flood. */
 export const TOKEN_REQUESTS_PER_MINUTE = 600;
 /** failed API-token attempts per IP per window before it is refused: guessing 256 bits is hopeless anyway. */

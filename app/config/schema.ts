@@ -96,6 +96,9 @@ export interface BeepConfig {
     tokenRequestsPerMinute: number;
     tokenFailures: number;
     tokenFailureWindowSec: number;
+    streamsPerToken: number;
+    streamsPerAddress: number;
+    stalledStreamCloseSec: number;
   };
   /** The security audit log: retention, and the window wrong credentials are counted in. */
   audit: { retentionDays: number; failureWindowSec: number };
@@ -292,6 +295,9 @@ export const configSchema = Joi.object<BeepConfig>({
     tokenRequestsPerMinute: positive.max(1_000_000).default(D.TOKEN_REQUESTS_PER_MINUTE),
     tokenFailures: positive.max(1000).default(D.TOKEN_FAILURES),
     tokenFailureWindowSec: positive.max(86_400).default(D.TOKEN_FAILURE_WINDOW_SEC),
+    streamsPerToken: positive.max(10_000).default(D.STREAMS_PER_TOKEN),
+    streamsPerAddress: positive.max(10_000).default(D.STREAMS_PER_ADDRESS),
+    stalledStreamCloseSec: positive.max(3600).default(D.STALLED_STREAM_CLOSE_SEC),
   }).default(),
   audit: Joi.object({
     retentionDays: positive.max(36_500).default(D.AUDIT_RETENTION_DAYS),

@@ -30,8 +30,10 @@ export interface SummaryTimers {
 export type AcceptedListener = (notification: StoredNotification) => void;
 
 export interface IngestEvents {
+  /** A notification received from `source`, before validation: every source passes here. */
   onIngested?: (source: NotificationSource) => void;
-  onRejected?: (code: string) => void;
+  /** Refused by validation (or not stored: not_accepted), by code and source. */
+  onRejected?: (code: string, source: NotificationSource) => void;
   onAccepted?: (notification: StoredNotification) => void;
   onMuted?: (kind: MuteKind, source: NotificationSource) => void;
   onError?: (error: unknown, context: string) => void;
@@ -66,21 +68,35 @@ export class IngestService {
     private readonly rules?: { engine: RulesEngine<NotificationInput>; timers: SummaryTimers },
   ) {}
 
-  /** Validates a raw client body, then accepts it. */
+  /** Validates a raw client body with Beep's schema, then accepts it. */
   async submit(raw: unknown, source: NotificationSource): Promise<IngestResult> {
+    return (await this.receive(source, () => parseNotification(raw, source))).outcome;
+  }
+
+  /**
+   * For adapters with a mapping of their own (ntfy, Gotify): counts the notification received
+   * from `source`, runs `parse` (a refusal is counted as rejected), then accepts what it returns.
+   */
+  async receive(source: NotificationSource, parse: () => NotificationInput): Promise<{ input: NotificationInput; outcome: IngestResult }> {
     this.events.onIngested?.(source);
     let input: NotificationInput;
     try {
-      input = parseNotification(raw, source);
+      input = parse();
     } catch (error) {
-      if (error instanceof BeepError) this.events.onRejected?.(error.code);
+      if (error instanceof BeepError) this.events.onRejected?.(error.code, source);
       throw error;
     }
-    return this.accept(input);
+    return { input, outcome: await this.admit(input) };
   }
 
-  /** Applies the rules to an already-validated notification, then stores it (resolves after the commit). */
-  async accept(input: NotificationInput): Promise<IngestResult> {
+  /** An already-valid notification (desktop captures): counted as received, then admitted. */
+  accept(input: NotificationInput): Promise<IngestResult> {
+    this.events.onIngested?.(input.source);
+    return this.admit(input);
+  }
+
+  /** Applies the rules to a validated notification, then stores it (resolves after the commit). */
+  private async admit(input: NotificationInput): Promise<IngestResult> {
     if (!this.rules || (input.id !== undefined && this.outbox.has(input.id))) return this.store(input);
     const decision = this.rules.engine.decide(input);
     this.scheduleSummaries();
@@ -136,7 +152,7 @@ export class IngestService {
       });
     } catch (error) {
       if (isCommitFailure(error)) {
-        this.events.onRejected?.('not_accepted');
+        this.events.onRejected?.('not_accepted', input.source);
         throw new BeepError('not_accepted');
       }
       throw error;

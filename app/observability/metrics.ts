@@ -15,8 +15,22 @@ export interface LiveGauges {
   memoryAlarms: () => { leak: boolean; soft: boolean; hard: boolean };
 }
 
-/** Rate-limit scopes (BRIEF.md): the limiter increments these; bounded by construction. */
-export const RATE_LIMIT_SCOPES = ['ip', 'device', 'pairing', 'blocked', 'api_token', 'api_token_failures'] as const;
+/**
+ * Rate-limit scopes, pre-created at 0 so dashboards see them before the first refusal: exactly
+ * the names the limiters emit (test/security/metrics-sources.test.ts hits them and checks that
+ * each lands on a pre-created series). gateway_ip / token_ip: the gateway's per-address budgets;
+ * blocked: an address blocked after repeated refusals; origin: a cross-origin socket handshake;
+ * device / socket_flood: a device's requests and socket events; pairing_ip / pairing_code: the
+ * pairing budgets; api_token / api_token_failures: an API token's requests, an address's bad
+ * tokens; stream_token / stream_address: open subscriber streams.
+ */
+export const RATE_LIMIT_SCOPES = [
+  'gateway_ip', 'token_ip', 'blocked', 'origin', 'device', 'socket_flood', 'pairing_ip', 'pairing_code',
+  'api_token', 'api_token_failures', 'stream_token', 'stream_address', 'connection_count', 'connection_rate',
+] as const;
+
+/** A scope of `beep_rate_limited_total`. */
+export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
 /** Every family, registered on a registry of its own; parts get the counters they feed. */
 export class Metrics {
@@ -42,6 +56,8 @@ export class Metrics {
   readonly httpInFlight;
   /** Incremented by each listener's edge for every 5xx answer (requests and refused upgrades). */
   readonly httpServerErrors;
+  /** Incremented when a subscriber stream (ntfy, Gotify) is closed for not reading. */
+  readonly streamsStalled;
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
@@ -49,7 +65,7 @@ export class Metrics {
     client.collectDefaultMetrics({ register: this.registry });
     this.ingested = new client.Counter({
       name: 'beep_notifications_ingested_total',
-      help: 'Notifications received by source, before validation.',
+      help: 'Notifications received by source (every source: HTTP, CLI, D-Bus, macOS, ntfy, Gotify), before validation.',
       labelNames: ['source'],
       registers,
     });
@@ -61,8 +77,8 @@ export class Metrics {
     });
     this.rejected = new client.Counter({
       name: 'beep_notifications_rejected_total',
-      help: 'Notifications refused, by error code.',
-      labelNames: ['code'],
+      help: 'Notifications refused, by error code and source (every source, where ingest validates or stores).',
+      labelNames: ['code', 'source'],
       registers,
     });
     this.muted = new client.Counter({
@@ -156,6 +172,11 @@ export class Metrics {
       this.httpInFlight.set({ listener }, 0);
       this.httpServerErrors.inc({ listener, status: '500' }, 0);
     }
+    this.streamsStalled = new client.Counter({
+      name: 'beep_subscriber_streams_stalled_total',
+      help: 'ntfy and Gotify subscriber streams closed because their reader stopped reading.',
+      registers,
+    });
     new client.Gauge({
       name: 'beep_memory_bytes',
       help: 'Process memory at the last memory-watch sample, by kind.',

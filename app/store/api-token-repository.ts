@@ -1,7 +1,11 @@
 import type { Db } from './database';
 
 // ntfy / Gotify API tokens: only their SHA-256 hashes are stored; reads are tiny and indexed,
-// so they run on the main connection.
+// so they run on the main connection. Each records how it was created (migration 007): a
+// Gotify client created by another client is revoked with it.
+
+/** How a token was created: by the admin, by the Gotify Basic login, or by a Gotify client (its parent). */
+export type ApiTokenOrigin = 'admin' | 'gotify_login' | 'gotify_client';
 
 /** A token as the rest of Beep sees it (never the secret). */
 export interface ApiTokenRecord {
@@ -12,6 +16,9 @@ export interface ApiTokenRecord {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  origin: ApiTokenOrigin;
+  /** The client token that created it ('gotify_client'), else null. */
+  parentId: number | null;
 }
 
 interface TokenRow {
@@ -22,6 +29,8 @@ interface TokenRow {
   created_ms: number;
   last_used_ms: number | null;
   revoked_ms: number | null;
+  origin: ApiTokenOrigin;
+  parent_id: number | null;
 }
 
 function toRecord(row: TokenRow): ApiTokenRecord {
@@ -34,28 +43,45 @@ function toRecord(row: TokenRow): ApiTokenRecord {
     createdAt: new Date(row.created_ms).toISOString(),
     lastUsedAt: iso(row.last_used_ms),
     revokedAt: iso(row.revoked_ms),
+    origin: row.origin,
+    parentId: row.parent_id,
   };
 }
 
-const COLUMNS = 'id, kind, name, topics, created_ms, last_used_ms, revoked_ms';
+const COLUMNS = 'id, kind, name, topics, created_ms, last_used_ms, revoked_ms, origin, parent_id';
+
+/**
+ * A token and every client (subscribe token) created under it, however deep: revoking a client
+ * revokes the clients it created; publish tokens (applications) are never swept along.
+ */
+const LINEAGE = `WITH RECURSIVE doomed (id) AS (
+    SELECT ? UNION SELECT t.id FROM api_tokens t JOIN doomed d ON t.parent_id = d.id WHERE t.kind = 'subscribe')`;
 
 export class ApiTokenRepository {
   private readonly stmts;
 
   constructor(db: Db) {
     this.stmts = {
-      insert: db.prepare('INSERT INTO api_tokens (hash, kind, name, topics, created_ms) VALUES (?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO api_tokens (hash, kind, name, topics, created_ms, origin, parent_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       byId: db.prepare(`SELECT ${COLUMNS} FROM api_tokens WHERE id = ?`),
       byHash: db.prepare(`SELECT ${COLUMNS} FROM api_tokens WHERE hash = ? AND revoked_ms IS NULL`),
       list: db.prepare(`SELECT ${COLUMNS} FROM api_tokens WHERE revoked_ms IS NULL ORDER BY id`),
-      revoke: db.prepare('UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL'),
+      revoke: db.prepare(`${LINEAGE} UPDATE api_tokens SET revoked_ms = ? WHERE id IN (SELECT id FROM doomed) AND revoked_ms IS NULL RETURNING id`),
       touch: db.prepare('UPDATE api_tokens SET last_used_ms = ? WHERE id = ?'),
     };
   }
 
-  /** Inside a write. */
-  insert(hash: string, kind: 'publish' | 'subscribe', name: string, topics: string[] | null, nowMs: number): ApiTokenRecord {
-    const id = Number(this.stmts.insert.run(hash, kind, name, topics ? JSON.stringify(topics) : null, nowMs).lastInsertRowid);
+  /** Inside a write; undefined when the parent was revoked meanwhile (the child must not outlive it). */
+  insert(
+    hash: string,
+    kind: 'publish' | 'subscribe',
+    name: string,
+    topics: string[] | null,
+    by: { origin: ApiTokenOrigin; parentId: number | null },
+    nowMs: number,
+  ): ApiTokenRecord | undefined {
+    if (by.parentId !== null && this.byId(by.parentId)?.revokedAt !== null) return undefined;
+    const id = Number(this.stmts.insert.run(hash, kind, name, topics ? JSON.stringify(topics) : null, nowMs, by.origin, by.parentId).lastInsertRowid);
     return toRecord(this.stmts.byId.get(id) as TokenRow);
   }
 
@@ -75,9 +101,12 @@ export class ApiTokenRepository {
     return (this.stmts.list.all() as TokenRow[]).map(toRecord);
   }
 
-  /** Inside a write: false when unknown or already revoked. */
-  revoke(id: number, nowMs: number): boolean {
-    return this.stmts.revoke.run(nowMs, id).changes > 0;
+  /** Inside a write: the ids revoked now (`id` first, then the clients created under it); empty when unknown or already revoked. */
+  revoke(id: number, nowMs: number): number[] {
+    const target = this.byId(id);
+    if (!target || target.revokedAt !== null) return [];
+    const ids = (this.stmts.revoke.all(id, nowMs) as { id: number }[]).map((r) => r.id);
+    return [id, ...ids.filter((x) => x !== id).sort((a, b) => a - b)];
   }
 
   /** Inside a write. */

@@ -11,7 +11,7 @@ import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
 import { KeyRotation, type RotatingSealer } from './key-rotation';
 import { ReadPool } from './read-pool';
-import { ApiTokenRepository, type ApiTokenRecord } from './api-token-repository';
+import { ApiTokenRepository, type ApiTokenOrigin, type ApiTokenRecord } from './api-token-repository';
 import { TopicHistory } from './topic-history';
 import { aadOf } from './rows';
 
@@ -277,8 +277,14 @@ export class Store {
 
   // ── compat: ApiTokenStore and the subscribers' history ─────────────────────
 
-  insertApiToken(hash: string, kind: 'publish' | 'subscribe', name: string, topics: string[] | null): Promise<ApiTokenRecord> {
-    return this.writer.run(() => this.apiTokens.insert(hash, kind, name, topics, Date.now()));
+  insertApiToken(
+    hash: string,
+    kind: 'publish' | 'subscribe',
+    name: string,
+    topics: string[] | null,
+    by: { origin: ApiTokenOrigin; parentId: number | null },
+  ): Promise<ApiTokenRecord | undefined> {
+    return this.writer.run(() => this.apiTokens.insert(hash, kind, name, topics, by, Date.now()));
   }
 
   apiTokenByHash(hash: string): ApiTokenRecord | undefined {
@@ -289,7 +295,7 @@ export class Store {
     return this.apiTokens.list();
   }
 
-  revokeApiToken(id: number): Promise<boolean> {
+  revokeApiToken(id: number): Promise<number[]> {
     return this.writer.run(() => this.apiTokens.revoke(id, Date.now()));
   }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import WebSocket from 'ws';
 import type { RunningDaemon } from './daemon';
 
@@ -132,3 +133,61 @@ export async function send(method: string, url: string, body?: string | Buffer, 
 
 /** These suites drive the gateway hard from 127.0.0.1: lift the per-IP and per-device budgets (defaults 100 and 500 a minute). */
 export const HAMMER_LIMITS = { gatewayPerIpPerMin: 100_000, devicePerMin: 100_000 };
+
+/**
+ * A subscriber that stops reading: a plain-HTTP GET on the admin listener whose socket is paused
+ * once the answer's headers arrived, so whatever the server writes piles up on its side.
+ */
+export class StalledReader {
+  status = 0;
+  /** The server ended or reset the connection (seen once reading resumes). */
+  closed = false;
+  private head = '';
+
+  private constructor(private readonly socket: net.Socket) {}
+
+  static open(port: number, path: string, headers: Record<string, string> = {}): Promise<StalledReader> {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const reader = new StalledReader(socket);
+    socket.on('close', () => (reader.closed = true));
+    socket.on('error', () => (reader.closed = true));
+    return new Promise((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        reader.head += chunk.toString('latin1');
+        if (!reader.head.includes('\r\n\r\n')) return;
+        socket.off('data', onData);
+        socket.pause();
+        reader.status = Number(reader.head.split(' ')[1]);
+        resolve(reader);
+      };
+      socket.on('data', onData);
+      socket.once('error', reject);
+      const lines = Object.entries({ Host: `127.0.0.1:${port}`, ...headers }).map(([k, v]) => `${k}: ${v}`);
+      socket.write(`GET ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
+    });
+  }
+
+  /** Reads again (discarding what arrives) until the server closes, or the timeout; true when it closed. */
+  async resume(timeoutMs = 10_000): Promise<boolean> {
+    this.socket.on('data', () => undefined);
+    this.socket.resume();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.closed;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Stores `count` notifications of `bodyBytes` each on `topic` through the admin API, `parallel` at a time. */
+export async function fillTopic(daemon: RunningDaemon, topic: string, count: number, bodyBytes = 4000, parallel = 32): Promise<void> {
+  const body = 'x'.repeat(bodyBytes);
+  for (let i = 0; i < count; i += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - i) }, (_, j) =>
+      daemon.admin('POST', '/api/v1/notifications', { title: `backlog ${i + j}`, body, topic }),
+    );
+    for (const r of await Promise.all(batch)) if (r.status !== 202) throw new Error(`publish answered ${r.status}: ${r.text}`);
+  }
+}

@@ -127,7 +127,7 @@ describe('daemon lifecycle', () => {
     await phone.sentinel(daemon);
     expect(refused.filter((id) => phone.unique.has(id))).toEqual([]);
     const metrics = await daemon.admin('GET', '/metrics');
-    expect(metrics.text).toMatch(/beep_notifications_rejected_total\{code="not_accepted"\} [1-9]/);
+    expect(metrics.text).toMatch(/beep_notifications_rejected_total\{code="not_accepted",source="http"\} [1-9]/);
     phone.disconnect();
     await daemon.stop();
   });

@@ -1,3 +1,4 @@
+import { RATE_LIMIT_SCOPES } from '../../app/observability/metrics';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
 import { parseMetrics, value } from '../helpers/metrics';
 import { Phone } from '../helpers/phone';
@@ -44,7 +45,7 @@ describe('/metrics after a scripted run', () => {
     expect(v('beep_notifications_ingested_total', { source: 'cli' })).toBe(3);
     expect(v('beep_notifications_accepted_total', { source: 'http' })).toBe(6);
     expect(v('beep_notifications_accepted_total', { source: 'cli' })).toBe(3);
-    expect(v('beep_notifications_rejected_total', { code: 'title_required' })).toBe(1);
+    expect(v('beep_notifications_rejected_total', { code: 'title_required', source: 'http' })).toBe(1);
     expect(res.text).toContain('# TYPE beep_notifications_muted_total counter');
     expect(v('beep_notifications_delivered_total')).toBe(9);
     expect(v('beep_notifications_redelivered_total')).toBeGreaterThanOrEqual(1);
@@ -59,7 +60,10 @@ describe('/metrics after a scripted run', () => {
     expect(v('beep_http_request_duration_seconds_count', { listener: 'admin', route: '/api/v1/notifications', status: '202' })).toBe(9);
     expect(v('beep_http_request_duration_seconds_count', { listener: 'admin', route: '/api/v1/notifications', status: '400' })).toBe(1);
     expect(v('beep_http_request_duration_seconds_count', { listener: 'gateway', route: '/api/v1/pair', status: '201' })).toBe(1);
-    for (const scope of ['ip', 'device', 'pairing', 'blocked']) expect(v('beep_rate_limited_total', { scope })).toBe(0);
+    // Every rate-limit scope is there at 0 before its first refusal (no limit was hit here), and only those.
+    const scopes = m.filter((s) => s.name === 'beep_rate_limited_total');
+    expect(scopes.map((s) => s.labels.scope).sort()).toEqual([...RATE_LIMIT_SCOPES].sort());
+    expect(scopes.filter((s) => s.value !== 0)).toEqual([]);
     expect(v('beep_db_commit_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThanOrEqual(9);
     expect(v('beep_db_read_acquire_seconds_count')).toBeGreaterThanOrEqual(1);
     const certSeconds = v('beep_certificate_expiry_seconds')!;

@@ -46,19 +46,3 @@ export function fromGotify(body: Record<string, unknown>, app: Application): Not
   );
   return { ...input, markdown, tokenId: app.tokenId };
 }
-
-/** Text fields of a multipart/form-data body (curl -F); file parts are ignored. */
-export function multipartFields(body: Buffer, contentType: string): Record<string, string> {
-  const match = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-  if (!match) throw new BeepError('validation_failed', 'The multipart body has no boundary.');
-  const fields: Record<string, string> = {};
-  for (const part of body.toString('utf8').split(`--${match[1] ?? match[2]}`).slice(1, -1)) {
-    const split = part.indexOf('\r\n\r\n');
-    if (split < 0) continue;
-    const headers = part.slice(0, split);
-    const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(headers)?.[1];
-    if (!name || /filename=/i.test(headers)) continue;
-    fields[name] = part.slice(split + 4).replace(/\r\n$/, '');
-  }
-  return fields;
-}

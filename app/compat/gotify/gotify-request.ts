@@ -1,8 +1,8 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { BeepError } from '../../domain/errors';
+import { bodyReader, readMultipart, type BodyLimit } from '../compat-body';
 import type { SubscriberHistory } from '../ports';
 import { toGotifyMessage, type GotifyMessage } from './gotify-message';
-import { multipartFields } from './gotify-publish';
 
 // What the Gotify routes share: reading a body however a Gotify client sent it, integer query
 // parameters, and the PagedMessages answer of GET /message and GET /application/:id/message.
@@ -19,11 +19,19 @@ export function intParam(raw: unknown, name: string, min: number, max: number, f
   return n;
 }
 
-/** The body as fields, whatever Gotify client sent it: JSON, form-urlencoded or multipart. */
-export function fieldsOf(req: Request): Record<string, unknown> {
-  const type = req.headers['content-type'] ?? '';
-  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  if (/^multipart\/form-data/i.test(type)) return multipartFields(raw, type);
+/**
+ * A reader of the body as fields, whatever Gotify client sent it: JSON, form-urlencoded or
+ * multipart (streamed), at most `limit` bytes. Call it only once the request is authenticated.
+ */
+export function fieldReader(limit: BodyLimit): (req: Request, res: Response) => Promise<Record<string, unknown>> {
+  const read = bodyReader(limit);
+  return async (req, res) => {
+    if (req.is('multipart/form-data')) return readMultipart(req, res, limit);
+    return fieldsOf(req.headers['content-type'] ?? '', await read(req, res));
+  };
+}
+
+function fieldsOf(type: string, raw: Buffer): Record<string, unknown> {
   if (/^application\/x-www-form-urlencoded/i.test(type)) return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
   let parsed: unknown;
   try {

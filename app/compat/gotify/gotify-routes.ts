@@ -1,5 +1,5 @@
-import express, { Router, type Request } from 'express';
-import { MAX_REQUEST_BYTES } from '../../config/defaults';
+import { Router, type Request } from 'express';
+import { COMPAT_PUBLISH_BODY_BYTES } from '../../config/defaults';
 import type { Logger } from '../../observability/logger';
 import type { ApiToken } from '../api-tokens';
 import { compatErrors } from '../compat-errors';
@@ -9,7 +9,7 @@ import { gotifyAccountRoutes } from './gotify-accounts';
 import type { GotifyLogin } from './gotify-login';
 import { toGotifyMessage } from './gotify-message';
 import { fromGotify } from './gotify-publish';
-import { fieldsOf, pagedMessages } from './gotify-request';
+import { fieldReader, pagedMessages } from './gotify-request';
 
 // Gotify's REST API on a Beep listener (docs/spec.json): POST /message with an application
 // (publish) token, GET /message paging for client (subscribe) tokens, GET /version, GET /health
@@ -33,12 +33,15 @@ export function gotifyRoutes(deps: GotifyDeps): Router {
   const caller = (req: Request) => ({ ip: peerOf(req), protocol: 'gotify' as const, listener: deps.listener });
   const client = (req: Request): Promise<ApiToken> => deps.tokens.authenticate(credentialOf(req), 'subscribe', [], caller(req));
 
-  router.post('/message', express.raw({ type: () => true, limit: MAX_REQUEST_BYTES }), async (req, res) => {
+  // Bodies are read only once the token is checked, and only as far as a message needs.
+  const messageFields = fieldReader({ bytes: COMPAT_PUBLISH_BODY_BYTES });
+  router.post('/message', async (req, res) => {
     const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [], caller(req));
-    const input = fromGotify(fieldsOf(req), { tokenId: token.id, name: token.name, topic: token.topics?.[0] ?? null });
-    const result = await deps.publish.accept(input);
-    if ('muted' in result) return void res.status(200).json({ id: 0, appid: token.id, message: input.body, title: input.title, muted: result.muted });
-    res.status(200).json(toGotifyMessage(result.notification));
+    const fields = await messageFields(req, res);
+    const app = { tokenId: token.id, name: token.name, topic: token.topics?.[0] ?? null };
+    const { input, outcome } = await deps.publish.receive('gotify', () => fromGotify(fields, app));
+    if ('muted' in outcome) return void res.status(200).json({ id: 0, appid: token.id, message: input.body, title: input.title, muted: outcome.muted });
+    res.status(200).json(toGotifyMessage(outcome.notification));
   });
 
   router.get('/message', async (req, res) => {

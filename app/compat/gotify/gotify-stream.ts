@@ -1,18 +1,27 @@
 import { WebSocket, type WebSocketServer } from 'ws';
 import { credentialOf, peerOf } from '../credentials';
-import type { TokenGate } from '../ports';
-import type { SubscriberHub } from '../subscriber-hub';
+import type { SubscriberHistory, TokenGate } from '../ports';
+import type { StreamSlots } from '../stream-slots';
+import type { Feed, SubscriberHub } from '../subscriber-hub';
+import { StreamWriter, wsTransport, type StreamWriterLimits } from '../stream-writer';
 import { upgradeWith, type UpgradeRoute } from '../upgrades';
 import type { Logger } from '../../observability/logger';
 import { toGotifyMessage } from './gotify-message';
 
 // Gotify's GET /stream: a WebSocket for client (subscribe) tokens that receives every new
 // message as Gotify's message JSON; a scoped token sees only its topics. Pinged like Gotify.
+// A stream that falls behind catches up from history (SubscriberHub) rather than buffering.
 
 export interface StreamDeps {
   tokens: TokenGate;
   hub: SubscriberHub;
+  /** Where a stream that fell behind catches up from. */
+  history: SubscriberHistory;
+  /** Caps on open streams per token and per address. */
+  slots: StreamSlots;
   pingMs: number;
+  /** How every subscriber stream is written (StreamWriter). */
+  streams: StreamWriterLimits;
   listener: string;
   logger: Logger;
 }
@@ -24,29 +33,23 @@ export function gotifyStream(deps: StreamDeps, wss: WebSocketServer): UpgradeRou
       const caller = { ip: peerOf(req), protocol: 'gotify' as const, listener: deps.listener };
       const token = await deps.tokens.authenticate(credentialOf(req), 'subscribe', [], caller);
       const topics = token.topics ? new Set(token.topics) : null;
+      // Held until the socket is gone, whether or not the handshake completes.
+      socket.once('close', deps.slots.take(token.id, caller.ip));
       return (ws) => {
-        const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), deps.pingMs);
-        let remove: (() => void) | undefined;
-        let closed = false;
-        ws.on('close', () => {
-          closed = true;
-          clearInterval(ping);
-          remove?.();
-        });
-        void deps.hub
-          .open(
-            {
-              tokenId: token.id,
-              accepts: (n) => topics === null || (n.topic !== null && topics.has(n.topic)),
-              send: (n) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(toGotifyMessage(n))),
-              close: () => ws.close(1000),
-            },
-            null,
-          )
-          .then((r) => {
-            remove = r;
-            if (closed) r();
-          });
+        const writer = new StreamWriter(wsTransport(ws), deps.streams);
+        writer.every(deps.pingMs, () => ws.readyState === WebSocket.OPEN && ws.ping());
+        const feed: Feed = {
+          tokenId: token.id,
+          accepts: (n) => topics === null || (n.topic !== null && topics.has(n.topic)),
+          send: (n) => writer.write(JSON.stringify(toGotifyMessage(n))),
+          drained: () => writer.drained(),
+          history: (afterSeq, limit) => deps.history.after(afterSeq, 0, token.topics, limit),
+          close: (error) => {
+            if (error) deps.logger.error('subscriber backlog failed', { error: String(error) });
+            writer.close(error ? 'cut' : 'end');
+          },
+        };
+        writer.onClosed(deps.hub.open(feed, null));
       };
     });
     return true;

@@ -1,65 +1,83 @@
 import type { StoredNotification } from '../../domain/notification';
-import { loadAfter, type SubscriberHistory } from '../ports';
-import type { SubscriberHub } from '../subscriber-hub';
+import type { Logger } from '../../observability/logger';
+import { pump } from '../backlog-pump';
+import type { SubscriberHistory } from '../ports';
+import type { StreamWriter } from '../stream-writer';
+import type { Feed, SubscriberHub } from '../subscriber-hub';
 import { controlEvent, toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import type { Since, Subscription } from './ntfy-subscription';
 
 // One ntfy subscription, whatever carries it (json, sse, raw, ws): the open event, the backlog
-// that since= asks for, then live messages, and a keepalive while nothing happens.
+// that since= asks for (read page by page as the stream drains), then live messages, and a
+// keepalive while nothing happens.
 
 export interface FeedOptions {
   hub: SubscriberHub;
   history: SubscriberHistory;
   retentionSec: number;
   keepaliveMs: number;
+  /** notifications per history read (a poll pages like a live stream). */
+  pageSize: number;
   now: () => number;
+  logger: Logger;
 }
 
-/** Where events go; `end` closes the transport. */
+/** Where events go: the stream's writer (which owns its timers) and the format's encoder. */
 export interface EventSink {
-  write(event: NtfyMessage): void;
-  end(): void;
+  writer: StreamWriter;
+  encode(event: NtfyMessage): string;
 }
 
-/** The backlog since= asks for, oldest first; null when it asks for none. A pruned or unknown id means all. */
-function backlog(since: Since, topics: string[], history: SubscriberHistory): (() => Promise<StoredNotification[]>) | null {
+function emit(sink: EventSink, event: NtfyMessage): boolean {
+  return sink.writer.write(sink.encode(event));
+}
+
+/** The seq the backlog starts after, or null when since= asks for none. A pruned or unknown id means all. */
+async function startOf(since: Since, topics: string[], history: SubscriberHistory): Promise<number | null> {
   switch (since.kind) {
     case 'none':
       return null;
     case 'all':
-      return () => loadAfter(history, 0, 0, topics);
     case 'time':
-      return () => loadAfter(history, 0, since.ms, topics);
+      return 0;
     case 'id':
-      return () => loadAfter(history, history.seqOf(since.id) ?? 0, 0, topics);
-    case 'latest':
-      return async () => (await history.before(Number.MAX_SAFE_INTEGER, topics, 1)).reverse();
+      return history.seqOf(since.id) ?? 0;
+    case 'latest': {
+      const [newest] = await history.before(Number.MAX_SAFE_INTEGER, topics, 1);
+      return newest ? newest.seq - 1 : 0;
+    }
   }
 }
 
-/** Poll: the backlog, then the end (no open event, as ntfy does). */
-export async function poll(options: FeedOptions, topics: string[], sub: Subscription, sink: EventSink): Promise<void> {
-  const load = backlog(sub.since, topics, options.history);
-  for (const n of load ? await load() : []) if (sub.matches(n)) sink.write(toNtfyMessage(n, options.retentionSec));
-  sink.end();
+/** The feed of one subscription over one stream. */
+function feedOf(options: FeedOptions, topics: string[], sub: Subscription, tokenId: number, sink: EventSink): Feed {
+  const wanted = new Set(topics);
+  const sinceMs = sub.since.kind === 'time' ? sub.since.ms : 0;
+  return {
+    tokenId,
+    accepts: (n: StoredNotification) => n.topic !== null && wanted.has(n.topic) && sub.matches(n),
+    send: (n) => emit(sink, toNtfyMessage(n, options.retentionSec)),
+    drained: () => sink.writer.drained(),
+    history: (afterSeq, limit) => options.history.after(afterSeq, sinceMs, topics, limit),
+    close: (error) => {
+      if (error) options.logger.error('subscriber backlog failed', { error: String(error) });
+      sink.writer.close(error ? 'cut' : 'end');
+    },
+  };
 }
 
-/** A live subscription; resolves to its stop function once the backlog is out. */
-export async function follow(options: FeedOptions, topics: string[], sub: Subscription, tokenId: number, sink: EventSink): Promise<() => void> {
-  const wanted = new Set(topics);
-  sink.write(controlEvent('open', topics, options.now()));
-  const remove = await options.hub.open(
-    {
-      tokenId,
-      accepts: (n) => n.topic !== null && wanted.has(n.topic) && sub.matches(n),
-      send: (n) => sink.write(toNtfyMessage(n, options.retentionSec)),
-      close: () => sink.end(),
-    },
-    backlog(sub.since, topics, options.history),
-  );
-  const timer = setInterval(() => sink.write(controlEvent('keepalive', topics, options.now())), options.keepaliveMs);
-  return () => {
-    clearInterval(timer);
-    remove();
-  };
+/** Poll: the backlog, page by page, then the end (no open event, as ntfy does). */
+export async function poll(options: FeedOptions, topics: string[], sub: Subscription, sink: EventSink): Promise<void> {
+  const start = await startOf(sub.since, topics, options.history);
+  if (start !== null) await pump(feedOf(options, topics, sub, 0, sink), start, options.pageSize);
+  sink.writer.close();
+}
+
+/** A live subscription until its writer closes. */
+export async function follow(options: FeedOptions, topics: string[], sub: Subscription, tokenId: number, sink: EventSink): Promise<void> {
+  emit(sink, controlEvent('open', topics, options.now()));
+  sink.writer.every(options.keepaliveMs, () => emit(sink, controlEvent('keepalive', topics, options.now())));
+  const start = await startOf(sub.since, topics, options.history);
+  if (!sink.writer.isOpen) return;
+  sink.writer.onClosed(options.hub.open(feedOf(options, topics, sub, tokenId, sink), start));
 }

@@ -1,5 +1,8 @@
-import express, { Router, type Request, type Response } from 'express';
-import { MAX_REQUEST_BYTES } from '../../config/defaults';
+import { Router, type Request, type Response } from 'express';
+import { COMPAT_PUBLISH_BODY_BYTES } from '../../config/defaults';
+import { bodyReader } from '../compat-body';
+import { BeepError } from '../../domain/errors';
+import type { NotificationInput } from '../../domain/notification';
 import type { Logger } from '../../observability/logger';
 import { compatErrors } from '../compat-errors';
 import { credentialOf, peerOf } from '../credentials';
@@ -10,6 +13,8 @@ import { toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import { NtfyParams } from './ntfy-params';
 import { fromJson, fromRequest, jsonTopic } from './ntfy-publish';
 import { parseSubscription } from './ntfy-subscription';
+import type { StreamSlots } from '../stream-slots';
+import { httpTransport, StreamWriter, type StreamWriterLimits } from '../stream-writer';
 
 // ntfy's HTTP API on a Beep listener: publish (PUT/POST /<topic>, JSON to /, GET
 // /<topic>/publish|send|trigger) and subscribe (/<topics>/json, /sse, /raw). A first path
@@ -17,6 +22,10 @@ import { parseSubscription } from './ntfy-subscription';
 
 export interface NtfyDeps extends FeedOptions {
   tokens: TokenGate;
+  /** How every subscriber stream is written (StreamWriter). */
+  streams: StreamWriterLimits;
+  /** Caps on open streams per token and per address. */
+  slots: StreamSlots;
   publish: Publish;
   listener: string;
   logger: Logger;
@@ -32,35 +41,34 @@ const FORMATS: Record<string, { type: string; encode: (m: NtfyMessage) => string
   raw: { type: 'text/plain; charset=utf-8', encode: (m) => (m.event === 'message' ? `${(m.message ?? '').replace(/\r?\n/g, ' ')}\n` : '\n') },
 };
 
-const rawBody = express.raw({ type: () => true, limit: MAX_REQUEST_BYTES });
-
-function bodyText(req: Request): string {
-  return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-}
+/** Publish bodies, read only once the token is checked. */
+const publishBody = bodyReader({ bytes: COMPAT_PUBLISH_BODY_BYTES });
 
 export function ntfyRoutes(deps: NtfyDeps): Router {
   const router = Router();
   const caller = (req: Request) => ({ ip: peerOf(req), protocol: 'ntfy' as const, listener: deps.listener });
 
-  async function answer(res: Response, input: Parameters<Publish['accept']>[0]): Promise<void> {
-    const result = await deps.publish.accept(input);
-    if ('muted' in result) return void res.status(200).json({ id: null, event: 'message', topic: input.topic, muted: result.muted });
-    res.status(200).json(toNtfyMessage(result.notification, deps.retentionSec));
+  async function answer(res: Response, parse: () => NotificationInput): Promise<void> {
+    const { input, outcome } = await deps.publish.receive('ntfy', parse);
+    if ('muted' in outcome) return void res.status(200).json({ id: null, event: 'message', topic: input.topic, muted: outcome.muted });
+    res.status(200).json(toNtfyMessage(outcome.notification, deps.retentionSec));
   }
 
-  // JSON publishing: PUT/POST / with the object as the body.
-  router.post('/', rawBody, async (req, res) => jsonPublish(req, res));
-  router.put('/', rawBody, async (req, res) => jsonPublish(req, res));
+  // JSON publishing: PUT/POST / with the object as the body. Its topic is in the body, so the
+  // token is checked first (a publish token at all), its scope once the body is read.
+  router.post('/', async (req, res) => jsonPublish(req, res));
+  router.put('/', async (req, res) => jsonPublish(req, res));
   async function jsonPublish(req: Request, res: Response): Promise<void> {
+    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [], caller(req));
     let body: unknown;
     try {
-      body = JSON.parse(bodyText(req));
-    } catch {
-      body = undefined;
+      body = JSON.parse((await publishBody(req, res)).toString('utf8'));
+    } catch (error) {
+      if (error instanceof BeepError) throw error;
+      throw new BeepError('invalid_json', 'The body must be a JSON object with "topic".');
     }
-    if (body === undefined) return void res.status(400).json({ code: 40000, http: 400, error: 'The body must be a JSON object with "topic".', beep_code: 'invalid_json' });
-    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [jsonTopic(body)], caller(req));
-    await answer(res, fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
+    deps.tokens.requireScope(token, 'publish', [jsonTopic(body)], caller(req));
+    await answer(res, () => fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
   }
 
   async function publish(req: Request, res: Response, next: () => void): Promise<void> {
@@ -69,11 +77,12 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     parseTopicList(topic);
     const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
     const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
-    await answer(res, fromRequest(topic, params, bodyText(req), req.headers['content-type'], { tokenId: token.id, name: token.name }));
+    const body = (await publishBody(req, res)).toString('utf8');
+    await answer(res, () => fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));
   }
-  router.put('/:topic', rawBody, publish);
-  router.post('/:topic', rawBody, publish);
-  for (const verb of ['publish', 'send', 'trigger']) router.all(`/:topic/${verb}`, rawBody, publish);
+  router.put('/:topic', publish);
+  router.post('/:topic', publish);
+  for (const verb of ['publish', 'send', 'trigger']) router.all(`/:topic/${verb}`, publish);
 
   router.get('/:topics/:format', async (req, res, next) => {
     const format = FORMATS[String(req.params.format)];
@@ -82,18 +91,18 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const topics = parseTopicList(String(req.params.topics));
     const token = await deps.tokens.authenticate(credentialOf(req), 'subscribe', topics, caller(req));
     const sub = parseSubscription(new NtfyParams(req.headers, req.query as Record<string, unknown>, true), deps.now());
+    // The slot is held until the connection is gone (a closed stream's tail may still be flushing).
+    res.once('close', deps.slots.take(token.id, peerOf(req)));
     res.status(200).set({ 'Content-Type': format.type, 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
-    const sink: EventSink = { write: (m) => void res.write(format.encode(m)), end: () => void res.end() };
-    if (sub.poll) return poll(deps, topics, sub, sink);
-    let closed = false;
-    let stop: (() => void) | undefined;
-    res.on('close', () => {
-      closed = true;
-      stop?.();
+    const writer = new StreamWriter(httpTransport(res), deps.streams);
+    const sink: EventSink = { writer, encode: format.encode };
+    // A failure once the stream has started can only end it (its headers are out).
+    const started = sub.poll ? poll(deps, topics, sub, sink) : follow(deps, topics, sub, token.id, sink);
+    await started.catch((error: unknown) => {
+      deps.logger.error('subscriber stream failed', { error: String(error) });
+      writer.close('cut');
     });
-    stop = await follow(deps, topics, sub, token.id, sink);
-    if (closed) stop();
   });
 
   router.use(compatErrors('ntfy', deps.logger));

@@ -55,23 +55,111 @@ function n(seq: number): StoredNotification {
   return { seq, id: `n${seq}`, title: 't', body: '', app: '', priority: 3, tags: [], url: null, topic: 'x', source: 'ntfy', createdAt: '', dismissedAt: null };
 }
 
-test('the hub sends the backlog, then what arrived while it loaded, each seq once, in order', async () => {
+/**
+ * A model of the hub's world: commits (each handed to `accepted`), a stream that holds at most
+ * `capacity` unflushed notifications, and history reads whose snapshot is taken at some moment
+ * between the call and the answer (as a read-pool worker's is).
+ */
+function world(capacity: number, pageSize: number, hub = new SubscriberHub({ pageSize, maxHeld: 3 })) {
+  const committed: StoredNotification[] = [];
+  const sent: number[] = [];
+  let buffered = 0;
+  let waiters: ((open: boolean) => void)[] = [];
+  const reads: { afterSeq: number; limit: number; snapshot?: StoredNotification[]; answer: (rows: StoredNotification[]) => void }[] = [];
+  const feed = {
+    tokenId: 1,
+    accepts: (x: StoredNotification) => x.seq % 5 !== 0, // a filter: every fifth is not for this feed
+    send: (x: StoredNotification) => (buffered < capacity ? (sent.push(x.seq), ++buffered, true) : false),
+    drained: () => (buffered < capacity ? Promise.resolve(true) : new Promise<boolean>((r) => waiters.push(r))),
+    history: (afterSeq: number, limit: number) => new Promise<StoredNotification[]>((answer) => reads.push({ afterSeq, limit, answer })),
+    close: () => undefined,
+  };
+  const snap = (r: (typeof reads)[number]) => (r.snapshot ??= committed.filter((x) => x.seq > r.afterSeq).slice(0, r.limit));
+  return {
+    hub, feed, sent, reads,
+    commit: () => {
+      const x = n(committed.length + 1);
+      committed.push(x);
+      hub.accepted(x);
+    },
+    preload: (count: number) => {
+      for (let i = 0; i < count; i++) committed.push(n(committed.length + 1));
+    },
+    drain: () => {
+      buffered = 0;
+      for (const w of waiters.splice(0)) w(true);
+    },
+    snap: () => reads[0] && snap(reads[0]),
+    answer: () => {
+      const r = reads.shift();
+      if (r) r.answer(snap(r));
+    },
+    /** Nothing waits: no read pending, nobody waiting for the stream to drain. */
+    quiet: () => reads.length === 0 && waiters.length === 0,
+    expected: (from: number) => committed.filter((x) => x.seq > from && x.seq % 5 !== 0).map((x) => x.seq),
+  };
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+test('the hub sends every seq once, in order: backlog or live, a stream that fills and drains, reads racing commits', async () => {
+  const action = fc.constantFrom('commit', 'commit', 'commit', 'drain', 'snap', 'answer');
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 10 }), async (stored, during, overlap) => {
-      const hub = new SubscriberHub();
-      const sent: number[] = [];
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      const opening = hub.open({ tokenId: 1, accepts: () => true, send: (x) => sent.push(x.seq), close: () => undefined }, async () => {
-        await gate;
-        // The read saw `stored` plus up to `overlap` of the ones that arrived meanwhile.
-        return Array.from({ length: stored + Math.min(overlap, during) }, (_, i) => n(i + 1));
-      });
-      for (let i = 1; i <= during; i++) hub.accepted(n(stored + i));
-      release();
-      await opening;
-      hub.accepted(n(stored + during + 1));
-      expect(sent).toEqual(Array.from({ length: stored + during + 1 }, (_, i) => i + 1));
-    }),
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 12 }), fc.boolean(), fc.array(action, { maxLength: 60 }),
+      async (capacity, pageSize, backlog, fromStart, actions) => {
+        const w = world(capacity, pageSize);
+        w.preload(backlog);
+        const from = fromStart ? 0 : backlog;
+        w.hub.open(w.feed, fromStart ? 0 : null);
+        for (const a of actions) {
+          if (a === 'commit') w.commit();
+          else if (a === 'drain') w.drain();
+          else if (a === 'snap') w.snap();
+          else w.answer();
+          await settle();
+        }
+        // Then the reader keeps reading and the reads complete: everything arrives.
+        for (let i = 0; i < 500; i++) {
+          w.drain();
+          w.answer();
+          await settle();
+          if (w.quiet() && w.sent.length === w.expected(from).length) break;
+        }
+        expect(w.sent).toEqual(w.expected(from));
+        // And it is live again: a new commit goes straight out.
+        w.drain();
+        w.commit();
+        expect(w.sent).toEqual(w.expected(from));
+        expect(w.reads).toEqual([]);
+      },
+    ),
+    { numRuns: 300 },
   );
+});
+
+test('more arrivals during a catch-up than may be held: history is read again, nothing is lost', async () => {
+  const w = world(100, 10); // holds at most 3
+  w.hub.open(w.feed, 0);
+  await settle();
+  w.snap(); // the read sees nothing yet...
+  for (let i = 0; i < 6; i++) w.commit(); // ...six arrive meanwhile (four are for this feed)
+  w.answer();
+  await settle();
+  w.answer(); // the read again
+  await settle();
+  expect(w.sent).toEqual([1, 2, 3, 4, 6]);
+  expect(w.quiet()).toBe(true);
+});
+
+test('a revoked token closes its feeds; a failed history read closes the feed with the error', async () => {
+  const w = world(10, 10);
+  const closed: unknown[] = [];
+  w.hub.open({ ...w.feed, close: (e?: unknown) => closed.push(e ?? 'revoked') }, null);
+  w.hub.open({ ...w.feed, tokenId: 2, history: () => Promise.reject(new Error('disk')), close: (e?: unknown) => closed.push(e) }, 0);
+  await settle();
+  expect(closed).toEqual([new Error('disk')]);
+  w.hub.closeToken(1);
+  expect(closed).toEqual([new Error('disk'), 'revoked']);
+  expect(w.hub.size).toBe(0);
 });
