@@ -2,6 +2,7 @@ import type { ChainVerdict } from '../domain/audit-chain';
 import { verifyAuditFiles } from '../store/audit-offline';
 import { AdminClient } from './admin-client';
 import type { Io } from './commands';
+import { formatAuditEntry, type AuditEntryView } from './audit-format';
 import { count } from './text';
 
 // The `beep` commands for the trust features: certificates, encryption keys, the audit log and
@@ -111,12 +112,9 @@ export async function auditVerifyCommand(dataDir: string, io: Io): Promise<numbe
 /** `beep audit list`: the newest entries. */
 export async function auditListCommand(dataDir: string, limit: number, json: boolean, io: Io): Promise<number> {
   const client = AdminClient.fromDataDir(dataDir);
-  const { body } = await client.request<{ seq: number | null; at: string; event: string; actor: string; details: unknown }[]>(
-    'GET',
-    `/api/v1/audit?limit=${limit}`,
-  );
+  const { body } = await client.request<AuditEntryView[]>('GET', `/api/v1/audit?limit=${limit}`);
   if (json) io.out(JSON.stringify(body, null, 2));
-  else for (const e of body) io.out(`${(e.seq === null ? 'open' : String(e.seq)).padStart(6)}  ${e.at}  ${e.event.padEnd(26)} ${e.actor}  ${JSON.stringify(e.details)}`);
+  else for (const e of body) io.out(formatAuditEntry(e));
   return 0;
 }
 

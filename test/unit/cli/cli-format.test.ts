@@ -1,5 +1,7 @@
 import type { WireNotification } from '../../../app/domain/notification';
-import { formatNotification, localTime } from '../../../app/cli/listen-format';
+import { formatNotification } from '../../../app/cli/listen-format';
+import { localTime } from '../../../app/cli/text';
+import { formatAuditEntry } from '../../../app/cli/audit-format';
 
 // `beep listen`'s readable lines: local time (not UTC ISO), the topic and the click URL shown.
 
@@ -21,4 +23,16 @@ test('the line carries priority, app, title, tags and topic; the link and the bo
   expect(lines[0]).toMatch(/ high {4}restic: Backup finished \[backup\] #backups$/);
   expect(lines[1]).toBe('    → https://example.lan/report');
   expect(lines.slice(2)).toEqual(['    42 GB', '    in 3 min']);
+});
+
+test('an audit entry is a short line and its details key=value pairs, never one long JSON blob', () => {
+  const now = new Date('2026-11-29T20:00:00.000Z');
+  const text = formatAuditEntry(
+    { seq: 412, at: '2026-11-29T13:03:22.000Z', event: 'api_token_refused', actor: 'ip:192.168.1.7', details: { count: 12, reason: 'unknown_or_revoked', note: 'x'.repeat(2000) } },
+    now,
+  );
+  const [head, details] = text.split('\n');
+  expect(head).toMatch(/^ {3}412 {2}\S.* api_token_refused +ip:192\.168\.1\.7 {2}×12$/);
+  expect(details).toMatch(/^ {8}reason=unknown_or_revoked note=x+…$/);
+  expect(text.split('\n').every((line) => line.length <= 130)).toBe(true);
 });
