@@ -107,12 +107,13 @@ export function buildHealth(
 }
 
 /** The dashboard's sessions, feed and stats, and its password (+TOTP) login, audited. */
-export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring) {
+export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring, gatewayUrl?: () => string) {
   const dashboard = {
     sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
     feed: monitoring.feed,
     stats: monitoring.stats,
     statsIntervalSec: config.dashboard.statsIntervalSec,
+    gatewayUrl,
   };
   const passwordLogin = {
     sessions: dashboard.sessions,
