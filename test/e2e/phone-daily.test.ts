@@ -303,6 +303,12 @@ test('clear all: two taps, one `dismiss` event per batch, and the other phone lo
   await screenshot(b.page, '25-cleared-elsewhere-dark');
   const history = (await daemon.admin('GET', '/api/v1/notifications?limit=200')).body as { id: string; dismissedAt: string | null }[];
   expect(history.filter((n) => !n.dismissedAt)).toEqual([]);
+  // Batches stay within 64 ids and 1,800 bytes of ids, whatever the ids' length (the smallest
+  // frame a daemon accepts is 2 KiB), checked on the module the page runs.
+  const chunks = await page.evaluate(
+    "import('/js/connection.js').then(({ dismissChunks }) => [dismissChunks(Array(150).fill('a'.repeat(16)), 64), dismissChunks(Array(60).fill('b'.repeat(64)), 64), dismissChunks(Array(5).fill('c'), 2)].map((runs) => runs.map((r) => r.length)))",
+  );
+  expect(chunks).toEqual([[64, 64, 22], [26, 26, 8], [2, 2, 1]]);
   const frames = a.dismissFrames.slice(before);
   expect(frames.length).toBe(3); // the 32 shown, then the other 80 in two batches (at most 64 ids each)
   expect(frames.every((f) => f.includes('"ids"'))).toBe(true);
