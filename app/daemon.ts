@@ -94,7 +94,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
     const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, metrics, audit, budgets: limits.budgets }, pairingAddress, log);
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources });
-    const { dashboard, passwordLogin, credentials } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin);
+    const { dashboard, passwordLogin, credentials } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub, metrics, audit, budgets: limits.budgets }, log));
 

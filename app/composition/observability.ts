@@ -109,12 +109,13 @@ export function buildHealth(
 }
 
 /** The dashboard's sessions, feed and stats, its password (+TOTP) login, audited, and the password store that ends sessions. */
-export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget) {
+export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget, gatewayUrl?: () => string) {
   const dashboard = {
     sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
     feed: monitoring.feed,
     stats: monitoring.stats,
     statsIntervalSec: config.dashboard.statsIntervalSec,
+    gatewayUrl,
   };
   const passwordLogin = {
     sessions: dashboard.sessions,

@@ -98,6 +98,7 @@ export function buildRelay(
   const dismiss = async (id: string, byDevice: string | null): Promise<boolean> => {
     const result = await store.dismiss(id, byDevice, (r) => {
       if (r) delivery.dismissed(id, r.seq, r.dismissalSeq, byDevice);
+      if (r) feed.dismissed(id, byDevice);
     });
     return result !== null;
   };

@@ -145,6 +145,7 @@ export function buildSockets(
       return found;
     },
     setTopics: (deviceId, topics) => directory.setTopics(deviceId, topics),
+    maxDismissIds: config.queue.maxBatch,
     onAuthFailure: (code, address) => {
       gatewayLog.warn('socket authentication failed', { code, address });
       void audit.record('auth_failed', `ip:${address}`, { channel: 'socket', code });

@@ -18,6 +18,8 @@ export interface FeedEntry {
   source: string;
   createdAt: string;
   deliveries: FeedDelivery[];
+  /** Set once it is dismissed: by which device's name, or "desktop" when closed on the PC. */
+  dismissed?: { by: string; at: string };
 }
 
 export type FeedListener = (entry: FeedEntry) => void;
@@ -30,7 +32,7 @@ const MAX_LISTENERS = 32;
 /**
  * A ring of recent notifications and their per-device fate.
  *
- *   feed.accepted(n); feed.sent(deviceId, [n.id]); feed.acked(deviceId, [n.id]);
+ *   feed.accepted(n); feed.sent(deviceId, [n.id]); feed.acked(deviceId, [n.id]); feed.dismissed(n.id, deviceId);
  *   const stop = feed.subscribe((entry) => sse.write(entry));
  */
 /** ms a device name is reused in the feed: a rename shows up within this. */
@@ -69,6 +71,14 @@ export class ActivityFeed {
 
   acked(deviceId: string, ids: string[]): void {
     this.mark(deviceId, ids, 'acked');
+  }
+
+  /** Dismissed everywhere, by a device (`byDevice`) or on the desktop (null). */
+  dismissed(id: string, byDevice: string | null): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.dismissed) return;
+    entry.dismissed = { by: byDevice === null ? 'desktop' : this.nameOf(byDevice), at: new Date().toISOString() };
+    this.publish(entry);
   }
 
   /** Newest first. */

@@ -26,6 +26,8 @@ export interface DeviceNamespaceDeps {
   delivery: Delivery;
   /** Dismisses a notification by public id; resolves false when unknown or already dismissed. */
   dismiss: (id: string, byDevice: string) => Promise<boolean>;
+  /** Ids one `dismiss {ids}` may carry: the batch size, so the frame fits the socket's frame limit. */
+  maxDismissIds: number;
   /** Stores and applies a device's topic filter; resolves false when the device is gone. */
   setTopics: (deviceId: string, topics: string[] | null) => Promise<boolean>;
   /** A fresh flood guard for each socket. */
@@ -58,6 +60,26 @@ function adapt(socket: DeviceSocket): DeviceConnection {
     },
     close: () => socket.disconnect(true),
   };
+}
+
+/** `{id}` or `{ids: [..]}` (1 to `max` distinct ids), or the error to answer with. */
+export function dismissRequest(payload: unknown, max: number): { ids: string[]; many: boolean } | Extract<DismissReply, { error: unknown }> {
+  const { id, ids } = (payload ?? {}) as { id?: unknown; ids?: unknown };
+  if (ids === undefined) {
+    if (typeof id === 'string' && ID_PATTERN.test(id)) return { ids: [id], many: false };
+    return { error: { code: 'invalid_id', message: 'dismiss needs { id } of a notification, or { ids: [..] }.' } };
+  }
+  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((i) => typeof i === 'string' && ID_PATTERN.test(i))) {
+    return { error: { code: 'invalid_id', message: 'dismiss { ids } needs a non-empty list of notification ids.' } };
+  }
+  if (ids.length > max) return { error: { code: 'too_many_ids', message: `dismiss { ids } takes at most ${max} ids.`, max } };
+  return { ids: [...new Set(ids as string[])], many: true };
+}
+
+/** Dismisses each id (the writer groups them into one commit); resolves with those dismissed now. */
+async function dismissAll(ids: string[], deviceId: string, deps: DeviceNamespaceDeps): Promise<string[]> {
+  const found = await Promise.all(ids.map((id) => deps.dismiss(id, deviceId)));
+  return ids.filter((_, i) => found[i]);
 }
 
 function failure(code: string, message: string): Error & { data: { code: string } } {
@@ -127,13 +149,13 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
     });
     socket.on('dismiss', (payload, ack) => event(() => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
-      const id = (payload as { id?: unknown } | null)?.id;
-      if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-        return reply({ error: { code: 'invalid_id', message: 'dismiss needs { id } of a notification.' } });
-      }
-      deps
-        .dismiss(id, connection.deviceId)
-        .then((found): DismissReply => (found ? { ok: true } : { error: { code: 'not_found', message: 'No such notification, or already dismissed.' } }))
+      const parsed = dismissRequest(payload, deps.maxDismissIds);
+      if ('error' in parsed) return reply(parsed);
+      dismissAll(parsed.ids, connection.deviceId, deps)
+        .then((dismissed): DismissReply => {
+          if (parsed.many) return { ok: true, dismissed };
+          return dismissed.length ? { ok: true } : { error: { code: 'not_found', message: 'No such notification, or already dismissed.' } };
+        })
         .catch((error): DismissReply => {
           deps.onError?.(error, 'dismiss');
           return { error: { code: 'unavailable', message: 'The dismissal could not be stored.' } };

@@ -13,7 +13,16 @@ export interface AckReply {
   ack: string[];
 }
 
-export type DismissReply = { ok: true } | { error: { code: string; message: string } };
+/**
+ * `dismiss` names one notification, or (protocol extension, for "clear all") up to the batch size
+ * of them in ONE event, so clearing a long list spends one event of the socket's budget.
+ */
+export type DismissPayload = { id: string } | { ids: string[] };
+
+/** `{ids}` is answered with the ids that were dismissed now (unknown or already dismissed ones are left out). */
+export type DismissReply =
+  | { ok: true; dismissed?: string[] }
+  | { error: { code: string; message: string; max?: number } };
 
 /** Events the daemon sends to a phone. */
 export interface ServerToDeviceEvents {
@@ -26,7 +35,7 @@ export type TopicsReply = { ok: true; topics: string[] | null } | { error: { cod
 
 /** Events a phone sends to the daemon. */
 export interface DeviceToServerEvents {
-  dismiss: (payload: { id: string }, ack?: (reply: DismissReply) => void) => void;
+  dismiss: (payload: DismissPayload, ack?: (reply: DismissReply) => void) => void;
   /** Protocol extension: choose topics (null = every topic); applies to what is sent from now on. */
   topics: (payload: { topics: string[] | null }, ack?: (reply: TopicsReply) => void) => void;
 }

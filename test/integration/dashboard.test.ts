@@ -194,6 +194,7 @@ describe('dashboard: password login, rules and audit panels', () => {
 
     // Rules: the page shows them, a bad edit is refused with the reason, a good one applies.
     await page.waitForFunction(() => (document.getElementById('rules-json') as HTMLTextAreaElement).value.includes('minPriority'));
+    await page.check('#rules-advanced'); // the raw JSON behind the rules form
     const rules = JSON.parse(await page.inputValue('#rules-json'));
     await page.fill('#rules-json', JSON.stringify({ ...rules, minPriority: 9 }));
     await page.click('#rules-form button[type="submit"]');
@@ -206,7 +207,7 @@ describe('dashboard: password login, rules and audit panels', () => {
     expect(muted.body).toMatchObject({ id: null, muted: expect.any(String) });
 
     // Audit: the failed and the good login and the password change are there, chain intact.
-    await page.locator('#audit li').filter({ hasText: 'dashboard login' }).waitFor({ timeout: 20_000 });
+    await page.locator('#audit tr').filter({ hasText: 'dashboard login' }).waitFor({ timeout: 20_000 });
     const audit = await page.locator('#audit').textContent();
     expect(audit).toContain('auth failed');
     expect(audit).toContain('admin password set');

@@ -15,6 +15,8 @@ export interface DashboardDeps {
   feed: ActivityFeed;
   stats: StatsHistory;
   statsIntervalSec: number;
+  /** The gateway's URL, for the settings the Tokens panel shows (ntfy / Gotify app server URL). */
+  gatewayUrl?: () => string;
 }
 
 const WEB_DIR = path.join(__dirname, '..', '..', 'web', 'dashboard');
@@ -22,9 +24,13 @@ const WEB_DIR = path.join(__dirname, '..', '..', 'web', 'dashboard');
 const SSE_HEARTBEAT_MS = 25_000;
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 
-const LINK_INVALID_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Beep</title>
-<link rel="stylesheet" href="/dashboard/dashboard.css"></head><body><main class="notice"><h1>Beep</h1>
-<p>This login link was already used or has expired.</p><p>Run <code>beep dashboard</code> for a new one.</p></main></body></html>`;
+const LINK_INVALID_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark">
+<title>Login link used · Beep</title><link rel="stylesheet" href="/dashboard/dashboard.css">
+<link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml"></head>
+<body><main class="notice"><h1>Beep</h1><h2>This login link was already used or has expired</h2>
+<p>Each link works once, for a few minutes. Run <code>beep dashboard</code> on this PC for a new one,
+or <a href="/dashboard/">log in with the dashboard password</a> if you set one.</p></main></body></html>`;
 
 /** Public: the login link and the static files (they hold no data; the API behind them is gated). */
 export function dashboardPublicRoutes(deps: DashboardDeps): Router {
@@ -58,7 +64,7 @@ export function dashboardApiRoutes(deps: DashboardDeps): Router {
 
   router.get('/api/v1/dashboard/session', (req, res) => {
     const session = deps.sessions.get(sessionCookie(req));
-    res.json({ csrfToken: res.locals.auth === 'session' ? (session?.csrfToken ?? null) : null });
+    res.json({ csrfToken: res.locals.auth === 'session' ? (session?.csrfToken ?? null) : null, gatewayUrl: deps.gatewayUrl?.() ?? null });
   });
 
   router.post('/api/v1/dashboard/logout', (req, res) => {

@@ -2,20 +2,26 @@
 // the list stored in IndexedDB), and focuses the app when a system notification is tapped.
 // Network first, so an updated daemon's app is picked up at once; the cache is the fallback.
 
-const CACHE = 'beep-shell-v1';
+const CACHE = 'beep-shell-v2';
 const SHELL = [
   '/',
   '/app.css',
   '/manifest.webmanifest',
   '/trust.html',
   '/vendor/socket.io.esm.min.js',
+  '/vendor/markdown-it.esm.min.js',
+  '/vendor/purify.es.js',
+  '/vendor/emoji.js',
   '/js/main.js',
   '/js/backoff.js',
+  '/js/card.js',
   '/js/connection.js',
   '/js/fingerprint.js',
+  '/js/emoji-tags.js',
   '/js/format.js',
   '/js/list-view.js',
   '/js/local-store.js',
+  '/js/markdown.js',
   '/js/pairing-view.js',
   '/js/session.js',
   '/js/system-notify.js',

@@ -9,6 +9,29 @@ import { backoffDelay } from './backoff.js';
 const DISMISS_TIMEOUT_MS = 10_000;
 /** ms a connection attempt may take. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Ids in one `dismiss {ids}`: the daemon's default batch size (it answers too_many_ids with its own). */
+const DISMISS_BATCH = 64;
+/** bytes of ids in one frame: under the smallest frame any daemon accepts (2 KiB), whatever its batch size. */
+const DISMISS_FRAME_BYTES = 1800;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Splits ids into runs of at most `max` ids and DISMISS_FRAME_BYTES of JSON. */
+export function dismissChunks(ids, max) {
+  const chunks = [];
+  let chunk = [];
+  let bytes = 0;
+  for (const id of ids) {
+    if (chunk.length > 0 && (chunk.length >= max || bytes + id.length + 3 > DISMISS_FRAME_BYTES)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(id);
+    bytes += id.length + 3;
+  }
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
+}
 
 function validItem(n) {
   return n && typeof n.id === 'string' && typeof n.title === 'string' && typeof n.createdAt === 'string';
@@ -29,6 +52,8 @@ export class Connection {
     this.stopped = false;
     this.retryTimer = undefined;
     this.refreshTimer = undefined;
+    this.dismissBatch = DISMISS_BATCH;
+    this.inFlight = new Set();
     this.handlers = {
       online: () => this.connectNow(true),
       offline: () => this.goOffline(),
@@ -180,15 +205,29 @@ export class Connection {
     this.on.removed(clean);
   }
 
-  /** Sends every dismissal not yet confirmed; unanswered ones stay queued. */
+  /**
+   * Sends every dismissal not yet confirmed and not already on its way: one id as `{id}`, more
+   * (clear all) as `{ids}` in as few events as the daemon's batch size allows. Unanswered ones
+   * stay queued for the next connect.
+   */
   async flushOutbox() {
     const socket = this.socket;
     if (!socket?.connected) return;
-    for (const id of await this.store.outbox()) {
-      socket.timeout(DISMISS_TIMEOUT_MS).emit('dismiss', { id }, (error, reply) => {
+    const queued = (await this.store.outbox()).filter((id) => !this.inFlight.has(id));
+    const bad = queued.filter((id) => !ID.test(id));
+    if (bad.length) await this.store.sent(bad); // never sendable; nothing to retry
+    for (const chunk of dismissChunks(queued.filter((id) => ID.test(id)), this.dismissBatch)) {
+      for (const id of chunk) this.inFlight.add(id);
+      const payload = chunk.length === 1 ? { id: chunk[0] } : { ids: chunk };
+      socket.timeout(DISMISS_TIMEOUT_MS).emit('dismiss', payload, (error, reply) => {
+        for (const id of chunk) this.inFlight.delete(id);
         if (error) return;
-        const settled = reply?.ok || ['not_found', 'invalid_id'].includes(reply?.error?.code);
-        if (settled) this.store.sent(id);
+        const code = reply?.error?.code;
+        if (code === 'too_many_ids' && reply.error.max > 0 && reply.error.max < this.dismissBatch) {
+          this.dismissBatch = reply.error.max;
+          return this.flushOutbox();
+        }
+        if (reply?.ok || code === 'not_found' || code === 'invalid_id') this.store.sent(chunk);
       });
     }
   }

@@ -1,14 +1,17 @@
-import { priorityOf, relativeTime } from './format.js';
+import { renderCard } from './card.js';
+import { relativeTime } from './format.js';
 
-// The notification list: newest first, grouped by app, searchable, filterable by app; tap for
-// the full text; dismiss with the button or a sideways swipe. Built from <template>s with
-// textContent only, so nothing a notification says can become markup.
+// The notification list: newest first, grouped by app (a header only for an app with several
+// notifications), searchable, filterable by app; tap for the full text; dismiss with the
+// button or a sideways swipe; clear everything shown (two taps). Cards come from card.js.
 
 /** Share of the card's width a swipe must travel to dismiss. */
 const SWIPE_DISMISS = 0.35;
 const NO_APP = 'Other';
 /** ms of the fold-away transition in app.css. */
 const LEAVE_MS = 200;
+/** ms the armed "clear all" button waits for its second tap. */
+const CLEAR_ARMED_MS = 4000;
 
 const byId = (id) => document.getElementById(id);
 
@@ -34,18 +37,23 @@ function matches(n, query) {
 
 /** Owns #list: what is shown, the search and app filter, expanded cards and gestures. */
 export class ListView {
-  constructor({ onDismiss }) {
+  constructor({ onDismiss, onClear }) {
     this.onDismiss = onDismiss;
+    this.onClear = onClear;
     this.items = [];
+    this.visible = [];
     this.query = '';
     this.app = null;
     this.expanded = new Set();
+    this.clearArmed = null;
     this.list = byId('list');
     this.chips = byId('app-filter');
+    this.clearButton = byId('clear-all');
     byId('search').addEventListener('input', (e) => {
       this.query = e.target.value.trim();
       this.render();
     });
+    this.clearButton.addEventListener('click', () => this.clearClicked());
     this.list.addEventListener('click', (e) => this.clicked(e));
     this.list.addEventListener('pointerdown', (e) => this.swipeStart(e));
     setInterval(() => this.refreshTimes(), 30_000);
@@ -60,6 +68,7 @@ export class ListView {
   render() {
     this.renderChips();
     const visible = this.items.filter((n) => (!this.app || (n.app || NO_APP) === this.app) && matches(n, this.query));
+    this.visible = visible;
     const fragment = document.createDocumentFragment();
     for (const [app, items] of groupByApp(visible)) fragment.append(this.group(app, items));
     this.list.replaceChildren(fragment);
@@ -68,6 +77,7 @@ export class ListView {
     const filtered = this.items.length > 0;
     byId('empty-title').textContent = filtered ? 'Nothing matches' : 'All caught up';
     byId('empty-text').textContent = filtered ? 'Try another search or app.' : 'Notifications from your PC will appear here.';
+    this.disarmClear();
   }
 
   renderChips() {
@@ -88,61 +98,53 @@ export class ListView {
     this.chips.replaceChildren(chip('All', null), ...apps.map((a) => chip(a, a)));
   }
 
+  /** Several from one app: a header and its cards. One: the card alone, naming its app. */
   group(app, items) {
     const node = byId('tpl-group').content.firstElementChild.cloneNode(true);
-    node.querySelector('.group-name').textContent = app;
-    node.querySelector('.group-count').textContent = String(items.length);
-    node.querySelector('.group-count').setAttribute('aria-label', `${items.length} notification${items.length === 1 ? '' : 's'}`);
-    node.querySelector('.items').append(...items.map((n) => this.item(n)));
+    const single = items.length === 1;
+    if (single) {
+      node.classList.add('single');
+      node.querySelector('.group-head').remove();
+    } else {
+      node.querySelector('.group-name').textContent = app;
+      node.querySelector('.group-count').textContent = String(items.length);
+      node.querySelector('.group-count').setAttribute('aria-label', `${items.length} notifications`);
+    }
+    node.querySelector('.items').append(...items.map((n) => renderCard(n, { showApp: single, expanded: this.expanded.has(n.id) })));
     return node;
   }
 
-  item(n) {
-    const p = priorityOf(n);
-    const li = byId('tpl-item').content.firstElementChild.cloneNode(true);
-    li.dataset.id = n.id;
-    li.dataset.priority = p.name;
-    li.querySelector('.prio use').setAttribute('href', `#i-p${p.level}`);
-    const label = li.querySelector('.prio-label');
-    label.textContent = p.short;
-    label.hidden = !p.short;
-    li.querySelector('.title').textContent = n.title;
-    const body = li.querySelector('.body');
-    body.textContent = n.body ?? '';
-    body.hidden = !n.body;
-    const time = li.querySelector('.when');
-    time.dateTime = n.createdAt;
-    time.title = new Date(n.createdAt).toLocaleString();
-    time.textContent = relativeTime(n.createdAt);
-    const tags = li.querySelector('.tags');
-    tags.hidden = !n.tags?.length && !p.short;
-    for (const tag of n.tags ?? []) {
-      const t = document.createElement('span');
-      t.className = 'tag';
-      t.textContent = tag;
-      tags.append(t);
+  /** Clear all (what the search and filter show): the first tap arms, the second clears. */
+  clearClicked() {
+    const ids = this.visible.map((n) => n.id);
+    if (ids.length === 0) return;
+    if (!this.clearArmed) {
+      this.clearButton.textContent = `Clear ${ids.length}?`;
+      this.clearButton.classList.add('armed');
+      this.clearButton.setAttribute('aria-label', `Tap again to clear ${ids.length} notification${ids.length === 1 ? '' : 's'}`);
+      this.clearArmed = setTimeout(() => this.disarmClear(), CLEAR_ARMED_MS);
+      return;
     }
-    const main = li.querySelector('.card-main');
-    main.setAttribute('aria-label', `${p.label}: ${n.title}${n.app ? `, from ${n.app}` : ''}, ${time.textContent}. Show full text.`);
-    if (this.expanded.has(n.id)) {
-      li.classList.add('expanded');
-      main.setAttribute('aria-expanded', 'true');
-    }
-    const link = li.querySelector('.open-link');
-    if (n.url && /^https?:\/\//i.test(n.url)) {
-      link.href = n.url;
-      link.hidden = false;
-      link.setAttribute('aria-label', `Open link of ${n.title} in a new tab`);
-    }
-    li.querySelector('.dismiss').setAttribute('aria-label', `Dismiss ${n.title}`);
-    return li;
+    this.disarmClear();
+    for (const li of this.list.querySelectorAll('.item')) li.classList.add('leaving');
+    setTimeout(() => this.onClear(ids), LEAVE_MS);
+  }
+
+  disarmClear() {
+    clearTimeout(this.clearArmed);
+    this.clearArmed = null;
+    this.clearButton.hidden = this.visible.length === 0;
+    this.clearButton.textContent = this.query || this.app ? 'Clear shown' : 'Clear all';
+    this.clearButton.classList.remove('armed');
+    this.clearButton.removeAttribute('aria-label');
   }
 
   clicked(event) {
     const li = event.target.closest('.item');
     if (!li || this.swiped) return;
     if (event.target.closest('.dismiss')) return this.dismiss(li);
-    if (event.target.closest('.card-main')) {
+    if (event.target.closest('a')) return; // a link in the text or "Open": follow it
+    if (event.target.closest('.card-main, .body')) {
       const open = !li.classList.contains('expanded');
       li.classList.toggle('expanded', open);
       li.querySelector('.card-main').setAttribute('aria-expanded', String(open));

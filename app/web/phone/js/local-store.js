@@ -99,9 +99,10 @@ export class LocalStore {
     return all.sort((a, b) => a.at - b.at).map((d) => d.id);
   }
 
-  async sent(id) {
+  /** The daemon confirmed these dismissals (or cannot take them): no longer queued. */
+  async sent(ids) {
     const tx = this.db.transaction('outbox', 'readwrite');
-    tx.objectStore('outbox').delete(id);
+    for (const id of ids) tx.objectStore('outbox').delete(id);
     await committed(tx);
   }
 

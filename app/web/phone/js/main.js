@@ -1,7 +1,7 @@
 import { Connection } from './connection.js';
 import { ListView } from './list-view.js';
 import { LocalStore } from './local-store.js';
-import { showPairing, takePairingLink } from './pairing-view.js';
+import { PairingView, takePairingLink } from './pairing-view.js';
 import { Session } from './session.js';
 import { notificationsAllowed, notifySystem } from './system-notify.js';
 
@@ -48,6 +48,8 @@ class App {
     this.channel = new BroadcastChannel('beep');
     this.connection = null;
     this.list = null;
+    this.refreshing = null;
+    this.refreshAgain = false;
   }
 
   async boot() {
@@ -55,21 +57,26 @@ class App {
     const link = takePairingLink();
     this.store = await LocalStore.open((what) => this.channel.postMessage(what));
     this.session = new Session(this.store);
+    this.pairing = new PairingView(this.session);
     this.channel.onmessage = (e) => this.fromSibling(e.data);
+    // A second pairing link opened in this tab changes only the fragment: no reload, so listen.
+    window.addEventListener('hashchange', () => this.linkOpened(takePairingLink()));
     this.wireSettings();
+    this.wireRelink();
     await this.run(link);
   }
 
   async run(link, notice) {
     let credentials = await this.session.credentials();
     if (!credentials) {
+      this.credentials = null;
       showView('pair');
       showState('signed-out');
-      credentials = await showPairing(this.session, link, notice);
+      credentials = await this.pairing.show(link, notice);
     }
     this.credentials = credentials;
     showView('list');
-    this.list ??= new ListView({ onDismiss: (id) => this.dismiss(id) });
+    this.list ??= new ListView({ onDismiss: (id) => this.dismiss(id), onClear: (ids) => this.clear(ids) });
     await this.refreshList();
     this.connect();
     this.store.prune().catch(() => {});
@@ -85,8 +92,57 @@ class App {
     this.connection.start();
   }
 
-  async refreshList() {
-    this.list?.show(await this.store.items());
+  /** Redraws from IndexedDB; calls that arrive meanwhile (a burst of `dismissed`) share one more redraw. */
+  refreshList() {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        this.list?.show(await this.store.items());
+      } while (this.refreshAgain);
+    })().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  /** A pairing link opened in this tab: on the form it replaces the code; when paired, ask first. */
+  linkOpened(link) {
+    if (!link.code) return;
+    if (!this.credentials) return this.pairing.useLink(link);
+    this.pendingLink = link;
+    byId('relink').hidden = false;
+    byId('relink-error').hidden = true;
+    byId('relink-name').textContent = this.credentials.name;
+    byId('relink-code').textContent = `${link.code.slice(0, 4)} ${link.code.slice(4)}`;
+    byId('relink-yes').focus();
+  }
+
+  wireRelink() {
+    const banner = byId('relink');
+    byId('relink-no').addEventListener('click', () => {
+      banner.hidden = true;
+      this.pendingLink = null;
+    });
+    byId('relink-yes').addEventListener('click', async () => {
+      const link = this.pendingLink;
+      if (!link) return;
+      byId('relink-yes').disabled = true;
+      this.connection?.stop();
+      try {
+        await this.session.unpair();
+        banner.hidden = true;
+        this.pendingLink = null;
+        await this.signedOut('Pairing again with the code from the link.', link);
+      } catch (error) {
+        byId('relink-error').textContent = `Could not unpair first: ${error.message}. Check the connection and try again.`;
+        byId('relink-error').hidden = false;
+        this.connect();
+      } finally {
+        byId('relink-yes').disabled = false;
+      }
+    });
   }
 
   async added(fresh) {
@@ -103,7 +159,15 @@ class App {
     this.connection?.flushOutbox();
   }
 
-  async signedOut(notice) {
+  /** Clear all: dismissed here and, in one `dismiss {ids}` per batch, everywhere. */
+  async clear(ids) {
+    await this.store.remove(ids, { send: true });
+    await this.refreshList();
+    announce(`Cleared ${ids.length} notification${ids.length === 1 ? '' : 's'}`);
+    this.connection?.flushOutbox();
+  }
+
+  async signedOut(notice, link = {}) {
     if (this.signingOut) return;
     this.signingOut = true;
     this.connection?.stop();
@@ -112,7 +176,8 @@ class App {
     await this.store.clear();
     this.list?.show([]);
     this.signingOut = false;
-    await this.run({}, notice);
+    byId('relink').hidden = true;
+    await this.run(link, notice);
   }
 
   fromSibling(what) {

@@ -4,7 +4,8 @@ import { ApiError } from './session.js';
 
 // Pairing: the QR link carries `#code=<8 digits>&fp=sha256%2F<hex>` in the fragment, which the
 // browser never sends to a server. The user only confirms a device name; a wrong or expired
-// code is said plainly, with a way to type a new one.
+// code is said plainly, with a way to type a new one. The form is wired once and shown as often
+// as needed (after an unpair or a revoke, or when another link is opened in the same tab).
 
 const byId = (id) => document.getElementById(id);
 
@@ -31,63 +32,98 @@ function message(error) {
   return 'Could not reach Beep on your PC. Check that this phone is on the same network, then try again.';
 }
 
-/** Shows the pairing form; resolves when this device is paired. */
-export function showPairing(session, link, notice) {
-  const form = byId('pair-form');
-  const error = byId('pair-error');
-  const codeField = byId('code-field');
-  const codeInput = byId('pair-code');
-  const submit = byId('pair-submit');
-  const device = guessDevice();
-  let code = link.code;
-  byId('pair-name').value ||= device.name;
-  if (notice) byId('pair-intro').textContent = notice;
-
-  const manual = (focus) => {
-    code = undefined;
-    byId('code-from-link').hidden = true;
-    codeField.hidden = false;
-    byId('enter-code').hidden = true;
-    if (focus) codeInput.focus();
-  };
-  const fail = (text) => {
-    error.textContent = text;
-    error.hidden = false;
-  };
-  if (code) {
-    byId('code-from-link').hidden = false;
-    byId('code-shown').textContent = spacedCode(code);
-    byId('enter-code').hidden = false;
-  } else {
-    manual(false);
-  }
-  byId('enter-code').onclick = () => manual(true);
-
-  return new Promise((resolve) => {
-    form.onsubmit = async (event) => {
+/** The pairing form: `show()` resolves with the credentials once this device is paired. */
+export class PairingView {
+  constructor(session) {
+    this.session = session;
+    this.device = guessDevice();
+    this.link = {};
+    this.code = undefined;
+    this.busy = false;
+    this.resolve = null;
+    byId('enter-code').addEventListener('click', () => this.manual(true));
+    byId('pair-form').addEventListener('submit', (event) => {
       event.preventDefault();
-      error.hidden = true;
-      const typed = code ?? codeInput.value.replace(/\D/g, '');
-      const name = byId('pair-name').value.trim();
-      if (!/^\d{8}$/.test(typed)) return fail('The pairing code has 8 digits.');
-      if (!name) return fail('Give this device a name, so you can recognise it on your PC.');
-      submit.disabled = true;
-      submit.textContent = 'Pairing…';
-      try {
-        // The QR code says which CA the PC made; refuse a gateway that serves another one.
-        if (code && link.fingerprint) {
-          const served = await gatewayFingerprint();
-          if (served !== link.fingerprint) {
-            throw new Error(`This server's certificate (${groupedHex(served).slice(0, 19)}…) is not the one in the QR code. Pairing refused.`);
-          }
+      this.submit();
+    });
+  }
+
+  /** Shows a ready form (never the last attempt's "Pairing…"), filled from `link` when it has a code. */
+  show(link = {}, notice) {
+    const intro = byId('pair-intro');
+    intro.dataset.default ??= intro.textContent;
+    intro.textContent = notice ?? intro.dataset.default;
+    byId('pair-name').value ||= this.device.name;
+    byId('pair-code').value = '';
+    this.hideError();
+    this.setBusy(false);
+    this.useLink(link);
+    return new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  /** A pairing link opened while the form is up: its code replaces the one shown. */
+  useLink(link) {
+    this.link = link ?? {};
+    this.code = this.link.code;
+    if (!this.code) return this.manual(false);
+    this.hideError();
+    byId('code-from-link').hidden = false;
+    byId('code-shown').textContent = spacedCode(this.code);
+    byId('code-field').hidden = true;
+    byId('enter-code').hidden = false;
+  }
+
+  manual(focus) {
+    this.code = undefined;
+    byId('code-from-link').hidden = true;
+    byId('code-field').hidden = false;
+    byId('enter-code').hidden = true;
+    if (focus) byId('pair-code').focus();
+  }
+
+  fail(text) {
+    byId('pair-error').textContent = text;
+    byId('pair-error').hidden = false;
+  }
+
+  hideError() {
+    byId('pair-error').hidden = true;
+  }
+
+  setBusy(busy) {
+    this.busy = busy;
+    const submit = byId('pair-submit');
+    submit.disabled = busy;
+    submit.textContent = busy ? 'Pairing…' : 'Pair';
+  }
+
+  async submit() {
+    if (this.busy || !this.resolve) return;
+    this.hideError();
+    const link = this.link;
+    const code = this.code;
+    const typed = code ?? byId('pair-code').value.replace(/\D/g, '');
+    const name = byId('pair-name').value.trim();
+    if (!/^\d{8}$/.test(typed)) return this.fail('The pairing code has 8 digits.');
+    if (!name) return this.fail('Give this device a name, so you can recognise it on your PC.');
+    this.setBusy(true);
+    try {
+      // The QR code says which CA the PC made; refuse a gateway that serves another one.
+      if (code && link.fingerprint) {
+        const served = await gatewayFingerprint();
+        if (served !== link.fingerprint) {
+          throw new Error(`This server's certificate (${groupedHex(served).slice(0, 19)}…) is not the one in the QR code. Pairing refused.`);
         }
-        resolve(await session.pair({ code: typed, name, platform: device.platform, fingerprint: link.fingerprint }));
-      } catch (e) {
-        fail(e instanceof ApiError || e instanceof TypeError ? message(e) : e.message);
-        if (e instanceof ApiError && e.code === 'pairing_code_invalid') manual(true);
-        submit.disabled = false;
-        submit.textContent = 'Pair';
       }
-    };
-  });
+      const credentials = await this.session.pair({ code: typed, name, platform: this.device.platform, fingerprint: code ? link.fingerprint : undefined });
+      const resolve = this.resolve;
+      this.resolve = null;
+      this.setBusy(false);
+      resolve(credentials);
+    } catch (e) {
+      this.setBusy(false);
+      this.fail(e instanceof ApiError || e instanceof TypeError ? message(e) : e.message);
+      if (e instanceof ApiError && e.code === 'pairing_code_invalid') this.manual(true);
+    }
+  }
 }

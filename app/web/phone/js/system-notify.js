@@ -1,6 +1,8 @@
 // System notifications through the service worker's registration (works on Android, where
 // `new Notification()` does not), only while the page is hidden and permission was given.
 
+import { splitTags } from './emoji-tags.js';
+
 /** Above this many new items at once (a catch-up), one summary instead of a flood. */
 const MAX_SEPARATE = 3;
 
@@ -18,7 +20,9 @@ export async function notifySystem(fresh) {
   const shown = fresh.length <= MAX_SEPARATE ? fresh : urgent.slice(0, MAX_SEPARATE);
   for (const n of shown) {
     const isUrgent = n.priority === 5;
-    await registration.showNotification(isUrgent ? `Urgent: ${n.title}` : n.title, {
+    const { emoji } = splitTags(n.tags);
+    const title = emoji.length ? `${emoji.join('')} ${n.title}` : n.title;
+    await registration.showNotification(isUrgent ? `Urgent: ${title}` : title, {
       body: [n.app, n.body].filter(Boolean).join(' · '),
       tag: n.id,
       requireInteraction: isUrgent,

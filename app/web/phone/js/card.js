@@ -1,0 +1,73 @@
+import { splitTags } from './emoji-tags.js';
+import { priorityOf, relativeTime } from './format.js';
+import { renderMarkdown } from './markdown.js';
+
+// One notification as a card, built from the #tpl-item <template>. Text goes in with
+// textContent; only a Markdown body becomes markup, and only through renderMarkdown's sanitiser.
+
+const byId = (id) => document.getElementById(id);
+
+/**
+ * The card for `n`. `showApp` puts the app's name on the card (an app with one notification
+ * gets no group header); `expanded` shows the full text.
+ */
+export function renderCard(n, { showApp = false, expanded = false } = {}) {
+  const p = priorityOf(n);
+  const li = byId('tpl-item').content.firstElementChild.cloneNode(true);
+  li.dataset.id = n.id;
+  li.dataset.priority = p.name;
+  li.querySelector('.prio use').setAttribute('href', `#i-p${p.level}`);
+  const { emoji, rest } = splitTags(n.tags);
+  const emojiSpan = li.querySelector('.emoji');
+  emojiSpan.textContent = emoji.join('');
+  emojiSpan.hidden = emoji.length === 0;
+  li.querySelector('.title-text').textContent = n.title;
+  fillBody(li.querySelector('.body'), n);
+  const time = li.querySelector('.when');
+  time.dateTime = n.createdAt;
+  time.title = new Date(n.createdAt).toLocaleString();
+  time.textContent = relativeTime(n.createdAt);
+  fillMeta(li.querySelector('.tags'), n, p, rest, showApp);
+  const main = li.querySelector('.card-main');
+  main.setAttribute('aria-label', `${p.label}: ${n.title}${n.app ? `, from ${n.app}` : ''}, ${time.textContent}. Show full text.`);
+  if (expanded) {
+    li.classList.add('expanded');
+    main.setAttribute('aria-expanded', 'true');
+  }
+  const link = li.querySelector('.open-link');
+  if (n.url && /^https?:\/\//i.test(n.url)) {
+    link.href = n.url;
+    link.hidden = false;
+    link.setAttribute('aria-label', `Open link of ${n.title} in a new tab`);
+  }
+  li.querySelector('.dismiss').setAttribute('aria-label', `Dismiss ${n.title}`);
+  return li;
+}
+
+function fillBody(body, n) {
+  body.hidden = !n.body;
+  if (!n.body) return;
+  if (n.markdown === true) {
+    body.classList.add('markdown');
+    body.replaceChildren(renderMarkdown(n.body));
+  } else {
+    body.textContent = n.body;
+  }
+}
+
+/** The small line under the text: the app (when no header names it), the priority word, the other tags, the time. */
+function fillMeta(meta, n, p, tags, showApp) {
+  const app = meta.querySelector('.app-name');
+  app.textContent = n.app ?? '';
+  app.hidden = !showApp || !n.app;
+  const label = meta.querySelector('.prio-label');
+  label.textContent = p.short;
+  label.hidden = !p.short;
+  const before = meta.querySelector('.open-link');
+  for (const tag of tags) {
+    const t = document.createElement('span');
+    t.className = 'tag';
+    t.textContent = tag;
+    before.before(t);
+  }
+}
