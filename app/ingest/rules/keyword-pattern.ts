@@ -46,6 +46,6 @@ export function patternProblem(pattern: string): string | null {
     const engine = 'RE2 (the linear-time engine that keeps a pattern from stalling the daemon)';
     return /\\[1-9]|\(\?<?[=!]/.test(pattern)
       ? `cannot run on ${engine}: backreferences (\\1) and lookaround ((?=, (?!, (?<=, (?<!) are not supported; RE2 says: ${detail}`
-      : `is not valid for ${engine}: ${detail}`;
+      : `is not a valid regular expression for ${engine}: ${detail}`;
   }
 }

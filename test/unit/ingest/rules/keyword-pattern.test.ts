@@ -27,7 +27,7 @@ test('what RE2 cannot run is named in the problem', () => {
   expect(patternProblem('(a)\\1')).toMatch(/backreferences.*RE2 says: invalid escape/);
   expect(patternProblem('(?=x)')).toMatch(/lookaround/);
   expect(patternProblem('(?<!x)y')).toMatch(/lookaround/);
-  expect(patternProblem('[')).toMatch(/not valid for RE2.*missing closing \]/);
+  expect(patternProblem('[')).toMatch(/not a valid regular expression for RE2.*missing closing \]/);
 });
 
 test('property: on patterns both engines express, RE2 tests and replaces as JavaScript does', () => {
