@@ -104,7 +104,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers, edge: edges.gateway }));
-    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, sources: () => sources }, log, context);
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, sources: () => sources, pairingHistory: db }, log, context);
     servers.io = sockets.io;
     // Every upgrade passes its listener's edge, then the first route that claims it.
     edges.admin.routeUpgrades(admin, apis.admin.upgrades);

@@ -75,7 +75,10 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
   } catch (error) {
     logger.error('beep could not start', { error: (error as Error).message });
     if (!process.stderr.isTTY) io.err(`beep: ${(error as Error).message}`);
-    await daemon.stop().catch(() => undefined);
+    // Whatever the half-built parts do while stopping, this process ends non-zero.
+    process.exitCode = 1;
+    const patience = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+    await Promise.race([daemon.stop().catch(() => undefined), patience]);
     exit(1);
   }
 }

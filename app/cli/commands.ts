@@ -12,14 +12,23 @@ export interface Io {
   err: (text: string) => void;
 }
 
-export async function pairCommand(dataDir: string, io: Io): Promise<number> {
+export async function pairCommand(dataDir: string, history: boolean, io: Io): Promise<number> {
   const client = AdminClient.fromDataDir(dataDir);
-  const { body } = await client.request<{ code: string; expiresAt: string; url: string }>('POST', '/api/v1/pairings');
+  const { body } = await client.request<{ code: string; expiresAt: string; url: string; historyHours: number }>(
+    'POST',
+    '/api/v1/pairings',
+    history ? undefined : { history: false },
+  );
   io.out(await qrTerminal(body.url));
   io.out(`Scan the code with the phone, or open: ${body.url}`);
   io.out(`Pairing code: ${body.code.slice(0, 4)} ${body.code.slice(4)}  (valid until ${new Date(body.expiresAt).toLocaleTimeString()})`);
   const fingerprint = new URLSearchParams(new URL(body.url).hash.slice(1)).get('fp');
   if (fingerprint) io.out(`CA fingerprint (the phone checks it; compare with its trust page): ${groupedFingerprint(fingerprint)}`);
+  io.out(
+    body.historyHours > 0
+      ? `The phone may choose to show what arrived in the last ${count(body.historyHours, 'hour')} (\`beep pair --no-history\` for someone else's phone)`
+      : 'This code shows the phone nothing from before it pairs.',
+  );
   io.out(`From a terminal: beep listen --url '${body.url}'`);
   return 0;
 }

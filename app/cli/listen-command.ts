@@ -13,6 +13,7 @@ export interface ListenCommandOptions {
   state?: string;
   name: string;
   json?: boolean;
+  history?: boolean;
 }
 
 /** Runs the terminal phone until it is revoked (exit 4) or stopped by a signal (exit 0). */
@@ -26,7 +27,7 @@ export async function listenCommand(dataDir: string, options: ListenCommandOptio
     url = `https://localhost:${runtime.gatewayPort}`;
     fingerprint = runtime.caFingerprint;
   }
-  const session = await listen({ stateFile, url, code: options.code, fingerprint, name: options.name, json: Boolean(options.json), ...io });
+  const session = await listen({ stateFile, url, code: options.code, fingerprint, name: options.name, json: Boolean(options.json), history: Boolean(options.history), ...io });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       session.stop();

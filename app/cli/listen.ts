@@ -19,6 +19,8 @@ export interface ListenOptions {
   fingerprint?: string;
   name: string;
   json: boolean;
+  /** Ask, when pairing, for the recent history the code offers. */
+  history?: boolean;
   out: (line: string) => void;
   err: (line: string) => void;
 }
@@ -42,11 +44,11 @@ export function parsePairingUrl(url: string): Partial<PairingTarget> {
   };
 }
 
-async function pair(target: PairingTarget, name: string): Promise<ListenState> {
+async function pair(target: PairingTarget, name: string, history: boolean): Promise<ListenState> {
   const caPem = await fetchPinnedCa(target.gatewayUrl, target.fingerprint);
   const { status, body } = await httpsJson<Record<string, unknown>>(`${target.gatewayUrl}/api/v1/pair`, {
     method: 'POST',
-    body: { code: target.code, name, platform: 'cli' },
+    body: { code: target.code, name, platform: 'cli', ...(history ? { history: true } : {}) },
     ca: caPem,
   });
   if (status !== 201) {
@@ -87,7 +89,7 @@ async function stateFor(options: ListenOptions): Promise<ListenState> {
     throw new Error('not paired yet: give the pairing URL (`beep pair` prints it) or --code on this PC');
   }
   if (!target.gatewayUrl || !target.fingerprint) throw new Error('a pairing code needs the pairing URL (or a daemon on this PC to pair with)');
-  const state = await pair(target as PairingTarget, options.name);
+  const state = await pair(target as PairingTarget, options.name, Boolean(options.history));
   saveListenState(options.stateFile, state);
   options.err(`paired as device ${state.deviceId}; state kept in ${options.stateFile}`);
   if (saved && saved.deviceId !== state.deviceId) {
@@ -232,6 +234,10 @@ export async function listen(options: ListenOptions): Promise<{ done: Promise<'r
     saveListenState(options.stateFile, current); // stored before acked: the at-least-once contract
     for (const n of fresh) options.out(options.json ? JSON.stringify(n) : formatNotification(n));
     ack({ ack: items.map((n) => n.id) });
+  });
+  // Recent history asked for at pairing: shown once, marked as earlier, never acked.
+  socket.on('history', ({ items }) => {
+    for (const n of items) options.out(options.json ? JSON.stringify({ ...n, history: true }) : `(earlier) ${formatNotification(n)}`);
   });
   socket.on('dismissed', ({ ids }) => {
     for (const id of ids) options.out(options.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);

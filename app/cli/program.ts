@@ -53,7 +53,8 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
   program
     .command('pair')
     .description('show a QR code, code and URL to pair a phone')
-    .action(() => run(() => pairCommand(dataDir(), io)));
+    .option('--no-history', "never show this phone what arrived before it paired (pairing someone else's phone)")
+    .action((options) => run(() => pairCommand(dataDir(), Boolean(options.history), io)));
 
   program
     .command('send')
@@ -229,6 +230,7 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
     .option('--code <code>', 'a pairing code (with the daemon on this PC, or with --url)')
     .option('--state <file>', 'where tokens and seen ids are kept (default: <data dir>/listen.json)')
     .option('--name <name>', 'the device name', `${os.hostname()} terminal`)
+    .option('--history', 'when pairing: also show what arrived recently, if the pairing code offers it')
     .option('--json', 'print each notification as a JSON line')
     .action((options) => run(() => listenCommand(dataDir(), options, io)));
 

@@ -36,6 +36,7 @@ export function buildDevices(
       refreshTtlDays: config.auth.refreshTokenTtlDays,
       gatewayUrl: address.gatewayUrl,
       caFingerprint: address.caFingerprint,
+      historyHours: config.auth.pairingHistoryHours,
     },
     {
       onPaired: (d, ip) => {

@@ -29,6 +29,7 @@ import type { Relay } from './relay';
 import type { Limits } from './security';
 import { tlsOptions, type TlsState } from './tls';
 import { portHolder } from '../util/port-holder';
+import { toWire, type StoredNotification } from '../domain/notification';
 
 // The listeners: their edges, the admin HTTP server (loopback), the gateway HTTPS server with
 // socket.io behind its edge, binding them, the gateway URL pairing hands out, and closing them
@@ -108,10 +109,15 @@ export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: Gat
   return server;
 }
 
+/** The recent history a newly paired device asked for, handed over once (store/ implements it). */
+export interface PairingHistory {
+  takePairingHistory(deviceId: string, limit: number): Promise<StoredNotification[]>;
+}
+
 /** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
 export function buildSockets(
   config: BeepConfig,
-  parts: GatewayParts & { audit: AuditLog; relay: Relay; sources: () => DesktopSource[] },
+  parts: GatewayParts & { audit: AuditLog; relay: Relay; sources: () => DesktopSource[]; pairingHistory: PairingHistory },
   log: LogFor,
   context?: LogContext,
 ): GatewaySockets {
@@ -145,6 +151,7 @@ export function buildSockets(
       return found;
     },
     setTopics: (deviceId, topics) => directory.setTopics(deviceId, topics),
+    history: (deviceId) => parts.pairingHistory.takePairingHistory(deviceId, config.auth.pairingHistoryMax).then((list) => list.map(toWire)),
     maxDismissIds: config.queue.maxBatch,
     onAuthFailure: (code, address) => {
       gatewayLog.warn('socket authentication failed', { code, address });

@@ -33,6 +33,10 @@ export const ACCESS_TOKEN_TTL_SEC = 15 * 60;
 export const REFRESH_TOKEN_TTL_DAYS = 30;
 /** seconds a pairing code is valid: the time to pick up a phone and scan. */
 export const PAIRING_CODE_TTL_SEC = 5 * 60;
+/** hours of recent history a newly paired phone may be shown, when the person asks for it (ntfy's cache is 12 h). */
+export const PAIRING_HISTORY_HOURS = 12;
+/** notifications at most in that history: a screenful or two, one frame well under the socket's budget. */
+export const PAIRING_HISTORY_MAX = 100;
 /** pairing attempts per IP per window: 8 digits × 5 tries leaves a guess at 1 in 20 million. */
 export const PAIRING_ATTEMPTS = 5;
 /** seconds of the pairing attempts window. */

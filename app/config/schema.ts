@@ -54,6 +54,9 @@ export interface BeepConfig {
     pairingCodeTtlSec: number;
     signingKeyRotationDays: number;
     maxSessionsPerDevice: number;
+    /** Hours of recent history offered at pairing (0 = never offered). */
+    pairingHistoryHours: number;
+    pairingHistoryMax: number;
   };
   rateLimits: {
     pairingAttempts: number;
@@ -254,6 +257,8 @@ export const configSchema = Joi.object<BeepConfig>({
     pairingCodeTtlSec: Joi.number().integer().min(1).max(3600).default(D.PAIRING_CODE_TTL_SEC),
     signingKeyRotationDays: positive.max(365).default(D.SIGNING_KEY_ROTATION_DAYS),
     maxSessionsPerDevice: positive.max(100).default(D.MAX_SESSIONS_PER_DEVICE),
+    pairingHistoryHours: Joi.number().integer().min(0).max(24 * 7).default(D.PAIRING_HISTORY_HOURS),
+    pairingHistoryMax: positive.max(1000).default(D.PAIRING_HISTORY_MAX),
   }).default(),
   rateLimits: Joi.object({
     pairingAttempts: positive.max(1000).default(D.PAIRING_ATTEMPTS),

@@ -35,6 +35,8 @@ export interface NewDevice {
   family: string;
   refreshExpiresMs: number;
   topics?: string[] | null;
+  /** Hours of recent history the person asked to see on this phone (null: none). */
+  historyHours?: number | null;
 }
 
 /** What presenting a refresh token led to. */

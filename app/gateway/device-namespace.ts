@@ -3,6 +3,7 @@ import { BeepError } from '../domain/errors';
 import { ID_PATTERN } from '../ingest/notification-schema';
 import { TOPIC_PATTERN } from '../compat/topics';
 import type { AccessClaims } from '../auth/token-service';
+import type { WireNotification } from '../domain/notification';
 import type { RateLimiter } from '../auth/rate-limiter';
 import type { EventThrottle } from './event-throttle';
 import type { EngineConnection } from './socket-server';
@@ -28,6 +29,8 @@ export interface DeviceNamespaceDeps {
   dismiss: (id: string, byDevice: string) => Promise<boolean>;
   /** Ids one `dismiss {ids}` may carry: the batch size, so the frame fits the socket's frame limit. */
   maxDismissIds: number;
+  /** The recent history a newly paired device asked for (empty once sent, or when none is owed). */
+  history?: (deviceId: string) => Promise<WireNotification[]>;
   /** Stores and applies a device's topic filter; resolves false when the device is gone. */
   setTopics: (deviceId: string, topics: string[] | null) => Promise<boolean>;
   /** A fresh flood guard for each socket. */
@@ -183,6 +186,11 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
       deps.onError?.(error, 'attach');
       socket.disconnect(true);
     });
+    // Shown, not owed: no ack, not counted as delivered, never resent (taken once from the store).
+    deps.history?.(connection.deviceId).then(
+      (items) => items.length > 0 && socket.connected && socket.emit('history', { items }),
+      (error) => deps.onError?.(error, 'history'),
+    );
   }));
 
   return nsp as unknown as Namespace;

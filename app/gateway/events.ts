@@ -29,6 +29,11 @@ export interface ServerToDeviceEvents {
   notifications: (payload: NotificationsPayload, ack: (reply: AckReply) => void) => void;
   dismissed: (payload: { ids: string[] }) => void;
   revoked: (payload: Record<string, never>) => void;
+  /**
+   * Protocol extension: the recent history a newly paired phone asked for at pairing, sent once
+   * on its first connection. Shown, not owed: not acked, not counted as delivered.
+   */
+  history: (payload: NotificationsPayload) => void;
 }
 
 export type TopicsReply = { ok: true; topics: string[] | null } | { error: { code: string; message: string } };

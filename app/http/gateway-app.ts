@@ -68,6 +68,8 @@ const pairSchema = Joi.object({
   platform: Joi.string().trim().min(1).max(32).default('unknown'),
   // Protocol extension: the topics this phone wants (absent or null = every topic).
   topics: Joi.array().items(Joi.string().pattern(/^[-_A-Za-z0-9]{1,64}$/)).min(1).max(100).unique().allow(null),
+  // Protocol extension: show this phone the recent history (when the pairing code offers it).
+  history: Joi.boolean().default(false),
 }).prefs({ abortEarly: true, convert: false });
 
 const tokenSchema = Joi.object({

@@ -10,8 +10,9 @@ import { qrSvg } from './qr';
 
 /** What pairing needs from storage; store/ implements it. */
 export interface PairingStore {
-  createPairingCode(hash: string, expiresMs: number): Promise<void>;
-  pairDevice(codeHash: string, device: NewDevice): Promise<DeviceRecord | null>;
+  createPairingCode(hash: string, expiresMs: number, offersHistory: boolean): Promise<void>;
+  /** Enrols the device; `historyOffered` when its recent history will be shown to it. */
+  pairDevice(codeHash: string, device: NewDevice): Promise<(DeviceRecord & { historyOffered: boolean }) | null>;
   rotateRefreshToken(hash: string, nextHash: string, nextExpiresMs: number): Promise<RefreshOutcome>;
   device(id: string): DeviceRecord | undefined;
 }
@@ -22,6 +23,8 @@ export interface PairingOptions {
   /** The gateway URL phones should open, e.g. https://192.168.1.20:2337 (known once bound). */
   gatewayUrl: () => string;
   caFingerprint: () => string;
+  /** Hours of recent history a new phone may ask for (0 = never offered). */
+  historyHours: number;
 }
 
 export interface PairingEvents {
@@ -47,6 +50,9 @@ export interface Credentials {
   accessExpiresIn: number;
 }
 
+/** A pairing's answer: the credentials, and whether recent history follows on the first connection. */
+export type PairingAnswer = Credentials & { history: boolean };
+
 /** 8 digits: typed by hand in a few seconds, 10^8 guesses against 5 allowed. */
 const CODE_DIGITS = 8;
 
@@ -59,30 +65,37 @@ export class PairingService {
     private readonly events: PairingEvents = {},
   ) {}
 
-  /** Admin: a fresh one-time code, the URL a phone opens, and that URL as a QR code. */
-  async createCode(): Promise<{ code: string; expiresAt: string; url: string; qrSvg: string }> {
+  /**
+   * Admin: a fresh one-time code, the URL a phone opens, and that URL as a QR code. With
+   * `history: false` (pairing someone else's phone) the code never hands out recent history.
+   */
+  async createCode(options: { history?: boolean } = {}): Promise<{ code: string; expiresAt: string; url: string; qrSvg: string; historyHours: number }> {
     const code = crypto.randomInt(0, 10 ** CODE_DIGITS).toString().padStart(CODE_DIGITS, '0');
     const expiresMs = Date.now() + this.options.codeTtlSec * 1000;
-    await this.store.createPairingCode(hashSecret(code), expiresMs);
-    const url = this.pairingUrl(code);
-    return { code, expiresAt: new Date(expiresMs).toISOString(), url, qrSvg: await qrSvg(url) };
+    const historyHours = options.history === false ? 0 : this.options.historyHours;
+    await this.store.createPairingCode(hashSecret(code), expiresMs, historyHours > 0);
+    const url = this.pairingUrl(code, historyHours);
+    return { code, expiresAt: new Date(expiresMs).toISOString(), url, qrSvg: await qrSvg(url), historyHours };
   }
 
-  /** The code and CA fingerprint ride in the fragment, which browsers never send to a server. */
-  pairingUrl(code: string): string {
+  /**
+   * The code and CA fingerprint ride in the fragment, which browsers never send to a server;
+   * `h` tells the phone how many hours of history it may offer to show (absent: none).
+   */
+  pairingUrl(code: string, historyHours = 0): string {
     const fp = encodeURIComponent(this.options.caFingerprint());
-    return `${this.options.gatewayUrl()}/#code=${code}&fp=${fp}`;
+    return `${this.options.gatewayUrl()}/#code=${code}&fp=${fp}${historyHours > 0 ? `&h=${historyHours}` : ''}`;
   }
 
   /**
    * Gateway: exchanges a code for a new device and its first credentials. A point of both
    * budgets is reserved before the code is looked up and given back when it pairs.
    */
-  async pair(input: { code: string; name: string; platform: string; topics?: string[] | null }, ip: string): Promise<Credentials> {
+  async pair(input: { code: string; name: string; platform: string; topics?: string[] | null; history?: boolean }, ip: string): Promise<PairingAnswer> {
     const codeHash = hashSecret(input.code);
     const [byIp, byCode] = await reserveAll([() => this.reserve('ip', ip, ip), () => this.reserve('code', codeHash, ip)]);
     const refreshToken = newRefreshToken();
-    let device: DeviceRecord | null;
+    let device: (DeviceRecord & { historyOffered: boolean }) | null;
     try {
       device = await this.store.pairDevice(codeHash, {
         id: crypto.randomUUID(),
@@ -92,6 +105,7 @@ export class PairingService {
         family: crypto.randomUUID(),
         refreshExpiresMs: this.refreshExpiry(),
         topics: input.topics ?? null,
+        historyHours: input.history ? this.options.historyHours : null,
       });
     } catch (error) {
       await refund(byIp, byCode); // not evaluated: the store failed
@@ -105,7 +119,7 @@ export class PairingService {
     }
     await refund(byIp, byCode);
     this.events.onPaired?.(device, ip);
-    return this.credentials(device.id, device.tokenGen, refreshToken);
+    return { ...this.credentials(device.id, device.tokenGen, refreshToken), history: device.historyOffered };
   }
 
   /** Gateway: a used refresh token for a fresh pair; a reused one signs the device out. */

@@ -28,8 +28,8 @@ export class CredentialRepository {
       ),
       dropFamily: db.prepare('DELETE FROM refresh_tokens WHERE family = ?'),
       dropStale: db.prepare('DELETE FROM refresh_tokens WHERE expires_ms < ?'),
-      insertCode: db.prepare('INSERT INTO pairing_codes (hash, created_ms, expires_ms) VALUES (?, ?, ?)'),
-      useCode: db.prepare('UPDATE pairing_codes SET used_ms = ? WHERE hash = ? AND used_ms IS NULL AND expires_ms > ?'),
+      insertCode: db.prepare('INSERT INTO pairing_codes (hash, created_ms, expires_ms, offers_history) VALUES (?, ?, ?, ?)'),
+      useCode: db.prepare('UPDATE pairing_codes SET used_ms = ? WHERE hash = ? AND used_ms IS NULL AND expires_ms > ? RETURNING offers_history'),
       dropCodes: db.prepare('DELETE FROM pairing_codes WHERE expires_ms < ?'),
     };
   }
@@ -63,13 +63,14 @@ export class CredentialRepository {
     this.stmts.killDevice.run(deviceId);
   }
 
-  insertPairingCode(hash: string, nowMs: number, expiresMs: number): void {
-    this.stmts.insertCode.run(hash, nowMs, expiresMs);
+  insertPairingCode(hash: string, nowMs: number, expiresMs: number, offersHistory: boolean): void {
+    this.stmts.insertCode.run(hash, nowMs, expiresMs, offersHistory ? 1 : 0);
   }
 
-  /** Burns a code; true only if it existed, was unused and unexpired. */
-  consumePairingCode(hash: string, nowMs: number): boolean {
-    return this.stmts.useCode.run(nowMs, hash, nowMs).changes > 0;
+  /** Burns a code; null unless it existed, was unused and unexpired (then: may it offer history). */
+  consumePairingCode(hash: string, nowMs: number): { offersHistory: boolean } | null {
+    const row = this.stmts.useCode.get(nowMs, hash, nowMs) as { offers_history: number } | undefined;
+    return row ? { offersHistory: row.offers_history === 1 } : null;
   }
 
   /** Housekeeping: expired codes and refresh tokens. */

@@ -23,7 +23,7 @@ export class DeviceRepository {
       all: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE revoked_at IS NULL ORDER BY paired_at`),
       byId: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`),
       insert: db.prepare(
-        'INSERT INTO devices (id, name, platform, paired_at, paired_seq, topics) VALUES (@id, @name, @platform, @pairedAt, @pairedSeq, @topics)',
+        'INSERT INTO devices (id, name, platform, paired_at, paired_seq, topics, history_from_ms) VALUES (@id, @name, @platform, @pairedAt, @pairedSeq, @topics, @historyFromMs)',
       ),
       insertProgress: db.prepare('INSERT INTO device_progress (device_id, watermark, dismiss_cursor) VALUES (?, ?, ?)'),
       revoke: db.prepare('UPDATE devices SET revoked_at = ?, token_gen = token_gen + 1 WHERE id = ? AND revoked_at IS NULL'),
@@ -31,6 +31,10 @@ export class DeviceRepository {
       bumpGen: db.prepare('UPDATE devices SET token_gen = token_gen + 1 WHERE id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
       setTopics: db.prepare('UPDATE devices SET topics = ? WHERE id = ? AND revoked_at IS NULL'),
+      owedHistory: db.prepare(
+        'SELECT history_from_ms AS fromMs, paired_seq AS pairedSeq, topics FROM devices WHERE id = ? AND history_from_ms IS NOT NULL AND revoked_at IS NULL',
+      ),
+      clearHistory: db.prepare('UPDATE devices SET history_from_ms = NULL WHERE id = ?'),
       progress: db.prepare('SELECT watermark, acked_above, dismiss_cursor FROM device_progress WHERE device_id = ?'),
       saveProgress: db.prepare('UPDATE device_progress SET watermark = ?, acked_above = ? WHERE device_id = ?'),
       saveCursor: db.prepare('UPDATE device_progress SET dismiss_cursor = MAX(dismiss_cursor, ?) WHERE device_id = ?'),
@@ -49,11 +53,12 @@ export class DeviceRepository {
   }
 
   /** Inside a write: a new device owed everything after `pairedSeq`. */
-  insert(device: { id: string; name: string; platform: string; pairedAt: string; pairedSeq: number; topics?: string[] | null }): void {
+  insert(device: { id: string; name: string; platform: string; pairedAt: string; pairedSeq: number; topics?: string[] | null; historyFromMs?: number | null }): void {
     this.stmts.insert.run({
       ...device,
       name: this.sealer.seal(device.name, aadOf('devices', 'name', device.id)),
       topics: device.topics ? JSON.stringify(device.topics) : null,
+      historyFromMs: device.historyFromMs ?? null,
     });
     const cursor = (this.stmts.lastDismissal.get() as { seq: number }).seq;
     this.stmts.insertProgress.run(device.id, device.pairedSeq, cursor);
@@ -75,6 +80,13 @@ export class DeviceRepository {
   }
 
   /** Inside a write: the device's topic filter (null = every topic); false if unknown or revoked. */
+  /** Inside a write: the history a device is owed (once: cleared here), or undefined. */
+  takeHistory(id: string): { fromMs: number; pairedSeq: number; topics: string[] | null } | undefined {
+    const row = this.stmts.owedHistory.get(id) as { fromMs: number; pairedSeq: number; topics: string | null } | undefined;
+    if (row) this.stmts.clearHistory.run(id);
+    return row ? { fromMs: row.fromMs, pairedSeq: row.pairedSeq, topics: row.topics ? (JSON.parse(row.topics) as string[]) : null } : undefined;
+  }
+
   setTopics(id: string, topics: string[] | null): boolean {
     return this.stmts.setTopics.run(topics ? JSON.stringify(topics) : null, id).changes > 0;
   }

@@ -137,6 +137,21 @@ export class NotificationRepository {
     return rows.map((r) => toNotification(r, this.sealer));
   }
 
+  /**
+   * The recent history a newly paired device is shown: undismissed notifications accepted from
+   * `fromMs` up to its pairing (seq <= pairedSeq), of its topics (untopiced ones always), newest
+   * `limit`, returned oldest first.
+   */
+  async recentUpTo(pairedSeq: number, fromMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]> {
+    const rows = await this.pool.all<NotificationRow>(
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq <= ? AND created_ms >= ? AND dismissed_at IS NULL
+       AND (? IS NULL OR topic IS NULL OR topic IN (SELECT value FROM json_each(?)))
+       ORDER BY seq DESC LIMIT ?`,
+      [pairedSeq, fromMs, topics === null ? null : 1, JSON.stringify(topics ?? []), limit],
+    );
+    return rows.reverse().map((r) => toNotification(r, this.sealer));
+  }
+
   /** Dismissals after a device's cursor, oldest first. */
   async dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]> {
     return this.pool.all<{ seq: number; notificationId: string }>(

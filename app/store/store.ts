@@ -186,22 +186,32 @@ export class Store {
     return this.devices.byId(id);
   }
 
-  createPairingCode(hash: string, expiresMs: number): Promise<void> {
-    return this.writer.run(() => this.credentials.insertPairingCode(hash, Date.now(), expiresMs));
+  createPairingCode(hash: string, expiresMs: number, offersHistory: boolean): Promise<void> {
+    return this.writer.run(() => this.credentials.insertPairingCode(hash, Date.now(), expiresMs, offersHistory));
   }
 
   /** Burns the code and enrols the device in one transaction; null when the code is not good. */
-  pairDevice(codeHash: string, device: NewDevice): Promise<DeviceRecord | null> {
+  pairDevice(codeHash: string, device: NewDevice): Promise<(DeviceRecord & { historyOffered: boolean }) | null> {
     return this.writer.run(() => {
       const now = Date.now();
-      if (!this.credentials.consumePairingCode(codeHash, now)) return null;
+      const code = this.credentials.consumePairingCode(codeHash, now);
+      if (!code) return null;
       const pairedSeq = this.notifications.lastSeq();
       const pairedAt = new Date(now).toISOString();
-      this.devices.insert({ id: device.id, name: device.name, platform: device.platform, pairedAt, pairedSeq, topics: device.topics ?? null });
+      // History only when both the code offers it and the person asked for it on the phone.
+      const historyFromMs = code.offersHistory && device.historyHours ? now - device.historyHours * 3_600_000 : null;
+      this.devices.insert({ id: device.id, name: device.name, platform: device.platform, pairedAt, pairedSeq, topics: device.topics ?? null, historyFromMs });
       this.credentials.insertRefreshToken(device.refreshHash, device.id, device.family, now, device.refreshExpiresMs);
       this.credentials.capFamilies(device.id, this.maxSessions);
-      return this.devices.byId(device.id) ?? null;
+      const record = this.devices.byId(device.id);
+      return record ? { ...record, historyOffered: historyFromMs !== null } : null;
     });
+  }
+
+  /** The recent history a newly paired device asked for, once (empty afterwards, or when none is owed). */
+  async takePairingHistory(deviceId: string, limit: number): Promise<StoredNotification[]> {
+    const owed = await this.writer.run(() => this.devices.takeHistory(deviceId));
+    return owed ? this.notifications.recentUpTo(owed.pairedSeq, owed.fromMs, owed.topics, limit) : [];
   }
 
   /** Opens another session (refresh-token family) for a device; the oldest past the cap are dropped. */

@@ -92,7 +92,7 @@ async function devices(): Promise<{ id: string; name: string; platform: string; 
 
 test('pairs by opening the QR link: asks only for a name, keeps the code out of the URL, installs its worker', async () => {
   const pairing = await daemon.admin('POST', '/api/v1/pairings');
-  expect(pairing.body.url).toMatch(/^https:\/\/localhost:\d+\/#code=\d{8}&fp=sha256%2F[0-9a-f]{64}$/);
+  expect(pairing.body.url).toMatch(/^https:\/\/localhost:\d+\/#code=\d{8}&fp=sha256%2F[0-9a-f]{64}&h=12$/);
   a = await openPhone(pairing.body.url);
   const { page } = a;
   await page.waitForSelector('#view-pair:not([hidden])');
@@ -100,6 +100,9 @@ test('pairs by opening the QR link: asks only for a name, keeps the code out of 
   expect(await page.inputValue('#pair-name')).toBe('Chrome on Android');
   expect(await page.isVisible('#pair-code')).toBe(false);
   expect((await page.textContent('#code-shown'))?.replace(/\s/g, '')).toBe(pairing.body.code);
+  // The code offers recent history; the person chooses, unticked by default.
+  expect(await page.isVisible('#history-field')).toBe(true);
+  expect(await page.isChecked('#pair-history')).toBe(false);
   await screenshot(page, '01-pair-light');
   await page.click('#pair-submit');
   await connected(page);

@@ -315,3 +315,28 @@ test('clear all: two taps, one `dismiss` event per batch, and the other phone lo
   expect([...a.problems, ...b.problems]).toEqual([]);
   await b.context.close();
 });
+
+test('recent history at pairing: ticked on the form, listed as "before pairing", no system notification, not acked', async () => {
+  const earlier = [await post({ title: 'Earlier: backup done', app: 'restic' }), await post({ title: 'Earlier: disk warning', app: 'smartd', priority: 4 })];
+  const link = await pairing();
+  const h = await openPhone(link.url);
+  await h.page.waitForSelector('#history-field:not([hidden])');
+  expect(await h.page.textContent('#history-field')).toContain('last 12 hours');
+  await h.page.check('#pair-history');
+  await h.page.click('#pair-submit');
+  await connected(h.page);
+  await waitShown(h.page, earlier);
+  const marked = await h.page.$$eval('#list .item[data-history="true"] .when', (els) => els.map((e) => e.textContent ?? ''));
+  expect(marked).toHaveLength(2);
+  for (const text of marked) expect(text).toContain('before pairing');
+  // Shown quietly: no system notification was raised for them.
+  const raised = await h.page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((n) => n.length));
+  expect(raised).toBe(0);
+  await themes(h.page, '12-history');
+  // Not owed: the daemon counts nothing pending for this device.
+  const id = await deviceId(h.page);
+  const mine = (await daemon.admin('GET', '/api/v1/devices')).body.find((d: { id: string }) => d.id === id);
+  expect(mine.pending).toBe(0);
+  expect(h.problems).toEqual([]);
+  await h.context.close();
+});

@@ -13,11 +13,11 @@ export interface Credentials {
   accessExpiresIn: number;
 }
 
-/** Creates a code on admin and exchanges it on the gateway. */
-export async function pair(daemon: RunningDaemon, name = 'test phone'): Promise<Credentials> {
-  const code = await daemon.admin('POST', '/api/v1/pairings');
+/** Creates a code on admin (with `codeBody`, e.g. {history: false}) and exchanges it on the gateway (with `extra`, e.g. {history: true}). */
+export async function pair(daemon: RunningDaemon, name = 'test phone', extra: Record<string, unknown> = {}, codeBody?: Record<string, unknown>): Promise<Credentials> {
+  const code = await daemon.admin('POST', '/api/v1/pairings', codeBody);
   if (code.status !== 201) throw new Error(`pairings answered ${code.status}: ${code.text}`);
-  const paired = await daemon.gateway<Credentials>('POST', '/api/v1/pair', { code: code.body.code, name, platform: 'test' });
+  const paired = await daemon.gateway<Credentials>('POST', '/api/v1/pair', { code: code.body.code, name, platform: 'test', ...extra });
   if (paired.status !== 201) throw new Error(`pair answered ${paired.status}: ${paired.text}`);
   return paired.body;
 }
@@ -31,6 +31,8 @@ export class Phone {
   readonly batches: WireNotification[][] = [];
   readonly unique = new Map<string, WireNotification>();
   readonly dismissed: string[] = [];
+  /** Items of `history` events (recent history asked for at pairing), in arrival order. */
+  readonly history: WireNotification[][] = [];
   /** What the phone shows now: updates (`replaces`) swap in place, dismissals remove. */
   readonly current = new Map<string, WireNotification>();
   revoked = false;
@@ -79,6 +81,7 @@ export class Phone {
       for (const id of ids) this.current.delete(id);
     });
     socket.on('revoked', () => (this.revoked = true));
+    socket.on('history', ({ items }) => this.history.push(items));
     socket.on('disconnect', (reason) => (this.disconnectReason = reason));
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve());

@@ -27,7 +27,7 @@ describe('beep CLI', () => {
     const pair = beep(daemon, 'pair');
     expect(pair.status).toBe(0);
     const url = /beep listen --url '([^']+)'/.exec(pair.stdout)![1];
-    expect(url).toMatch(new RegExp(`^https://[^/]+:${daemon.runtime.gatewayPort}/#code=\\d{8}&fp=sha256%2F[0-9a-f]{64}$`));
+    expect(url).toMatch(new RegExp(`^https://[^/]+:${daemon.runtime.gatewayPort}/#code=\\d{8}&fp=sha256%2F[0-9a-f]{64}&h=12$`));
     expect(pair.stdout).toMatch(/Pairing code: \d{4} \d{4}/);
     expect(pair.stdout).toMatch(/[▀▄█]/); // the QR code itself
     // The CA fingerprint readable, in groups of four as the phone's trust page shows it.

@@ -85,7 +85,7 @@ describe('POST /api/v1/pairings (admin)', () => {
     const before = Date.now();
     const res = await daemon.admin('POST', '/api/v1/pairings');
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['code', 'expiresAt', 'qrSvg', 'url']);
+    expect(Object.keys(res.body).sort()).toEqual(['code', 'expiresAt', 'historyHours', 'qrSvg', 'url']);
     const { code, expiresAt, url, qrSvg } = res.body;
     expect(code).toMatch(/^\d{8}$/);
     expect(new Date(expiresAt).toISOString()).toBe(expiresAt);
@@ -116,7 +116,7 @@ describe('POST /api/v1/pair (gateway)', () => {
     const code = await newCode();
     const res = await pairWith(code);
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['accessExpiresIn', 'accessToken', 'deviceId', 'refreshToken']);
+    expect(Object.keys(res.body).sort()).toEqual(['accessExpiresIn', 'accessToken', 'deviceId', 'history', 'refreshToken']);
     expect(res.body.deviceId).toMatch(/^[0-9a-f-]{36}$/);
     expect(typeof res.body.accessToken).toBe('string');
     expect(res.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{20,200}$/);

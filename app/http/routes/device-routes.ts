@@ -22,11 +22,22 @@ function parseName(body: unknown): string {
   return trimmed;
 }
 
+function parseHistoryChoice(body: unknown): boolean | undefined {
+  if (body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0)) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) throw new BeepError('validation_failed', 'Send nothing, or { "history": false }.');
+  const extra = Object.keys(body).find((k) => k !== 'history');
+  if (extra) throw new BeepError('unknown_field', `"${extra}" is not allowed.`);
+  const history = (body as { history?: unknown }).history;
+  if (typeof history !== 'boolean') throw new BeepError('invalid_type', '"history" must be true or false.');
+  return history;
+}
+
 export function deviceRoutes(pairing: PairingService, directory: DeviceDirectory): Router {
   const router = Router();
 
-  router.post('/api/v1/pairings', async (_req, res) => {
-    res.status(201).json(await pairing.createCode());
+  // Optional body { "history": false }: a code that never hands out recent history.
+  router.post('/api/v1/pairings', async (req, res) => {
+    res.status(201).json(await pairing.createCode({ history: parseHistoryChoice(req.body) }));
   });
 
   router.get('/api/v1/devices', async (_req, res) => {

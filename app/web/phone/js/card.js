@@ -26,7 +26,9 @@ export function renderCard(n, { showApp = false, expanded = false } = {}) {
   const time = li.querySelector('.when');
   time.dateTime = n.createdAt;
   time.title = new Date(n.createdAt).toLocaleString();
-  time.textContent = relativeTime(n.createdAt);
+  // History shown at pairing is marked: it arrived before this phone was paired.
+  time.textContent = n.history ? `${relativeTime(n.createdAt)} · before pairing` : relativeTime(n.createdAt);
+  if (n.history) li.dataset.history = 'true';
   fillMeta(li.querySelector('.tags'), n, p, rest, showApp);
   const main = li.querySelector('.card-main');
   main.setAttribute('aria-label', `${p.label}: ${n.title}${n.app ? `, from ${n.app}` : ''}, ${time.textContent}. Show full text.`);

@@ -38,7 +38,8 @@ function validItem(n) {
 }
 
 /**
- * One per tab. `on` receives: state(name, detail), added(items), removed(ids), signedOut(why).
+ * One per tab. `on` receives: state(name, detail), added(items), listed(items: history, shown
+ * quietly), removed(ids), signedOut(why).
  * States: connecting, connected, waiting {retryAt}, offline, signed-out.
  */
 export class Connection {
@@ -129,6 +130,7 @@ export class Connection {
       this.retryLater();
     });
     socket.on('notifications', (payload, ack) => this.receive(payload, ack));
+    socket.on('history', (payload) => this.receiveHistory(payload));
     socket.on('dismissed', (payload) => this.removeRemote(payload?.ids));
     socket.on('revoked', () => this.signOut('revoked'));
   }
@@ -184,6 +186,17 @@ export class Connection {
         (error) => (error.signedOut ? this.signOut('revoked') : this.scheduleRefresh()),
       );
     }, wait);
+  }
+
+  /** The recent history asked for at pairing: listed, never acked, no system notification. */
+  async receiveHistory(payload) {
+    const items = Array.isArray(payload?.items) ? payload.items.filter(validItem) : [];
+    try {
+      const fresh = await this.store.storeIncoming(items.map((n) => ({ ...n, history: true })));
+      if (fresh.length) this.on.listed(fresh);
+    } catch (error) {
+      console.error('could not store the recent history', error);
+    }
   }
 
   /** Stored first, acked second: an item lost before the commit is resent by the daemon. */

@@ -86,6 +86,7 @@ class App {
     this.connection = new Connection(this.session, this.store, {
       state: showState,
       added: (fresh) => this.added(fresh),
+      listed: (earlier) => this.listed(earlier),
       removed: () => this.refreshList(),
       signedOut: () => this.signedOut('This device was unpaired from Beep. Pair it again to receive notifications.'),
     });
@@ -150,6 +151,12 @@ class App {
     const urgent = fresh.find((n) => n.priority === 5);
     announce(fresh.length === 1 ? `New${urgent ? ' urgent' : ''} notification: ${fresh[0].title}` : `${fresh.length} new notifications${urgent ? ', including urgent ones' : ''}`);
     notifySystem(fresh).catch((error) => console.warn('system notification failed', error));
+  }
+
+  /** History from before pairing: into the list, announced once, never a system notification. */
+  async listed(earlier) {
+    await this.refreshList();
+    announce(`${earlier.length} earlier notification${earlier.length === 1 ? '' : 's'} from the last hours`);
   }
 
   async dismiss(id) {

@@ -14,8 +14,14 @@ export function takePairingLink(location = window.location) {
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
   const code = params.get('code')?.replace(/\s/g, '');
   const fp = params.get('fp');
+  // `h`: hours of recent history this code lets the phone ask for (absent: none offered).
+  const hours = Number(params.get('h'));
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
-  return { code: code && /^\d{8}$/.test(code) ? code : undefined, fingerprint: fp && /^sha256\/[0-9a-f]{64}$/i.test(fp) ? fp.toLowerCase() : undefined };
+  return {
+    code: code && /^\d{8}$/.test(code) ? code : undefined,
+    fingerprint: fp && /^sha256\/[0-9a-f]{64}$/i.test(fp) ? fp.toLowerCase() : undefined,
+    historyHours: Number.isInteger(hours) && hours > 0 && hours <= 168 ? hours : 0,
+  };
 }
 
 function message(error) {
@@ -65,6 +71,10 @@ export class PairingView {
   useLink(link) {
     this.link = link ?? {};
     this.code = this.link.code;
+    // Offered only by a link whose code allows it; unticked until the person chooses.
+    byId('history-field').hidden = !(this.code && this.link.historyHours > 0);
+    byId('history-hours').textContent = String(this.link.historyHours || 12);
+    byId('pair-history').checked = false;
     if (!this.code) return this.manual(false);
     this.hideError();
     byId('code-from-link').hidden = false;
@@ -75,6 +85,7 @@ export class PairingView {
 
   manual(focus) {
     this.code = undefined;
+    byId('history-field').hidden = true;
     byId('code-from-link').hidden = true;
     byId('code-field').hidden = false;
     byId('enter-code').hidden = true;
@@ -115,7 +126,8 @@ export class PairingView {
           throw new Error(`This server's certificate (${groupedHex(served).slice(0, 19)}…) is not the one in the QR code. Pairing refused.`);
         }
       }
-      const credentials = await this.session.pair({ code: typed, name, platform: this.device.platform, fingerprint: code ? link.fingerprint : undefined });
+      const history = Boolean(code && link.historyHours > 0 && byId('pair-history').checked);
+      const credentials = await this.session.pair({ code: typed, name, platform: this.device.platform, fingerprint: code ? link.fingerprint : undefined, history });
       const resolve = this.resolve;
       this.resolve = null;
       this.setBusy(false);

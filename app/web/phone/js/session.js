@@ -62,8 +62,8 @@ export class Session {
   }
 
   /** POST /api/v1/pair; throws ApiError (401 pairing_code_invalid, 429 rate_limited). */
-  async pair({ code, name, platform, fingerprint }) {
-    const answer = await postJson('/api/v1/pair', { code, name, platform });
+  async pair({ code, name, platform, fingerprint, history = false }) {
+    const answer = await postJson('/api/v1/pair', { code, name, platform, ...(history ? { history: true } : {}) });
     const now = Date.now();
     const credentials = {
       deviceId: answer.deviceId,
