@@ -1,14 +1,14 @@
 import type { Socket } from 'socket.io-client';
 
-// Both relays' bench clients connect the same way: resolve on `connect`, record any later
-// unexpected disconnect as a lost client, and reject with a clear message on `connect_error`.
+// Every bench phone connects the same way: resolve on `connect`, report any later unexpected
+// disconnect as a lost phone, and reject with a clear message on `connect_error`.
 
-/** Waits for `socket` to connect; a later drop (not our own close) is pushed to `lost`. */
-export function whenConnected(socket: Pick<Socket, 'once' | 'on' | 'close'>, label: string, lost: string[]): Promise<void> {
+/** Waits for `socket` to connect; a later drop (not our own close) is reported to `onLost`. */
+export function whenConnected(socket: Pick<Socket, 'once' | 'on' | 'close'>, label: string, onLost: (message: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('connect', () => {
       socket.on('disconnect', (reason: string) => {
-        if (reason !== 'io client disconnect') lost.push(`${label}: ${reason}`);
+        if (reason !== 'io client disconnect') onLost(`${label}: ${reason}`);
       });
       resolve();
     });

@@ -1,0 +1,37 @@
+import { clientAddress } from './client-address';
+import { launchDaemon, pairDevice, stopDaemon } from './beep-daemon';
+import type { CorePlan } from './cores';
+import { mapLimit } from './map-limit';
+import type { SystemUnderTest } from './system';
+
+// Beep under test: the real compiled daemon with a user's defaults (temp data dir, port 0),
+// posted to on its admin API, its phones paired each from its own loopback address and
+// connected to /device over WSS with the CA pinned.
+
+/** Pairings in flight at once: each costs the daemon a token signature. */
+const PAIR_CONCURRENCY = 8;
+
+/** Starts a daemon on the server core and waits for its daemon.json. */
+export async function startBeep(plan: CorePlan): Promise<SystemUnderTest> {
+  const daemon = await launchDaemon(plan).ready;
+  const exitProblems = () => (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null ? [`the daemon exited with ${daemon.proc.exitCode ?? daemon.proc.signalCode}`] : []);
+  return {
+    kind: 'beep',
+    pid: daemon.proc.pid!,
+    readyAt: daemon.readyAt,
+    postTarget: { url: `${daemon.adminUrl}/api/v1/notifications`, headers: { authorization: `Bearer ${daemon.adminToken}` } },
+    async preparePhones(count) {
+      const paired = await mapLimit(Array.from({ length: count }), PAIR_CONCURRENCY, (_x, i) =>
+        pairDevice(daemon, `bench phone ${i}`, clientAddress(i)),
+      );
+      return { protocol: 'beep', url: `${daemon.gatewayUrl}/device`, ca: daemon.caPem, tokens: paired.map((p) => p.accessToken) };
+    },
+    problems: exitProblems,
+    async stop() {
+      const code = await stopDaemon(daemon);
+      const logs = daemon.output().trim();
+      if (logs) process.stderr.write(`beep daemon output (log level warn):\n${logs.slice(-4000)}\n`);
+      return code;
+    },
+  };
+}
