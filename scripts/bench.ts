@@ -1,6 +1,6 @@
 import type { BenchContext } from './bench/bench-context';
 import { killTrackedChildren } from './bench/child-processes';
-import { pinBench } from './bench/cores';
+import { pinBench, threadsOffCore } from './bench/cores';
 import { benchOptions, USAGE, type BenchOptions } from './bench/options';
 import { waitForQuietMachine } from './bench/proc-stats';
 import { headerReport, resultsReport } from './bench/report';
@@ -22,7 +22,9 @@ const QUIET_CORES = 0.1;
 const SERVER_CPU = 0;
 const CLIENT_CPU = 1;
 
-const progress = (message: string) => process.stderr.write(`  … ${message}\n`);
+const benchStarted = Date.now();
+/** A progress line on stderr with the time since the start, so slow steps show. */
+const progress = (message: string) => process.stderr.write(`  [${((Date.now() - benchStarted) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
@@ -69,6 +71,10 @@ async function main(options: BenchOptions): Promise<number> {
     if (scenarios.includes('catchup') && systems.includes('beep')) {
       await attempt(ctx, `catch-up run ${run}`, sizes.quietWaitMs, () => runCatchup(ctx, run));
     }
+  }
+  if (!plan.unpinned) {
+    const off = threadsOffCore(plan.clientCpu);
+    if (off.length > 0) ctx.results.problems.push(`bench threads not pinned to CPU ${plan.clientCpu}: ${off.join(', ')}`);
   }
   process.stdout.write(resultsReport(ctx.results, options));
   const failed = ctx.results.problems.length > 0;

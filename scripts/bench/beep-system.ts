@@ -24,7 +24,15 @@ export async function startBeep(plan: CorePlan): Promise<SystemUnderTest> {
       const paired = await mapLimit(Array.from({ length: count }), PAIR_CONCURRENCY, (_x, i) =>
         pairDevice(daemon, `bench phone ${i}`, clientAddress(i)),
       );
-      return { protocol: 'beep', url: `${daemon.gatewayUrl}/device`, ca: daemon.caPem, tokens: paired.map((p) => p.accessToken) };
+      return { protocol: 'beep', url: daemon.gatewayUrl, ca: daemon.caPem, tokens: paired.map((p) => p.accessToken) };
+    },
+    async undelivered() {
+      const answer = await fetch(`${daemon.adminUrl}/api/v1/devices`, { headers: { authorization: `Bearer ${daemon.adminToken}` } });
+      const devices = (await answer.json()) as { online?: boolean; pending?: number }[];
+      const owing = devices.filter((d) => (d.pending ?? 0) > 0);
+      const total = owing.reduce((n, d) => n + (d.pending ?? 0), 0);
+      const offline = devices.filter((d) => !d.online).length;
+      return `Beep's device list: ${owing.length} devices with ${total} pending, ${offline} offline`;
     },
     problems: exitProblems,
     async stop() {

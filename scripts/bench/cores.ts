@@ -14,12 +14,24 @@ export interface CorePlan {
   unpinned?: string;
 }
 
-/** Cpus_allowed_list of a process (e.g. "1" or "0-1"), or undefined when unreadable. */
-export function allowedCpus(pid: number | 'self'): string | undefined {
+/** Cpus_allowed_list of a process or thread (a pid, 'self', 'self/task/<tid>'), e.g. "1" or "0-1". */
+export function allowedCpus(pid: number | string): string | undefined {
   try {
     return /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   } catch {
     return undefined;
+  }
+}
+
+/** Threads of this process (worker threads included) allowed on other CPUs than `cpu`, as "tid: cpus". */
+export function threadsOffCore(cpu: number): string[] {
+  try {
+    return fs
+      .readdirSync('/proc/self/task')
+      .map((tid) => `${tid}: ${allowedCpus(`self/task/${tid}`) ?? '?'}`)
+      .filter((line) => !line.endsWith(`: ${cpu}`));
+  } catch {
+    return [];
   }
 }
 

@@ -31,3 +31,6 @@ export const CATCHUP_HEALTH_MAX_MS = 'catchup.healthMaxMs';
 export const CATCHUP_HEALTH_P99_MS = 'catchup.healthP99Ms';
 export const CATCHUP_HEALTH_PROBES = 'catchup.healthProbes';
 export const CATCHUP_CLIENT_CORE = 'catchup.clientCore';
+
+/** The figure holding this bench's own share of the client core, beside a client-core figure. */
+export const benchShareOf = (clientCoreFigure: string) => `${clientCoreFigure}.bench`;

@@ -19,6 +19,7 @@ export interface FleetWorkerData {
 export type ToFleet =
   | { type: 'connect' }
   | { type: 'phase'; phase: string; capacity: number; trackLatency: boolean }
+  | { type: 'missing'; accepted: Uint8Array }
   | { type: 'end-phase'; accepted: Uint8Array }
   | { type: 'close' };
 
@@ -27,6 +28,7 @@ export type FromFleet =
   | { type: 'connected'; startedAt: number; connectedAt: number }
   | { type: 'failed'; message: string }
   | { type: 'phase-ready' }
+  | { type: 'missing'; missing: number }
   | { type: 'phase-result'; result: FleetPhaseResult }
   | { type: 'closed' }
   | { type: 'lost'; message: string };

@@ -25,6 +25,8 @@ export interface PostOutcome {
   /** nowMs() of the first request and of the last answer. */
   firstSentAt: number;
   lastAnswerAt: number;
+  /** ms the slowest answer took. */
+  slowestAnswerMs: number;
 }
 
 /** ms an idle pooled socket is kept. */
@@ -104,11 +106,12 @@ function payloadFor(phase: string, index: number, sentAtMs: number, priority: Po
 }
 
 function newOutcome(count: number): PostOutcome {
-  return { sent: 0, accepted: 0, acceptedIndexes: new Uint8Array(count), failures: new Map(), retried: 0, firstSentAt: NaN, lastAnswerAt: NaN };
+  return { sent: 0, accepted: 0, acceptedIndexes: new Uint8Array(count), failures: new Map(), retried: 0, firstSentAt: NaN, lastAnswerAt: NaN, slowestAnswerMs: 0 };
 }
 
-function settle(outcome: PostOutcome, index: number, status: number | string): void {
+function settle(outcome: PostOutcome, index: number, status: number | string, sentAt: number): void {
   outcome.lastAnswerAt = nowMs();
+  outcome.slowestAnswerMs = Math.max(outcome.slowestAnswerMs, outcome.lastAnswerAt - sentAt);
   if (typeof status === 'number' && status >= 200 && status < 300) {
     outcome.accepted++;
     outcome.acceptedIndexes[index] = 1;
@@ -127,7 +130,8 @@ export async function postFlatOut(poster: HttpPoster, phase: string, count: numb
     while (next < count) {
       const index = next++;
       outcome.sent++;
-      settle(outcome, index, await poster.post(payloadFor(phase, index, nowMs(), 'default')));
+      const sentAt = nowMs();
+      settle(outcome, index, await poster.post(payloadFor(phase, index, sentAt, 'default')), sentAt);
     }
   };
   const retriedBefore = poster.retried;
@@ -162,7 +166,8 @@ export async function postAtFixedRate(
       while (index < count && start + index * intervalMs <= now) {
         const i = index++;
         outcome.sent++;
-        answers.push(poster.post(payloadFor(phase, i, start + i * intervalMs, priority)).then((status) => settle(outcome, i, status)));
+        const sentAt = nowMs();
+        answers.push(poster.post(payloadFor(phase, i, start + i * intervalMs, priority)).then((status) => settle(outcome, i, status, sentAt)));
       }
       if (index >= count) return resolve();
       setTimeout(tick, Math.max(0, start + index * intervalMs - nowMs()));
@@ -209,9 +214,10 @@ export async function postWindowed(
       const index = next++;
       outcome.sent++;
       inFlight++;
-      const status = await poster.post(payloadFor(phase, index, nowMs(), 'default'));
+      const sentAt = nowMs();
+      const status = await poster.post(payloadFor(phase, index, sentAt, 'default'));
       inFlight--;
-      settle(outcome, index, status);
+      settle(outcome, index, status, sentAt);
     }
   };
   const retriedBefore = poster.retried;

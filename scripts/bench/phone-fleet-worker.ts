@@ -1,9 +1,9 @@
+import tls from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Socket } from 'socket.io-client';
 import { nowMs } from './clock';
 import type { FleetWorkerData, FromFleet, ToFleet } from './fleet-messages';
 import { mapLimit } from './map-limit';
-import { connectPhone, type FrameHandler } from './phone-connect';
+import { connectPhone, type FrameHandler, type PhoneSocket } from './phone-connect';
 import { PhoneReceipts, PROGRESS_TICK } from './phone-receipts';
 
 // A worker thread holding a share of the phones (its own event loop, on the client core with
@@ -13,7 +13,8 @@ import { PhoneReceipts, PROGRESS_TICK } from './phone-receipts';
 const data = workerData as FleetWorkerData;
 const port = parentPort!;
 const progress = new Int32Array(data.progress);
-const sockets: Socket[] = [];
+const tlsContext = tls.createSecureContext({ ca: data.spec.ca });
+const sockets: PhoneSocket[] = [];
 let current: PhoneReceipts | null = null;
 /** Receipts while no phase was running (late redeliveries), added to the next phase's strays. */
 let strays = 0;
@@ -28,18 +29,28 @@ function onFrame(phone: number): FrameHandler {
       return;
     }
     for (const body of bodies) receipts.record(phone, body, atMs);
-    Atomics.add(progress, PROGRESS_TICK, 1);
-    Atomics.notify(progress, PROGRESS_TICK);
+    if (!tickPending) {
+      tickPending = true;
+      setImmediate(tick);
+    }
   };
+}
+
+/** Wakes the poster at most once per event-loop turn, however many frames the turn read. */
+let tickPending = false;
+function tick(): void {
+  tickPending = false;
+  Atomics.add(progress, PROGRESS_TICK, 1);
+  Atomics.notify(progress, PROGRESS_TICK);
 }
 
 async function connectAll(): Promise<void> {
   const startedAt = nowMs();
   const lost = (message: string) => reply({ type: 'lost', message });
   try {
-    await mapLimit(data.spec.tokens, data.connectConcurrency, (token, i) =>
-      connectPhone(data.spec, token, data.firstPhone + i, onFrame(i), lost, sockets),
-    );
+    await mapLimit(data.spec.tokens, data.connectConcurrency, async (token, i) => {
+      sockets.push(await connectPhone(data.spec, tlsContext, token, data.firstPhone + i, onFrame(i), lost));
+    });
     reply({ type: 'connected', startedAt, connectedAt: nowMs() });
   } catch (error) {
     reply({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
@@ -54,6 +65,8 @@ port.on('message', (message: ToFleet) => {
     case 'phase':
       current = new PhoneReceipts(message.phase, data.spec.tokens.length, message.capacity, message.trackLatency, progress, data.firstPhone);
       return reply({ type: 'phase-ready' });
+    case 'missing':
+      return reply({ type: 'missing', missing: current ? current.missing(message.accepted) : 0 });
     case 'end-phase': {
       const result = current ? current.result(message.accepted) : null;
       current = null;

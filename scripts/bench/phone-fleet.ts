@@ -125,21 +125,42 @@ export class PhoneFleet implements PhoneProgress {
     if (wait.async) await wait.value;
   }
 
-  /** Waits until `expected` unique receipts are in; resolves false at the deadline. */
-  async waitForReceived(expected: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * Waits until every phone has every accepted post (`accepted[i]` = 1 when post i got a 2xx);
+   * resolves false at the deadline. Counting receipts is not enough: a post whose answer timed
+   * out may still have been accepted and delivered, and its receipts would fill the count.
+   */
+  async waitForAll(accepted: Uint8Array, timeoutMs: number): Promise<boolean> {
     const deadline = nowMs() + timeoutMs;
-    while (this.received() < expected) {
+    let expected = 0;
+    for (const a of accepted) expected += a;
+    expected *= this.size;
+    for (;;) {
+      if (this.received() >= expected && (await this.missing(accepted)) === 0) return true;
       const left = deadline - nowMs();
       if (left <= 0) return false;
       await this.changed(Math.min(left, 200));
     }
-    return true;
+  }
+
+  private async missing(accepted: Uint8Array): Promise<number> {
+    const replies = await Promise.all(this.workers.map((w) => w.call({ type: 'missing', accepted })));
+    return replies.reduce((n, r) => n + (r.type === 'missing' ? r.missing : 0), 0);
   }
 
   /** Ends the phase and merges every worker's tally (`accepted[i]` = 1 if post i got a 2xx). */
   async endPhase(accepted: Uint8Array): Promise<FleetPhaseResult> {
     const replies = await Promise.all(this.workers.map((w) => w.call({ type: 'end-phase', accepted })));
-    const merged: FleetPhaseResult = { received: 0, duplicates: 0, strays: 0, missing: 0, firstAt: Infinity, lastAt: 0, latencies: new Float64Array(0) };
+    const merged: FleetPhaseResult = {
+      received: 0,
+      duplicates: 0,
+      strays: 0,
+      missing: 0,
+      phonesShort: 0,
+      firstAt: Infinity,
+      lastAt: 0,
+      latencies: new Float64Array(0),
+    };
     const latencies: Float64Array[] = [];
     for (const r of replies) {
       if (r.type !== 'phase-result') throw new Error(r.type === 'failed' ? r.message : `unexpected fleet reply ${r.type}`);
@@ -147,6 +168,8 @@ export class PhoneFleet implements PhoneProgress {
       merged.duplicates += r.result.duplicates;
       merged.strays += r.result.strays;
       merged.missing += r.result.missing;
+      merged.phonesShort += r.result.phonesShort;
+      merged.example ??= r.result.example;
       merged.firstAt = Math.min(merged.firstAt, r.result.firstAt);
       merged.lastAt = Math.max(merged.lastAt, r.result.lastAt);
       latencies.push(r.result.latencies);

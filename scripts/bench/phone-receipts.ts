@@ -12,6 +12,9 @@ export interface FleetPhaseResult {
   strays: number;
   /** (phone, accepted notification) pairs that never arrived. */
   missing: number;
+  /** Phones missing at least one, and one example "phone <n> lacks post <i>" (for the report). */
+  phonesShort: number;
+  example?: string;
   /** nowMs() of the first and last unique receipt (Infinity / 0 when none). */
   firstAt: number;
   lastAt: number;
@@ -66,18 +69,39 @@ export class PhoneReceipts {
     Atomics.add(this.progress, 1 + this.firstPhone + phone, 1);
   }
 
+  /** (phone, accepted notification) pairs not received yet; `accepted[i]` = 1 for each post that got a 2xx. */
+  missing(accepted: Uint8Array): number {
+    let missing = 0;
+    for (let phone = 0; phone < this.phones; phone++) {
+      for (let index = 0; index < Math.min(accepted.length, this.capacity); index++) {
+        if (accepted[index] && !this.seen[phone * this.capacity + index]) missing++;
+      }
+    }
+    return missing;
+  }
+
   /** The tally; `accepted[i]` = 1 for each post that got a 2xx, so missing pairs can be counted. */
   result(accepted: Uint8Array): FleetPhaseResult {
     let missing = 0;
-    for (let index = 0; index < Math.min(accepted.length, this.capacity); index++) {
-      if (!accepted[index]) continue;
-      for (let phone = 0; phone < this.phones; phone++) if (!this.seen[phone * this.capacity + index]) missing++;
+    let phonesShort = 0;
+    let example: string | undefined;
+    for (let phone = 0; phone < this.phones; phone++) {
+      let short = 0;
+      for (let index = 0; index < Math.min(accepted.length, this.capacity); index++) {
+        if (!accepted[index] || this.seen[phone * this.capacity + index]) continue;
+        short++;
+        example ??= `phone ${this.firstPhone + phone} lacks post ${index}`;
+      }
+      missing += short;
+      if (short > 0) phonesShort++;
     }
     return {
       received: this.received,
       duplicates: this.duplicates,
       strays: this.strays,
       missing,
+      phonesShort,
+      example,
       firstAt: this.firstAt,
       lastAt: this.lastAt,
       latencies: this.latencies ? this.latencies.slice(0, this.latencyCount) : new Float64Array(0),

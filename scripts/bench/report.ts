@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { CorePlan } from './cores';
 import type { BenchOptions } from './options';
 import { reportSections, type Row } from './report-rows';
+import { benchShareOf } from './figures';
 import type { Results } from './results';
 import { formatCount, formatRatio } from './stats';
 import { SYSTEM_KINDS, SYSTEM_LABELS, type SystemKind } from './system';
@@ -42,8 +43,13 @@ export function headerReport(options: BenchOptions, plan: CorePlan): string {
 function cell(results: Results, row: Row, kind: SystemKind, saturatedAbove: number): string {
   const s = results.summary(row.figure, kind);
   if (!s) return '-';
+  if (row.clientCore) {
+    // "busy/own": the client core's busy share, and this bench's own share of it.
+    const own = results.summary(benchShareOf(row.figure), kind)?.value;
+    const text = `${Math.round(s.value * 100)}/${own === undefined ? '-' : Math.round(own * 100)}%`;
+    return s.value > saturatedAbove ? `${text} SAT` : text;
+  }
   const text = row.format(s.value);
-  if (row.clientCore) return s.value > saturatedAbove ? `${text} SAT` : text;
   if (s.counting === 0) return `${text}!`;
   return s.counting < s.runs ? `${text}*` : text;
 }
@@ -71,12 +77,12 @@ export function resultsReport(results: Results, options: BenchOptions): string {
     if (rows.length === 0) continue;
     const ratios = !section.beepOnly && shown.includes('beep');
     const head =
-      pad(section.title, LABEL) +
+      pad('', LABEL) +
       shown.map((k) => padLeft(SYSTEM_LABELS[k], VALUE)).join('') +
       (ratios && shown.includes('relay') ? padLeft('Beep/relay', RATIO) : '') +
       (ratios && shown.includes('relay-ack') ? padLeft('Beep/+ack', RATIO) : '') +
       `  ${pad('target', TARGET)}verdict`;
-    lines.push('', head, '-'.repeat(head.length));
+    lines.push('', section.title, head, '-'.repeat(head.length));
     for (const row of rows) {
       const ratio = (other: SystemKind) =>
         ratios && shown.includes(other) ? padLeft(row.diagnostic ? '' : formatRatio(results.value(row.figure, 'beep'), results.value(row.figure, other)), RATIO) : '';
@@ -98,8 +104,10 @@ export function resultsReport(results: Results, options: BenchOptions): string {
   lines.push(
     '',
     `targets: ${tally.pass} pass, ${tally.miss} MISS, ${tally.unjudged} not judged`,
-    'legend: values are medians over runs; * = some runs did not count, ! = no run counted (client core above ' +
-      `${Math.round(options.sizes.saturatedAbove * 100)} % busy: the phase measured the clients); SAT = that saturation;`,
+    'legend: values are medians over runs; * = some runs did not count, ! = no run counted: the client core was above ' +
+      `${Math.round(options.sizes.saturatedAbove * 100)} % busy,`,
+    '        so the phase measured the clients (SAT); client core busy = busy/own: how busy the clients\' CPU was (anyone),',
+    '        and how much of it this bench used;',
     '        CPU = server process user+system time (/proc/<pid>/stat) over the phase; latency = phone receipt minus the',
     '        post\'s scheduled send time (open loop); RSS = VmRSS of the server process; MB = 10^6 bytes.',
   );

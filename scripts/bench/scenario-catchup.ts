@@ -7,7 +7,7 @@ import { probeHealth } from './health-probe';
 import { HealthProber } from './health-prober';
 import { HttpPoster, postFlatOut } from './http-poster';
 import { PhaseMeter } from './phase-meter';
-import { recordPostProblems } from './phone-phase';
+import { recordCores, recordPostProblems } from './phone-phase';
 import { PhoneFleet } from './phone-fleet';
 import { PeakRss, rssBytes } from './proc-stats';
 import { percentile, toMb } from './stats';
@@ -63,14 +63,14 @@ export async function runCatchup(ctx: BenchContext, run: number): Promise<void> 
     const idle = toMb(rssBytes(pid));
 
     ctx.progress(`${label}: the phone connects and catches up`);
-    const fleet = new PhoneFleet({ protocol: 'beep', url: `${daemon.gatewayUrl}/device`, ca: daemon.caPem, tokens: [phone.accessToken] }, 1);
+    const fleet = new PhoneFleet({ protocol: 'beep', url: daemon.gatewayUrl, ca: daemon.caPem, tokens: [phone.accessToken] }, 1);
     try {
       await fleet.beginPhase('c', pending, false);
       const prober = new HealthProber(healthUrl, sizes.healthProbeMs, PROBE_TIMEOUT_MS);
       const peak = new PeakRss(pid, RSS_SAMPLE_MS);
       const meter = new PhaseMeter(plan, pid, sizes.saturatedAbove);
       const connect = await fleet.connect();
-      const complete = await fleet.waitForReceived(outcome.accepted, sizes.catchupTimeoutMs);
+      const complete = await fleet.waitForAll(outcome.acceptedIndexes, sizes.catchupTimeoutMs);
       const usage = meter.finish();
       const peakMb = toMb(peak.finish());
       const probes = await prober.stop();
@@ -86,7 +86,7 @@ export async function runCatchup(ctx: BenchContext, run: number): Promise<void> 
       results.add(F.CATCHUP_HEALTH_MAX_MS, 'beep', percentile(probes.times, 100), counts);
       results.add(F.CATCHUP_HEALTH_P99_MS, 'beep', percentile(probes.times, 99), counts);
       results.add(F.CATCHUP_HEALTH_PROBES, 'beep', probes.times.length);
-      results.add(F.CATCHUP_CLIENT_CORE, 'beep', usage.clientCoreBusy);
+      recordCores(ctx, label, F.CATCHUP_CLIENT_CORE, 'beep', usage);
     } finally {
       await fleet.close();
     }

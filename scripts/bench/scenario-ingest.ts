@@ -3,7 +3,7 @@ import { nowMs, sleep } from './clock';
 import { IDLE_RSS_MB, INGEST_CLIENT_CORE, INGEST_CPU_US, INGEST_RATE } from './figures';
 import { HttpPoster, postFlatOut } from './http-poster';
 import { PhaseMeter } from './phase-meter';
-import { recordPostProblems } from './phone-phase';
+import { recordCores, recordPostProblems } from './phone-phase';
 import { rssBytes } from './proc-stats';
 import { startSystem } from './start-system';
 import { SYSTEM_LABELS, type SystemKind } from './system';
@@ -33,7 +33,7 @@ export async function runIngest(ctx: BenchContext, kind: SystemKind, run: number
     const counts = !usage.saturated;
     results.add(INGEST_RATE, kind, (outcome.accepted * 1000) / (outcome.lastAnswerAt - outcome.firstSentAt), counts);
     if (usage.serverCpuSec !== undefined && outcome.accepted > 0) results.add(INGEST_CPU_US, kind, (usage.serverCpuSec * 1e6) / outcome.accepted, counts);
-    results.add(INGEST_CLIENT_CORE, kind, usage.clientCoreBusy);
+    recordCores(ctx, label, INGEST_CLIENT_CORE, kind, usage);
     results.problems.push(...system.problems().map((p) => `${label}: ${p}`));
   } finally {
     poster.close();

@@ -2,7 +2,7 @@ import type { BenchContext } from './bench-context';
 import { sleep } from './clock';
 import * as F from './figures';
 import { HttpPoster, postAtFixedRate, postWindowed } from './http-poster';
-import { runPhonePhase } from './phone-phase';
+import { recordCores, runPhonePhase } from './phone-phase';
 import { PhoneFleet } from './phone-fleet';
 import { rssBytes } from './proc-stats';
 import { startSystem } from './start-system';
@@ -43,19 +43,19 @@ export async function runPhones(ctx: BenchContext, kind: SystemKind, phones: num
     const window = (phase: string, count: number) => () => postWindowed(poster, phase, count, sizes.fanoutWindow, sizes.concurrency, fleet!);
     const warmUp = sizes.fanoutWarmUp(phones);
     ctx.progress(`${label}: warm-up, ${warmUp} posts`);
-    await runPhonePhase(ctx, `${label} warm-up`, system.pid, fleet, 'w', warmUp, false, window('w', warmUp));
+    await runPhonePhase(ctx, `${label} warm-up`, system, fleet, 'w', warmUp, false, window('w', warmUp));
     await sleep(300);
 
     if (parts.fanout) {
       const posts = sizes.fanoutPosts(phones);
       ctx.progress(`${label}: fan-out, ${posts} posts`);
-      const { outcome, receipts, usage } = await runPhonePhase(ctx, `${label} fan-out`, system.pid, fleet, 'f', posts, false, window('f', posts));
+      const { outcome, receipts, usage } = await runPhonePhase(ctx, `${label} fan-out`, system, fleet, 'f', posts, false, window('f', posts));
       const counts = !usage.saturated;
       results.add(F.fanoutRate(phones), kind, (receipts.received * 1000) / (receipts.lastAt - outcome.firstSentAt), counts);
       if (usage.serverCpuSec !== undefined && receipts.received > 0) {
         results.add(F.fanoutCpuUs(phones), kind, (usage.serverCpuSec * 1e6) / receipts.received, counts);
       }
-      results.add(F.fanoutClientCore(phones), kind, usage.clientCoreBusy);
+      recordCores(ctx, `${label} fan-out`, F.fanoutClientCore(phones), kind, usage);
       await sleep(500);
     }
 
@@ -64,13 +64,13 @@ export async function runPhones(ctx: BenchContext, kind: SystemKind, phones: num
       const count = Math.round(rate * sizes.latencySeconds);
       for (const [phase, priority] of [['d', 'default'], ['u', 'urgent']] as const) {
         ctx.progress(`${label}: latency, ${priority}, ${rate}/s for ${sizes.latencySeconds} s`);
-        const { receipts, usage } = await runPhonePhase(ctx, `${label} latency ${priority}`, system.pid, fleet, phase, count, true, () =>
+        const { receipts, usage } = await runPhonePhase(ctx, `${label} latency ${priority}`, system, fleet, phase, count, true, () =>
           postAtFixedRate(poster, phase, rate, sizes.latencySeconds, priority),
         );
         const counts = !usage.saturated;
         results.add(F.latencyP50(phones, priority), kind, percentile(receipts.latencies, 50), counts);
         results.add(F.latencyP99(phones, priority), kind, percentile(receipts.latencies, 99), counts);
-        results.add(F.latencyClientCore(phones, priority), kind, usage.clientCoreBusy);
+        recordCores(ctx, `${label} latency ${priority}`, F.latencyClientCore(phones, priority), kind, usage);
         await sleep(500);
       }
     }

@@ -14,8 +14,9 @@ export const SYSTEM_LABELS: Record<SystemKind, string> = { beep: 'Beep', relay: 
 
 /** How a fleet connects its phones: which protocol, where, which CA, one token per phone. */
 export interface FleetSpec {
-  /** 'beep': /device namespace, `notifications {items}` acked with `{ack: ids}`; 'relay': `notification` events. */
+  /** 'beep': /device namespace, `notifications {items}` acked with `{ack: ids}`; 'relay': `notification` events on `/`. */
   protocol: 'beep' | 'relay';
+  /** The socket.io server's origin (https://host:port). */
   url: string;
   ca: string;
   tokens: string[];
@@ -32,6 +33,8 @@ export interface SystemUnderTest {
   readonly postTarget: PostTarget;
   /** Makes `count` phones known (Beep pairs each from its own address) and says how to connect them. */
   preparePhones(count: number): Promise<FleetSpec>;
+  /** What the server itself says is still undelivered (Beep: its devices' pending counts); for a report on lost receipts. */
+  undelivered?(): Promise<string>;
   /** Why the run is broken on the server's side (it exited), if it is. */
   problems(): string[];
   /** Stops the process (SIGTERM) and removes its temp dir; resolves with its exit code. */
