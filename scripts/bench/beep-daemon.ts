@@ -150,10 +150,10 @@ export async function killHard(daemon: BeepDaemon): Promise<void> {
   await daemon.exited;
 }
 
-/** SIGTERM, wait for the exit, remove the data dir; resolves with the exit code. */
-export async function stopDaemon(daemon: BeepDaemon): Promise<number | null> {
+/** SIGTERM, wait for the exit, remove the data dir unless kept; resolves with the exit code. */
+export async function stopDaemon(daemon: BeepDaemon, options: { keepDataDir?: boolean } = {}): Promise<number | null> {
   if (daemon.proc.exitCode === null && daemon.proc.signalCode === null) daemon.proc.kill('SIGTERM');
   const code = await daemon.exited;
-  fs.rmSync(daemon.dataDir, { recursive: true, force: true });
+  if (!options.keepDataDir) fs.rmSync(daemon.dataDir, { recursive: true, force: true });
   return code;
 }

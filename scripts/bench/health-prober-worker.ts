@@ -21,6 +21,7 @@ void (async () => {
     const probe = await probeHealth(url, agent, timeoutMs);
     times.push(probe.ms);
     if (probe.status !== 200) failures++;
+    if (times.length === 1) parentPort!.postMessage({ first: true });
     // Probes start every intervalMs; one that took longer is followed at once, never overlapped.
     next += intervalMs;
     const wait = next - nowMs();
@@ -28,5 +29,5 @@ void (async () => {
     else next = nowMs();
   }
   agent.destroy();
-  parentPort!.postMessage({ times: Float64Array.from(times), failures });
+  parentPort!.postMessage({ first: false, times: Float64Array.from(times), failures });
 })();

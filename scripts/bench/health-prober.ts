@@ -16,14 +16,19 @@ export interface ProbeTimes {
 export class HealthProber {
   private readonly worker: Worker;
   private readonly done: Promise<ProbeTimes>;
+  /** Resolves once the first probe has been answered: probing is under way. */
+  readonly started: Promise<void>;
 
   constructor(url: string, intervalMs: number, timeoutMs: number) {
     this.worker = new Worker(WORKER_SCRIPT, { workerData: { url, intervalMs, timeoutMs } });
+    let started = () => {};
+    this.started = new Promise((resolve) => (started = resolve));
     this.done = new Promise((resolve, reject) => {
-      this.worker.once('message', (m: ProbeTimes) => resolve(m));
+      this.worker.on('message', (m: { first: boolean } & ProbeTimes) => (m.first ? started() : resolve(m)));
       this.worker.once('error', reject);
       this.worker.once('exit', (code) => reject(new Error(`health prober exited with ${code}`)));
     });
+    this.done.catch(() => started());
   }
 
   /** Stops probing after the probe in flight and resolves with every probe's time. */

@@ -189,8 +189,9 @@ export interface PhoneProgress {
 
 /**
  * Posts `count` notifications as fast as the phones take them, never more than `window` posts
- * ahead of the slowest phone (a post that was refused does not count against the window), so
- * a system that batches can form batches without the backlog growing without bound.
+ * ahead of the slowest phone (a post that was refused does not count against the window) and
+ * never more than `concurrency` in flight, so a system that batches can form batches without
+ * the backlog growing without bound. One loop decides, woken by an answer or by progress.
  */
 export async function postWindowed(
   poster: HttpPoster,
@@ -201,27 +202,35 @@ export async function postWindowed(
   phones: PhoneProgress,
 ): Promise<PostOutcome> {
   const outcome = newOutcome(count);
-  let next = 0;
-  outcome.firstSentAt = nowMs();
+  const retriedBefore = poster.retried;
+  const answers: Promise<void>[] = [];
   let inFlight = 0;
-  const refused = () => outcome.sent - outcome.accepted - inFlight;
-  const worker = async () => {
-    while (next < count) {
-      if (next >= phones.slowest() + refused() + window) {
-        await phones.changed(100);
-        continue;
-      }
+  let answered: (() => void) | null = null;
+  let progressed: Promise<void> | null = null;
+  outcome.firstSentAt = nowMs();
+  for (let next = 0; next < count; ) {
+    const refused = outcome.sent - outcome.accepted - inFlight;
+    if (inFlight < concurrency && next < phones.slowest() + refused + window) {
       const index = next++;
+      const sentAt = nowMs();
       outcome.sent++;
       inFlight++;
-      const sentAt = nowMs();
-      const status = await poster.post(payloadFor(phase, index, sentAt, 'default'));
-      inFlight--;
-      settle(outcome, index, status, sentAt);
+      answers.push(
+        poster.post(payloadFor(phase, index, sentAt, 'default')).then((status) => {
+          inFlight--;
+          settle(outcome, index, status, sentAt);
+          answered?.();
+        }),
+      );
+      continue;
     }
-  };
-  const retriedBefore = poster.retried;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    progressed ??= phones.changed(100).then(() => {
+      progressed = null;
+    });
+    await Promise.race([progressed, new Promise<void>((resolve) => (answered = resolve))]);
+    answered = null;
+  }
+  await Promise.all(answers);
   outcome.retried = poster.retried - retriedBefore;
   return outcome;
 }

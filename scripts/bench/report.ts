@@ -54,6 +54,14 @@ function cell(results: Results, row: Row, kind: SystemKind, saturatedAbove: numb
   return s.counting < s.runs ? `${text}*` : text;
 }
 
+/** Beep's median over `other`'s, marked ! when either side has no counting run. */
+function ratioCell(results: Results, row: Row, other: SystemKind): string {
+  const beep = results.summary(row.figure, 'beep');
+  const them = results.summary(row.figure, other);
+  const text = formatRatio(beep?.value, them?.value);
+  return text !== '-' && (beep!.counting === 0 || them!.counting === 0) ? `${text}!` : text;
+}
+
 /** The verdict cell, and whether it passed (undefined = not judged). */
 function verdict(results: Results, row: Row): { text: string; pass?: boolean } {
   if (!row.target) return { text: '' };
@@ -84,8 +92,7 @@ export function resultsReport(results: Results, options: BenchOptions): string {
       `  ${pad('target', TARGET)}verdict`;
     lines.push('', section.title, head, '-'.repeat(head.length));
     for (const row of rows) {
-      const ratio = (other: SystemKind) =>
-        ratios && shown.includes(other) ? padLeft(row.diagnostic ? '' : formatRatio(results.value(row.figure, 'beep'), results.value(row.figure, other)), RATIO) : '';
+      const ratio = (other: SystemKind) => (ratios && shown.includes(other) ? padLeft(row.diagnostic ? '' : ratioCell(results, row, other), RATIO) : '');
       const judged = verdict(results, row);
       if (row.target) {
         if (judged.pass === true) tally.pass++;

@@ -67,6 +67,7 @@ export async function runCatchup(ctx: BenchContext, run: number): Promise<void> 
     try {
       await fleet.beginPhase('c', pending, false);
       const prober = new HealthProber(healthUrl, sizes.healthProbeMs, PROBE_TIMEOUT_MS);
+      await prober.started;
       const peak = new PeakRss(pid, RSS_SAMPLE_MS);
       const meter = new PhaseMeter(plan, pid, sizes.saturatedAbove);
       const connect = await fleet.connect();

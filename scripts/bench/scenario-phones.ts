@@ -25,10 +25,11 @@ export async function runPhones(ctx: BenchContext, kind: SystemKind, phones: num
   const label = `${SYSTEM_LABELS[kind]} ${phones} phones (run ${run})`;
   ctx.progress(`${label}: starting, preparing phones`);
   const system = await startSystem(kind, ctx.plan);
-  const poster = new HttpPoster(system.postTarget, sizes.concurrency);
+  let poster: HttpPoster | null = null;
   let fleet: PhoneFleet | null = null;
   try {
     const spec = await system.preparePhones(phones);
+    poster = new HttpPoster(system.postTarget, sizes.concurrency);
     await sleep(sizes.settleMs);
     const before = toMb(rssBytes(system.pid));
     ctx.progress(`${label}: connecting`);
@@ -40,7 +41,8 @@ export async function runPhones(ctx: BenchContext, kind: SystemKind, phones: num
     results.add(F.rssConnectedMb(phones), kind, connected);
     if (before !== undefined && connected !== undefined) results.add(F.rssPerPhoneKb(phones), kind, ((connected - before) * 1000) / phones);
 
-    const window = (phase: string, count: number) => () => postWindowed(poster, phase, count, sizes.fanoutWindow, sizes.concurrency, fleet!);
+    const post = poster;
+    const window = (phase: string, count: number) => () => postWindowed(post, phase, count, sizes.fanoutWindow, sizes.concurrency, fleet!);
     const warmUp = sizes.fanoutWarmUp(phones);
     ctx.progress(`${label}: warm-up, ${warmUp} posts`);
     await runPhonePhase(ctx, `${label} warm-up`, system, fleet, 'w', warmUp, false, window('w', warmUp));
@@ -65,7 +67,7 @@ export async function runPhones(ctx: BenchContext, kind: SystemKind, phones: num
       for (const [phase, priority] of [['d', 'default'], ['u', 'urgent']] as const) {
         ctx.progress(`${label}: latency, ${priority}, ${rate}/s for ${sizes.latencySeconds} s`);
         const { receipts, usage } = await runPhonePhase(ctx, `${label} latency ${priority}`, system, fleet, phase, count, true, () =>
-          postAtFixedRate(poster, phase, rate, sizes.latencySeconds, priority),
+          postAtFixedRate(post, phase, rate, sizes.latencySeconds, priority),
         );
         const counts = !usage.saturated;
         results.add(F.latencyP50(phones, priority), kind, percentile(receipts.latencies, 50), counts);
@@ -80,7 +82,7 @@ export async function runPhones(ctx: BenchContext, kind: SystemKind, phones: num
     results.problems.push(...fleet.lost().map((m) => `${label}: lost ${m}`), ...system.problems().map((p) => `${label}: ${p}`));
   } finally {
     await fleet?.close();
-    poster.close();
+    poster?.close();
     const code = await system.stop();
     if (code !== 0) results.problems.push(`${label}: exited with ${code} on SIGTERM`);
   }

@@ -31,7 +31,10 @@ export interface SystemUnderTest {
   readonly readyAt: number;
   /** Where the bench posts notifications. */
   readonly postTarget: PostTarget;
-  /** Makes `count` phones known (Beep pairs each from its own address) and says how to connect them. */
+  /**
+   * Makes `count` phones known and says how to connect them. Beep pairs each from its own
+   * address, then restarts (pid, readyAt and postTarget change): read them after this.
+   */
   preparePhones(count: number): Promise<FleetSpec>;
   /** What the server itself says is still undelivered (Beep: its devices' pending counts); for a report on lost receipts. */
   undelivered?(): Promise<string>;
