@@ -49,7 +49,7 @@ export function reportSections(sizes: BenchSizes): Section[] {
         { label: 'accepted/s', figure: F.INGEST_RATE, format: formatCount },
         { label: 'server CPU per accepted POST', figure: F.INGEST_CPU_US, format: formatUs, target: atMostTimesRelay(1.4) },
         core('  client core busy', F.INGEST_CLIENT_CORE),
-        { label: 'idle RSS (10 s after ready, no load)', figure: F.IDLE_RSS_MB, format: formatMb, target: atMost(80, 'MB') },
+        { label: `idle RSS (${sizes.idleWaitMs / 1000} s after ready, no load)`, figure: F.IDLE_RSS_MB, format: formatMb, target: atMost(80, 'MB') },
       ],
     },
   ];
