@@ -7,8 +7,8 @@ import { connectPhone, type FrameHandler, type PhoneSocket } from './phone-conne
 import { PhoneReceipts, PROGRESS_TICK } from './phone-receipts';
 
 // A worker thread holding a share of the phones (its own event loop, on the client core with
-// the rest of the bench): connects them, tallies what they receive per phase, and bumps the
-// shared progress array after every frame so the poster's window moves.
+// the rest of the bench): connects them, tallies what they receive per phase, and counts each
+// phone's receipts in shared memory, waking the poster once per loop turn so its window moves.
 
 const data = workerData as FleetWorkerData;
 const port = parentPort!;
@@ -36,8 +36,8 @@ function onFrame(phone: number): FrameHandler {
   };
 }
 
-/** Wakes the poster at most once per event-loop turn, however many frames the turn read. */
 let tickPending = false;
+/** Wakes the poster at most once per event-loop turn, however many frames the turn read. */
 function tick(): void {
   tickPending = false;
   Atomics.add(progress, PROGRESS_TICK, 1);

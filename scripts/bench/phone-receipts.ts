@@ -22,7 +22,7 @@ export interface FleetPhaseResult {
   latencies: Float64Array;
 }
 
-/** Layout of the shared progress array: [0] changes on every frame, [1 + phone] = that phone's unique receipts. */
+/** Layout of the shared progress array: [0] is bumped (and waiters woken) after frames arrive, [1 + phone] = that phone's unique receipts. */
 export const PROGRESS_TICK = 0;
 
 /** The receipts of one phase for the phones `firstPhone … firstPhone + phones - 1`. */
