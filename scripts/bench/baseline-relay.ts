@@ -6,23 +6,33 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server } from 'socket.io';
 
-// The baseline, run as its own process: the relay a user would write in an afternoon. Express
-// takes POST /notify, socket.io emits it to every connected socket at once, and that is all:
-// no persistence, no batching, no acks, no redelivery. Same transports as Beep (loopback HTTP
-// in, WSS out with a self-signed certificate) so the comparison is about the relay, not TLS.
+// The baselines, run as their own process: the relay a user would write in an afternoon.
+// Express takes POST /notify and socket.io sends it on, and that is all: no persistence, no
+// batching, no redelivery. Same transports as Beep (loopback HTTP in, WSS out with a
+// self-signed certificate) so the comparison is about the relay, not TLS. Two modes:
+//   RELAY_MODE=broadcast  one io.emit per post, encoded once for every socket (no acks);
+//   RELAY_MODE=ack        one emit per socket with an ack callback: the floor of a per-device
+//                         protocol without batching (each frame encoded, sent, acked alone).
 //
-//   RELAY_TOKEN=… RELAY_CERT=server.crt RELAY_KEY=server.key node baseline-relay.js
+//   RELAY_MODE=… RELAY_TOKEN=… RELAY_CERT=server.crt RELAY_KEY=server.key node baseline-relay.js
 //   → prints {"apiPort":…, "socketPort":…} once both listen
 
 const token = process.env.RELAY_TOKEN ?? '';
 const bearer = `Bearer ${token}`;
+const perSocketAck = process.env.RELAY_MODE === 'ack';
+/** The ack callback of the per-socket mode: socket.io keeps it until the client acks. */
+const acked = () => undefined;
 
 const app = express();
 app.use(express.json());
 app.post('/notify', (req, res) => {
   if (req.headers.authorization !== bearer) return void res.status(401).json({ error: 'unauthorized' });
   const notification = { id: crypto.randomUUID(), ...req.body, createdAt: new Date().toISOString() };
-  io.emit('notification', notification);
+  if (perSocketAck) {
+    for (const socket of io.of('/').sockets.values()) socket.emit('notification', notification, acked);
+  } else {
+    io.emit('notification', notification);
+  }
   res.json({ id: notification.id });
 });
 

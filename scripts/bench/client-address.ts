@@ -11,8 +11,8 @@ export function clientAddress(index: number): string | undefined {
 }
 
 /**
- * socket.io-client options that make client `index` connect from its own address over IPv4.
- * engine.io passes `localAddress` and `family` on to `ws`, but its types do not list them.
+ * Connection options (for `ws` and `https`) that make client `index` connect from its own
+ * address over IPv4.
  */
 export function socketSourceOptions(index: number): Record<string, unknown> {
   const localAddress = clientAddress(index);

@@ -1,9 +1,10 @@
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
-import { encodeBody } from './receipts';
+import { encodeBody } from './body';
+import { nowMs } from './clock';
 
-// Posts notifications over plain HTTP with a keep-alive agent, flat out (closed loop) or at a
-// fixed rate (open loop), identically for Beep's admin API and the baseline's /notify.
+// Posts notifications over plain HTTP with a keep-alive agent, identically for Beep's admin
+// API and the relays' /notify: flat out (closed loop), windowed (at most N posts ahead of the
+// slowest phone) or at a fixed rate (open loop).
 
 /** Where and how to post: the URL and the headers (auth) of one system's HTTP API. */
 export interface PostTarget {
@@ -21,9 +22,11 @@ export interface PostOutcome {
   failures: Map<string, number>;
   /** Posts sent again after the server closed an idle keep-alive socket as it was reused. */
   retried: number;
-  /** performance.now() of the first request and of the last answer. */
+  /** nowMs() of the first request and of the last answer. */
   firstSentAt: number;
   lastAnswerAt: number;
+  /** ms the slowest answer took. */
+  slowestAnswerMs: number;
 }
 
 /** ms an idle pooled socket is kept. */
@@ -93,17 +96,22 @@ export class HttpPoster {
   }
 }
 
-/** The JSON both systems get: a title and the phase/index/send-time body. */
-function payloadFor(phase: string, index: number, sentAtMs: number): string {
-  return JSON.stringify({ title: `bench ${phase} ${index}`, body: encodeBody(phase, index, sentAtMs) });
+/** Priority a phase posts with: Beep's default (field absent) or urgent; the relays ignore it. */
+export type PostPriority = 'default' | 'urgent';
+
+/** The JSON every system gets: a title, the phase/index/send-time body, and the priority. */
+function payloadFor(phase: string, index: number, sentAtMs: number, priority: PostPriority): string {
+  const body = encodeBody(phase, index, sentAtMs);
+  return JSON.stringify(priority === 'default' ? { title: `bench ${phase} ${index}`, body } : { title: `bench ${phase} ${index}`, body, priority });
 }
 
 function newOutcome(count: number): PostOutcome {
-  return { sent: 0, accepted: 0, acceptedIndexes: new Uint8Array(count), failures: new Map(), retried: 0, firstSentAt: NaN, lastAnswerAt: NaN };
+  return { sent: 0, accepted: 0, acceptedIndexes: new Uint8Array(count), failures: new Map(), retried: 0, firstSentAt: NaN, lastAnswerAt: NaN, slowestAnswerMs: 0 };
 }
 
-function settle(outcome: PostOutcome, index: number, status: number | string): void {
-  outcome.lastAnswerAt = performance.now();
+function settle(outcome: PostOutcome, index: number, status: number | string, sentAt: number): void {
+  outcome.lastAnswerAt = nowMs();
+  outcome.slowestAnswerMs = Math.max(outcome.slowestAnswerMs, outcome.lastAnswerAt - sentAt);
   if (typeof status === 'number' && status >= 200 && status < 300) {
     outcome.accepted++;
     outcome.acceptedIndexes[index] = 1;
@@ -117,12 +125,13 @@ function settle(outcome: PostOutcome, index: number, status: number | string): v
 export async function postFlatOut(poster: HttpPoster, phase: string, count: number, concurrency: number): Promise<PostOutcome> {
   const outcome = newOutcome(count);
   let next = 0;
-  outcome.firstSentAt = performance.now();
+  outcome.firstSentAt = nowMs();
   const worker = async () => {
     while (next < count) {
       const index = next++;
       outcome.sent++;
-      settle(outcome, index, await poster.post(payloadFor(phase, index, performance.now())));
+      const sentAt = nowMs();
+      settle(outcome, index, await poster.post(payloadFor(phase, index, sentAt, 'default')), sentAt);
     }
   };
   const retriedBefore = poster.retried;
@@ -136,28 +145,91 @@ export async function postFlatOut(poster: HttpPoster, phase: string, count: numb
  * not earlier ones were answered (open loop); the body carries the scheduled time, so a
  * stalled sender shows up as latency instead of hiding it (no coordinated omission).
  */
-export async function postAtFixedRate(poster: HttpPoster, phase: string, rate: number, seconds: number): Promise<PostOutcome> {
+export async function postAtFixedRate(
+  poster: HttpPoster,
+  phase: string,
+  rate: number,
+  seconds: number,
+  priority: PostPriority,
+): Promise<PostOutcome> {
   const count = Math.round(rate * seconds);
   const outcome = newOutcome(count);
   const intervalMs = 1000 / rate;
   const answers: Promise<void>[] = [];
   const retriedBefore = poster.retried;
-  const start = performance.now();
+  const start = nowMs();
   outcome.firstSentAt = start;
   let index = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
-      const now = performance.now();
+      const now = nowMs();
       while (index < count && start + index * intervalMs <= now) {
         const i = index++;
         outcome.sent++;
-        answers.push(poster.post(payloadFor(phase, i, start + i * intervalMs)).then((status) => settle(outcome, i, status)));
+        const sentAt = nowMs();
+        answers.push(poster.post(payloadFor(phase, i, start + i * intervalMs, priority)).then((status) => settle(outcome, i, status, sentAt)));
       }
       if (index >= count) return resolve();
-      setTimeout(tick, Math.max(0, start + index * intervalMs - performance.now()));
+      setTimeout(tick, Math.max(0, start + index * intervalMs - nowMs()));
     };
     tick();
   });
+  await Promise.all(answers);
+  outcome.retried = poster.retried - retriedBefore;
+  return outcome;
+}
+
+/** How far the slowest phone has got in the current phase: what a windowed poster waits on. */
+export interface PhoneProgress {
+  /** Unique notifications of the phase the slowest phone has received. */
+  slowest(): number;
+  /** Resolves when any phone receives something, or after `timeoutMs`. */
+  changed(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Posts `count` notifications as fast as the phones take them, never more than `window` posts
+ * ahead of the slowest phone (a post that was refused does not count against the window) and
+ * never more than `concurrency` in flight, so a system that batches can form batches without
+ * the backlog growing without bound. One loop decides, woken by an answer or by progress.
+ */
+export async function postWindowed(
+  poster: HttpPoster,
+  phase: string,
+  count: number,
+  window: number,
+  concurrency: number,
+  phones: PhoneProgress,
+): Promise<PostOutcome> {
+  const outcome = newOutcome(count);
+  const retriedBefore = poster.retried;
+  const answers: Promise<void>[] = [];
+  let inFlight = 0;
+  let answered: (() => void) | null = null;
+  let progressed: Promise<void> | null = null;
+  outcome.firstSentAt = nowMs();
+  for (let next = 0; next < count; ) {
+    const refused = outcome.sent - outcome.accepted - inFlight;
+    if (inFlight < concurrency && next < phones.slowest() + refused + window) {
+      const index = next++;
+      const sentAt = nowMs();
+      outcome.sent++;
+      inFlight++;
+      answers.push(
+        poster.post(payloadFor(phase, index, sentAt, 'default')).then((status) => {
+          inFlight--;
+          settle(outcome, index, status, sentAt);
+          answered?.();
+        }),
+      );
+      continue;
+    }
+    progressed ??= phones.changed(100).then(() => {
+      progressed = null;
+    });
+    await Promise.race([progressed, new Promise<void>((resolve) => (answered = resolve))]);
+    answered = null;
+  }
   await Promise.all(answers);
   outcome.retried = poster.retried - retriedBefore;
   return outcome;

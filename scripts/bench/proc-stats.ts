@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 
-// Peak memory and CPU time of a relay child, read from /proc (Linux), with a sampling fallback.
+// CPU time and memory of a server process, read from /proc (Linux).
 
 /** Bytes of a `Vm*:   1234 kB` line of /proc/<pid>/status, or undefined when unreadable. */
-function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+export function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
@@ -13,7 +13,12 @@ function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined 
   }
 }
 
-/** User+system CPU seconds a process has used so far (from /proc/<pid>/stat), or undefined. */
+/** Resident bytes of a process now. */
+export function rssBytes(pid: number): number | undefined {
+  return statusBytes(pid, 'VmRSS');
+}
+
+/** User+system CPU seconds a process (all its threads) has used so far, or undefined. */
 export function cpuSeconds(pid: number): number | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -26,37 +31,53 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** Tracks a child's peak RSS: VmHWM when the kernel offers it, else the highest 200 ms sample. */
+/** CPU seconds this bench process (poster, phones, prober: every thread) has used. */
+export function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+/**
+ * Peak RSS of a process over a stretch of time: the kernel's high-water mark is reset at the
+ * start (clear_refs 5, allowed for our own children) and read at the end, and VmRSS is sampled
+ * meanwhile in case the reset was refused.
+ */
 export class PeakRss {
   private sampled = 0;
   private readonly timer: NodeJS.Timeout;
+  private readonly hwmReset: boolean;
 
-  constructor(private readonly pid: number) {
-    this.timer = setInterval(() => this.sample(), 200);
-    this.timer.unref();
+  constructor(
+    private readonly pid: number,
+    sampleMs: number,
+  ) {
+    try {
+      fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      this.hwmReset = true;
+    } catch {
+      this.hwmReset = false;
+    }
+    this.timer = setInterval(() => this.sample(), sampleMs);
     this.sample();
   }
 
-  /** Peak resident bytes so far; call before the process exits (VmHWM dies with it). */
-  read(): number | undefined {
-    this.sample();
-    const hwm = statusBytes(this.pid, 'VmHWM');
-    return hwm ?? (this.sampled > 0 ? this.sampled : undefined);
-  }
-
-  /** Stops sampling. */
-  stop(): void {
+  /** Peak resident bytes since construction; stops sampling. Call before the process exits. */
+  finish(): number | undefined {
     clearInterval(this.timer);
+    this.sample();
+    const hwm = this.hwmReset ? statusBytes(this.pid, 'VmHWM') : undefined;
+    const peak = Math.max(hwm ?? 0, this.sampled);
+    return peak > 0 ? peak : undefined;
   }
 
   private sample(): void {
-    const rss = statusBytes(this.pid, 'VmRSS');
+    const rss = rssBytes(this.pid);
     if (rss !== undefined && rss > this.sampled) this.sampled = rss;
   }
 }
 
 /** CPU seconds all processes of the machine have used (busy jiffies of /proc/stat), or undefined. */
-export function machineBusySeconds(): number | undefined {
+function machineBusySeconds(): number | undefined {
   try {
     const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
     const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
@@ -65,12 +86,6 @@ export function machineBusySeconds(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** CPU seconds this bench process (clients and load generator) has used. */
-export function ownCpuSeconds(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
 }
 
 /**

@@ -1,129 +1,124 @@
 import os from 'node:os';
-import type { SystemResult } from './scenario';
-import type { BenchSizes } from './sizes';
-import { formatCount, formatMiB, formatMs, formatRatio } from './stats';
+import type { CorePlan } from './cores';
+import type { BenchOptions } from './options';
+import { reportSections, type Row } from './report-rows';
+import { benchShareOf } from './figures';
+import type { Results } from './results';
+import { formatCount, formatRatio } from './stats';
+import { SYSTEM_KINDS, SYSTEM_LABELS, type SystemKind } from './system';
 
-// Turns results into the printed report: the machine, one table per client count, the notes.
+// Turns the results into the printed report: what ran where, one table per section with each
+// system's median, Beep's ratio to both relays, issue 12's target and pass/MISS, then problems.
 
-interface Row {
-  label: string;
-  value: (r: SystemResult) => number | undefined;
-  format: (v: number | undefined) => string;
-  /** false for diagnostics whose Beep/baseline ratio means nothing. */
-  ratio?: boolean;
-}
+const LABEL = 40;
+const VALUE = 12;
+const RATIO = 11;
+const TARGET = 18;
 
-/** Cores of unrelated load above which a run is flagged as not representative. */
-const OTHER_LOAD_WARNING = 0.15;
+const pad = (text: string, width: number) => text.padEnd(width);
+const padLeft = (text: string, width: number) => text.padStart(width);
 
-const percent = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : `${(v * 100).toFixed(0)} %`);
-const cpuMs = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(1)} ms`);
-
-function rows(sizes: BenchSizes): Row[] {
-  const rate = `@${sizes.fixedRate}/s`;
-  return [
-    { label: 'accepted/s (flat out)', value: (r) => r.flat.acceptedPerSec, format: formatCount },
-    { label: 'delivered/s (flat out)', value: (r) => r.flat.deliveredPerSec, format: formatCount },
-    { label: `p50 latency ${rate}`, value: (r) => r.fixed.latency.p50, format: formatMs },
-    { label: `p99 latency ${rate}`, value: (r) => r.fixed.latency.p99, format: formatMs },
-    { label: `max latency ${rate}`, value: (r) => r.fixed.latency.max, format: formatMs },
-    { label: `accepted/s ${rate} (sustained)`, value: (r) => r.fixed.acceptedPerSec, format: formatCount },
-    { label: 'peak RSS', value: (r) => r.peakRssBytes, format: formatMiB },
-    {
-      label: 'relay CPU per 1k deliveries',
-      value: (r) => (r.flat.cpuSeconds === undefined ? undefined : (r.flat.cpuSeconds * 1000 * 1000) / r.flat.received),
-      format: cpuMs,
-    },
-    {
-      label: `relay CPU busy ${rate}`,
-      value: (r) => (r.fixed.cpuSeconds === undefined ? undefined : (r.fixed.cpuSeconds * 1000) / r.fixed.elapsedMs),
-      format: percent,
-    },
-    { label: 'bench process CPU busy (flat out)', value: (r) => r.flat.benchCores, format: percent, ratio: false },
-    { label: 'other processes CPU busy (flat out)', value: (r) => r.flat.otherCores, format: percent, ratio: false },
-  ];
-}
-
-function pad(text: string, width: number, right = false): string {
-  return right ? text.padStart(width) : text.padEnd(width);
-}
-
-/** The header: what machine and what sizes produced the numbers. */
-export function machineReport(sizes: BenchSizes, quick: boolean): string {
+/** What ran, on which cores, at which sizes. */
+export function headerReport(options: BenchOptions, plan: CorePlan): string {
+  const { sizes } = options;
   const cpus = os.cpus();
+  const pinning = plan.unpinned
+    ? `NOT PINNED (${plan.unpinned}): server and clients share every core, so no figure of this run counts`
+    : `server (Beep or relay) on CPU ${plan.serverCpu} (taskset -c ${plan.serverCpu}); poster, phones and prober on CPU ${plan.clientCpu}`;
   return [
-    `Beep bench${quick ? ' (BENCH_QUICK=1: smoke sizes, numbers not meaningful)' : ''}`,
-    `machine: ${cpus.length} CPU × ${cpus[0]?.model.trim() ?? 'unknown'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
-      `${os.platform()} ${os.release()}, node ${process.version}`,
-    `scenario per system and N: ${sizes.warmUp} warm-up posts; flat out ${sizes.clientCounts
-      .map((n) => `${formatCount(sizes.flatOut(n))} posts (N=${n})`)
-      .join(' / ')} with ${sizes.concurrency} requests in flight over a keep-alive agent; ` +
-      `then ${sizes.fixedRate} posts/s for ${sizes.fixedSeconds} s (open loop).`,
-    'all clients and the load generator share this one bench process and compete with the relay for the CPUs;',
-    'both systems are measured the same way, so the ratios are fair but absolute numbers understate a real LAN.',
+    `Beep bench${options.quick ? ' — BENCH_QUICK=1: smoke sizes, one run, numbers not meaningful' : ''}`,
+    `machine: ${cpus.length} CPU x ${cpus[0]?.model.trim() ?? 'unknown'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
+      `${os.platform()} ${os.release()}, node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `cores: ${pinning}`,
+    `scenarios: ${options.scenarios.join(', ')}; systems: ${options.systems.map((k) => SYSTEM_LABELS[k]).join(', ')}; ` +
+      `phones: ${sizes.phoneCounts.join(', ')}; runs: ${sizes.runs} (median of the runs that count)`,
+    `sizes: ingest ${formatCount(sizes.ingestPosts)} posts (${sizes.concurrency} in flight); fan-out ` +
+      sizes.phoneCounts.map((n) => `${formatCount(sizes.fanoutPosts(n))} posts to ${n}`).join(', ') +
+      `; latency ${sizes.latencySeconds} s per priority at ${formatCount(sizes.latencyDeliveriesPerSec)} deliveries/s; ` +
+      `catch-up ${formatCount(sizes.catchupPending)}; idle RSS ${sizes.idleWaitMs / 1000} s after ready`,
     '',
   ].join('\n');
 }
 
-/** One table for one client count: each system's column and the Beep/baseline ratio. */
-export function tableReport(clients: number, results: Map<string, SystemResult | Error>, sizes: BenchSizes): string {
-  const beep = results.get('beep');
-  const base = results.get('baseline');
-  const ok = (r: SystemResult | Error | undefined) => (r && !(r instanceof Error) ? r : undefined);
-  const b = ok(beep);
-  const s = ok(base);
-  const labelWidth = 36;
-  const colWidth = 13;
-  const lines = [
-    `${pad(`N=${clients} clients`, labelWidth)}${pad('beep', colWidth, true)}${pad('baseline', colWidth, true)}${pad('beep/baseline', colWidth + 3, true)}`,
-  ];
-  for (const row of rows(sizes)) {
-    const bv = b ? row.value(b) : undefined;
-    const sv = s ? row.value(s) : undefined;
-    lines.push(
-      `${pad(row.label, labelWidth)}${pad(row.format(bv), colWidth, true)}${pad(row.format(sv), colWidth, true)}${row.ratio === false ? '' : pad(formatRatio(bv, sv), colWidth + 3, true)}`,
-    );
+function cell(results: Results, row: Row, kind: SystemKind, saturatedAbove: number): string {
+  const s = results.summary(row.figure, kind);
+  if (!s) return '-';
+  if (row.clientCore) {
+    // "busy/own": the client core's busy share, and this bench's own share of it.
+    const own = results.summary(benchShareOf(row.figure), kind)?.value;
+    const text = `${Math.round(s.value * 100)}/${own === undefined ? '-' : Math.round(own * 100)}%`;
+    return s.value > saturatedAbove ? `${text} SAT` : text;
   }
-  const scrape = b?.extras.metricsScrapeMs;
-  if (scrape !== undefined) {
-    lines.push(`${pad(`GET /metrics (median of ${sizes.metricsScrapes})`, labelWidth)}${pad(formatMs(scrape), colWidth, true)}${pad('n/a', colWidth, true)}`);
-  }
-  for (const [name, r] of [['beep', beep], ['baseline', base]] as const) {
-    if (r instanceof Error) lines.push(`  ${name} FAILED: ${r.message.split('\n').slice(0, 6).join('\n    ')}`);
-    else if (r) {
-      const notes: string[] = [];
-      for (const [phase, other] of [['flat-out', r.flat.otherCores], ['fixed-rate', r.fixed.otherCores]] as const) {
-        if (other !== undefined && other > OTHER_LOAD_WARNING) {
-          notes.push(`WARNING: other processes kept ${(other * 100).toFixed(0)} % of a core busy during the ${phase} phase; its numbers are skewed`);
-        }
+  const text = row.format(s.value);
+  if (s.counting === 0) return `${text}!`;
+  return s.counting < s.runs ? `${text}*` : text;
+}
+
+/** Beep's median over `other`'s, marked ! when either side has no counting run. */
+function ratioCell(results: Results, row: Row, other: SystemKind): string {
+  const beep = results.summary(row.figure, 'beep');
+  const them = results.summary(row.figure, other);
+  const text = formatRatio(beep?.value, them?.value);
+  return text !== '-' && (beep!.counting === 0 || them!.counting === 0) ? `${text}!` : text;
+}
+
+/** The verdict cell, and whether it passed (undefined = not judged). */
+function verdict(results: Results, row: Row): { text: string; pass?: boolean } {
+  if (!row.target) return { text: '' };
+  const beep = results.summary(row.figure, 'beep');
+  if (!beep) return { text: '-' };
+  if (beep.counting === 0) return { text: 'n/c (client core saturated)' };
+  const relay = results.value(row.figure, 'relay');
+  const judged = row.target.judge(beep.value, relay);
+  if (!judged) return { text: results.summary(row.figure, 'relay') ? 'n/c (relay saturated)' : 'n/a (relay not run)' };
+  return { text: judged.text, pass: judged.pass };
+}
+
+/** Every section that has data, then the tally of targets, problems and notes. */
+export function resultsReport(results: Results, options: BenchOptions): string {
+  const lines: string[] = [];
+  const tally = { pass: 0, miss: 0, unjudged: 0 };
+  const columns = SYSTEM_KINDS.filter((k) => options.systems.includes(k));
+  for (const section of reportSections(options.sizes)) {
+    const shown = section.beepOnly ? (['beep'] as SystemKind[]) : columns;
+    const rows = section.rows.filter((row) => shown.some((k) => results.summary(row.figure, k)));
+    if (rows.length === 0) continue;
+    const ratios = !section.beepOnly && shown.includes('beep');
+    const head =
+      pad('', LABEL) +
+      shown.map((k) => padLeft(SYSTEM_LABELS[k], VALUE)).join('') +
+      (ratios && shown.includes('relay') ? padLeft('Beep/relay', RATIO) : '') +
+      (ratios && shown.includes('relay-ack') ? padLeft('Beep/+ack', RATIO) : '') +
+      `  ${pad('target', TARGET)}verdict`;
+    lines.push('', section.title, head, '-'.repeat(head.length));
+    for (const row of rows) {
+      const ratio = (other: SystemKind) => (ratios && shown.includes(other) ? padLeft(row.diagnostic ? '' : ratioCell(results, row, other), RATIO) : '');
+      const judged = verdict(results, row);
+      if (row.target) {
+        if (judged.pass === true) tally.pass++;
+        else if (judged.pass === false) tally.miss++;
+        else tally.unjudged++;
       }
-      if (r.flat.retried + r.fixed.retried > 0) {
-        notes.push(`${r.flat.retried + r.fixed.retried} posts retried after the server closed a reused keep-alive socket`);
-      }
-      if (r.flat.duplicates + r.fixed.duplicates > 0) {
-        notes.push(`${formatCount(r.flat.duplicates + r.fixed.duplicates)} duplicate receipts (redeliveries, not counted)`);
-      }
-      for (const p of r.problems) notes.push(`FAILED: ${p}`);
-      for (const n of notes) lines.push(`  ${name}: ${n}`);
+      lines.push(
+        pad(row.label, LABEL) +
+          shown.map((k) => padLeft(cell(results, row, k, options.sizes.saturatedAbove), VALUE)).join('') +
+          ratio('relay') +
+          ratio('relay-ack') +
+          `  ${pad(row.target?.text ?? '', TARGET)}${judged.text}`,
+      );
     }
   }
-  return `${lines.join('\n')}\n`;
-}
-
-/** What the numbers mean and what the baseline leaves out. */
-export function notesReport(): string {
-  return [
-    'notes:',
-    '  accepted/s   = 2xx answers per second, first request to last answer.',
-    '  delivered/s  = unique (notification, client) receipts per second, first request to the last client\'s last receipt.',
-    '  latency      = client receipt time minus the post\'s scheduled send time, over every (notification, client) pair.',
-    '  CPU          = user+system CPU (/proc) as a share of one core (2 cores = 200 %); relay per 1000 deliveries flat out;',
-    '                 "other processes" is everything on the machine but the relay and the bench, and should be ~0.',
-    '  peak RSS     = VmHWM of the relay process at the end of its run (fresh process per system and N).',
-    '  baseline     = express + socket.io, io.emit() per POST: no durability (a notification posted while a client is',
-    '                 offline, or in flight when it drops, is lost), no acks, no redelivery, no batching, no priorities,',
-    '                 no per-device auth or revocation. Beep answers 202 only after the SQLite commit and keeps every',
-    '                 notification until each paired device has acknowledged it.',
+  lines.push(
     '',
-  ].join('\n');
+    `targets: ${tally.pass} pass, ${tally.miss} MISS, ${tally.unjudged} not judged`,
+    'legend: values are medians over runs; * = some runs did not count, ! = no run counted: the client core was above ' +
+      `${Math.round(options.sizes.saturatedAbove * 100)} % busy,`,
+    '        so the phase measured the clients (SAT); client core busy = busy/own: how busy the clients\' CPU was (anyone),',
+    '        and how much of it this bench used;',
+    '        CPU = server process user+system time (/proc/<pid>/stat) over the phase; latency = phone receipt minus the',
+    '        post\'s scheduled send time (open loop); RSS = VmRSS of the server process; MB = 10^6 bytes.',
+  );
+  for (const note of results.notes) lines.push(`note: ${note}`);
+  for (const problem of results.problems) lines.push(`FAILED: ${problem}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -8,31 +8,51 @@ export function percentile(samples: ArrayLike<number>, p: number): number {
   return sorted[rank - 1];
 }
 
-/** Median, the statistic used for repeated short measurements like a /metrics scrape. */
+/** Median: what each figure reports over its runs. */
 export function median(samples: ArrayLike<number>): number {
   return percentile(samples, 50);
 }
 
+const missing = (v: number | undefined): v is undefined => v === undefined || !Number.isFinite(v);
+
 /** Thousands-separated integer, e.g. 12,345; '-' for a missing value. */
 export function formatCount(value: number | undefined): string {
-  if (value === undefined || !Number.isFinite(value)) return '-';
-  return Math.round(value).toLocaleString('en-US');
+  return missing(value) ? '-' : Math.round(value).toLocaleString('en-US');
 }
 
 /** Milliseconds with a precision that suits their size. */
 export function formatMs(value: number | undefined): string {
-  if (value === undefined || !Number.isFinite(value)) return '-';
-  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ms`;
+  if (missing(value)) return '-';
+  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')} ms`;
 }
 
-/** Bytes as MiB with one decimal. */
-export function formatMiB(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return '-';
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+/** Microseconds, one decimal. */
+export function formatUs(value: number | undefined): string {
+  return missing(value) ? '-' : `${value.toFixed(1)} µs`;
+}
+
+/** MB (10^6 bytes, as the issue's figures), given in MB. */
+export function formatMb(value: number | undefined): string {
+  return missing(value) ? '-' : `${value.toFixed(1)} MB`;
+}
+
+/** KB (10^3 bytes), given in KB. */
+export function formatKb(value: number | undefined): string {
+  return missing(value) ? '-' : `${value.toFixed(1)} KB`;
+}
+
+/** A 0..1 share as a whole percentage. */
+export function formatPercent(value: number | undefined): string {
+  return missing(value) ? '-' : `${(value * 100).toFixed(0)} %`;
 }
 
 /** a/b as 'x.xx', or '-' when either side is missing or b is zero. */
 export function formatRatio(a: number | undefined, b: number | undefined): string {
-  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '-';
+  if (missing(a) || missing(b) || b === 0) return '-';
   return (a / b).toFixed(2);
+}
+
+/** Bytes → MB (10^6). */
+export function toMb(bytes: number | undefined): number | undefined {
+  return bytes === undefined ? undefined : bytes / 1e6;
 }

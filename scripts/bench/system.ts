@@ -1,0 +1,45 @@
+import type { PostTarget } from './http-poster';
+
+// The shape every system under test takes (Beep and the two relays), so each scenario runs the
+// same code on each of them.
+
+/** Beep, the afternoon relay (one broadcast per post), or the relay emitting per socket with an ack. */
+export type SystemKind = 'beep' | 'relay' | 'relay-ack';
+
+/** Every system, in the order of the report's columns. */
+export const SYSTEM_KINDS: readonly SystemKind[] = ['beep', 'relay', 'relay-ack'];
+
+/** Column headings. */
+export const SYSTEM_LABELS: Record<SystemKind, string> = { beep: 'Beep', relay: 'relay', 'relay-ack': 'relay+ack' };
+
+/** How a fleet connects its phones: which protocol, where, which CA, one token per phone. */
+export interface FleetSpec {
+  /** 'beep': /device namespace, `notifications {items}` acked with `{ack: ids}`; 'relay': `notification` events on `/`. */
+  protocol: 'beep' | 'relay';
+  /** The socket.io server's origin (https://host:port). */
+  url: string;
+  ca: string;
+  tokens: string[];
+}
+
+/** One started server process (pinned to the server core), ready for posts and phones. */
+export interface SystemUnderTest {
+  readonly kind: SystemKind;
+  /** The server's process id, for its CPU time and RSS. */
+  readonly pid: number;
+  /** nowMs() when it announced itself (Beep: daemon.json appeared; a relay: printed its ports). */
+  readonly readyAt: number;
+  /** Where the bench posts notifications. */
+  readonly postTarget: PostTarget;
+  /**
+   * Makes `count` phones known and says how to connect them. Beep pairs each from its own
+   * address, then restarts (pid, readyAt and postTarget change): read them after this.
+   */
+  preparePhones(count: number): Promise<FleetSpec>;
+  /** What the server itself says is still undelivered (Beep: its devices' pending counts); for a report on lost receipts. */
+  undelivered?(): Promise<string>;
+  /** Why the run is broken on the server's side (it exited), if it is. */
+  problems(): string[];
+  /** Stops the process (SIGTERM) and removes its temp dir; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
