@@ -222,7 +222,7 @@ export async function listen(options: ListenOptions): Promise<{ done: Promise<'r
       retryLater(); // refused by the server's middleware: socket.io does not retry that on its own
     } else {
       // A bare transport error (socket.io retries it): say so in words when the PC's CA changed.
-      void changedCa(current.gatewayUrl, current.caPem).then((changed) => problem(changed?.message ?? `cannot connect: ${error.message}`));
+      void changedCa(current.gatewayUrl, current.caPem).then((changed) => problem(changed?.message ?? `cannot reach ${current.gatewayUrl} (${error.message}); retrying`));
     }
   });
   socket.on('notifications', ({ items }, ack) => {
