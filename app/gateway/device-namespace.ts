@@ -1,7 +1,7 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import { BeepError } from '../domain/errors';
 import { ID_PATTERN } from '../ingest/notification-schema';
-import { TOPIC_PATTERN } from '../compat/topics';
+import { RESERVED_TOPICS, TOPIC_PATTERN } from '../compat/topics';
 import type { AccessClaims } from '../auth/token-service';
 import type { WireNotification } from '../domain/notification';
 import type { RateLimiter } from '../auth/rate-limiter';
@@ -172,6 +172,8 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
         topics === null ||
         (Array.isArray(topics) && topics.length > 0 && topics.length <= 100 && topics.every((t) => typeof t === 'string' && TOPIC_PATTERN.test(t)));
       if (!valid) return reply({ error: { code: 'invalid_topic', message: 'topics needs { topics: [names] } or { topics: null }.' } });
+      const reserved = (topics as string[] | null)?.find((t) => RESERVED_TOPICS.has(t.toLowerCase()));
+      if (reserved) return reply({ error: { code: 'reserved_topic', message: `"${reserved}" is reserved for Beep's own routes.` } });
       const chosen = topics === null ? null : [...new Set(topics as string[])];
       deps
         .setTopics(connection.deviceId, chosen)

@@ -4,6 +4,7 @@ import Joi from 'joi';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BeepError } from '../domain/errors';
+import { parseTopicList } from '../compat/topics';
 import type { PairingService } from '../pairing/pairing-service';
 import type { RateLimiter } from '../auth/rate-limiter';
 import { addressOf } from './client-address';
@@ -93,6 +94,7 @@ function apiRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.post('/api/v1/pair', requireJson, async (req, res) => {
     const input = validate(pairSchema, req.body, 'pairing_code_invalid');
+    if (input.topics) parseTopicList(input.topics); // reserved names (api, health, …) refused as everywhere else
     res.status(201).json(await deps.pairing.pair(input, addressOf(req)));
   });
   const tokenLimit = rateLimit({ scope: 'token_ip', limiter: deps.limits.tokenPerIp, onLimited: deps.limits.onLimited });

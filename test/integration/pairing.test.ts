@@ -274,3 +274,17 @@ describe('failed-attempt lockout (separate daemon)', () => {
     expect(after.status).toBe(201);
   });
 });
+
+describe('topic filters name no reserved route', () => {
+  test('at pairing and in the socket `topics` event, a reserved name is refused as it is by the admin call', async () => {
+    const refused = await pairWith(await newCode(), daemon, { topics: ['alerts', 'api'] });
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'reserved_topic']);
+    const phone = new Phone(await pairNow());
+    await phone.connect(daemon);
+    const reply = await new Promise((resolve) => phone.socket!.emit('topics', { topics: ['health'] }, resolve));
+    expect(reply).toMatchObject({ error: { code: 'reserved_topic' } });
+    const ok = await new Promise((resolve) => phone.socket!.emit('topics', { topics: ['alerts'] }, resolve));
+    expect(ok).toEqual({ ok: true, topics: ['alerts'] });
+    phone.disconnect();
+  });
+});
