@@ -6,7 +6,8 @@ import type { AccessClaims } from '../auth/token-service';
 import type { RateLimiter } from '../auth/rate-limiter';
 import type { EventThrottle } from './event-throttle';
 import type { EngineConnection } from './socket-server';
-import type { Delivery, DeviceConnection } from './delivery';
+import type { Delivery } from '../delivery/delivery';
+import type { DeviceConnection } from '../delivery/ports';
 import {
   DEVICE_NAMESPACE,
   type DeviceSocketData,
@@ -16,8 +17,9 @@ import {
   type TopicsReply,
 } from './events';
 
-// The socket.io `/device` namespace: one auth middleware, then the three things a phone does
-// (receive + ack, dismiss, be revoked) handed to Delivery.
+// The socket.io `/device` namespace: one auth middleware, then each authenticated socket
+// adapted to a DeviceConnection and handed to delivery/ (receive + ack, be revoked), and the
+// phone's own events (dismiss, topics) passed on.
 
 type DeviceSocket = Socket<DeviceToServerEvents, ServerToDeviceEvents, Record<string, never>, DeviceSocketData>;
 

@@ -4,42 +4,12 @@ import { URGENT_PRIORITY } from '../domain/priority';
 import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
 import { ProgressLedger } from '../queue/progress-ledger';
 import type { Timers } from '../queue/timers';
+import type { DeliveryEvents, DeliveryStore, DeviceConnection } from './ports';
+import type { DismissedEvent, RelayListener } from './relay-bus';
 
 // Delivery to connected devices: one DeviceQueue and ProgressLedger per live device; acks
-// settle and persist progress; dismissals fan out; revocation closes the socket.
-
-/** What delivery needs from storage; store/ implements it. */
-export interface DeliveryStore {
-  progress(deviceId: string): { watermark: number; ackedAbove: number[]; dismissCursor: number } | undefined;
-  pendingAbove(watermark: number): Promise<StoredNotification[]>;
-  saveProgress(deviceId: string, compute: () => { watermark: number; ackedAbove: number[] }): Promise<void>;
-  dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]>;
-  saveDismissCursor(deviceId: string, cursor: number): Promise<void>;
-  touch(deviceId: string, at: Date): Promise<void>;
-  /** The topics the device chose; null = every topic. */
-  deviceTopics(deviceId: string): string[] | null;
-}
-
-/** A live socket of one device, as delivery sees it (socket.io adapts to this). */
-export interface DeviceConnection {
-  readonly deviceId: string;
-  sendBatch(items: WireNotification[], onAck: (reply: unknown) => void): void;
-  sendDismissed(ids: string[]): void;
-  /** Tell the device it was revoked, then disconnect it. */
-  revoke(): void;
-  /** Disconnect without telling (replaced by a newer connection, shutdown). */
-  close(): void;
-}
-
-export interface DeliveryEvents {
-  onBatch?: (size: number, redelivered: number) => void;
-  onDelivered?: (latenciesSec: number[]) => void;
-  /** A batch left for a device (first send or redelivery), by public ids. */
-  onSent?: (deviceId: string, ids: string[]) => void;
-  /** A device acknowledged these public ids. */
-  onAcked?: (deviceId: string, ids: string[]) => void;
-  onError?: (error: unknown, context: string) => void;
-}
+// settle and persist progress; dismissals fan out; revocation closes the socket. It listens on
+// the RelayBus (accepted, dismissed, deviceRevoked); gateway/ hands it each socket.
 
 interface Item {
   seq: number;
@@ -79,10 +49,10 @@ function toItem(n: StoredNotification): Item {
 /**
  * Delivers accepted notifications to the devices that are online.
  *
+ *   bus.subscribe(delivery);              // accepted, dismissed, deviceRevoked
  *   delivery.attach(connection);          // on an authenticated socket
- *   delivery.accepted(notification);      // from ingest, right after the commit
  */
-export class Delivery {
+export class Delivery implements RelayListener {
   private readonly sessions = new Map<string, Session>();
 
   constructor(
@@ -110,9 +80,10 @@ export class Delivery {
       topics: null,
     };
     this.sessions.set(connection.deviceId, session);
-    const progress = this.store.progress(connection.deviceId);
-    if (!progress) return connection.revoke();
-    const topics = this.store.deviceTopics(connection.deviceId);
+    const progress = await this.store.progress(connection.deviceId);
+    if (session.closed) return;
+    if (!progress) return this.deviceRevoked(connection.deviceId);
+    const topics = await this.store.deviceTopics(connection.deviceId);
     session.topics = topics ? new Set(topics) : null;
     const backlog = await this.store.pendingAbove(progress.watermark);
     if (session.closed) return;
@@ -137,7 +108,7 @@ export class Delivery {
     void this.store.touch(deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
   }
 
-  /** From ingest, synchronously after the commit (so seqs arrive in order). */
+  /** From the bus, synchronously after the commit (so seqs arrive in order). */
   accepted(notification: StoredNotification): void {
     if (this.sessions.size === 0) return;
     const item = toItem(notification);
@@ -157,7 +128,7 @@ export class Delivery {
   }
 
   /** A notification was dismissed (by `byDevice`, or on the desktop when null). */
-  dismissed(id: string, seq: number, dismissalSeq: number, byDevice: string | null): void {
+  dismissed({ id, seq, dismissalSeq, byDevice }: DismissedEvent): void {
     for (const [deviceId, session] of this.sessions) {
       session.queue.settle([seq]);
       if (session.ledger) session.ledger.settle([seq]);
@@ -171,7 +142,7 @@ export class Delivery {
   }
 
   /** Tell the device and disconnect it (its tokens are already dead). */
-  revoke(deviceId: string): void {
+  deviceRevoked(deviceId: string): void {
     const session = this.sessions.get(deviceId);
     if (!session) return;
     this.detach(deviceId);
