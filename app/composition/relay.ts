@@ -8,6 +8,8 @@ import { IngestService } from '../ingest/ingest-service';
 import type { RulesEngine } from '../ingest/rules/rules-engine';
 import type { AuditLog } from '../observability/audit-log';
 import type { Logger } from '../observability/logger';
+import { DELIVERY_TIMER_TICK_MS, FANOUT_SLICE_DEVICES } from '../config/defaults';
+import { TimerWheel } from '../queue/timer-wheel';
 import { systemTimers } from '../queue/timers';
 import { SqliteDeliveryStore } from '../store/delivery-store';
 import { Store } from '../store/store';
@@ -62,7 +64,8 @@ export interface Relay {
 export function buildRelay(config: BeepConfig, store: Store, monitoring: Monitoring, engine: RulesEngine<NotificationInput>, log: LogFor): Relay {
   const { metrics, stats, feed } = monitoring;
   const bus = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
-  const delivery = new Delivery(new SqliteDeliveryStore(store), config.queue, systemTimers, {
+  const clock = { timers: new TimerWheel(systemTimers, DELIVERY_TIMER_TICK_MS), defer: (fn: () => void) => void setImmediate(fn) };
+  const delivery = new Delivery(new SqliteDeliveryStore(store), { ...config.queue, fanOutSlice: FANOUT_SLICE_DEVICES }, clock, {
     onBatch: (size, redelivered) => {
       metrics.batchSize.observe(size);
       if (redelivered > 0) metrics.redelivered.inc(redelivered);

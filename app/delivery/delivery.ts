@@ -4,6 +4,7 @@ import { URGENT_PRIORITY } from '../domain/priority';
 import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
 import { ProgressLedger } from '../queue/progress-ledger';
 import type { Timers } from '../queue/timers';
+import { FanOut } from './fan-out';
 import type { DeliveryEvents, DeliveryStore, DeviceConnection } from './ports';
 import type { DismissedEvent, RelayListener } from './relay-bus';
 
@@ -46,6 +47,17 @@ function toItem(n: StoredNotification): Item {
   return { seq: n.seq, priority: n.priority, wire: toWire(n), acceptedAtMs: Date.parse(n.createdAt) };
 }
 
+/** The queue policy of every device, and how many devices a fan-out serves per turn. */
+export interface DeliveryOptions extends Omit<DeviceQueueOptions, 'urgentPriority'> {
+  fanOutSlice: number;
+}
+
+/** Time for delivery: the queues' timers (a TimerWheel in production) and a yield between fan-out slices (setImmediate). */
+export interface DeliveryClock {
+  timers: Timers;
+  defer(fn: () => void): void;
+}
+
 /**
  * Delivers accepted notifications to the devices that are online.
  *
@@ -54,13 +66,21 @@ function toItem(n: StoredNotification): Item {
  */
 export class Delivery implements RelayListener {
   private readonly sessions = new Map<string, Session>();
+  private readonly fanOut: FanOut<Session>;
+  private readonly timers: Timers;
+  private readonly queueOptions: DeviceQueueOptions;
 
   constructor(
     private readonly store: DeliveryStore,
-    private readonly options: Omit<DeviceQueueOptions, 'urgentPriority'>,
-    private readonly timers: Timers,
+    options: DeliveryOptions,
+    clock: DeliveryClock,
     private readonly events: DeliveryEvents = {},
-  ) {}
+  ) {
+    const { fanOutSlice, ...queue } = options;
+    this.queueOptions = { ...queue, urgentPriority: URGENT_PRIORITY };
+    this.timers = clock.timers;
+    this.fanOut = new FanOut(() => this.sessions.values(), fanOutSlice, (fn) => clock.defer(fn), (e) => this.events.onError?.(e, 'fan-out'));
+  }
 
   /** A device connected: send its backlog first, then whatever arrives. */
   async attach(connection: DeviceConnection): Promise<void> {
@@ -68,9 +88,7 @@ export class Delivery implements RelayListener {
     this.detach(connection.deviceId);
     const session: Session = {
       connection,
-      queue: new DeviceQueue<Item>({ ...this.options, urgentPriority: URGENT_PRIORITY }, this.timers, (b) =>
-        this.send(session, b),
-      ),
+      queue: new DeviceQueue<Item>(this.queueOptions, this.timers, (b) => this.send(session, b)),
       ledger: null,
       buffer: [],
       settledWhileLoading: [],
@@ -108,37 +126,17 @@ export class Delivery implements RelayListener {
     void this.store.touch(deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
   }
 
-  /** From the bus, synchronously after the commit (so seqs arrive in order). */
+  /** From the bus, synchronously after the commit (so seqs arrive in order); built once, offered to every session a slice at a time. */
   accepted(notification: StoredNotification): void {
     if (this.sessions.size === 0) return;
     const item = toItem(notification);
-    for (const session of this.sessions.values()) {
-      // An update supersedes what it replaces: an unsent or unacked old version is not owed any more.
-      const old = notification.replaces ? session.items.get(notification.replaces) : undefined;
-      if (old && session.ledger) {
-        session.queue.settle([old.seq]);
-        session.ledger.settle([old.seq]);
-        session.items.delete(old.wire.id);
-      }
-      if (session.buffer) session.buffer.push(item);
-      else if (session.ledger!.isSettled(item.seq)) continue;
-      else if (wants(session, item)) this.enqueue(session, [item], false);
-      else this.skip(session, [item]);
-    }
+    this.fanOut.run((session) => this.offer(session, item, notification.replaces ?? null));
   }
 
   /** A notification was dismissed (by `byDevice`, or on the desktop when null). */
-  dismissed({ id, seq, dismissalSeq, byDevice }: DismissedEvent): void {
-    for (const [deviceId, session] of this.sessions) {
-      session.queue.settle([seq]);
-      if (session.ledger) session.ledger.settle([seq]);
-      else session.settledWhileLoading.push(seq);
-      session.items.delete(id);
-      if (deviceId !== byDevice) session.connection.sendDismissed([id]);
-      void this.store
-        .saveDismissCursor(deviceId, dismissalSeq)
-        .catch((e) => this.events.onError?.(e, 'dismiss cursor'));
-    }
+  dismissed(event: DismissedEvent): void {
+    if (this.sessions.size === 0) return;
+    this.fanOut.run((session) => this.dismissIn(session, event));
   }
 
   /** Tell the device and disconnect it (its tokens are already dead). */
@@ -181,10 +179,37 @@ export class Delivery implements RelayListener {
 
   /** Disconnect everyone (shutdown). */
   closeAll(): void {
+    this.fanOut.clear();
     for (const [deviceId, session] of this.sessions) {
       this.detach(deviceId);
       session.connection.close();
     }
+  }
+
+  private offer(session: Session, item: Item, replaces: string | null): void {
+    if (session.closed) return;
+    // An update supersedes what it replaces: an unsent or unacked old version is not owed any more.
+    const old = replaces ? session.items.get(replaces) : undefined;
+    if (old && session.ledger) {
+      session.queue.settle([old.seq]);
+      session.ledger.settle([old.seq]);
+      session.items.delete(old.wire.id);
+    }
+    if (session.buffer) session.buffer.push(item);
+    else if (session.ledger!.isSettled(item.seq)) return;
+    else if (wants(session, item)) this.enqueue(session, [item], false);
+    else this.skip(session, [item]);
+  }
+
+  private dismissIn(session: Session, { id, seq, dismissalSeq, byDevice }: DismissedEvent): void {
+    if (session.closed) return;
+    const deviceId = session.connection.deviceId;
+    session.queue.settle([seq]);
+    if (session.ledger) session.ledger.settle([seq]);
+    else session.settledWhileLoading.push(seq);
+    session.items.delete(id);
+    if (deviceId !== byDevice) session.connection.sendDismissed([id]);
+    void this.store.saveDismissCursor(deviceId, dismissalSeq).catch((e) => this.events.onError?.(e, 'dismiss cursor'));
   }
 
   private enqueue(session: Session, items: Item[], flush: boolean): void {

@@ -7,17 +7,20 @@ import { FakeConnection, FakeStore, gate, settle, stored } from './fakes';
 // Delivery with injected timers and a store in memory: the backlog and what arrives while it
 // loads, replacements, topic filters, progress saves, revocation and dismissals.
 
-const QUEUE = { batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 1000 };
+const QUEUE = { batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 1000, fanOutSlice: 64 };
 
-function world() {
+function world(options: Partial<typeof QUEUE> = {}) {
   const store = new FakeStore();
   const timers = new ManualTimers();
-  const delivery = new Delivery(store, QUEUE, timers);
+  const deferred: (() => void)[] = [];
+  const delivery = new Delivery(store, { ...QUEUE, ...options }, { timers, defer: (fn) => deferred.push(fn) }, {});
   const bus = new LocalRelayBus((e) => {
     throw e;
   });
   bus.subscribe(delivery);
-  return { store, timers, delivery, bus };
+  /** Runs the next yielded fan-out slice. */
+  const nextSlice = () => deferred.shift()?.();
+  return { store, timers, delivery, bus, deferred, nextSlice };
 }
 
 /** Commits a notification to the fake store and publishes it, as ingest does. */
@@ -26,6 +29,64 @@ function commit(w: ReturnType<typeof world>, seq: number, fields: Parameters<typ
   void w.bus.accepted(n);
   return n;
 }
+
+describe('Delivery: natural batching and fan-out', () => {
+  it('a lone notification to an idle phone leaves at once in its own frame; no timer waits but its redelivery', async () => {
+    const w = world();
+    w.store.addDevice('d1');
+    const phone = new FakeConnection('d1');
+    await w.delivery.attach(phone);
+    commit(w, 1);
+    expect(phone.ids).toEqual([['n1']]);
+    expect(w.timers.now()).toBe(0);
+    expect(w.timers.pendingCount).toBe(1);
+    expect(w.timers.nextDue()).toBe(QUEUE.redeliverAfterMs);
+  });
+
+  it('while a frame is unacknowledged what arrives gathers, highest priority first, and leaves with the ack', async () => {
+    const w = world();
+    w.store.addDevice('d1');
+    const phone = new FakeConnection('d1');
+    await w.delivery.attach(phone);
+    commit(w, 1);
+    commit(w, 2);
+    commit(w, 3, { priority: 4 as Priority });
+    expect(phone.ids).toEqual([['n1']]);
+    phone.ack(0);
+    expect(phone.ids).toEqual([['n1'], ['n3', 'n2']]);
+    expect(w.timers.now()).toBe(0);
+  });
+
+  it('a new urgent notification overtakes a backlog still being sent', async () => {
+    const w = world({ maxBatch: 2, maxInFlight: 1 });
+    w.store.addDevice('d1');
+    for (let seq = 1; seq <= 6; seq++) commit(w, seq);
+    const phone = new FakeConnection('d1');
+    await w.delivery.attach(phone);
+    expect(phone.ids).toEqual([['n1', 'n2']]);
+    commit(w, 7, { priority: 5 as Priority });
+    phone.ack(0);
+    expect(phone.ids).toEqual([['n1', 'n2'], ['n7', 'n3']]);
+    phone.ack(1);
+    phone.ack(2);
+    expect(phone.ids.slice(2)).toEqual([['n4', 'n5'], ['n6']]);
+  });
+
+  it('a fan-out serves a slice of devices per turn and yields; every device still gets every notification in order', async () => {
+    const w = world({ fanOutSlice: 2 });
+    const phones = ['a', 'b', 'c', 'd', 'e'].map((id) => (w.store.addDevice(id), new FakeConnection(id)));
+    for (const phone of phones) await w.delivery.attach(phone);
+    commit(w, 1);
+    commit(w, 2); // queued behind the first fan-out
+    expect(phones.map((p) => p.frames.length)).toEqual([1, 1, 0, 0, 0]);
+    expect(w.deferred).toHaveLength(1);
+    w.nextSlice();
+    expect(phones.map((p) => p.frames.length)).toEqual([1, 1, 1, 1, 0]);
+    while (w.deferred.length > 0) w.nextSlice();
+    for (const phone of phones) phone.ack(0);
+    expect(phones.map((p) => p.ids)).toEqual(phones.map(() => [['n1'], ['n2']]));
+  });
+});
 
 describe('Delivery', () => {
   it('sends the backlog first, highest priority first, then what arrives', async () => {
