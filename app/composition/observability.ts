@@ -86,6 +86,7 @@ export function buildMonitoring(config: BeepConfig, log: LogFor, live: Monitorin
     stop: () => {
       clearInterval(statsTimer);
       watch.stop();
+      feed.stop();
     },
   };
 }

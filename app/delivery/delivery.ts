@@ -1,21 +1,22 @@
-import type { StoredNotification, WireNotification } from '../domain/notification';
+import type { StoredNotification } from '../domain/notification';
 import { toWire } from '../domain/notification';
 import { URGENT_PRIORITY } from '../domain/priority';
 import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
 import { ProgressLedger } from '../queue/progress-ledger';
 import type { Timers } from '../queue/timers';
 import { FanOut } from './fan-out';
-import type { DeliveryEvents, DeliveryStore, DeviceConnection } from './ports';
+import type { DeliveryEvents, DeliveryStore, DeviceConnection, EncodedNotification } from './ports';
 import type { DismissedEvent, RelayListener } from './relay-bus';
 
 // Delivery to connected devices: one DeviceQueue and ProgressLedger per live device; acks
 // settle and persist progress; dismissals fan out; revocation closes the socket. It listens on
 // the RelayBus (accepted, dismissed, deviceRevoked); gateway/ hands it each socket.
 
-interface Item {
+/** A notification as queued: built once per notification and shared by every device's queue. */
+interface Item extends EncodedNotification {
   seq: number;
   priority: number;
-  wire: WireNotification;
+  topic: string | null;
   /** ms since epoch when it was accepted, for the latency histogram. */
   acceptedAtMs: number;
 }
@@ -40,11 +41,12 @@ interface Session {
 const MAX_ACK_IDS = 1024;
 
 function wants(session: Session, item: Item): boolean {
-  return session.topics === null || item.wire.topic === null || session.topics.has(item.wire.topic);
+  return session.topics === null || item.topic === null || session.topics.has(item.topic);
 }
 
+/** Encode once: the wire JSON is built here, once per notification, whatever the number of devices. */
 function toItem(n: StoredNotification): Item {
-  return { seq: n.seq, priority: n.priority, wire: toWire(n), acceptedAtMs: Date.parse(n.createdAt) };
+  return { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n)), acceptedAtMs: Date.parse(n.createdAt) };
 }
 
 /** The queue policy of every device, and how many devices a fan-out serves per turn. */
@@ -193,7 +195,7 @@ export class Delivery implements RelayListener {
     if (old && session.ledger) {
       session.queue.settle([old.seq]);
       session.ledger.settle([old.seq]);
-      session.items.delete(old.wire.id);
+      session.items.delete(old.id);
     }
     if (session.buffer) session.buffer.push(item);
     else if (session.ledger!.isSettled(item.seq)) return;
@@ -213,7 +215,7 @@ export class Delivery implements RelayListener {
   }
 
   private enqueue(session: Session, items: Item[], flush: boolean): void {
-    for (const item of items) session.items.set(item.wire.id, item);
+    for (const item of items) session.items.set(item.id, item);
     session.ledger!.addKnown(items.map((i) => i.seq));
     session.queue.enqueueMany(items, { flush });
   }
@@ -229,11 +231,8 @@ export class Delivery implements RelayListener {
 
   private send(session: Session, batch: OutgoingBatch<Item>): void {
     this.events.onBatch?.(batch.items.length, batch.redelivered);
-    this.events.onSent?.(session.connection.deviceId, batch.items.map((i) => i.wire.id));
-    session.connection.sendBatch(
-      batch.items.map((i) => i.wire),
-      (reply) => this.onAck(session, batch.batchId, reply),
-    );
+    this.events.onSent?.(session.connection.deviceId, batch.items.map((i) => i.id));
+    session.connection.sendBatch(batch.items, (reply) => this.onAck(session, batch.batchId, reply));
   }
 
   private onAck(session: Session, batchId: number, reply: unknown): void {
@@ -253,8 +252,8 @@ export class Delivery implements RelayListener {
     const ackedIds: string[] = [];
     for (const item of acked) {
       if (!settled.has(item.seq)) continue;
-      session.items.delete(item.wire.id);
-      ackedIds.push(item.wire.id);
+      session.items.delete(item.id);
+      ackedIds.push(item.id);
       latencies.push(Math.max(0, now - item.acceptedAtMs) / 1000);
     }
     session.ledger!.settle([...settled]);

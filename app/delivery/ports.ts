@@ -1,4 +1,4 @@
-import type { StoredNotification, WireNotification } from '../domain/notification';
+import type { StoredNotification } from '../domain/notification';
 
 // What delivery needs from the outside, declared here and implemented elsewhere: storage
 // (store/delivery-store.ts; [cluster] on Redis) and a device's live socket (gateway/).
@@ -23,10 +23,18 @@ export interface DeliveryStore {
   touch(deviceId: string, at: Date): Promise<void>;
 }
 
+/** A notification as sent: its public id and its wire JSON, built once and shared by every device's frames. */
+export interface EncodedNotification {
+  readonly id: string;
+  /** JSON.stringify of its WireNotification. */
+  readonly json: string;
+}
+
 /** A live socket of one device, as delivery sees it (gateway/device-namespace.ts adapts socket.io to this). */
 export interface DeviceConnection {
   readonly deviceId: string;
-  sendBatch(items: WireNotification[], onAck: (reply: unknown) => void): void;
+  /** One `notifications` frame, `{ items }` on the wire, with its own ack. */
+  sendBatch(items: readonly EncodedNotification[], onAck: (reply: unknown) => void): void;
   sendDismissed(ids: string[]): void;
   /** Tell the device it was revoked, then disconnect it. */
   revoke(): void;

@@ -5,6 +5,7 @@ import { TOPIC_PATTERN } from '../compat/topics';
 import type { AccessClaims } from '../auth/token-service';
 import type { RateLimiter } from '../auth/rate-limiter';
 import type { EventThrottle } from './event-throttle';
+import { NotificationsFrame } from './frame-parser';
 import type { EngineConnection } from './socket-server';
 import type { Delivery } from '../delivery/delivery';
 import type { DeviceConnection } from '../delivery/ports';
@@ -13,6 +14,7 @@ import {
   type DeviceSocketData,
   type DeviceToServerEvents,
   type DismissReply,
+  type NotificationsPayload,
   type ServerToDeviceEvents,
   type TopicsReply,
 } from './events';
@@ -53,7 +55,8 @@ const RATE_LIMITED = { error: { code: 'rate_limited', message: 'Too many events;
 function adapt(socket: DeviceSocket): DeviceConnection {
   return {
     deviceId: socket.data.deviceId,
-    sendBatch: (items, onAck) => socket.emit('notifications', { items }, onAck),
+    // Encode once: the frame carries the items' JSON as built once; the socket.io parser splices it (frame-parser.ts).
+    sendBatch: (items, onAck) => socket.emit('notifications', new NotificationsFrame(items) as unknown as NotificationsPayload, onAck),
     sendDismissed: (ids) => socket.emit('dismissed', { ids }),
     revoke: () => {
       socket.emit('revoked', {});

@@ -72,6 +72,20 @@ describe('Delivery: natural batching and fan-out', () => {
     expect(phone.ids.slice(2)).toEqual([['n4', 'n5'], ['n6']]);
   });
 
+  it('encodes once: every device is handed the same serialised item, never one built for it', async () => {
+    const w = world();
+    const phones = ['a', 'b', 'c'].map((id) => (w.store.addDevice(id), new FakeConnection(id)));
+    for (const phone of phones) await w.delivery.attach(phone);
+    const stringify = jest.spyOn(JSON, 'stringify');
+    commit(w, 1, { title: 'once' });
+    const calls = stringify.mock.calls.length;
+    stringify.mockRestore();
+    expect(calls).toBe(1);
+    const [first, ...rest] = phones.map((p) => p.encoded[0][0]);
+    for (const other of rest) expect(other.json).toBe(first.json);
+    expect(JSON.parse(first.json)).toMatchObject({ id: 'n1', title: 'once' });
+  });
+
   it('a fan-out serves a slice of devices per turn and yields; every device still gets every notification in order', async () => {
     const w = world({ fanOutSlice: 2 });
     const phones = ['a', 'b', 'c', 'd', 'e'].map((id) => (w.store.addDevice(id), new FakeConnection(id)));

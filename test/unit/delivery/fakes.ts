@@ -1,4 +1,4 @@
-import type { DeliveryStore, DeviceConnection, StoredProgress } from '../../../app/delivery/ports';
+import type { DeliveryStore, DeviceConnection, EncodedNotification, StoredProgress } from '../../../app/delivery/ports';
 import type { StoredNotification, WireNotification } from '../../../app/domain/notification';
 import type { Priority } from '../../../app/domain/priority';
 
@@ -112,14 +112,17 @@ export class FakeStore implements DeliveryStore {
 /** A device's socket: frames are kept; `ack` answers one. */
 export class FakeConnection implements DeviceConnection {
   readonly frames: { items: WireNotification[]; ack: (reply: unknown) => void }[] = [];
+  /** The encoded items of each frame, as delivery handed them over. */
+  readonly encoded: (readonly EncodedNotification[])[] = [];
   readonly dismissed: string[][] = [];
   revoked = false;
   closed = false;
 
   constructor(readonly deviceId: string) {}
 
-  sendBatch(items: WireNotification[], onAck: (reply: unknown) => void): void {
-    this.frames.push({ items, ack: onAck });
+  sendBatch(items: readonly EncodedNotification[], onAck: (reply: unknown) => void): void {
+    this.encoded.push(items);
+    this.frames.push({ items: items.map((i) => JSON.parse(i.json) as WireNotification), ack: onAck });
   }
 
   sendDismissed(ids: string[]): void {
