@@ -1,5 +1,5 @@
 import type { TlsMaterial } from './crypto/certificates';
-import type { Delivery } from './gateway/delivery';
+import type { Delivery } from './delivery/delivery';
 import { HealthChecks, type CheckOutcome } from './observability/health';
 import type { MemoryWatch } from './observability/memory-watch';
 import type { Store } from './store/store';

@@ -3,7 +3,6 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { Server as SocketServer } from 'socket.io';
 import { memoryLimiters } from './auth/limiter-factory';
-import { SubscriberHub } from './compat/subscriber-hub';
 import { buildRules, buildSources } from './composition/capture';
 import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
@@ -49,7 +48,6 @@ export interface Daemon {
 /** Builds the daemon; nothing runs until `start`, and `stop` is safe after a failed start. */
 export function createDaemon(config: BeepConfig, logger: Logger, context?: LogContext): Daemon {
   const log: LogFor = (component) => logger.child({ component });
-  const hub = new SubscriberHub();
   let tls: TlsState;
   let monitoring: Monitoring | undefined;
   let store: Store | undefined;
@@ -85,18 +83,18 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     await recordConfigChange(config, db, audit);
 
     const rules = buildRules(config, log);
-    const core = (relay = buildRelay(config, db, mon, rules.engine, (n) => hub.accepted(n), log));
+    const core = (relay = buildRelay(config, db, mon, rules.engine, log));
     sources = buildSources(config, core, db, log);
     const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
     const signing = buildTokens(config, signingKeys, db, audit);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
-    const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, metrics, audit, budgets: limits.budgets }, pairingAddress, log);
+    const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets }, pairingAddress, log);
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources });
     const { dashboard, passwordLogin, credentials } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
-    const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub, metrics, audit, budgets: limits.budgets }, log));
+    const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets }, log));
 
     edges = buildEdges(config, metrics, limits, log, context);
     const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db };
@@ -104,7 +102,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers, edge: edges.gateway }));
-    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, sources: () => sources, pairingHistory: db }, log, context);
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db }, log, context);
     servers.io = sockets.io;
     // Every upgrade passes its listener's edge, then the first route that claims it.
     edges.admin.routeUpgrades(admin, apis.admin.upgrades);
@@ -132,7 +130,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     stopPruning?.();
     await Promise.all(sources.map((s) => s.stop()));
     // Streams never finish on their own: they end now; then the requests in flight get their answers.
-    hub.closeAll();
+    relay?.hub.closeAll();
     compat?.handshakes.close();
     await awaitAnswers(edges, SHUTDOWN_DRAIN_MS);
     relay?.ingest.close();

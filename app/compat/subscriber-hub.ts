@@ -1,9 +1,11 @@
 import { STREAM_BACKLOG_PAGE, STREAM_MAX_HELD } from '../config/defaults';
+import type { RelayListener } from '../delivery/relay-bus';
 import type { StoredNotification } from '../domain/notification';
 import { pump, type PumpTarget } from './backlog-pump';
 
-// Live fan-out to ntfy and Gotify subscribers. Ingest hands every accepted notification to
-// `accepted` synchronously after its commit, in seq order. A feed is either live (written as
+// Live fan-out to ntfy and Gotify subscribers. The hub listens on the RelayBus: every accepted
+// notification reaches `accepted` synchronously after its commit, in seq order, and a revoked
+// API token (`tokenRevoked`) closes its streams. A feed is either live (written as
 // notifications arrive) or catching up: reading history page by page as its stream drains
 // (its since= backlog, or what it missed while its stream was full), with what arrives
 // meanwhile held (up to a cap; past it, history is simply read again). It goes live once a
@@ -41,9 +43,9 @@ interface Entry {
  *
  *   const remove = hub.open(feed, 0);      // since=all: the backlog from history, then live
  *   const remove = hub.open(feed, null);   // live from now on
- *   hub.accepted(notification);            // from ingest, after each commit
+ *   bus.subscribe(hub);                    // accepted, tokenRevoked
  */
-export class SubscriberHub {
+export class SubscriberHub implements RelayListener {
   private readonly entries = new Set<Entry>();
 
   constructor(private readonly limits: HubLimits = { pageSize: STREAM_BACKLOG_PAGE, maxHeld: STREAM_MAX_HELD }) {}
@@ -56,7 +58,7 @@ export class SubscriberHub {
     return () => void this.entries.delete(entry);
   }
 
-  /** From ingest, synchronously after the commit. */
+  /** From the bus, synchronously after the commit. */
   accepted(notification: StoredNotification): void {
     for (const entry of this.entries) {
       if (!entry.feed.accepts(notification)) continue;
@@ -70,7 +72,12 @@ export class SubscriberHub {
     }
   }
 
-  /** A token was revoked: its feeds end now. */
+  /** A token was revoked (from the bus): its feeds end now. */
+  tokenRevoked(tokenId: number): void {
+    this.closeToken(tokenId);
+  }
+
+  /** Ends the feeds opened with this token. */
   closeToken(tokenId: number): void {
     for (const entry of [...this.entries]) {
       if (entry.feed.tokenId !== tokenId) continue;

@@ -31,7 +31,7 @@ export function buildRules(config: BeepConfig, log: LogFor) {
   return { engine, admin };
 }
 
-/** The desktop sources (built, not started); each is absent-tolerant and reports its own health. */
+/** The desktop sources (built, not started), each absent-tolerant and reporting its own health, listening for phones' dismissals. */
 export function buildSources(config: BeepConfig, relay: Relay, store: Store, log: LogFor): DesktopSource[] {
   const sink: CaptureSink = {
     accept: async (input) => {
@@ -42,7 +42,7 @@ export function buildSources(config: BeepConfig, relay: Relay, store: Store, log
     dismissed: async (id) => void (await relay.dismiss(id, null)),
   };
   const dbusConfig = config.sources.dbus;
-  return [
+  const sources: DesktopSource[] = [
     new DbusCapture(
       { enabled: dbusConfig.enabled, address: dbusConfig.address, expected: dbusConfig.addressOrigin === 'config', retryMs: dbusConfig.retrySec * 1000 },
       sink,
@@ -51,4 +51,11 @@ export function buildSources(config: BeepConfig, relay: Relay, store: Store, log
     ),
     new MacosCapture({ ...config.sources.macos, pollMs: config.sources.macos.pollSec * 1000 }, sink, log('macos')),
   ];
+  // Dismissed on a phone: a captured notification is closed on the desktop it came from.
+  relay.bus.subscribe({
+    dismissed: ({ id, byDevice }) => {
+      if (byDevice !== null) for (const source of sources) void source.closeOnDesktop(id);
+    },
+  });
+  return sources;
 }

@@ -4,6 +4,7 @@ import type { AuditSink } from '../compat/audit-sink';
 import type { Publish, SubscriberHistory } from '../compat/ports';
 import { StreamSlots } from '../compat/stream-slots';
 import type { SubscriberHub } from '../compat/subscriber-hub';
+import type { RelayBus } from '../delivery/relay-bus';
 import { handshakeServer, type UpgradeRoute } from '../compat/upgrades';
 import { ntfyRoutes } from '../compat/ntfy/ntfy-routes';
 import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
@@ -45,10 +46,10 @@ export interface Compat {
 /** Builds API tokens and the ntfy/Gotify routes for both listeners (empty when compat is off). */
 export function buildCompat(
   config: BeepConfig,
-  parts: { store: Store; ingest: IngestService; hub: SubscriberHub; metrics: Metrics; audit: AuditLog; budgets: Budgets },
+  parts: { store: Store; ingest: IngestService; hub: SubscriberHub; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
   log: LogFor,
 ): Compat {
-  const { store, ingest, hub, metrics, audit, budgets } = parts;
+  const { store, ingest, hub, bus, metrics, audit, budgets } = parts;
   const compatAudit: AuditSink = {
     record: (event, fields, actor) => {
       const who = actor ?? (typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin');
@@ -65,7 +66,7 @@ export function buildCompat(
     Date.now,
     (scope) => metrics.rateLimited.inc({ scope }),
   );
-  apiTokens.onRevoked((id) => hub.closeToken(id));
+  apiTokens.onRevoked((id) => void bus.tokenRevoked(id));
   const history: SubscriberHistory = {
     after: (afterSeq, sinceMs, topics, limit) => store.topicHistory.after(afterSeq, sinceMs, topics, limit),
     before: (beforeSeq, topics, limit, tokenId) => store.topicHistory.before(beforeSeq, topics, limit, tokenId ?? null),

@@ -1,6 +1,7 @@
 import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
-import type { Delivery } from '../gateway/delivery';
+import type { Delivery } from '../delivery/delivery';
+import type { RelayBus } from '../delivery/relay-bus';
 import { DeviceDirectory } from '../gateway/device-directory';
 import type { AuditLog } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
@@ -21,11 +22,11 @@ export interface PairingAddress {
 /** Builds pairing and the device directory; a reused refresh token or a revoke signs the device out. */
 export function buildDevices(
   config: BeepConfig,
-  parts: { store: Store; tokens: TokenService; delivery: Delivery; metrics: Metrics; audit: AuditLog; budgets: Budgets },
+  parts: { store: Store; tokens: TokenService; delivery: Delivery; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
   address: PairingAddress,
   log: LogFor,
 ) {
-  const { store, tokens, delivery, metrics, audit, budgets } = parts;
+  const { store, tokens, delivery, bus, metrics, audit, budgets } = parts;
   const pairingLog = log('pairing');
   const pairing = new PairingService(
     store,
@@ -55,13 +56,14 @@ export function buildDevices(
       onRefreshReuse: (deviceId) => {
         pairingLog.warn('refresh token reused; device signed out', { deviceId });
         void audit.record('refresh_token_reused', `device:${deviceId}`, { deviceId, action: 'family revoked, tokens invalidated' });
-        delivery.revoke(deviceId);
+        void bus.deviceRevoked(deviceId);
       },
     },
   );
   const directory = new DeviceDirectory(store, delivery, (id) => {
     log('devices').info('device revoked', { deviceId: id });
     void audit.record('device_revoked', 'admin', { deviceId: id });
+    void bus.deviceRevoked(id);
   });
   return { pairing, directory };
 }

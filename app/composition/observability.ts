@@ -5,7 +5,7 @@ import { buildHealthChecks, sourcesHealth } from '../daemon-health';
 import { ActivityFeed } from '../dashboard/activity-feed';
 import { DashboardSessions } from '../dashboard/dashboard-sessions';
 import { StatsHistory } from '../dashboard/stats-history';
-import type { Delivery } from '../gateway/delivery';
+import type { Delivery } from '../delivery/delivery';
 import path from 'node:path';
 import type { FailureBudget } from '../auth/failure-limiter';
 import { FileTotpSteps } from '../auth/totp-steps';
@@ -86,6 +86,7 @@ export function buildMonitoring(config: BeepConfig, log: LogFor, live: Monitorin
     stop: () => {
       clearInterval(statsTimer);
       watch.stop();
+      feed.stop();
     },
   };
 }

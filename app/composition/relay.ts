@@ -1,17 +1,23 @@
 import type { BeepConfig } from '../config/schema';
 import type { FieldCipher } from '../crypto/field-cipher';
-import type { NotificationInput, StoredNotification } from '../domain/notification';
-import { Delivery } from '../gateway/delivery';
+import { SubscriberHub } from '../compat/subscriber-hub';
+import type { NotificationInput } from '../domain/notification';
+import { Delivery } from '../delivery/delivery';
+import { LocalRelayBus, type RelayBus } from '../delivery/relay-bus';
 import { IngestService } from '../ingest/ingest-service';
 import type { RulesEngine } from '../ingest/rules/rules-engine';
 import type { AuditLog } from '../observability/audit-log';
 import type { Logger } from '../observability/logger';
+import { DELIVERY_TIMER_TICK_MS, FANOUT_SLICE_DEVICES } from '../config/defaults';
+import { TimerWheel } from '../queue/timer-wheel';
 import { systemTimers } from '../queue/timers';
+import { SqliteDeliveryStore } from '../store/delivery-store';
 import { Store } from '../store/store';
 import type { LogFor, Monitoring } from './observability';
 
-// The relay path: the SQLite store (sealed by the field cipher, commits measured), delivery to
-// devices, ingest with its rules, the dismiss path every source shares, the retention sweep.
+// The relay path: the SQLite store (sealed by the field cipher, commits measured), the RelayBus
+// and what listens on it (delivery to devices, ntfy/Gotify subscribers, the activity feed),
+// ingest with its rules, the dismiss path every source shares, the retention sweep.
 
 /** ms between retention sweeps. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -44,25 +50,22 @@ export function openStore(config: BeepConfig, logger: Logger, log: LogFor, ciphe
   });
 }
 
-/** What the relay hands on: delivery, ingest and the shared dismiss path. */
+/** What the relay hands on: the bus, delivery, the subscriber hub, ingest and the shared dismiss path. */
 export interface Relay {
+  bus: RelayBus;
   delivery: Delivery;
+  hub: SubscriberHub;
   ingest: IngestService;
   /** Dismissed on every phone, whoever asked (a phone, or the desktop via a source). */
   dismiss(id: string, byDevice: string | null): Promise<boolean>;
 }
 
-/** Builds delivery and ingest; an accepted notification goes to devices and to `alsoAccepted` (compat subscribers). */
-export function buildRelay(
-  config: BeepConfig,
-  store: Store,
-  monitoring: Monitoring,
-  engine: RulesEngine<NotificationInput>,
-  alsoAccepted: (n: StoredNotification) => void,
-  log: LogFor,
-): Relay {
+/** Builds the bus and its listeners, and ingest; a commit publishes on the bus, nothing else. */
+export function buildRelay(config: BeepConfig, store: Store, monitoring: Monitoring, engine: RulesEngine<NotificationInput>, log: LogFor): Relay {
   const { metrics, stats, feed } = monitoring;
-  const delivery = new Delivery(store, config.queue, systemTimers, {
+  const bus = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
+  const clock = { timers: new TimerWheel(systemTimers, DELIVERY_TIMER_TICK_MS), defer: (fn: () => void) => void setImmediate(fn) };
+  const delivery = new Delivery(new SqliteDeliveryStore(store), { ...config.queue, fanOutSlice: FANOUT_SLICE_DEVICES }, clock, {
     onBatch: (size, redelivered) => {
       metrics.batchSize.observe(size);
       if (redelivered > 0) metrics.redelivered.inc(redelivered);
@@ -76,19 +79,19 @@ export function buildRelay(
     onAcked: (deviceId, ids) => feed.acked(deviceId, ids),
     onError: (error, context) => log('delivery').error('delivery error', { context, error: String(error) }),
   });
+  const hub = new SubscriberHub();
+  bus.subscribe(delivery);
+  bus.subscribe(hub);
+  bus.subscribe({ accepted: (n) => feed.accepted(n), dismissed: (d) => feed.dismissed(d.id, d.byDevice) });
   const ingest = new IngestService(
     store,
-    (n) => {
-      delivery.accepted(n);
-      alsoAccepted(n);
-    },
+    (n) => void bus.accepted(n),
     {
       onIngested: (source) => metrics.ingested.inc({ source }),
       onRejected: (code, source) => metrics.rejected.inc({ code, source }),
       onAccepted: (n) => {
         metrics.accepted.inc({ source: n.source });
         stats.accepted();
-        feed.accepted(n);
       },
       onMuted: (rule, source) => metrics.muted.inc({ rule, source }),
       onError: (error, context) => log('ingest').error('ingest error', { context, error: String(error) }),
@@ -97,12 +100,11 @@ export function buildRelay(
   );
   const dismiss = async (id: string, byDevice: string | null): Promise<boolean> => {
     const result = await store.dismiss(id, byDevice, (r) => {
-      if (r) delivery.dismissed(id, r.seq, r.dismissalSeq, byDevice);
-      if (r) feed.dismissed(id, byDevice);
+      if (r) void bus.dismissed({ id, seq: r.seq, dismissalSeq: r.dismissalSeq, byDevice });
     });
     return result !== null;
   };
-  return { delivery, ingest, dismiss };
+  return { bus, delivery, hub, ingest, dismiss };
 }
 
 /** Sweeps notifications older than `store.retentionDays` hourly; returns the stop. */

@@ -23,7 +23,6 @@ import { LeakInjector } from '../observability/leak-injector';
 import type { LogContext } from '../observability/log-context';
 import type { Metrics } from '../observability/metrics';
 import type { PairingService } from '../pairing/pairing-service';
-import type { DesktopSource } from '../sources/source';
 import type { LogFor } from './observability';
 import type { Relay } from './relay';
 import type { Limits } from './security';
@@ -117,7 +116,7 @@ export interface PairingHistory {
 /** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
 export function buildSockets(
   config: BeepConfig,
-  parts: GatewayParts & { audit: AuditLog; relay: Relay; sources: () => DesktopSource[]; pairingHistory: PairingHistory },
+  parts: GatewayParts & { audit: AuditLog; relay: Relay; pairingHistory: PairingHistory },
   log: LogFor,
   context?: LogContext,
 ): GatewaySockets {
@@ -144,12 +143,8 @@ export function buildSockets(
       void audit.record('socket_flood', `device:${deviceId}`, { deviceId, address });
     },
     delivery: relay.delivery,
-    dismiss: async (id, byDevice) => {
-      const found = await relay.dismiss(id, byDevice);
-      // A captured notification is closed on the desktop it came from.
-      if (found) for (const source of parts.sources()) void source.closeOnDesktop(id);
-      return found;
-    },
+    // The desktop close of a captured notification follows on the bus (composition/capture.ts).
+    dismiss: (id, byDevice) => relay.dismiss(id, byDevice),
     setTopics: (deviceId, topics) => directory.setTopics(deviceId, topics),
     history: (deviceId) => parts.pairingHistory.takePairingHistory(deviceId, config.auth.pairingHistoryMax).then((list) => list.map(toWire)),
     maxDismissIds: config.queue.maxBatch,

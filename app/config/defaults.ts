@@ -9,7 +9,7 @@ export const GATEWAY_HOST = '0.0.0.0';
 /** Admin binds loopback only: it holds the keys to everything. */
 export const ADMIN_HOST = '127.0.0.1';
 
-/** ms: long enough to group a burst into one frame, short enough to feel instant. */
+/** ms: the longest a notification waits for company while a device's frames are unacknowledged (never when none are): a cap, not a wait. */
 export const BATCH_WINDOW_MS = 25;
 /** notifications per batch: one socket.io frame stays well under 1 MiB at 64 × (4 KiB body + fields). */
 export const MAX_BATCH = 64;
@@ -17,6 +17,10 @@ export const MAX_BATCH = 64;
 export const MAX_IN_FLIGHT = 4;
 /** ms without an ack before a batch is presumed lost and sent again. */
 export const REDELIVER_AFTER_MS = 10_000;
+/** ms: delivery's timers (redelivery deadlines, the batch cap) fire on this grid, from one real timer for every device. */
+export const DELIVERY_TIMER_TICK_MS = 5;
+/** devices served per turn when one notification fans out; between turns acks and /health get theirs (~1 ms of work). */
+export const FANOUT_SLICE_DEVICES = 128;
 
 /** Group commit: at most this many requests share one transaction. */
 export const GROUP_COMMIT_MAX_OPS = 512;

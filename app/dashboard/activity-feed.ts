@@ -1,7 +1,8 @@
 import type { StoredNotification } from '../domain/notification';
 
 // What the dashboard's live feed shows: the last notifications relayed, where each one went
-// and whether each device acknowledged it. Bounded; subscribers get every change.
+// and whether each device acknowledged it. Bounded. Listeners get small deltas (what is new
+// since the last one) at most every FEED_DELTA_MS, never a whole entry per id per device.
 
 export interface FeedDelivery {
   deviceId: string;
@@ -22,24 +23,44 @@ export interface FeedEntry {
   dismissed?: { by: string; at: string };
 }
 
-export type FeedListener = (entry: FeedEntry) => void;
+/** What changed since the last delta: new entries whole, then each changed delivery and dismissal once (its latest state). */
+export interface FeedDelta {
+  added: FeedEntry[];
+  deliveries: (FeedDelivery & { id: string })[];
+  dismissed: { id: string; by: string; at: string }[];
+}
+
+export type FeedListener = (delta: FeedDelta) => void;
+
+/** Timers the feed's delta flush runs on (injected: tests drive them). */
+export interface FeedTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
 /** Entries kept for a dashboard that opens late: a screenful and then some. */
 const FEED_CAPACITY = 100;
 /** Live listeners (dashboard tabs) at once. */
 const MAX_LISTENERS = 32;
-
-/**
- * A ring of recent notifications and their per-device fate.
- *
- *   feed.accepted(n); feed.sent(deviceId, [n.id]); feed.acked(deviceId, [n.id]); feed.dismissed(n.id, deviceId);
- *   const stop = feed.subscribe((entry) => sse.write(entry));
- */
+/** ms between deltas at most: a dashboard sees changes within it, and a busy relay costs one event per tab per interval. */
+export const FEED_DELTA_MS = 250;
 /** ms a device name is reused in the feed: a rename shows up within this. */
 const NAME_TTL_MS = 30_000;
 /** Names remembered; far more than the devices one person pairs. */
 const MAX_NAMES = 1024;
 
+const nodeTimers: FeedTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * A ring of recent notifications and their per-device fate.
+ *
+ *   feed.accepted(n); feed.sent(deviceId, [n.id]); feed.acked(deviceId, [n.id]); feed.dismissed(n.id, deviceId);
+ *   const stop = feed.subscribe((delta) => sse.write(delta));   // at most every 250 ms
+ *   feed.recent();                                              // the whole ring, for a page that opens
+ */
 export class ActivityFeed {
   private readonly entries = new Map<string, FeedEntry>();
   private readonly listeners = new Set<FeedListener>();
@@ -47,8 +68,14 @@ export class ActivityFeed {
   private readonly byDevice = new WeakMap<FeedEntry, Map<string, FeedDelivery>>();
   /** Device names looked up at most every NAME_TTL_MS (a lookup is a query plus a decrypt). */
   private readonly names = new Map<string, { name: string; at: number }>();
+  /** What the next delta carries: entries added, and the deliveries and dismissals changed (each once). */
+  private pending = { added: new Set<FeedEntry>(), deliveries: new Map<FeedDelivery, string>(), dismissed: new Set<FeedEntry>() };
+  private flushTimer: unknown = null;
 
-  constructor(private readonly deviceName: (deviceId: string) => string) {}
+  constructor(
+    private readonly deviceName: (deviceId: string) => string,
+    private readonly timers: FeedTimers = nodeTimers,
+  ) {}
 
   accepted(n: StoredNotification): void {
     const entry: FeedEntry = {
@@ -62,7 +89,7 @@ export class ActivityFeed {
     };
     this.entries.set(n.id, entry);
     while (this.entries.size > FEED_CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
-    this.publish(entry);
+    if (this.changed()) this.pending.added.add(entry);
   }
 
   sent(deviceId: string, ids: string[]): void {
@@ -78,7 +105,7 @@ export class ActivityFeed {
     const entry = this.entries.get(id);
     if (!entry || entry.dismissed) return;
     entry.dismissed = { by: byDevice === null ? 'desktop' : this.nameOf(byDevice), at: new Date().toISOString() };
-    this.publish(entry);
+    if (this.changed() && !this.pending.added.has(entry)) this.pending.dismissed.add(entry);
   }
 
   /** Newest first. */
@@ -86,30 +113,56 @@ export class ActivityFeed {
     return [...this.entries.values()].reverse();
   }
 
-  /** Returns the unsubscribe function; false when too many listen already. */
+  /** Returns the unsubscribe function; null when too many listen already. */
   subscribe(listener: FeedListener): (() => void) | null {
     if (this.listeners.size >= MAX_LISTENERS) return null;
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** Cancels a pending delta (shutdown). */
+  stop(): void {
+    if (this.flushTimer !== null) this.timers.clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+  }
+
   private mark(deviceId: string, ids: string[], state: FeedDelivery['state']): void {
-    const at = new Date().toISOString();
+    let at: string | undefined;
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry) continue;
       let deliveries = this.byDevice.get(entry);
       if (!deliveries) this.byDevice.set(entry, (deliveries = new Map()));
-      const existing = deliveries.get(deviceId);
-      if (existing && existing.state === 'acked') continue;
-      if (existing) Object.assign(existing, { state, at });
+      let delivery = deliveries.get(deviceId);
+      if (delivery?.state === 'acked') continue;
+      at ??= new Date().toISOString();
+      if (delivery) Object.assign(delivery, { state, at });
       else {
-        const delivery = { deviceId, deviceName: this.nameOf(deviceId), state, at };
+        delivery = { deviceId, deviceName: this.nameOf(deviceId), state, at };
         deliveries.set(deviceId, delivery);
         entry.deliveries.push(delivery);
       }
-      this.publish(entry);
+      if (this.changed() && !this.pending.added.has(entry)) this.pending.deliveries.set(delivery, id);
     }
+  }
+
+  /** Something changed: whether anyone listens (then a delta is due within FEED_DELTA_MS). */
+  private changed(): boolean {
+    if (this.listeners.size === 0) return false;
+    this.flushTimer ??= this.timers.setTimeout(() => this.flush(), FEED_DELTA_MS);
+    return true;
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const { added, deliveries, dismissed } = this.pending;
+    this.pending = { added: new Set(), deliveries: new Map(), dismissed: new Set() };
+    const delta: FeedDelta = {
+      added: [...added],
+      deliveries: [...deliveries].map(([delivery, id]) => ({ id, ...delivery })),
+      dismissed: [...dismissed].map((entry) => ({ id: entry.id, ...entry.dismissed! })),
+    };
+    for (const listener of this.listeners) listener(delta);
   }
 
   private nameOf(deviceId: string): string {
@@ -120,9 +173,5 @@ export class ActivityFeed {
     this.names.set(deviceId, { name, at: now });
     if (this.names.size > MAX_NAMES) this.names.delete(this.names.keys().next().value as string);
     return name;
-  }
-
-  private publish(entry: FeedEntry): void {
-    for (const listener of this.listeners) listener(entry);
   }
 }

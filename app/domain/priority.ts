@@ -1,6 +1,6 @@
 // Beep's five priorities, shared by every source and every client.
 
-/** 1 min, 2 low, 3 default, 4 high, 5 urgent (urgent skips the batch window). */
+/** 1 min, 2 low, 3 default, 4 high, 5 urgent (urgent never gathers behind unacknowledged frames). */
 export type Priority = 1 | 2 | 3 | 4 | 5;
 
 export const PRIORITY_NAMES = ['min', 'low', 'default', 'high', 'urgent'] as const;

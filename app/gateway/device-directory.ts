@@ -1,5 +1,5 @@
 import type { DeviceRecord, DeviceView } from '../domain/device';
-import type { Delivery } from './delivery';
+import type { Delivery } from '../delivery/delivery';
 
 // The admin view of paired devices: stored facts joined with what the gateway knows live.
 
@@ -54,13 +54,10 @@ export class DeviceDirectory {
     return this.store.renameDevice(id, name);
   }
 
-  /** Kills the device's tokens (committed first), then its live socket. */
+  /** Kills the device's tokens (committed first); `onRevoked` then closes its live socket (through the bus). */
   async revoke(id: string): Promise<boolean> {
     const revoked = await this.store.revokeDevice(id);
-    if (revoked) {
-      this.delivery.revoke(id);
-      this.onRevoked?.(id);
-    }
+    if (revoked) this.onRevoked?.(id);
     return revoked;
   }
 }

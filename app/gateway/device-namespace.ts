@@ -6,19 +6,23 @@ import type { AccessClaims } from '../auth/token-service';
 import type { WireNotification } from '../domain/notification';
 import type { RateLimiter } from '../auth/rate-limiter';
 import type { EventThrottle } from './event-throttle';
+import { NotificationsFrame } from './frame-parser';
 import type { EngineConnection } from './socket-server';
-import type { Delivery, DeviceConnection } from './delivery';
+import type { Delivery } from '../delivery/delivery';
+import type { DeviceConnection } from '../delivery/ports';
 import {
   DEVICE_NAMESPACE,
   type DeviceSocketData,
   type DeviceToServerEvents,
   type DismissReply,
+  type NotificationsPayload,
   type ServerToDeviceEvents,
   type TopicsReply,
 } from './events';
 
-// The socket.io `/device` namespace: one auth middleware, then the three things a phone does
-// (receive + ack, dismiss, be revoked) handed to Delivery.
+// The socket.io `/device` namespace: one auth middleware, then each authenticated socket
+// adapted to a DeviceConnection and handed to delivery/ (receive + ack, be revoked), and the
+// phone's own events (dismiss, topics) passed on.
 
 type DeviceSocket = Socket<DeviceToServerEvents, ServerToDeviceEvents, Record<string, never>, DeviceSocketData>;
 
@@ -54,7 +58,8 @@ const RATE_LIMITED = { error: { code: 'rate_limited', message: 'Too many events;
 function adapt(socket: DeviceSocket): DeviceConnection {
   return {
     deviceId: socket.data.deviceId,
-    sendBatch: (items, onAck) => socket.emit('notifications', { items }, onAck),
+    // Encode once: the frame carries the items' JSON as built once; the socket.io parser splices it (frame-parser.ts).
+    sendBatch: (items, onAck) => socket.emit('notifications', new NotificationsFrame(items) as unknown as NotificationsPayload, onAck),
     sendDismissed: (ids) => socket.emit('dismissed', { ids }),
     revoke: () => {
       socket.emit('revoked', {});

@@ -4,6 +4,7 @@ import { Server as SocketServer } from 'socket.io';
 import { BeepError } from '../domain/errors';
 import { edgeStamp } from '../http/client-address';
 import type { UpgradeRoute } from '../http/listener-edge';
+import { frameParser } from './frame-parser';
 
 // The socket.io server of the gateway with its handshake gates: WebSocket only (no
 // long-polling), the frame size the protocol needs, no cross-origin browsers, and a deadline
@@ -73,6 +74,8 @@ export function createSocketServer(options: SocketServerOptions): GatewaySockets
   const io = new SocketServer(new http.Server(), {
     serveClient: false,
     transports: ['websocket'],
+    // Encode once: `notifications` frames are spliced from each item's JSON (same bytes as the default parser).
+    parser: frameParser,
     maxHttpBufferSize: maxClientFrameBytes(options.maxBatch),
     connectTimeout: options.authTimeoutMs,
     // No `cors` option and no polling. The route below refuses a cross-origin WebSocket

@@ -2,13 +2,13 @@
  * The pure "when does the next batch leave?" rule of a delivery queue.
  *
  * No timers and no I/O: the caller reports what happened (items queued, queue
- * drained) and asks `decide()` with the current time; scheduling the wake-up
- * is the caller's job.
+ * drained) and asks `decide()` with the current time and how many batches
+ * wait for an ack; scheduling the wake-up is the caller's job.
  */
 
 /** Tunables of the batching rule; every field has a default. */
 export interface BatcherOptions {
-  /** How long the first item into an empty queue waits for company, in ms. */
+  /** The longest an item waits for company while batches are unacknowledged, in ms (a cap, never a wait when idle). */
   windowMs: number;
   /** A batch leaves at once when this many items are waiting; also the batch size cap. */
   maxBatch: number;
@@ -30,18 +30,23 @@ export type BatchDecision =
   | { kind: 'wait'; delayMs: number };
 
 /**
- * Decides when queued items should leave as a batch. A window of `windowMs`
- * opens when the first item lands in an empty queue; a batch leaves when the
- * window ends, or at once when `maxBatch` items wait, or at once when the
- * highest waiting item is urgent. `forceDue()` makes everything due until the
- * queue next drains (backlog flushes, resends).
+ * Natural batching. A device with nothing in flight gets what waits at once: a lone
+ * notification never waits for company. While batches are unacknowledged, new items
+ * gather for the next batch, which leaves when an ack arrives (the owner calls
+ * `forceDue()`), when `maxBatch` items wait, when the highest waiting item is
+ * urgent, or at the latest `windowMs` after the first of them started waiting.
+ * `forceDue()` makes everything due until the queue next drains (acks, backlog
+ * flushes, resends).
  *
  * @example
  * const batcher = new Batcher({ windowMs: 25 });
  * batcher.onQueued(1000, 0);               // first item into an empty queue
- * batcher.decide(1010, 1, 1);              // { kind: 'wait', delayMs: 15 }
- * batcher.decide(1025, 1, 1);              // { kind: 'send' }
- * batcher.onDrained();                     // queue empty again: window closed
+ * batcher.decide(1000, 1, 1, 0);           // { kind: 'send' }: nothing in flight
+ * batcher.onDrained();                     // it left; the queue is empty again
+ * batcher.onQueued(1002, 0);               // the next one, while that batch waits for its ack
+ * batcher.decide(1010, 1, 1, 1);           // { kind: 'wait', delayMs: 17 }
+ * batcher.forceDue();                      // an ack came: what gathered leaves now
+ * batcher.decide(1011, 1, 1, 1);           // { kind: 'send' }
  */
 export class Batcher {
   readonly options: Readonly<BatcherOptions>;
@@ -58,19 +63,19 @@ export class Batcher {
     this.options = Object.freeze(merged);
   }
 
-  /** Time the current window opened, or null when no window is open. */
+  /** Time the first waiting item was queued, or null when nothing waits. */
   get windowOpenedAt(): number | null {
     return this.windowStart;
   }
 
-  /** Reports that an item was queued; `waitingBefore` is how many waited just before. An empty queue opens a fresh window. */
+  /** Reports that an item was queued; `waitingBefore` is how many waited just before. An empty queue starts a fresh wait. */
   onQueued(now: number, waitingBefore: number): void {
     if (waitingBefore > 0) return;
     this.windowStart = now;
     this.forced = false;
   }
 
-  /** Reports that the queue is empty: the window closes and any forcing ends. */
+  /** Reports that the queue is empty: the wait ends and any forcing ends. */
   onDrained(): void {
     this.windowStart = null;
     this.forced = false;
@@ -81,13 +86,13 @@ export class Batcher {
     this.forced = true;
   }
 
-  /** Whether a batch should leave now given `waiting` items whose best priority is `topPriority`. */
-  decide(now: number, waiting: number, topPriority: number | undefined): BatchDecision {
+  /** Whether a batch should leave now, given `waiting` items whose best priority is `topPriority` and `inFlight` unacknowledged batches. */
+  decide(now: number, waiting: number, topPriority: number | undefined, inFlight: number): BatchDecision {
     if (waiting <= 0) return { kind: 'idle' };
     const { windowMs, maxBatch, urgentPriority } = this.options;
-    if (this.forced || waiting >= maxBatch) return { kind: 'send' };
+    if (this.forced || inFlight <= 0 || waiting >= maxBatch) return { kind: 'send' };
     if (topPriority !== undefined && topPriority >= urgentPriority) return { kind: 'send' };
-    // Items waiting without an open window can only come from misuse; never strand them.
+    // Items waiting without a start time can only come from misuse; never strand them.
     if (this.windowStart === null) return { kind: 'send' };
     const remaining = this.windowStart + windowMs - now;
     return remaining <= 0 ? { kind: 'send' } : { kind: 'wait', delayMs: remaining };

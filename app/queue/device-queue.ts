@@ -9,6 +9,7 @@ import type { Timers } from './timers';
 
 /** Tunables of one device queue; all required so the owner states its policy explicitly. */
 export interface DeviceQueueOptions {
+  /** The longest an item waits for company while batches are unacknowledged (never when none are). */
   batchWindowMs: number;
   maxBatch: number;
   maxInFlight: number;
@@ -29,17 +30,20 @@ interface Entry<T> { item: T; sends: number; batchId: number | null }
 
 /**
  * Delivery scheduler for one socket. Items leave highest priority first, FIFO
- * by seq within a priority, in batches decided by the `Batcher` rules; at most
- * `maxInFlight` batches wait for an ack, and a batch unacked after
- * `redeliverAfterMs` is resent. Seqs are idempotent: once pending, in flight
- * or settled, enqueuing the same seq again is ignored. `send` must not throw
- * (if it does, the batch still counts as sent and is redelivered on expiry).
+ * by seq within a priority, in batches decided by the `Batcher` rules (natural
+ * batching: with nothing in flight an item leaves at once; while batches wait
+ * for an ack, new items gather and leave with the next ack, at `maxBatch`, when
+ * urgent, or after `batchWindowMs` at most); at most `maxInFlight` batches wait
+ * for an ack, and a batch unacked after `redeliverAfterMs` is resent. Seqs are
+ * idempotent: once pending, in flight or settled, enqueuing the same seq again
+ * is ignored. `send` must not throw (if it does, the batch still counts as sent
+ * and is redelivered on expiry).
  *
  * @example
  * const options = { batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 10_000, urgentPriority: 5 };
  * const queue = new DeviceQueue(options, systemTimers, (batch) => socket.emit('notifications', batch));
- * queue.enqueueMany(backlog, { flush: true });   // resume after reconnect, no window
- * queue.enqueue({ seq: 42, priority: 3, title: 'Build done' });
+ * queue.enqueueMany(backlog, { flush: true });   // resume after reconnect: at once, across batches
+ * queue.enqueue({ seq: 42, priority: 3, title: 'Build done' });   // leaves at once if nothing is in flight
  * socket.on('ack', ({ batchId, seqs }) => markDelivered(queue.acknowledge(batchId, seqs)));
  * socket.on('disconnect', () => queue.close());
  */
@@ -104,7 +108,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
     return accepted;
   }
 
-  /** Sends everything waiting now (up to `maxInFlight` batches), skipping the batch window. */
+  /** Sends everything waiting now (up to `maxInFlight` batches), without gathering. */
   flushNow(): void {
     if (this.pending.size > 0) this.batcher.forceDue();
     this.pump();
@@ -112,8 +116,8 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
 
   /**
    * Handles the device's ack: acked seqs that were sent are settled for good, the rest of that batch
-   * is queued again and its slot freed. Unknown or expired batchIds still settle their acked seqs
-   * (late ack). Returns the seqs newly settled.
+   * is queued again and its slot freed, and what gathered meanwhile leaves now. Unknown or expired
+   * batchIds still settle their acked seqs (late ack). Returns the seqs newly settled.
    */
   acknowledge(batchId: number, ackedSeqs: Iterable<number>): number[] {
     const newlySettled: number[] = [];
@@ -124,6 +128,8 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
       newlySettled.push(seq);
     }
     this.requeue(this.inFlight.take(batchId) ?? []);
+    // The device is reading: what gathered behind the unacknowledged batches goes out now.
+    if (this.pending.size > 0) this.batcher.forceDue();
     this.pump();
     return newlySettled;
   }
@@ -219,7 +225,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
 
   private drain(): void {
     while (!this.closed && this.inFlight.size < this.maxInFlight) {
-      const decision = this.batcher.decide(this.timers.now(), this.pending.size, this.pending.peek()?.priority);
+      const decision = this.batcher.decide(this.timers.now(), this.pending.size, this.pending.peek()?.priority, this.inFlight.size);
       if (decision.kind === 'send') {
         this.sendBatch();
         continue;
@@ -253,7 +259,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
     this.send({ batchId, items, redelivered });
   }
 
-  /** Queue empty (or closing): the batch window closes and its wake-up is cancelled. */
+  /** Queue empty (or closing): the gathering ends and its wake-up is cancelled. */
   private onDrained(): void {
     this.batcher.onDrained();
     if (this.windowArmed) this.timers.clearTimeout(this.windowTimer);

@@ -88,7 +88,8 @@ export function dashboardApiRoutes(deps: DashboardDeps): Router {
 
 function activityStream(feed: ActivityFeed, sessions: DashboardSessions): RequestHandler {
   return (req, res, next) => {
-    const unsubscribe = feed.subscribe((entry) => res.write(`event: notification\ndata: ${JSON.stringify(entry)}\n\n`));
+    // Small deltas (new entries, changed deliveries and dismissals) at most every 250 ms.
+    const unsubscribe = feed.subscribe((delta) => res.write(`event: activity\ndata: ${JSON.stringify(delta)}\n\n`));
     if (!unsubscribe) return next(new BeepError('rate_limited', 'Too many dashboard tabs are listening.', { retryAfter: 30 }));
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
     res.write('retry: 3000\n\n');

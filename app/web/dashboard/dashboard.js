@@ -110,16 +110,39 @@ const sendPanel = {
 const feedPanel = {
   entries: new Map(),
   async start() {
-    for (const entry of (await api('GET', '/api/v1/activity')).reverse()) this.entries.set(entry.id, entry);
-    this.render();
+    // The stream opens first and its deltas wait for the snapshot, so nothing in between is missed
+    // (a delta repeats what the snapshot may already show; applying it again changes nothing).
+    let early = [];
     const source = new EventSource('/api/v1/activity/stream');
-    source.addEventListener('notification', (e) => {
-      const entry = JSON.parse(e.data);
+    source.addEventListener('activity', (e) => {
+      const delta = JSON.parse(e.data);
+      if (early) early.push(delta);
+      else this.apply(delta);
+    });
+    for (const entry of (await api('GET', '/api/v1/activity')).reverse()) this.entries.set(entry.id, entry);
+    for (const delta of early) this.apply(delta, false);
+    early = null;
+    this.render();
+  },
+  /** A delta: new entries whole, then each changed delivery and dismissal. */
+  apply(delta, render = true) {
+    for (const entry of delta.added) {
       this.entries.delete(entry.id);
       this.entries.set(entry.id, entry);
-      while (this.entries.size > 100) this.entries.delete(this.entries.keys().next().value);
-      this.render();
-    });
+    }
+    for (const { id, ...delivery } of delta.deliveries) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      const at = entry.deliveries.findIndex((d) => d.deviceId === delivery.deviceId);
+      if (at >= 0) entry.deliveries[at] = delivery;
+      else entry.deliveries.push(delivery);
+    }
+    for (const { id, by, at } of delta.dismissed) {
+      const entry = this.entries.get(id);
+      if (entry) entry.dismissed = { by, at };
+    }
+    while (this.entries.size > 100) this.entries.delete(this.entries.keys().next().value);
+    if (render) this.render();
   },
   render() {
     const items = [...this.entries.values()].reverse();

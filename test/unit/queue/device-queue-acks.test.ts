@@ -82,40 +82,47 @@ describe('DeviceQueue acknowledgements and redelivery', () => {
   });
 
   it('ignores acks for seqs that were never sent', () => {
-    const { timers, sent, queue } = setup();
-    queue.enqueue(note(1));
-    expect(queue.acknowledge(7, [1, 42])).toEqual([]);
+    const { timers, sent, queue } = setup({ maxInFlight: 1 });
+    queue.enqueue(note(1)); // leaves at once: the only slot is now taken
+    queue.enqueue(note(2)); // waits for that slot
+    expect(queue.acknowledge(7, [2, 42])).toEqual([]);
     timers.advance(25);
     expect(sent.map(seqs)).toEqual([[1]]);
+    queue.acknowledge(1, [1]);
+    expect(sent.map(seqs)).toEqual([[1], [2]]);
   });
 
   it('settle() removes items from the heap and from in-flight batches', () => {
     const { timers, sent, queue } = setup();
+    queue.enqueue(note(9)); // a batch in flight: what follows gathers
     queue.enqueueMany([note(1), note(2), note(3)]);
     expect(queue.settle([1])).toEqual([1]);
     expect(queue.pendingCount).toBe(2);
     timers.advance(25);
     queue.enqueueMany([note(4), note(5)]);
     timers.advance(25);
-    expect(sent.map(seqs)).toEqual([[2, 3], [4, 5]]);
+    expect(sent.map(seqs)).toEqual([[9], [2, 3], [4, 5]]);
     expect(queue.settle([3, 4, 5, 77])).toEqual([3, 4, 5]);
-    expect(queue.inFlightBatches).toBe(1); // batch 2 emptied, its slot freed
-    expect(queue.inFlightCount).toBe(1);
-    timers.advance(974);
-    expect(sent).toHaveLength(2);
-    timers.advance(1); // batch 1 (sent at t = 25) expires; only 2 is left in it
-    expect(sent[2]).toEqual({ batchId: 3, items: [note(2)], redelivered: 1 });
+    expect(queue.inFlightBatches).toBe(2); // batch 3 emptied, its slot freed
+    expect(queue.inFlightCount).toBe(2);
+    timers.advance(974); // t = 1024: batch 1 ([9], sent at t = 0) expired at t = 1000
+    expect(sent.slice(3)).toEqual([{ batchId: 4, items: [note(9)], redelivered: 1 }]);
+    timers.advance(1); // batch 2 (sent at t = 25) expires; only 2 is left in it
+    expect(sent[4]).toEqual({ batchId: 5, items: [note(2)], redelivered: 1 });
     expect(queue.enqueue(note(77))).toBe(false); // settled before it was ever queued
   });
 
-  it('settle() of the only waiting item cancels the window', () => {
+  it('settle() of the only waiting item cancels its gathering wake-up', () => {
     const { timers, sent, queue } = setup();
+    queue.enqueue(note(9));
+    expect(timers.pendingCount).toBe(1); // batch 1's redelivery deadline
     queue.enqueue(note(1));
+    expect(timers.pendingCount).toBe(2); // + the gathering cap
     queue.settle([1]);
     expect(queue.pendingCount).toBe(0);
-    expect(timers.pendingCount).toBe(0);
+    expect(timers.pendingCount).toBe(1);
     timers.advance(100);
-    expect(sent).toEqual([]);
+    expect(sent.map(seqs)).toEqual([[9]]);
   });
 
   it('close() cancels every timer and nothing is sent afterwards', () => {

@@ -1,50 +1,22 @@
-import type { StoredNotification, WireNotification } from '../domain/notification';
+import type { StoredNotification } from '../domain/notification';
 import { toWire } from '../domain/notification';
 import { URGENT_PRIORITY } from '../domain/priority';
 import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
 import { ProgressLedger } from '../queue/progress-ledger';
 import type { Timers } from '../queue/timers';
+import { FanOut } from './fan-out';
+import type { DeliveryEvents, DeliveryStore, DeviceConnection, EncodedNotification } from './ports';
+import type { DismissedEvent, RelayListener } from './relay-bus';
 
 // Delivery to connected devices: one DeviceQueue and ProgressLedger per live device; acks
-// settle and persist progress; dismissals fan out; revocation closes the socket.
+// settle and persist progress; dismissals fan out; revocation closes the socket. It listens on
+// the RelayBus (accepted, dismissed, deviceRevoked); gateway/ hands it each socket.
 
-/** What delivery needs from storage; store/ implements it. */
-export interface DeliveryStore {
-  progress(deviceId: string): { watermark: number; ackedAbove: number[]; dismissCursor: number } | undefined;
-  pendingAbove(watermark: number): Promise<StoredNotification[]>;
-  saveProgress(deviceId: string, compute: () => { watermark: number; ackedAbove: number[] }): Promise<void>;
-  dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]>;
-  saveDismissCursor(deviceId: string, cursor: number): Promise<void>;
-  touch(deviceId: string, at: Date): Promise<void>;
-  /** The topics the device chose; null = every topic. */
-  deviceTopics(deviceId: string): string[] | null;
-}
-
-/** A live socket of one device, as delivery sees it (socket.io adapts to this). */
-export interface DeviceConnection {
-  readonly deviceId: string;
-  sendBatch(items: WireNotification[], onAck: (reply: unknown) => void): void;
-  sendDismissed(ids: string[]): void;
-  /** Tell the device it was revoked, then disconnect it. */
-  revoke(): void;
-  /** Disconnect without telling (replaced by a newer connection, shutdown). */
-  close(): void;
-}
-
-export interface DeliveryEvents {
-  onBatch?: (size: number, redelivered: number) => void;
-  onDelivered?: (latenciesSec: number[]) => void;
-  /** A batch left for a device (first send or redelivery), by public ids. */
-  onSent?: (deviceId: string, ids: string[]) => void;
-  /** A device acknowledged these public ids. */
-  onAcked?: (deviceId: string, ids: string[]) => void;
-  onError?: (error: unknown, context: string) => void;
-}
-
-interface Item {
+/** A notification as queued: built once per notification and shared by every device's queue. */
+interface Item extends EncodedNotification {
   seq: number;
   priority: number;
-  wire: WireNotification;
+  topic: string | null;
   /** ms since epoch when it was accepted, for the latency histogram. */
   acceptedAtMs: number;
 }
@@ -69,28 +41,48 @@ interface Session {
 const MAX_ACK_IDS = 1024;
 
 function wants(session: Session, item: Item): boolean {
-  return session.topics === null || item.wire.topic === null || session.topics.has(item.wire.topic);
+  return session.topics === null || item.topic === null || session.topics.has(item.topic);
 }
 
+/** Encode once: the wire JSON is built here, once per notification, whatever the number of devices. */
 function toItem(n: StoredNotification): Item {
-  return { seq: n.seq, priority: n.priority, wire: toWire(n), acceptedAtMs: Date.parse(n.createdAt) };
+  return { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n)), acceptedAtMs: Date.parse(n.createdAt) };
+}
+
+/** The queue policy of every device, and how many devices a fan-out serves per turn. */
+export interface DeliveryOptions extends Omit<DeviceQueueOptions, 'urgentPriority'> {
+  fanOutSlice: number;
+}
+
+/** Time for delivery: the queues' timers (a TimerWheel in production) and a yield between fan-out slices (setImmediate). */
+export interface DeliveryClock {
+  timers: Timers;
+  defer(fn: () => void): void;
 }
 
 /**
  * Delivers accepted notifications to the devices that are online.
  *
+ *   bus.subscribe(delivery);              // accepted, dismissed, deviceRevoked
  *   delivery.attach(connection);          // on an authenticated socket
- *   delivery.accepted(notification);      // from ingest, right after the commit
  */
-export class Delivery {
+export class Delivery implements RelayListener {
   private readonly sessions = new Map<string, Session>();
+  private readonly fanOut: FanOut<Session>;
+  private readonly timers: Timers;
+  private readonly queueOptions: DeviceQueueOptions;
 
   constructor(
     private readonly store: DeliveryStore,
-    private readonly options: Omit<DeviceQueueOptions, 'urgentPriority'>,
-    private readonly timers: Timers,
+    options: DeliveryOptions,
+    clock: DeliveryClock,
     private readonly events: DeliveryEvents = {},
-  ) {}
+  ) {
+    const { fanOutSlice, ...queue } = options;
+    this.queueOptions = { ...queue, urgentPriority: URGENT_PRIORITY };
+    this.timers = clock.timers;
+    this.fanOut = new FanOut(() => this.sessions.values(), fanOutSlice, (fn) => clock.defer(fn), (e) => this.events.onError?.(e, 'fan-out'));
+  }
 
   /** A device connected: send its backlog first, then whatever arrives. */
   async attach(connection: DeviceConnection): Promise<void> {
@@ -98,9 +90,7 @@ export class Delivery {
     this.detach(connection.deviceId);
     const session: Session = {
       connection,
-      queue: new DeviceQueue<Item>({ ...this.options, urgentPriority: URGENT_PRIORITY }, this.timers, (b) =>
-        this.send(session, b),
-      ),
+      queue: new DeviceQueue<Item>(this.queueOptions, this.timers, (b) => this.send(session, b)),
       ledger: null,
       buffer: [],
       settledWhileLoading: [],
@@ -110,9 +100,10 @@ export class Delivery {
       topics: null,
     };
     this.sessions.set(connection.deviceId, session);
-    const progress = this.store.progress(connection.deviceId);
-    if (!progress) return connection.revoke();
-    const topics = this.store.deviceTopics(connection.deviceId);
+    const progress = await this.store.progress(connection.deviceId);
+    if (session.closed) return;
+    if (!progress) return this.deviceRevoked(connection.deviceId);
+    const topics = await this.store.deviceTopics(connection.deviceId);
     session.topics = topics ? new Set(topics) : null;
     const backlog = await this.store.pendingAbove(progress.watermark);
     if (session.closed) return;
@@ -137,41 +128,21 @@ export class Delivery {
     void this.store.touch(deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
   }
 
-  /** From ingest, synchronously after the commit (so seqs arrive in order). */
+  /** From the bus, synchronously after the commit (so seqs arrive in order); built once, offered to every session a slice at a time. */
   accepted(notification: StoredNotification): void {
     if (this.sessions.size === 0) return;
     const item = toItem(notification);
-    for (const session of this.sessions.values()) {
-      // An update supersedes what it replaces: an unsent or unacked old version is not owed any more.
-      const old = notification.replaces ? session.items.get(notification.replaces) : undefined;
-      if (old && session.ledger) {
-        session.queue.settle([old.seq]);
-        session.ledger.settle([old.seq]);
-        session.items.delete(old.wire.id);
-      }
-      if (session.buffer) session.buffer.push(item);
-      else if (session.ledger!.isSettled(item.seq)) continue;
-      else if (wants(session, item)) this.enqueue(session, [item], false);
-      else this.skip(session, [item]);
-    }
+    this.fanOut.run((session) => this.offer(session, item, notification.replaces ?? null));
   }
 
   /** A notification was dismissed (by `byDevice`, or on the desktop when null). */
-  dismissed(id: string, seq: number, dismissalSeq: number, byDevice: string | null): void {
-    for (const [deviceId, session] of this.sessions) {
-      session.queue.settle([seq]);
-      if (session.ledger) session.ledger.settle([seq]);
-      else session.settledWhileLoading.push(seq);
-      session.items.delete(id);
-      if (deviceId !== byDevice) session.connection.sendDismissed([id]);
-      void this.store
-        .saveDismissCursor(deviceId, dismissalSeq)
-        .catch((e) => this.events.onError?.(e, 'dismiss cursor'));
-    }
+  dismissed(event: DismissedEvent): void {
+    if (this.sessions.size === 0) return;
+    this.fanOut.run((session) => this.dismissIn(session, event));
   }
 
   /** Tell the device and disconnect it (its tokens are already dead). */
-  revoke(deviceId: string): void {
+  deviceRevoked(deviceId: string): void {
     const session = this.sessions.get(deviceId);
     if (!session) return;
     this.detach(deviceId);
@@ -210,14 +181,41 @@ export class Delivery {
 
   /** Disconnect everyone (shutdown). */
   closeAll(): void {
+    this.fanOut.clear();
     for (const [deviceId, session] of this.sessions) {
       this.detach(deviceId);
       session.connection.close();
     }
   }
 
+  private offer(session: Session, item: Item, replaces: string | null): void {
+    if (session.closed) return;
+    // An update supersedes what it replaces: an unsent or unacked old version is not owed any more.
+    const old = replaces ? session.items.get(replaces) : undefined;
+    if (old && session.ledger) {
+      session.queue.settle([old.seq]);
+      session.ledger.settle([old.seq]);
+      session.items.delete(old.id);
+    }
+    if (session.buffer) session.buffer.push(item);
+    else if (session.ledger!.isSettled(item.seq)) return;
+    else if (wants(session, item)) this.enqueue(session, [item], false);
+    else this.skip(session, [item]);
+  }
+
+  private dismissIn(session: Session, { id, seq, dismissalSeq, byDevice }: DismissedEvent): void {
+    if (session.closed) return;
+    const deviceId = session.connection.deviceId;
+    session.queue.settle([seq]);
+    if (session.ledger) session.ledger.settle([seq]);
+    else session.settledWhileLoading.push(seq);
+    session.items.delete(id);
+    if (deviceId !== byDevice) session.connection.sendDismissed([id]);
+    void this.store.saveDismissCursor(deviceId, dismissalSeq).catch((e) => this.events.onError?.(e, 'dismiss cursor'));
+  }
+
   private enqueue(session: Session, items: Item[], flush: boolean): void {
-    for (const item of items) session.items.set(item.wire.id, item);
+    for (const item of items) session.items.set(item.id, item);
     session.ledger!.addKnown(items.map((i) => i.seq));
     session.queue.enqueueMany(items, { flush });
   }
@@ -233,11 +231,8 @@ export class Delivery {
 
   private send(session: Session, batch: OutgoingBatch<Item>): void {
     this.events.onBatch?.(batch.items.length, batch.redelivered);
-    this.events.onSent?.(session.connection.deviceId, batch.items.map((i) => i.wire.id));
-    session.connection.sendBatch(
-      batch.items.map((i) => i.wire),
-      (reply) => this.onAck(session, batch.batchId, reply),
-    );
+    this.events.onSent?.(session.connection.deviceId, batch.items.map((i) => i.id));
+    session.connection.sendBatch(batch.items, (reply) => this.onAck(session, batch.batchId, reply));
   }
 
   private onAck(session: Session, batchId: number, reply: unknown): void {
@@ -257,8 +252,8 @@ export class Delivery {
     const ackedIds: string[] = [];
     for (const item of acked) {
       if (!settled.has(item.seq)) continue;
-      session.items.delete(item.wire.id);
-      ackedIds.push(item.wire.id);
+      session.items.delete(item.id);
+      ackedIds.push(item.id);
       latencies.push(Math.max(0, now - item.acceptedAtMs) / 1000);
     }
     session.ledger!.settle([...settled]);

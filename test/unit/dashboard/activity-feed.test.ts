@@ -1,0 +1,82 @@
+import { ActivityFeed, FEED_DELTA_MS, type FeedDelta } from '../../../app/dashboard/activity-feed';
+import { stored } from '../delivery/fakes';
+import { ManualTimers } from '../queue/manual-timers';
+
+// The live feed sends small deltas at most every FEED_DELTA_MS: one notification to 40 phones is
+// one event of a few KB, not an event (of the whole entry) per id per device.
+
+function setup() {
+  const timers = new ManualTimers();
+  const feed = new ActivityFeed((id) => `phone ${id}`, timers);
+  const deltas: FeedDelta[] = [];
+  feed.subscribe((d) => deltas.push(d));
+  return { timers, feed, deltas };
+}
+
+const devices = Array.from({ length: 40 }, (_, i) => `d${i}`);
+
+describe('ActivityFeed deltas', () => {
+  it('one notification sent to and acked by 40 phones is one small event', () => {
+    const { timers, feed, deltas } = setup();
+    feed.accepted(stored(1));
+    for (const d of devices) feed.sent(d, ['n1']);
+    for (const d of devices) feed.acked(d, ['n1']);
+    expect(deltas).toHaveLength(0);
+    timers.advance(FEED_DELTA_MS);
+    expect(deltas).toHaveLength(1);
+    expect(deltas[0].added).toHaveLength(1);
+    expect(deltas[0].added[0].deliveries).toHaveLength(40);
+    expect(deltas[0].added[0].deliveries.every((d) => d.state === 'acked')).toBe(true);
+    expect(deltas[0].deliveries).toEqual([]); // carried by the new entry itself
+    expect(JSON.stringify(deltas[0]).length).toBeLessThan(8_000);
+  });
+
+  it('later changes carry only what changed, each delivery once with its latest state', () => {
+    const { timers, feed, deltas } = setup();
+    feed.accepted(stored(1));
+    for (const d of devices) feed.sent(d, ['n1']);
+    timers.advance(FEED_DELTA_MS);
+    for (const d of devices) feed.acked(d, ['n1']);
+    feed.dismissed('n1', 'd3');
+    timers.advance(FEED_DELTA_MS);
+    expect(deltas).toHaveLength(2);
+    expect(deltas[1].added).toEqual([]);
+    expect(deltas[1].deliveries).toHaveLength(40);
+    expect(deltas[1].deliveries[0]).toMatchObject({ id: 'n1', deviceId: 'd0', deviceName: 'phone d0', state: 'acked' });
+    expect(deltas[1].dismissed).toEqual([{ id: 'n1', by: 'phone d3', at: expect.any(String) }]);
+    // The snapshot a page opens with agrees with the deltas.
+    expect(feed.recent()[0].deliveries.every((d) => d.state === 'acked')).toBe(true);
+  });
+
+  it('at most one event per interval; nothing pending means no event and no timer', () => {
+    const { timers, feed, deltas } = setup();
+    feed.accepted(stored(1));
+    timers.advance(FEED_DELTA_MS - 1);
+    feed.accepted(stored(2));
+    timers.advance(1);
+    expect(deltas.map((d) => d.added.map((e) => e.id))).toEqual([['n1', 'n2']]);
+    expect(timers.pendingCount).toBe(0);
+    timers.advance(10 * FEED_DELTA_MS);
+    expect(deltas).toHaveLength(1);
+    feed.acked('d1', ['n2']);
+    feed.acked('d1', ['n2']); // acked once: nothing new
+    timers.advance(FEED_DELTA_MS);
+    expect(deltas).toHaveLength(2);
+    expect(deltas[1].deliveries).toHaveLength(1);
+  });
+
+  it('keeps no delta and arms no timer while nobody listens; stop cancels a pending one', () => {
+    const timers = new ManualTimers();
+    const feed = new ActivityFeed((id) => id, timers);
+    feed.accepted(stored(1));
+    feed.sent('d', ['n1']);
+    expect(timers.pendingCount).toBe(0);
+    expect(feed.recent()[0].deliveries).toHaveLength(1);
+    const seen: FeedDelta[] = [];
+    feed.subscribe((d) => seen.push(d));
+    feed.acked('d', ['n1']);
+    feed.stop();
+    timers.advance(FEED_DELTA_MS);
+    expect(seen).toEqual([]);
+  });
+});
