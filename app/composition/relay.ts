@@ -33,6 +33,10 @@ export function openStore(config: BeepConfig, logger: Logger, log: LogFor, ciphe
     groupCommitMaxOps: config.store.groupCommitMaxOps,
     groupCommitWindowMs: config.store.groupCommitWindowMs,
     readPoolSize: config.store.readPoolSize,
+    readPoolIdleMs: config.store.readPoolIdleSec * 1000,
+    lockWaitMs: config.store.lockWaitMs,
+    maxQueuedWrites: config.store.maxQueuedWrites,
+    onCheckpointError: (error) => logger.warn('WAL checkpoint failed; the next commit tries again', { component: 'store', error: String(error) }),
     maxSessionsPerDevice: config.auth.maxSessionsPerDevice,
     maxBytes: config.store.maxSizeMb ? config.store.maxSizeMb * 1024 * 1024 : undefined,
     onCommit: (seconds, size, ok) => {
