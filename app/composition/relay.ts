@@ -28,6 +28,9 @@ export function openStore(config: BeepConfig, logger: Logger, log: LogFor, ciphe
       void audit().record('data_key_rotation_finished', 'system', { keyId, values: total });
     },
     onRotationError: (error) => log('keys').error('data key rotation stopped; it resumes at the next start or `beep keys rotate`', { error: String(error) }),
+    onResealFinished: (converted, unreadable) =>
+      log('keys').info('notifications of the four-seal format are sealed once per row now', { converted, unreadable }),
+    onResealError: (error) => log('keys').warn('re-sealing notifications of the four-seal format', { error: String(error) }),
     dataDir: config.dataDir,
     durability: config.store.durability,
     groupCommitMaxOps: config.store.groupCommitMaxOps,

@@ -58,6 +58,17 @@ export class Checkpointer {
     this.timer.unref();
   }
 
+  /**
+   * A TRUNCATE checkpoint now, whatever the WAL's size: every page goes into the file and the WAL
+   * is emptied, so older versions of rewritten pages leave the disk (after a re-seal). It waits
+   * for readers on the worker; the writer meanwhile finds the lock taken and retries off the loop.
+   */
+  truncate(): void {
+    if (this.closed) return;
+    this.running = true;
+    this.checkpoint('TRUNCATE');
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
@@ -73,10 +84,14 @@ export class Checkpointer {
         this.running = false;
         return;
       }
-      this.runner
-        .get<CheckpointOutcome>('PRAGMA wal_checkpoint(PASSIVE)')
-        .then((outcome) => outcome && this.options.onCheckpoint?.(outcome), (e) => this.options.onError?.(e))
-        .finally(() => (this.running = false));
+      this.checkpoint();
     });
+  }
+
+  private checkpoint(mode: 'PASSIVE' | 'TRUNCATE' = 'PASSIVE'): void {
+    this.runner
+      .get<CheckpointOutcome>(`PRAGMA wal_checkpoint(${mode})`)
+      .then((outcome) => outcome && this.options.onCheckpoint?.(outcome), (e) => this.options.onError?.(e))
+      .finally(() => (this.running = false));
   }
 }

@@ -39,6 +39,9 @@ export function openDatabase(options: OpenOptions): Db {
   }
   db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
+  // What a row held before an update or a deletion (a pruned notification, a row re-sealed from
+  // the four-seal format with its plaintext URL) is overwritten with zeros, not left in free space.
+  db.pragma('secure_delete = ON');
   if (options.maxBytes) {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(8, Math.floor(options.maxBytes / pageSize))}`);

@@ -12,6 +12,7 @@ import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
 import { KeyRotation, type RotatingSealer } from './key-rotation';
 import { ReadPool } from './read-pool';
+import { RowReseal } from './row-reseal';
 import { ApiTokenRepository, type ApiTokenOrigin, type ApiTokenRecord } from './api-token-repository';
 import { TopicHistory } from './topic-history';
 import { aadOf } from './rows';
@@ -39,6 +40,9 @@ export interface StoreOptions {
   rotationPauseMs?: number;
   onRotationFinished?: (keyId: string, total: number) => void;
   onRotationError?: (error: unknown) => void;
+  /** Told when rows of the four-seal format of before are all converted to one seal per row. */
+  onResealFinished?: (converted: number, unreadable: number) => void;
+  onResealError?: (error: unknown) => void;
   /** Refresh-token families a device may hold (default 5); the oldest is dropped past it. */
   maxSessionsPerDevice?: number;
   onCommit?: (seconds: number, size: number, ok: boolean) => void;
@@ -66,6 +70,8 @@ export class Store {
   readonly topicHistory: TopicHistory;
   readonly audit: AuditRepository;
   readonly keyRotation: KeyRotation;
+  /** Converts rows of the four-seal format to one seal per row; started once the keys are loaded. */
+  readonly rowReseal: RowReseal;
   private readonly checkpointer: Checkpointer;
 
   private readonly maxBytes?: number;
@@ -107,6 +113,16 @@ export class Store {
       pauseMs: options.rotationPauseMs ?? 0,
       onFinished: options.onRotationFinished,
       onError: options.onRotationError,
+    });
+    this.rowReseal = new RowReseal(this.db, this.writer, options.sealer, {
+      batchSize: options.rotationBatchSize ?? 200,
+      pauseMs: options.rotationPauseMs ?? 0,
+      retryMs: options.lockWaitMs,
+      onFinished: (converted, unreadable) => {
+        this.checkpointer.truncate();
+        options.onResealFinished?.(converted, unreadable);
+      },
+      onError: options.onResealError,
     });
   }
 
@@ -395,6 +411,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    this.rowReseal.stop();
     this.checkpointer.close();
     this.writer.close();
     await this.pool.close();
