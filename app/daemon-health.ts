@@ -31,8 +31,8 @@ async function database(store: Store): Promise<CheckOutcome> {
     const pct = Math.round((bytes / maxBytes) * 100);
     return { status: 'degraded', reason: `database is at ${pct}% of its ${Math.round(maxBytes / 1048576)} MB cap (store.maxSizeMb)`, ...details };
   }
-  const { alive, size } = details.pool;
-  if (alive < size) return { status: 'degraded', reason: `${size - alive} of ${size} read connections are down`, ...details };
+  const { lastFailure } = details.pool;
+  if (lastFailure) return { status: 'degraded', reason: `a read connection failed: ${lastFailure}`, ...details };
   return { status: 'ok', ...details };
 }
 

@@ -73,6 +73,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       delivery: () => relay?.delivery,
       tls: () => tls.current,
       deviceName: (id): string => db.device(id)?.name ?? id.slice(0, 8),
+      writer: () => store?.writer.state(),
     }));
     const { metrics } = mon;
     const vault = openVault(config);

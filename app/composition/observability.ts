@@ -30,6 +30,8 @@ export interface MonitoringLive {
   delivery: () => Delivery | undefined;
   tls: () => TlsMaterial;
   deviceName: (deviceId: string) => string;
+  /** The store's writer state (built after monitoring). */
+  writer?: () => { queued: number; lockedForMs: number } | undefined;
 }
 
 /** The monitoring parts, with start/stop for the memory sampler and the stats tick. */
@@ -66,6 +68,7 @@ export function buildMonitoring(config: BeepConfig, log: LogFor, live: Monitorin
     certificateExpiry: () => live.tls().notAfter,
     memory: () => watch.current(),
     memoryAlarms: () => watch.alarms(),
+    writer: live.writer,
   });
   const stats = new StatsHistory(Math.ceil(STATS_SPAN_SEC / config.dashboard.statsIntervalSec), {
     queueDepth: () => Object.values(live.delivery()?.depthByPriority() ?? {}).reduce((a, b) => a + b, 0),

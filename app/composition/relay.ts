@@ -34,11 +34,18 @@ export function openStore(config: BeepConfig, logger: Logger, log: LogFor, ciphe
       void audit().record('data_key_rotation_finished', 'system', { keyId, values: total });
     },
     onRotationError: (error) => log('keys').error('data key rotation stopped; it resumes at the next start or `beep keys rotate`', { error: String(error) }),
+    onResealFinished: (converted, unreadable) =>
+      log('keys').info('notifications of the four-seal format are sealed once per row now', { converted, unreadable }),
+    onResealError: (error) => log('keys').warn('re-sealing notifications of the four-seal format', { error: String(error) }),
     dataDir: config.dataDir,
     durability: config.store.durability,
     groupCommitMaxOps: config.store.groupCommitMaxOps,
     groupCommitWindowMs: config.store.groupCommitWindowMs,
     readPoolSize: config.store.readPoolSize,
+    readPoolIdleMs: config.store.readPoolIdleSec * 1000,
+    lockWaitMs: config.store.lockWaitMs,
+    maxQueuedWrites: config.store.maxQueuedWrites,
+    onCheckpointError: (error) => logger.warn('WAL checkpoint failed; the next commit tries again', { component: 'store', error: String(error) }),
     maxSessionsPerDevice: config.auth.maxSessionsPerDevice,
     maxBytes: config.store.maxSizeMb ? config.store.maxSizeMb * 1024 * 1024 : undefined,
     onCommit: (seconds, size, ok) => {

@@ -76,6 +76,7 @@ export function openDataKeys(store: Store, vault: { master: Buffer; cipher: Fiel
   }
   cipher.load(master, stored);
   store.keyRotation.resume();
+  store.rowReseal.start();
   const keys = {
     progress: () => store.keyRotation.progress(),
     rotate: async () => {

@@ -28,6 +28,18 @@ export const GROUP_COMMIT_MAX_OPS = 512;
 export const GROUP_COMMIT_WINDOW_MS = 1;
 /** Read-only worker connections for queries that could stall the event loop. */
 export const READ_POOL_SIZE = 2;
+/** s a read worker may sit idle before it ends: a dashboard glance does not keep ~8 MB of isolate per worker forever. */
+export const READ_POOL_IDLE_SEC = 60;
+/**
+ * ms a write waits for a write lock another process holds (a sqlite3 shell, a backup tool)
+ * before its request is answered 503 not_accepted: the main thread never waits; a timer retries.
+ */
+export const STORE_LOCK_WAIT_MS = 5_000;
+/**
+ * writes that may wait at once for the database (while another process holds its lock); one
+ * more is refused at once with 503 not_accepted. 1000 posts of at most 64 KiB bound the wait at 64 MB.
+ */
+export const STORE_MAX_QUEUED_WRITES = 1_000;
 /** days of history (and of undelivered notifications) kept. */
 export const RETENTION_DAYS = 7;
 

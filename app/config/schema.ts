@@ -43,6 +43,12 @@ export interface BeepConfig {
     groupCommitMaxOps: number;
     groupCommitWindowMs: number;
     readPoolSize: number;
+    /** s a read worker may sit idle before it ends; workers start when a query needs one. */
+    readPoolIdleSec: number;
+    /** ms a write waits for a write lock held by another process before it is refused (503). */
+    lockWaitMs: number;
+    /** Writes that may wait at once; one more is refused at once (503 not_accepted). */
+    maxQueuedWrites: number;
     retentionDays: number;
     /** Optional cap on the database size; past it new notifications get 503 (nothing silently lost). */
     maxSizeMb: number | null;
@@ -242,6 +248,9 @@ export const configSchema = Joi.object<BeepConfig>({
     groupCommitMaxOps: positive.max(10_000).default(D.GROUP_COMMIT_MAX_OPS),
     groupCommitWindowMs: Joi.number().integer().min(0).max(50).default(D.GROUP_COMMIT_WINDOW_MS),
     readPoolSize: positive.max(16).default(D.READ_POOL_SIZE),
+    readPoolIdleSec: Joi.number().integer().min(0).max(86_400).default(D.READ_POOL_IDLE_SEC),
+    lockWaitMs: Joi.number().integer().min(0).max(60_000).default(D.STORE_LOCK_WAIT_MS),
+    maxQueuedWrites: positive.max(100_000).default(D.STORE_MAX_QUEUED_WRITES),
     retentionDays: positive.max(3650).default(D.RETENTION_DAYS),
     maxSizeMb: positive.max(1_000_000).allow(null).default(null),
   }).default(),

@@ -13,6 +13,8 @@ export interface LiveGauges {
   /** The memory watch's latest sample and alarms. */
   memory: () => { rss: number; heapUsed: number; heapTotal: number; external: number } | null;
   memoryAlarms: () => { leak: boolean; soft: boolean; hard: boolean };
+  /** The store's writer: writes waiting, and ms the write lock has been held by another process (0 = not). */
+  writer?: () => { queued: number; lockedForMs: number } | undefined;
 }
 
 /**
@@ -218,6 +220,22 @@ export class Metrics {
       registers,
       collect() {
         this.set(live.connectedDevices());
+      },
+    });
+    new client.Gauge({
+      name: 'beep_store_writes_queued',
+      help: 'Writes waiting for the database (a group commit, or a write lock held by another process).',
+      registers,
+      collect() {
+        this.set(live.writer?.()?.queued ?? 0);
+      },
+    });
+    new client.Gauge({
+      name: 'beep_store_lock_wait_seconds',
+      help: 'How long the write lock has been held by another process while writes wait (0 = not held).',
+      registers,
+      collect() {
+        this.set((live.writer?.()?.lockedForMs ?? 0) / 1000);
       },
     });
     new client.Gauge({

@@ -15,13 +15,23 @@ export interface OpenOptions {
 }
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
-/** ms a writer waits for a lock held by a reader or a `beep` tool before failing. */
-const BUSY_TIMEOUT_MS = 5_000;
+/** ms opening and migrating may wait for a lock held by a `beep` tool: before the daemon serves anything. */
+const OPEN_BUSY_TIMEOUT_MS = 5_000;
+/**
+ * ms a statement on the main connection may block the event loop waiting for a lock held by
+ * another process; past it the group writer waits off the loop and retries (group-writer.ts).
+ */
+export const WRITER_BUSY_TIMEOUT_MS = 10;
+/**
+ * bytes the WAL file is cut back to when it restarts after a checkpoint. Checkpoints never run
+ * on this connection (wal_autocheckpoint = 0): the Checkpointer runs them on a pool worker.
+ */
+const WAL_SIZE_LIMIT_BYTES = 1024 * 1024;
 
 /** The main (writer) connection. */
 export function openDatabase(options: OpenOptions): Db {
   fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
-  const db = new Database(options.file, { timeout: BUSY_TIMEOUT_MS });
+  const db = new Database(options.file, { timeout: OPEN_BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
   // Notifications are private: the database and its WAL are readable by their owner only.
   for (const suffix of ['', '-wal', '-shm']) {
@@ -29,11 +39,17 @@ export function openDatabase(options: OpenOptions): Db {
   }
   db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
+  // What a row held before an update or a deletion (a pruned notification, a row re-sealed from
+  // the four-seal format with its plaintext URL) is overwritten with zeros, not left in free space.
+  db.pragma('secure_delete = ON');
   if (options.maxBytes) {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(8, Math.floor(options.maxBytes / pageSize))}`);
   }
   migrate(db);
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  db.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
   return db;
 }
 

@@ -1,9 +1,11 @@
 import type { Db } from './database';
 import type { GroupWriter } from './group-writer';
-import { aadOf, SEALED_NOTIFICATION_COLUMNS, type FieldSealer } from './rows';
+import { resealRow, type SealedColumns } from './row-seal';
+import { aadOf, type FieldSealer } from './rows';
 
 // Online data-key rotation: every sealed value is re-encrypted under the new key in small
-// batches that share the group writer with ingest, so the daemon keeps serving. The progress
+// batches that share the group writer with ingest, so the daemon keeps serving (a notification
+// row still in the four-seal format leaves it in the one-seal format, row-seal.ts). The progress
 // row is saved in each batch's transaction: killed at any moment, it resumes where it stopped,
 // and values written meanwhile are already under the new key. Old keys go only at the end.
 
@@ -107,13 +109,15 @@ export class KeyRotation {
 
     if (r.phase === 'notifications') {
       const rows = this.db
-        .prepare('SELECT seq, id, title, body, app, tags FROM notifications WHERE seq > ? ORDER BY seq LIMIT ?')
-        .all(Number(r.cursor), this.options.batchSize) as Record<string, string | number>[];
+        .prepare('SELECT seq, id, sealed, title, body, app, tags, url, icon FROM notifications WHERE seq > ? ORDER BY seq LIMIT ?')
+        .all(Number(r.cursor), this.options.batchSize) as (SealedColumns & { seq: number })[];
       if (rows.length === 0) return save('devices', '', 0), null;
-      const update = this.db.prepare('UPDATE notifications SET title = ?, body = ?, app = ?, tags = ? WHERE seq = ?');
+      const update = this.db.prepare(
+        'UPDATE notifications SET sealed = @sealed, title = @title, body = @body, app = @app, tags = @tags, url = @url, icon = @icon WHERE seq = @seq',
+      );
       for (const row of rows) {
-        const values = SEALED_NOTIFICATION_COLUMNS.map((c) => reseal(String(row[c]), aadOf('notifications', c, String(row.id))));
-        update.run(...values, row.seq);
+        const columns = resealRow(this.sealer, row);
+        if (columns) update.run({ ...columns, seq: row.seq });
       }
       save('notifications', String(rows[rows.length - 1].seq), rows.length);
       return null;

@@ -1,7 +1,8 @@
 import type { NotificationInput, StoredNotification } from '../domain/notification';
 import type { Db } from './database';
 import type { ReadPool } from './read-pool';
-import { aadOf, NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
+import { sealRow } from './row-seal';
+import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
 
 // The outbox table: writes run inside the group writer's transaction, reads on the pool.
 
@@ -21,8 +22,8 @@ export class NotificationRepository {
     this.stmts = {
       byId: db.prepare(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`),
       insert: db.prepare(
-        `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms, replaces, icon, markdown, untitled, token_id)
-         VALUES (@id, @title, @body, @app, @priority, @tags, @url, @topic, @source, @createdAt, @createdMs, @replaces, @icon, @markdown, @untitled, @tokenId)`,
+        `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms, replaces, icon, markdown, untitled, token_id, sealed)
+         VALUES (@id, @title, @body, @app, @priority, @tags, @url, @topic, @source, @createdAt, @createdMs, @replaces, @icon, @markdown, @untitled, @tokenId, @sealed)`,
       ),
       dismiss: db.prepare('UPDATE notifications SET dismissed_at = ? WHERE id = ? AND dismissed_at IS NULL'),
       seqOf: db.prepare('SELECT seq FROM notifications WHERE id = ?'),
@@ -49,21 +50,16 @@ export class NotificationRepository {
     const existing = this.stmts.byId.get(id) as NotificationRow | undefined;
     if (existing) return { notification: toNotification(existing, this.sealer), duplicate: true };
     const createdAt = now.toISOString();
-    const seal = (column: string, value: string) => this.sealer.seal(value, aadOf('notifications', column, id));
+    const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null };
     const info = this.stmts.insert.run({
       id,
-      title: seal('title', input.title),
-      body: seal('body', input.body),
-      app: seal('app', input.app),
+      ...sealRow(this.sealer, id, secrets),
       priority: input.priority,
-      tags: seal('tags', JSON.stringify(input.tags)),
-      url: input.url,
       topic: input.topic,
       source: input.source,
       createdAt,
       createdMs: now.getTime(),
       replaces: input.replaces ?? null,
-      icon: input.icon ?? null,
       markdown: input.markdown ? 1 : 0,
       untitled: input.untitled ? 1 : 0,
       tokenId: input.tokenId ?? null,

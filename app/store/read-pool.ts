@@ -2,12 +2,17 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ReadReply, ReadRequest } from './read-worker';
 
-// A small pool of read-only connections (worker threads) for queries that can run beside the
-// writer: history, device lists. Acquisition time and health are exposed for metrics.
+// A small pool of query-only connections (worker threads) for queries that can run beside the
+// writer: history, device lists, the WAL checkpoint. Workers start when a query needs one and
+// end after a while without work, so an idle daemon holds none. Acquisition time and health are
+// exposed for metrics.
 
 export interface ReadPoolOptions {
   file: string;
+  /** At most this many workers at once. */
   size: number;
+  /** ms a worker may sit without a query before it ends (0 = never). */
+  idleMs: number;
   /** The compiled worker script; defaults to the one next to this file. */
   workerFile?: string;
   /** Told how long (s) each query waited for a free connection. */
@@ -24,7 +29,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   busy: Job | null;
-  alive: boolean;
+  /** epoch ms of its last answer (or its start). */
+  idleSince: number;
 }
 
 /** A read failed inside a worker (or the worker died). */
@@ -39,19 +45,20 @@ export class ReadError extends Error {
 }
 
 /**
- * Runs SELECTs on worker threads.
+ * Runs SELECTs on worker threads, started on demand.
  *
  *   const rows = await pool.all<Row>('SELECT * FROM notifications WHERE seq < ? LIMIT ?', [before, 50]);
  */
 export class ReadPool {
-  private readonly slots: Slot[] = [];
+  private slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private nextId = 1;
   private closed = false;
+  private reaper: NodeJS.Timeout | null = null;
+  /** Why the last worker died unasked (cleared by the next answer): health reads it. */
+  private lastFailure: string | null = null;
 
-  constructor(private readonly options: ReadPoolOptions) {
-    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
-  }
+  constructor(private readonly options: ReadPoolOptions) {}
 
   all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.submit({ sql, params, mode: 'all' }) as Promise<T[]>;
@@ -61,20 +68,28 @@ export class ReadPool {
     return this.submit({ sql, params, mode: 'get' }) as Promise<T | undefined>;
   }
 
-  /** Connections alive, busy, and queries waiting for one. */
-  stats(): { size: number; alive: number; busy: number; waiting: number } {
+  /** A round trip through a worker when one is running; none is started just for this. */
+  async ping(): Promise<void> {
+    if (this.slots.length > 0) await this.get('SELECT 1');
+  }
+
+  /** Workers running (at most `size`), busy, queries waiting for one, and the last unasked death. */
+  stats(): { size: number; alive: number; busy: number; waiting: number; lastFailure: string | null } {
     return {
-      size: this.slots.length,
-      alive: this.slots.filter((s) => s.alive).length,
+      size: this.options.size,
+      alive: this.slots.length,
       busy: this.slots.filter((s) => s.busy).length,
       waiting: this.waiting.length,
+      lastFailure: this.lastFailure,
     };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.reaper) clearTimeout(this.reaper);
     for (const job of this.waiting.splice(0)) job.reject(new ReadError('the read pool is closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
   private submit(request: Omit<ReadRequest, 'id'>): Promise<unknown> {
@@ -86,9 +101,9 @@ export class ReadPool {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.waiting.length === 0) return;
-      if (!slot.alive || slot.busy) continue;
+    while (this.waiting.length > 0 && !this.closed) {
+      const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.options.size ? this.spawn() : undefined);
+      if (!slot) return;
       const job = this.waiting.shift()!;
       slot.busy = job;
       this.options.onAcquire?.(Number(process.hrtime.bigint() - job.queuedAt) / 1e9);
@@ -98,33 +113,50 @@ export class ReadPool {
 
   private spawn(): Slot {
     const worker = new Worker(this.options.workerFile ?? path.join(__dirname, 'read-worker.js'), { workerData: { file: this.options.file } });
-    const slot: Slot = { worker, busy: null, alive: true };
+    const slot: Slot = { worker, busy: null, idleSince: Date.now() };
     worker.on('message', (reply: ReadReply) => {
       const job = slot.busy;
       slot.busy = null;
+      slot.idleSince = Date.now();
+      this.lastFailure = null;
       if (job) {
         if (reply.error) job.reject(new ReadError(reply.error.message, reply.error.code));
         else job.resolve(reply.rows);
       }
       this.dispatch();
+      this.armReaper();
     });
-    worker.on('error', (error) => this.replace(slot, error));
-    worker.on('exit', () => {
-      if (!this.closed && slot.alive) this.replace(slot, new Error('read worker exited'));
-    });
+    worker.on('error', (error) => this.lose(slot, error));
+    worker.on('exit', () => this.lose(slot, new Error('read worker exited')));
     worker.unref();
+    this.slots.push(slot);
     return slot;
   }
 
-  /** A dead worker fails its job and is replaced, so the pool heals itself. */
-  private replace(slot: Slot, error: Error): void {
-    if (!slot.alive) return;
-    slot.alive = false;
+  /** A worker gone (crashed, or ended by the reaper): its job fails; the next query starts another. */
+  private lose(slot: Slot, error: Error): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    if (this.closed) return;
+    this.lastFailure = error.message;
     slot.busy?.reject(new ReadError(error.message));
     slot.busy = null;
-    if (this.closed) return;
-    const index = this.slots.indexOf(slot);
-    if (index >= 0) this.slots[index] = this.spawn();
     this.dispatch();
+  }
+
+  /** One timer for the pool: ends the workers idle for `idleMs`, re-armed while any runs. */
+  private armReaper(): void {
+    if (this.reaper || this.options.idleMs <= 0 || this.closed) return;
+    this.reaper = setTimeout(() => {
+      this.reaper = null;
+      const now = Date.now();
+      for (const slot of this.slots.filter((s) => !s.busy && now - s.idleSince >= this.options.idleMs)) {
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        slot.worker.postMessage({ id: 0, sql: '', params: [], mode: 'close' } satisfies ReadRequest);
+      }
+      if (this.slots.length > 0) this.armReaper();
+    }, this.options.idleMs);
+    this.reaper.unref();
   }
 }

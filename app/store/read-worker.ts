@@ -1,14 +1,16 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
-// One read-only connection in a worker thread, so a long history query never blocks the
-// event loop that delivers notifications.
+// One query-only connection in a worker thread, so a long history query (or a WAL checkpoint)
+// never blocks the event loop that delivers notifications. query_only refuses every change to
+// the data; unlike a read-only connection it may still checkpoint the WAL into the file.
 
 export interface ReadRequest {
   id: number;
   sql: string;
   params: unknown[];
-  mode: 'all' | 'get';
+  /** 'close': the pool no longer needs this worker; it closes its connection and ends. */
+  mode: 'all' | 'get' | 'close';
 }
 
 export interface ReadReply {
@@ -17,10 +19,16 @@ export interface ReadReply {
   error?: { message: string; code?: string };
 }
 
-const db = new Database(workerData.file as string, { readonly: true, fileMustExist: true, timeout: 5_000 });
+const db = new Database(workerData.file as string, { fileMustExist: true, timeout: 5_000 });
+db.pragma('query_only = ON');
 const statements = new Map<string, Database.Statement>();
 
 parentPort!.on('message', (request: ReadRequest) => {
+  if (request.mode === 'close') {
+    db.close();
+    parentPort!.close();
+    return;
+  }
   const reply: ReadReply = { id: request.id };
   try {
     let stmt = statements.get(request.sql);

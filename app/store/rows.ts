@@ -1,10 +1,11 @@
 import type { Device } from '../domain/device';
 import type { NotificationSource, StoredNotification } from '../domain/notification';
 import type { Priority } from '../domain/priority';
+import { openRow } from './row-seal';
 
-// Row shapes as SQLite returns them, and their mapping to domain objects. Private text (a
-// notification's title, body, app and tags; a device's name) is stored sealed; the mapping
-// opens it with associated data naming the table, column and row.
+// Row shapes as SQLite returns them, and their mapping to domain objects. Private text is
+// stored sealed: a notification's private fields in one seal per row (row-seal.ts), a device's
+// name with associated data naming the table, column and row.
 
 /** What the store needs from field encryption; crypto/FieldCipher implements it. */
 export interface FieldSealer {
@@ -15,12 +16,9 @@ export interface FieldSealer {
 }
 
 /** The associated data of one stored value: it cannot be moved to another row or column. */
-export function aadOf(table: 'notifications' | 'devices' | 'admin_credentials', column: string, rowKey: string): string {
+export function aadOf(table: 'devices' | 'admin_credentials', column: string, rowKey: string): string {
   return `${table}.${column}.${rowKey}`;
 }
-
-/** The notification columns kept sealed. */
-export const SEALED_NOTIFICATION_COLUMNS = ['title', 'body', 'app', 'tags'] as const;
 
 export interface NotificationRow {
   seq: number;
@@ -40,6 +38,8 @@ export interface NotificationRow {
   markdown: number;
   untitled: number;
   token_id: number | null;
+  /** The one seal of title, body, app, tags, url and icon; null in the four-seal format of before. */
+  sealed: string | null;
 }
 
 export interface DeviceRow {
@@ -54,26 +54,26 @@ export interface DeviceRow {
   topics: string | null;
 }
 
-export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, url, topic, source, created_at, dismissed_at, replaces, icon, markdown, untitled, token_id';
+export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, url, topic, source, created_at, dismissed_at, replaces, icon, markdown, untitled, token_id, sealed';
 export const DEVICE_COLUMNS = 'id, name, platform, paired_at, last_seen_at, revoked_at, paired_seq, token_gen, topics';
 
 export function toNotification(row: NotificationRow, sealer: FieldSealer): StoredNotification {
-  const open = (column: string, value: string) => sealer.open(value, aadOf('notifications', column, row.id));
+  const { title, body, app, tags, url, icon } = openRow(sealer, row);
   return {
     seq: row.seq,
     id: row.id,
-    title: open('title', row.title),
-    body: open('body', row.body),
-    app: open('app', row.app),
+    title,
+    body,
+    app,
     priority: row.priority as Priority,
-    tags: JSON.parse(open('tags', row.tags)) as string[],
-    url: row.url,
+    tags,
+    url,
     topic: row.topic,
     source: row.source as NotificationSource,
     createdAt: row.created_at,
     dismissedAt: row.dismissed_at,
     replaces: row.replaces,
-    icon: row.icon,
+    icon,
     markdown: row.markdown === 1,
     untitled: row.untitled === 1,
     tokenId: row.token_id,

@@ -4,6 +4,7 @@ import type { NotificationInput, StoredNotification } from '../domain/notificati
 import type { AuditAnchor, AuditEvent, AuditInput, AuditKey, AuditRow, ChainHead } from '../domain/audit-chain';
 import { AuditRepository, type PruneOutcome, type UpgradeOutcome } from './audit-repository';
 import { CredentialRepository } from './credential-repository';
+import { Checkpointer } from './checkpointer';
 import { openDatabase, type Db } from './database';
 import { DesktopIdRepository } from './desktop-id-repository';
 import { DeviceRepository, type Progress } from './device-repository';
@@ -11,6 +12,7 @@ import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
 import { KeyRotation, type RotatingSealer } from './key-rotation';
 import { ReadPool } from './read-pool';
+import { RowReseal } from './row-reseal';
 import { ApiTokenRepository, type ApiTokenOrigin, type ApiTokenRecord } from './api-token-repository';
 import { TopicHistory } from './topic-history';
 import { aadOf } from './rows';
@@ -25,6 +27,12 @@ export interface StoreOptions {
   groupCommitMaxOps: number;
   groupCommitWindowMs: number;
   readPoolSize: number;
+  /** ms a read worker may sit idle before it ends (workers start when a query needs one). */
+  readPoolIdleMs: number;
+  /** ms a write may wait for a write lock held by another process before it fails (503). */
+  lockWaitMs: number;
+  /** Writes that may wait at once (for a lock, or a commit); one more is refused at once (503). */
+  maxQueuedWrites: number;
   maxBytes?: number;
   /** Seals private text at rest (crypto/FieldCipher); keys are loaded from dataKeys() before use. */
   sealer: RotatingSealer;
@@ -32,11 +40,20 @@ export interface StoreOptions {
   rotationPauseMs?: number;
   onRotationFinished?: (keyId: string, total: number) => void;
   onRotationError?: (error: unknown) => void;
+  /** Told when rows of the four-seal format of before are all converted to one seal per row. */
+  onResealFinished?: (converted: number, unreadable: number) => void;
+  onResealError?: (error: unknown) => void;
   /** Refresh-token families a device may hold (default 5); the oldest is dropped past it. */
   maxSessionsPerDevice?: number;
   onCommit?: (seconds: number, size: number, ok: boolean) => void;
   onAcquire?: (seconds: number) => void;
+  onCheckpointError?: (error: unknown) => void;
 }
+
+/** bytes of WAL past which a checkpoint runs (SQLite's own default: 1000 pages of 4 KiB). */
+const CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
+/** ms between looks at the WAL's size while commits happen. */
+const CHECKPOINT_CHECK_MS = 1_000;
 
 /** Composes the database pieces; daemon.ts builds one and hands its methods to the parts. */
 export class Store {
@@ -53,6 +70,9 @@ export class Store {
   readonly topicHistory: TopicHistory;
   readonly audit: AuditRepository;
   readonly keyRotation: KeyRotation;
+  /** Converts rows of the four-seal format to one seal per row; started once the keys are loaded. */
+  readonly rowReseal: RowReseal;
+  private readonly checkpointer: Checkpointer;
 
   private readonly maxBytes?: number;
   private readonly maxSessions: number;
@@ -64,12 +84,23 @@ export class Store {
     this.sealer = options.sealer;
     this.file = path.join(options.dataDir, 'beep.db');
     this.db = openDatabase({ file: this.file, durability: options.durability, maxBytes: options.maxBytes });
+    this.pool = new ReadPool({ file: this.file, size: options.readPoolSize, idleMs: options.readPoolIdleMs, onAcquire: options.onAcquire });
+    this.checkpointer = new Checkpointer(this.pool, {
+      walFile: `${this.file}-wal`,
+      walBytes: CHECKPOINT_WAL_BYTES,
+      checkEveryMs: CHECKPOINT_CHECK_MS,
+      onError: options.onCheckpointError,
+    });
     this.writer = new GroupWriter(this.db, {
       maxOps: options.groupCommitMaxOps,
       windowMs: options.groupCommitWindowMs,
-      onCommit: options.onCommit,
+      lockWaitMs: options.lockWaitMs,
+      maxQueued: options.maxQueuedWrites,
+      onCommit: (seconds, size, ok) => {
+        options.onCommit?.(seconds, size, ok);
+        if (ok) this.checkpointer.committed();
+      },
     });
-    this.pool = new ReadPool({ file: this.file, size: options.readPoolSize, onAcquire: options.onAcquire });
     this.notifications = new NotificationRepository(this.db, this.pool, options.sealer);
     this.devices = new DeviceRepository(this.db, this.pool, options.sealer);
     this.credentials = new CredentialRepository(this.db);
@@ -82,6 +113,16 @@ export class Store {
       pauseMs: options.rotationPauseMs ?? 0,
       onFinished: options.onRotationFinished,
       onError: options.onRotationError,
+    });
+    this.rowReseal = new RowReseal(this.db, this.writer, options.sealer, {
+      batchSize: options.rotationBatchSize ?? 200,
+      pauseMs: options.rotationPauseMs ?? 0,
+      retryMs: options.lockWaitMs,
+      onFinished: (converted, unreadable) => {
+        this.checkpointer.truncate();
+        options.onResealFinished?.(converted, unreadable);
+      },
+      onError: options.onResealError,
     });
   }
 
@@ -373,13 +414,15 @@ export class Store {
     return { bytes: pages * pageSize, maxBytes: this.maxBytes ?? null };
   }
 
-  /** A round trip through the writer and one through the pool. */
+  /** A round trip through the writer, and one through the pool when a worker runs. */
   async ping(): Promise<void> {
     await this.writer.run((db) => db.prepare('SELECT 1').get());
-    await this.pool.get('SELECT 1');
+    await this.pool.ping();
   }
 
   async close(): Promise<void> {
+    this.rowReseal.stop();
+    this.checkpointer.close();
     this.writer.close();
     await this.pool.close();
     this.db.close();

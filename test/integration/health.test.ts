@@ -6,8 +6,9 @@ import { startDaemon } from '../helpers/daemon';
 import { parseMetrics, value } from '../helpers/metrics';
 
 // /health/detailed degrading for real causes: another process holding the database's write
-// lock, the database filling its size cap, a memory leak injected through the diagnostic hook,
-// and RSS past the soft limit. `beep status` prints it and exits non-zero unless ok.
+// lock (the loop keeps answering; writes wait a bounded time in a bounded queue), the database
+// filling its size cap, a memory leak injected through the diagnostic hook, and RSS past the
+// soft limit. `beep status` prints it and exits non-zero unless ok.
 
 const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'app', 'main.js');
 
@@ -26,14 +27,49 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: 
 }
 
 describe('health', () => {
-  test('the database write lock held by another process: down, then ok again', async () => {
-    const daemon = await startDaemon({ config: { health: { cacheTtlMs: 200 } } });
+  test('another process holds the write lock: /health answers while a POST waits, which then gets 503 within store.lockWaitMs; past store.maxQueuedWrites posts are refused at once; down, then ok again', async () => {
+    const lockWaitMs = 3_000;
+    const daemon = await startDaemon({ config: { health: { cacheTtlMs: 200 }, store: { lockWaitMs, maxQueuedWrites: 5 } } });
+    const waiting = async () => {
+      const m = parseMetrics((await daemon.admin('GET', '/metrics')).text);
+      return { queued: value(m, 'beep_store_writes_queued') ?? 0, lockWait: value(m, 'beep_store_lock_wait_seconds') ?? 0 };
+    };
     try {
       expect((await daemon.admin('GET', '/health/detailed')).body.checks.database.status).toBe('ok');
       // A real second process-level connection (a sqlite3 shell, a backup tool) takes the write lock.
       const other = new Database(path.join(daemon.dataDir, 'beep.db'));
       other.exec('BEGIN EXCLUSIVE');
       try {
+        const postedAt = Date.now();
+        let settled: number | null = null;
+        const post = daemon.admin('POST', '/api/v1/notifications', { title: 'waits for the lock' }).then((r) => ((settled = Date.now()), r));
+        // The POST waits in the writer; the event loop meanwhile answers /metrics and /health.
+        await until(waiting, (w) => w.queued >= 1 && w.lockWait > 0, 20_000, 'the POST waiting for the lock');
+        const health = await fetch(`${daemon.adminUrl}/health`);
+        expect(health.status).toBe(200);
+        expect(settled).toBeNull();
+
+        // At most maxQueuedWrites wait: of ten more posts, those past the bound are refused at once.
+        const refusedWhileWaiting: boolean[] = [];
+        const burst = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            daemon.admin('POST', '/api/v1/notifications', { title: `burst ${i}` }).then((r) => {
+              if (r.status === 503) refusedWhileWaiting.push(settled === null);
+              return r;
+            }),
+          ),
+        );
+        const refused = burst.filter((r) => r.status === 503);
+        expect(refused.length).toBeGreaterThanOrEqual(6);
+        for (const r of refused) expect(r.body.error.code).toBe('not_accepted');
+        expect(refusedWhileWaiting.filter(Boolean).length).toBeGreaterThanOrEqual(6);
+
+        // The first POST gets its answer within the stated bound: 503 once it waited lockWaitMs.
+        const first = await post;
+        expect(first.status).toBe(503);
+        expect(first.body.error.code).toBe('not_accepted');
+        expect(settled! - postedAt).toBeLessThan(lockWaitMs + 5_000);
+
         // The report is cached for 200 ms: poll until a fresh one sees the lock.
         const down = await until(() => daemon.admin('GET', '/health/detailed'), (r) => r.status === 503, 20_000, 'database down');
         expect(down.body.status).toBe('down');
@@ -44,13 +80,22 @@ describe('health', () => {
         expect(status.status).toBe(1);
         expect(status.stdout).toMatch(/is down/);
         expect(status.stdout).toMatch(/database\s+down\s+[\d.]+ ms \((.*locked.*|no answer.*)\)/);
-      } finally {
+
+        // A POST waiting when the lock goes is committed: 202.
+        const late = daemon.admin('POST', '/api/v1/notifications', { title: 'committed once the lock goes' });
+        await until(waiting, (w) => w.queued >= 1, 20_000, 'the late POST waiting');
         other.exec('ROLLBACK');
+        expect((await late).status).toBe(202);
+      } finally {
+        if (other.inTransaction) other.exec('ROLLBACK');
         other.close();
       }
       const back = await until(() => daemon.admin('GET', '/health/detailed'), (r) => r.body.status === 'ok', 20_000, 'database back');
       expect(back.body.status).toBe('ok');
       expect(beepStatus(daemon.dataDir).status).toBe(0);
+      const titles = (await daemon.admin('GET', '/api/v1/notifications?limit=50')).body.map((n: { title: string }) => n.title);
+      expect(titles).toContain('committed once the lock goes');
+      expect(titles).not.toContain('waits for the lock');
     } finally {
       await daemon.stop();
     }

@@ -2,12 +2,15 @@ import Database from 'better-sqlite3';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { FieldCipher, type WrappedKey } from '../../app/crypto/field-cipher';
+import { createToken } from '../helpers/compat';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
 import { Phone } from '../helpers/phone';
 
-// What a thief of the disk finds: no notification text or device name in the database or its
-// WAL, values that cannot be moved between rows, keys readable by the owner only, and a key
-// rotation that survives kill -9 halfway and loses nothing.
+// What a thief of the disk finds: no notification text (title, body, app, tags, click URL,
+// icon) or device name in the database or its WAL, one seal per notification row that cannot
+// be moved to another row, keys readable by the owner only, and a key rotation that survives
+// kill -9 halfway and loses nothing.
 
 let daemon: RunningDaemon;
 const marker = crypto.randomBytes(6).toString('hex');
@@ -21,31 +24,43 @@ function dbFiles(dir: string): Buffer {
   return Buffer.concat(['beep.db', 'beep.db-wal', 'beep.db-shm'].filter((f) => fs.existsSync(path.join(dir, f))).map((f) => fs.readFileSync(path.join(dir, f))));
 }
 
-test('the database and WAL hold no notification text and no device name; the API still reads them', async () => {
+test('the database and WAL hold no notification text (click URL and icon included) and no device name; the API still reads them', async () => {
   daemon = await startDaemon({ config: { encryption: { rotationBatchSize: 10, rotationPauseMs: 20 } } });
   await Phone.paired(daemon, `phone-${marker}`);
   const posted = await daemon.admin('POST', '/api/v1/notifications', secretText);
   expect(posted.status).toBe(202);
+  // The click URL and the icon (an ntfy publisher's X-Click and X-Icon) are private too.
+  const { token } = await createToken(daemon, 'publish');
+  const published = await fetch(`${daemon.adminUrl}/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'x-click': `https://click-${marker}.example/`, 'x-icon': `https://icon-${marker}.example/i.png` },
+    body: `published-${marker}`,
+  });
+  expect(published.status).toBe(200);
   const files = dbFiles(daemon.dataDir);
   expect(files.length).toBeGreaterThan(0);
-  for (const plain of [secretText.title, secretText.body, secretText.app, secretText.tags[0], `phone-${marker}`, marker]) {
+  for (const plain of [secretText.title, secretText.body, secretText.app, secretText.tags[0], `phone-${marker}`, `click-${marker}`, `icon-${marker}`, marker]) {
     expect({ plain, found: files.includes(Buffer.from(plain)) }).toEqual({ plain, found: false });
   }
-  const history = await daemon.admin('GET', '/api/v1/notifications?limit=1');
-  expect(history.body[0]).toMatchObject(secretText);
+  const history = await daemon.admin('GET', '/api/v1/notifications?limit=2');
+  expect(history.body[0]).toMatchObject({ body: `published-${marker}`, url: `https://click-${marker}.example/`, icon: `https://icon-${marker}.example/i.png` });
+  expect(history.body[1]).toMatchObject(secretText);
   const devices = await daemon.admin('GET', '/api/v1/devices');
   expect(devices.body.map((d: { name: string }) => d.name)).toContain(`phone-${marker}`);
 });
 
-test('a sealed value moved to another row does not open there (associated data binds it)', async () => {
+test('one seal per row: the seal of one row moved to another does not open there (associated data binds it)', async () => {
   await daemon.admin('POST', '/api/v1/notifications', { title: 'other row' });
   const db = new Database(path.join(daemon.dataDir, 'beep.db'));
-  const [newer, older] = db.prepare('SELECT seq, title FROM notifications ORDER BY seq DESC LIMIT 2').all() as { seq: number; title: string }[];
-  db.prepare('UPDATE notifications SET title = ? WHERE seq = ?').run(older.title, newer.seq);
+  const rows = db.prepare('SELECT seq, sealed, title, body, app, tags, url, icon FROM notifications ORDER BY seq DESC LIMIT 3').all() as Record<string, string | null>[];
+  // Every private field lives in the one seal; the old per-field columns are empty.
+  for (const row of rows) expect(row).toMatchObject({ sealed: expect.stringMatching(/^e1:/), title: '', body: '', app: '', tags: '', url: null, icon: null });
+  const [newer, , secret] = rows;
+  db.prepare('UPDATE notifications SET sealed = ? WHERE seq = ?').run(secret.sealed, newer.seq);
   const swapped = await daemon.admin('GET', '/api/v1/notifications?limit=1');
   expect(swapped.status).toBe(500);
   expect(swapped.text).not.toContain(secretText.title);
-  db.prepare('UPDATE notifications SET title = ? WHERE seq = ?').run(newer.title, newer.seq);
+  db.prepare('UPDATE notifications SET sealed = ? WHERE seq = ?').run(newer.sealed, newer.seq);
   db.close();
   expect((await daemon.admin('GET', '/api/v1/notifications?limit=1')).body[0].title).toBe('other row');
 });
@@ -118,9 +133,10 @@ function expectAllUnder(keyId: string): void {
   const db = new Database(path.join(daemon.dataDir, 'beep.db'), { readonly: true });
   const keysLeft = db.prepare('SELECT id FROM data_keys').all() as { id: string }[];
   const like = `e1:${keyId}:%`;
+  // One seal per row, under the key; nothing left in the four-seal format.
   const stale = db
-    .prepare('SELECT COUNT(*) AS n FROM notifications WHERE title NOT LIKE ? OR body NOT LIKE ? OR app NOT LIKE ? OR tags NOT LIKE ?')
-    .get(like, like, like, like) as { n: number };
+    .prepare("SELECT COUNT(*) AS n FROM notifications WHERE sealed IS NULL OR sealed NOT LIKE ? OR title != '' OR body != '' OR app != '' OR tags != ''")
+    .get(like) as { n: number };
   const staleDevices = db.prepare('SELECT COUNT(*) AS n FROM devices WHERE name NOT LIKE ?').get(like) as { n: number };
   db.close();
   expect(keysLeft).toEqual([{ id: keyId }]);
@@ -145,4 +161,68 @@ test('a passphrase-derived master key: no key file; a wrong passphrase refuses t
   const again = await startDaemon({ dataDir: withPass.dataDir, env });
   expect((await again.admin('GET', '/api/v1/notifications?limit=1')).body[0].title).toBe('sealed by passphrase');
   daemon = again;
+});
+
+test('notifications in the four-seal format of before (an older database, and a backup of it) are read, then sealed once per row online', async () => {
+  const older = await startDaemon();
+  await older.stop();
+  // The database as the four-seal format left it: no `sealed` column, four seals per row, url and icon in plaintext.
+  const file = path.join(older.dataDir, 'beep.db');
+  const db = new Database(file);
+  // Fragments an older daemon left in free space (it did not zero it) are not the conversion's
+  // doing; the README says how to clear them. This one zeroes, so what is left is the conversion's.
+  db.pragma('secure_delete = ON');
+  const cipher = new FieldCipher();
+  cipher.load(fs.readFileSync(path.join(older.dataDir, 'keys/master.key')), db.prepare('SELECT id, wrapped FROM data_keys ORDER BY created_ms, rowid').all() as WrappedKey[]);
+  db.exec('DROP INDEX notifications_unsealed; ALTER TABLE notifications DROP COLUMN sealed; DELETE FROM schema_migrations WHERE version = 9;');
+  const old = Array.from({ length: 30 }, (_, i) => ({ id: `old-${i}`, title: `old ${i} ${marker}`, body: `b ${i}`, app: 'legacy', tags: [`t${i}`], url: `https://old-${marker}.example/${i}` }));
+  const insert = db.prepare(
+    `INSERT INTO notifications (id, title, body, app, priority, tags, url, topic, source, created_at, created_ms, icon)
+     VALUES (?, ?, ?, ?, 3, ?, ?, NULL, 'http', ?, ?, NULL)`,
+  );
+  for (const n of old) {
+    const seal = (column: string, value: string) => cipher.seal(value, `notifications.${column}.${n.id}`);
+    insert.run(n.id, seal('title', n.title), seal('body', n.body), seal('app', n.app), seal('tags', JSON.stringify(n.tags)), n.url, new Date().toISOString(), Date.now());
+  }
+  db.close();
+  const backup = path.join(older.dataDir, 'old-format.backup');
+  expect((await older.cli(['backup', backup])).status).toBe(0);
+
+  const readsAll = async (d: RunningDaemon) => {
+    const history = (await d.admin('GET', '/api/v1/notifications?limit=100')).body as { id: string }[];
+    expect(history.filter((n) => n.id.startsWith('old-')).sort((a, b) => Number(a.id.slice(4)) - Number(b.id.slice(4)))).toEqual(
+      old.map((n) => expect.objectContaining(n)),
+    );
+  };
+  const resealed = async (d: RunningDaemon) => {
+    const left = () => {
+      const check = new Database(file, { readonly: true });
+      try {
+        return (check.prepare('SELECT COUNT(*) AS n FROM notifications WHERE sealed IS NULL').get() as { n: number }).n;
+      } finally {
+        check.close();
+      }
+    };
+    for (let i = 0; i < 400 && left() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(left()).toBe(0);
+    await readsAll(d);
+    // Once converted, the WAL is checkpointed and emptied, and freed space is zeroed: the old plaintext URLs leave the disk.
+    for (let i = 0; i < 200 && dbFiles(d.dataDir).includes(Buffer.from(`old-${marker}`)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(dbFiles(d.dataDir).includes(Buffer.from(`old-${marker}`))).toBe(false);
+  };
+
+  // Started on it: read at once (while the re-seal goes on, a few rows per batch), then converted.
+  let d = await startDaemon({ dataDir: older.dataDir, config: { encryption: { rotationBatchSize: 4, rotationPauseMs: 50 } } });
+  try {
+    await readsAll(d);
+    await resealed(d);
+    await d.stop();
+    // A backup made before the conversion: restored, read, converted again.
+    expect((await d.cli(['restore', backup])).status).toBe(0);
+    d = await d.restart();
+    await readsAll(d);
+    await resealed(d);
+  } finally {
+    await d.stop();
+  }
 });

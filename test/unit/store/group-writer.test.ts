@@ -2,15 +2,17 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { migrate } from '../../../app/store/database';
+import { migrate, WRITER_BUSY_TIMEOUT_MS } from '../../../app/store/database';
 import { CommitError, GroupWriter } from '../../../app/store/group-writer';
 
 // Group commit: concurrent writes share transactions, each resolves only after its commit,
 // a failing write does not sink its neighbours, and a failed commit rejects everyone.
 
+const LIMITS = { lockWaitMs: 5_000, maxQueued: 10_000 };
+
 function openTemp() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beep-writer-'));
-  const db = new Database(path.join(dir, 't.db'));
+  const db = new Database(path.join(dir, 't.db'), { timeout: WRITER_BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)');
   return { db, file: path.join(dir, 't.db') };
@@ -20,7 +22,7 @@ describe('GroupWriter', () => {
   test('many concurrent writes share few transactions, all committed before any resolves', async () => {
     const { db, file } = openTemp();
     const groups: number[] = [];
-    const writer = new GroupWriter(db, { maxOps: 100, windowMs: 0, onCommit: (_s, size) => groups.push(size) });
+    const writer = new GroupWriter(db, { ...LIMITS, maxOps: 100, windowMs: 0, onCommit: (_s, size) => groups.push(size) });
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     const other = new Database(file, { readonly: true });
     const seenByOther: number[] = [];
@@ -41,7 +43,7 @@ describe('GroupWriter', () => {
 
   test('afterCommit runs in order before resolution; a failing write is isolated in its savepoint', async () => {
     const { db } = openTemp();
-    const writer = new GroupWriter(db, { maxOps: 10, windowMs: 0 });
+    const writer = new GroupWriter(db, { ...LIMITS, maxOps: 10, windowMs: 0 });
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     const order: string[] = [];
     const a = writer.run(() => insert.run('same'), () => order.push('after a'));
@@ -59,7 +61,7 @@ describe('GroupWriter', () => {
   test('a commit that cannot happen rejects every write of the group with CommitError', async () => {
     const { db } = openTemp();
     db.pragma('max_page_count = 3');
-    const writer = new GroupWriter(db, { maxOps: 50, windowMs: 0 });
+    const writer = new GroupWriter(db, { ...LIMITS, maxOps: 50, windowMs: 0 });
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => writer.run(() => insert.run(`${i}-${'x'.repeat(2000)}`))),
@@ -72,9 +74,65 @@ describe('GroupWriter', () => {
     await expect(writer.run(() => insert.run('after'))).resolves.toBeDefined();
   });
 
+  test('a write lock held by another connection: the loop stays free, writes wait, then commit when it is released', async () => {
+    const { db, file } = openTemp();
+    const writer = new GroupWriter(db, { ...LIMITS, maxOps: 10, windowMs: 0 });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const settled: string[] = [];
+    const writes = ['a', 'b', 'c'].map((v) => writer.run(() => insert.run(v)).then(() => settled.push(v)));
+    // The loop keeps turning while the writes wait: timers fire, and nothing settles.
+    let ticks = 0;
+    while (writer.state().lockedForMs < 200) {
+      await new Promise((r) => setTimeout(r, 5));
+      ticks += 1;
+    }
+    expect(ticks).toBeGreaterThan(5);
+    expect(settled).toEqual([]);
+    expect(writer.state().queued).toBe(3);
+    other.exec('COMMIT');
+    other.close();
+    await Promise.all(writes);
+    expect(settled).toEqual(['a', 'b', 'c']);
+    expect(writer.state()).toEqual({ queued: 0, lockedForMs: 0 });
+  });
+
+  test('while the lock is held: at most maxQueued writes wait, each at most lockWaitMs, then CommitError', async () => {
+    const { db, file } = openTemp();
+    const writer = new GroupWriter(db, { maxOps: 10, windowMs: 0, lockWaitMs: 300, maxQueued: 4 });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const waiting = Array.from({ length: 4 }, (_, i) => writer.run(() => insert.run(`w${i}`)));
+    // The fifth is refused at once, while the four still wait.
+    await expect(writer.run(() => insert.run('fifth'))).rejects.toBeInstanceOf(CommitError);
+    expect(writer.state().queued).toBe(4);
+    const results = await Promise.allSettled(waiting);
+    for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/locked by another process/) } });
+    other.exec('ROLLBACK');
+    other.close();
+    // The lock gone, the writer takes writes again.
+    await expect(writer.run(() => insert.run('after'))).resolves.toBeDefined();
+    expect((db.prepare('SELECT v FROM t').all() as { v: string }[]).map((r) => r.v)).toEqual(['after']);
+  });
+
+  test('closing while the lock is held elsewhere fails what waits instead of hanging', async () => {
+    const { db, file } = openTemp();
+    const writer = new GroupWriter(db, { ...LIMITS, maxOps: 10, windowMs: 0 });
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const pending = writer.run(() => db.prepare('INSERT INTO t (v) VALUES (?)').run('x'));
+    while (writer.state().lockedForMs === 0) await new Promise((r) => setTimeout(r, 5));
+    writer.close();
+    await expect(pending).rejects.toBeInstanceOf(CommitError);
+    other.exec('ROLLBACK');
+    other.close();
+  });
+
   test('close refuses new writes', async () => {
     const { db } = openTemp();
-    const writer = new GroupWriter(db, { maxOps: 5, windowMs: 0 });
+    const writer = new GroupWriter(db, { ...LIMITS, maxOps: 5, windowMs: 0 });
     writer.close();
     await expect(writer.run(() => 1)).rejects.toBeInstanceOf(CommitError);
   });
