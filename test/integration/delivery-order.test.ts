@@ -69,7 +69,9 @@ describe('delivery order and exactly-once', () => {
   let daemon: RunningDaemon;
 
   beforeAll(async () => {
-    daemon = await startDaemon();
+    // Redelivery far beyond any test's length: the batches held unacknowledged below must not be
+    // resent (which frees their slots) however slowly a loaded machine posts the 1000.
+    daemon = await startDaemon({ config: { queue: { redeliverAfterMs: 600_000 } } });
   });
   afterAll(async () => {
     await daemon.stop();
