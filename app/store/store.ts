@@ -6,6 +6,7 @@ import { AuditRepository, type PruneOutcome, type UpgradeOutcome } from './audit
 import { CredentialRepository } from './credential-repository';
 import { openDatabase, type Db } from './database';
 import { DesktopIdRepository } from './desktop-id-repository';
+import { SourcePositionRepository } from './source-position-repository';
 import { DeviceRepository, type Progress } from './device-repository';
 import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
@@ -48,6 +49,7 @@ export class Store {
   readonly devices: DeviceRepository;
   readonly credentials: CredentialRepository;
   readonly desktopIds: DesktopIdRepository;
+  readonly sourcePositions: SourcePositionRepository;
   readonly apiTokens: ApiTokenRepository;
   /** ntfy / Gotify subscribers' reads (seq order, topic filter). */
   readonly topicHistory: TopicHistory;
@@ -74,6 +76,7 @@ export class Store {
     this.devices = new DeviceRepository(this.db, this.pool, options.sealer);
     this.credentials = new CredentialRepository(this.db);
     this.desktopIds = new DesktopIdRepository(this.db);
+    this.sourcePositions = new SourcePositionRepository(this.db);
     this.apiTokens = new ApiTokenRepository(this.db);
     this.topicHistory = new TopicHistory(this.pool, options.sealer);
     this.audit = new AuditRepository(this.db, this.pool);
@@ -178,6 +181,16 @@ export class Store {
 
   desktopKeyOf(source: string, notificationId: string): string | undefined {
     return this.desktopIds.keyFor(source, notificationId);
+  }
+
+  // ── sources: SourcePositionStore ───────────────────────────────────────────
+
+  async position(source: string): Promise<string | null> {
+    return this.sourcePositions.get(source);
+  }
+
+  savePosition(source: string, position: string): Promise<void> {
+    return this.writer.run(() => this.sourcePositions.put(source, position, Date.now()));
   }
 
   // ── auth & pairing ─────────────────────────────────────────────────────────
