@@ -15,6 +15,7 @@ import type { SourceStatus } from './source';
  */
 const READ_BUSY_MS = 100;
 
+/** The file to poll and how often (the source's config), with the words its reasons use. */
 export interface PolledDatabaseOptions {
   enabled: boolean;
   /** The database file; null when there is no default for this user. */

@@ -10,6 +10,7 @@ import type { SourcePositionStore } from './source';
 /** Arrival time in the database's own unit: FILETIME ticks (bigint) or Apple seconds (number). */
 export type Instant = number | bigint;
 
+/** How far a source has read: the highest row and the highest time handled. */
 export interface Position<T extends Instant> {
   /** Highest row number (rowid) handled. */
   row: number;

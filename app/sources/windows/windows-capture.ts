@@ -13,6 +13,7 @@ import { SkippedToast, toastToInput } from './toast-record';
 // dismissed on every phone. Nothing outside the platform may write that database, so a phone's
 // dismiss cannot close the toast on the PC (closeOnDesktop answers false).
 
+/** `sources.windows` from the config, poll period in ms. */
 export interface WindowsCaptureOptions {
   enabled: boolean;
   database: string | null;
