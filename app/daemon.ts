@@ -85,7 +85,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
 
     const rules = buildRules(config, log);
     const core = (relay = buildRelay(config, db, mon, rules.engine, log));
-    sources = buildSources(config, core, db, log);
+    sources = buildSources(config, core, db, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
     const signing = buildTokens(config, signingKeys, db, audit);
     stopSigningKeyRotation = signing.stop;

@@ -108,7 +108,7 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
     .description('revoke a token by id: refused at once, its open streams closed')
     .argument('<id>')
     .action((id: string) => run(() => tokenRevokeCommand(dataDir(), id, io)));
-  const service = program.command('service').description('run Beep as a user service (systemd on Linux, launchd on macOS)');
+  const service = program.command('service').description('run Beep as a user service (systemd on Linux, launchd on macOS, Task Scheduler on Windows)');
   const serviceSpec = () => ({
     node: process.execPath,
     main: path.resolve(__dirname, '..', 'main.js'),

@@ -4,13 +4,15 @@ import type { NotificationInput } from '../domain/notification';
 import { RulesEngine } from '../ingest/rules/rules-engine';
 import { DbusCapture } from '../sources/dbus/dbus-capture';
 import { MacosCapture } from '../sources/macos/macos-capture';
+import { WindowsCapture } from '../sources/windows/windows-capture';
+import type { Metrics } from '../observability/metrics';
 import type { CaptureSink, DesktopSource } from '../sources/source';
 import type { Store } from '../store/store';
 import type { LogFor } from './observability';
 import type { Relay } from './relay';
 
 // Desktop capture: the rules engine (and its admin, which writes rules back to the data dir),
-// the D-Bus and macOS sources, and the sink they hand notifications and closes to.
+// the D-Bus, macOS and Windows sources, and the sink they hand notifications and closes to.
 
 /** The rules engine ingest consults, and the admin control that replaces its rules live. */
 export function buildRules(config: BeepConfig, log: LogFor) {
@@ -32,7 +34,7 @@ export function buildRules(config: BeepConfig, log: LogFor) {
 }
 
 /** The desktop sources (built, not started), each absent-tolerant and reporting its own health, listening for phones' dismissals. */
-export function buildSources(config: BeepConfig, relay: Relay, store: Store, log: LogFor): DesktopSource[] {
+export function buildSources(config: BeepConfig, relay: Relay, store: Store, log: LogFor, metrics: Metrics): DesktopSource[] {
   const sink: CaptureSink = {
     accept: async (input) => {
       const outcome = await relay.ingest.accept(input);
@@ -49,7 +51,13 @@ export function buildSources(config: BeepConfig, relay: Relay, store: Store, log
       store,
       log('dbus'),
     ),
-    new MacosCapture({ ...config.sources.macos, pollMs: config.sources.macos.pollSec * 1000 }, sink, log('macos')),
+    // The read position of the polling sources is kept in the store (a restart resumes there).
+    new MacosCapture({ ...config.sources.macos, pollMs: config.sources.macos.pollSec * 1000 }, sink, store, log('macos'), (reason) =>
+      metrics.captureSkipped.inc({ source: 'macos', reason }),
+    ),
+    new WindowsCapture({ ...config.sources.windows, pollMs: config.sources.windows.pollSec * 1000 }, sink, store, log('windows'), (reason) =>
+      metrics.captureSkipped.inc({ source: 'windows', reason }),
+    ),
   ];
   // Dismissed on a phone: a captured notification is closed on the desktop it came from.
   relay.bus.subscribe({

@@ -166,6 +166,8 @@ export const SHUTDOWN_DRAIN_MS = 2_500;
 export const DBUS_RETRY_SEC = 2;
 /** seconds between reads of the macOS notification database: new rows show up within this. */
 export const MACOS_POLL_SEC = 2;
+/** seconds between reads of the Windows notification database: a toast reaches the phones within this. */
+export const WINDOWS_POLL_SEC = 2;
 /** seconds a burst window lasts by default, once burst folding is switched on. */
 export const BURST_WINDOW_SEC = 10;
 /** Keyword rules, globs per list and quiet-hour windows a rules document may hold: keeps PUT bounded. */

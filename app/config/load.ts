@@ -86,10 +86,12 @@ function layer(values: {
 
 /**
  * The session bus: an address in the config file wins, then $DBUS_SESSION_BUS_ADDRESS, then
- * systemd's per-user socket. Capture is on by default on Linux, macOS's on macOS.
+ * systemd's per-user socket. Capture is on by default on Linux, macOS's on macOS, Windows's on
+ * Windows (its database under %LOCALAPPDATA%).
  */
 function desktopSources(merged: Record<string, unknown>, env: Env): Record<string, unknown> {
-  const sources = (merged.sources ?? {}) as { dbus?: Record<string, unknown>; macos?: Record<string, unknown> };
+  const sources = (merged.sources ?? {}) as { dbus?: Record<string, unknown>; macos?: Record<string, unknown>; windows?: Record<string, unknown> };
+  const localAppData = env.LOCALAPPDATA || path.join(os.homedir(), 'AppData', 'Local');
   const dbus = sources.dbus ?? {};
   const configured = typeof dbus.address === 'string' ? dbus.address : null;
   const fromEnv = env.DBUS_SESSION_BUS_ADDRESS || null;
@@ -107,6 +109,11 @@ function desktopSources(merged: Record<string, unknown>, env: Env): Record<strin
       enabled: process.platform === 'darwin',
       database: path.join(os.homedir(), 'Library', 'Group Containers', 'group.com.apple.usernoted', 'db2', 'db'),
       ...sources.macos,
+    },
+    windows: {
+      enabled: process.platform === 'win32',
+      database: path.join(localAppData, 'Microsoft', 'Windows', 'Notifications', 'wpndatabase.db'),
+      ...sources.windows,
     },
   };
 }

@@ -95,6 +95,8 @@ export interface BeepConfig {
       retrySec: number;
     };
     macos: { enabled: boolean; database: string | null; pollSec: number };
+    /** The Windows notification platform's database (wpndatabase.db), read-only. */
+    windows: { enabled: boolean; database: string | null; pollSec: number };
   };
   rules: RulesConfig;
   /** ntfy and Gotify APIs on both listeners, with API tokens. */
@@ -299,6 +301,11 @@ export const configSchema = Joi.object<BeepConfig>({
       enabled: Joi.boolean().required(),
       database: Joi.string().allow(null).default(null),
       pollSec: Joi.number().min(0.1).max(3600).default(D.MACOS_POLL_SEC),
+    }).required(),
+    windows: Joi.object({
+      enabled: Joi.boolean().required(),
+      database: Joi.string().allow(null).default(null),
+      pollSec: Joi.number().min(0.1).max(3600).default(D.WINDOWS_POLL_SEC),
     }).required(),
   }).required(),
   rules: rulesSchema,

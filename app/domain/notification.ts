@@ -2,7 +2,7 @@ import type { Priority } from './priority';
 
 // A notification as the whole app sees it; `seq` is the outbox order, `id` the public name.
 
-export type NotificationSource = 'dbus' | 'macos' | 'http' | 'cli' | 'ntfy' | 'gotify';
+export type NotificationSource = 'dbus' | 'macos' | 'windows' | 'http' | 'cli' | 'ntfy' | 'gotify';
 
 /** The fields every notification carries, on the wire and inside the daemon alike. */
 export interface NotificationCore {

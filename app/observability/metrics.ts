@@ -60,6 +60,8 @@ export class Metrics {
   readonly httpServerErrors;
   /** Incremented when a subscriber stream (ntfy, Gotify) is closed for not reading. */
   readonly streamsStalled;
+  /** Incremented by a desktop source for a record it read and could not relay (malformed toast XML, …). */
+  readonly captureSkipped;
 
   constructor(live: LiveGauges) {
     const registers = [this.registry];
@@ -177,6 +179,12 @@ export class Metrics {
     this.streamsStalled = new client.Counter({
       name: 'beep_subscriber_streams_stalled_total',
       help: 'ntfy and Gotify subscriber streams closed because their reader stopped reading.',
+      registers,
+    });
+    this.captureSkipped = new client.Counter({
+      name: 'beep_capture_skipped_total',
+      help: 'Desktop notifications a source read and skipped (malformed or unreadable payloads), by source and reason.',
+      labelNames: ['source', 'reason'],
       registers,
     });
     new client.Gauge({

@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LAUNCHD_LABEL, SYSTEMD_UNIT_NAME, launchdPlist, systemdUnit, type ServiceSpec } from './unit-files';
+import { LAUNCHD_LABEL, SCHTASKS_TASK_NAME, SYSTEMD_UNIT_NAME, launchdPlist, scheduledTaskXml, systemdUnit, type ServiceSpec } from './unit-files';
 
 // `beep service install|uninstall|status`: writes the unit for this platform and asks the
-// service manager (systemctl --user, launchctl) to enable, start, stop or describe it.
+// service manager (systemctl --user, launchctl, Task Scheduler's schtasks) to enable, start,
+// stop or describe it.
 
 export interface ServiceResult {
   code: number;
@@ -26,24 +27,33 @@ export interface ServiceEnv {
   /** $XDG_CONFIG_HOME, when set. */
   configHome?: string;
   uid: number;
+  /** Windows: %LOCALAPPDATA%, when set (the task definition is kept under it). */
+  localAppData?: string;
+  /** Windows: the account the logon task runs as (DOMAIN\name, or name). */
+  user?: string;
   run: Runner;
 }
 
 /** This machine's service environment, for the session `config/session-env` read. */
-export function currentEnv(session: { configHome?: string }): ServiceEnv {
-  return { platform: process.platform, home: os.homedir(), configHome: session.configHome, uid: process.getuid?.() ?? 0, run: systemRunner };
+export function currentEnv(session: { configHome?: string; localAppData?: string; userDomain?: string }): ServiceEnv {
+  // Only Windows needs the account name (os.userInfo throws for a uid without a passwd entry).
+  const name = process.platform === 'win32' ? os.userInfo().username : undefined;
+  return {
+    platform: process.platform,
+    home: os.homedir(),
+    configHome: session.configHome,
+    uid: process.getuid?.() ?? 0,
+    localAppData: session.localAppData,
+    user: name && session.userDomain ? `${session.userDomain}\\${name}` : name,
+    run: systemRunner,
+  };
 }
 
 export function unitPath(env: ServiceEnv): string {
   if (env.platform === 'darwin') return path.join(env.home, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
+  if (env.platform === 'win32') return path.join(env.localAppData ?? path.join(env.home, 'AppData', 'Local'), 'Beep', 'beep-task.xml');
   return path.join(env.configHome ?? path.join(env.home, '.config'), 'systemd', 'user', SYSTEMD_UNIT_NAME);
 }
-
-const WINDOWS = [
-  'Windows has no user service manager Beep can drive; start it at logon with Task Scheduler:',
-  '  schtasks /Create /SC ONLOGON /TN Beep /TR "\\"<node.exe>\\" \\"<path>\\dist\\app\\main.js\\" start" /RL LIMITED',
-  'Stop it with `schtasks /End /TN Beep` (Beep shuts down cleanly on Ctrl+C / SIGINT).',
-];
 
 function step(env: ServiceEnv, lines: string[], command: string, args: string[]): boolean {
   const r = env.run(command, args);
@@ -52,8 +62,53 @@ function step(env: ServiceEnv, lines: string[], command: string, args: string[])
   return ok;
 }
 
+/** Windows: the task definition written, then registered with schtasks and started. */
+function installTask(env: ServiceEnv, spec: ServiceSpec): ServiceResult {
+  const file = unitPath(env);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const text = scheduledTaskXml(spec, env.user ?? os.userInfo().username);
+  fs.writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+  const lines = [`wrote ${file}`];
+  const ok = step(env, lines, 'schtasks', ['/Create', '/TN', SCHTASKS_TASK_NAME, '/XML', file, '/F']) && step(env, lines, 'schtasks', ['/Run', '/TN', SCHTASKS_TASK_NAME]);
+  if (ok) {
+    lines.push(`Beep runs now and at every logon (Task Scheduler task "${SCHTASKS_TASK_NAME}").`);
+    return { code: 0, lines };
+  }
+  lines.push(`The task definition is in place; register it with: schtasks /Create /TN ${SCHTASKS_TASK_NAME} /XML "${file}" /F`);
+  return { code: 1, lines };
+}
+
+/** Windows: ends the task (at once: nothing accepted is lost) and deletes it. */
+function uninstallTask(env: ServiceEnv): ServiceResult {
+  const file = unitPath(env);
+  const lines: string[] = [];
+  const query = env.run('schtasks', ['/Query', '/TN', SCHTASKS_TASK_NAME]);
+  let code = 0;
+  if (query.status === 0 && !query.error) {
+    env.run('schtasks', ['/End', '/TN', SCHTASKS_TASK_NAME]); // fails harmlessly when it is not running
+    if (step(env, lines, 'schtasks', ['/Delete', '/TN', SCHTASKS_TASK_NAME, '/F'])) lines.push(`removed the Task Scheduler task "${SCHTASKS_TASK_NAME}"`);
+    else code = 1;
+  } else {
+    lines.push(`no Task Scheduler task "${SCHTASKS_TASK_NAME}"; nothing to remove`);
+  }
+  fs.rmSync(file, { force: true });
+  return { code, lines };
+}
+
+/** Windows: the task's state as schtasks reports it (CSV: name, next run, status). */
+function taskStatus(env: ServiceEnv): ServiceResult {
+  const r = env.run('schtasks', ['/Query', '/TN', SCHTASKS_TASK_NAME, '/FO', 'CSV', '/NH']);
+  if (r.error || r.status !== 0) {
+    const why = (r.error?.message ?? r.stderr.trim()) || `exit ${r.status}`;
+    return { code: 3, lines: [`not installed (schtasks: ${why}); run \`beep service install\``] };
+  }
+  const fields = (r.stdout.trim().split('\n')[0] ?? '').split('","').map((f) => f.replace(/^"|"$/g, '').trim());
+  const state = fields[2] || 'unknown';
+  return { code: state === 'Running' ? 0 : 1, lines: [`installed: Task Scheduler task "${SCHTASKS_TASK_NAME}" (${unitPath(env)})`, `state: ${state}`] };
+}
+
 export function install(env: ServiceEnv, spec: ServiceSpec): ServiceResult {
-  if (env.platform === 'win32') return { code: 2, lines: WINDOWS };
+  if (env.platform === 'win32') return installTask(env, spec);
   const file = unitPath(env);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, env.platform === 'darwin' ? launchdPlist(spec) : systemdUnit(spec), { mode: 0o644 });
@@ -75,7 +130,7 @@ export function install(env: ServiceEnv, spec: ServiceSpec): ServiceResult {
 }
 
 export function uninstall(env: ServiceEnv): ServiceResult {
-  if (env.platform === 'win32') return { code: 2, lines: ['Remove the task with: schtasks /Delete /TN Beep /F'] };
+  if (env.platform === 'win32') return uninstallTask(env);
   const file = unitPath(env);
   const lines: string[] = [];
   if (env.platform === 'darwin') step(env, lines, 'launchctl', ['bootout', `gui/${env.uid}/${LAUNCHD_LABEL}`]);
@@ -88,7 +143,7 @@ export function uninstall(env: ServiceEnv): ServiceResult {
 }
 
 export function status(env: ServiceEnv): ServiceResult {
-  if (env.platform === 'win32') return { code: 2, lines: ['Check the task with: schtasks /Query /TN Beep'] };
+  if (env.platform === 'win32') return taskStatus(env);
   const file = unitPath(env);
   if (!fs.existsSync(file)) return { code: 3, lines: [`not installed (no ${file}); run \`beep service install\``] };
   const r =

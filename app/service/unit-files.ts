@@ -1,5 +1,6 @@
-// The service definitions `beep service install` writes: a systemd user unit (Linux) and a
-// launchd agent (macOS). Pure text builders, so their content is tested on any platform.
+// The service definitions `beep service install` writes: a systemd user unit (Linux), a
+// launchd agent (macOS) and a Task Scheduler task (Windows). Pure text builders, so their
+// content is tested on any platform.
 
 export interface ServiceSpec {
   /** Absolute path of the node binary. */
@@ -13,6 +14,8 @@ export interface ServiceSpec {
 
 export const SYSTEMD_UNIT_NAME = 'beep.service';
 export const LAUNCHD_LABEL = 'dev.beep.daemon';
+/** The Task Scheduler task's name (in the root folder). */
+export const SCHTASKS_TASK_NAME = 'Beep';
 
 /** systemd quotes words with spaces in double quotes, with \ and " escaped. */
 function systemdWord(word: string): string {
@@ -78,5 +81,80 @@ ${args}
   <string>${xml(spec.logFile)}</string>
 </dict>
 </plist>
+`;
+}
+
+/**
+ * One argument as Windows' command-line parser (CommandLineToArgvW, the C runtime) reads it back:
+ * quoted when it holds a space, a tab or a quote; backslashes doubled only before a quote.
+ */
+export function windowsArg(arg: string): string {
+  if (arg !== '' && ![' ', '\t', '"'].some((c) => arg.includes(c))) return arg;
+  let out = '"';
+  let slashes = 0;
+  for (const ch of arg) {
+    if (ch === '\\') {
+      slashes++;
+      continue;
+    }
+    out += '\\'.repeat(ch === '"' ? slashes * 2 + 1 : slashes) + ch;
+    slashes = 0;
+  }
+  return `${out}${'\\'.repeat(slashes * 2)}"`;
+}
+
+/**
+ * A Task Scheduler task (schtasks /Create /XML): starts at this user's logon with the user's
+ * own rights, in the user's session; runs on battery; no time limit (a task made with
+ * `schtasks /Create /SC ONLOGON` is stopped after 3 days); asked to restart on failure; one
+ * instance. Saved as UTF-16 with a byte-order mark, the encoding schtasks reads.
+ */
+export function scheduledTaskXml(spec: ServiceSpec, user: string): string {
+  const args = [spec.main, '--data-dir', spec.dataDir, 'start'].map(windowsArg).join(' ');
+  return `<?xml version="1.0" encoding="UTF-16"?>
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo>
+    <Description>Beep notification relay (your PC's notifications on your phones)</Description>
+    <URI>\\${SCHTASKS_TASK_NAME}</URI>
+  </RegistrationInfo>
+  <Triggers>
+    <LogonTrigger>
+      <Enabled>true</Enabled>
+      <UserId>${xml(user)}</UserId>
+    </LogonTrigger>
+  </Triggers>
+  <Principals>
+    <Principal id="Author">
+      <UserId>${xml(user)}</UserId>
+      <LogonType>InteractiveToken</LogonType>
+      <RunLevel>LeastPrivilege</RunLevel>
+    </Principal>
+  </Principals>
+  <Settings>
+    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
+    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
+    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
+    <AllowHardTerminate>true</AllowHardTerminate>
+    <StartWhenAvailable>false</StartWhenAvailable>
+    <RunOnlyIfNetworkAvailable>false</RunOnlyIfNetworkAvailable>
+    <AllowStartOnDemand>true</AllowStartOnDemand>
+    <Enabled>true</Enabled>
+    <Hidden>false</Hidden>
+    <RunOnlyIfIdle>false</RunOnlyIfIdle>
+    <WakeToRun>false</WakeToRun>
+    <ExecutionTimeLimit>PT0S</ExecutionTimeLimit>
+    <Priority>7</Priority>
+    <RestartOnFailure>
+      <Interval>PT1M</Interval>
+      <Count>3</Count>
+    </RestartOnFailure>
+  </Settings>
+  <Actions Context="Author">
+    <Exec>
+      <Command>${xml(spec.node)}</Command>
+      <Arguments>${xml(args)}</Arguments>
+    </Exec>
+  </Actions>
+</Task>
 `;
 }

@@ -1,8 +1,8 @@
 import type { NotificationInput } from '../domain/notification';
 
 // The adapter interface every desktop capture source implements (D-Bus on Linux, the
-// notification centre database on macOS, a future Windows listener), and the two small
-// interfaces a source needs from the rest of Beep; daemon.ts supplies both.
+// notification centre database on macOS, the notification platform's database on Windows),
+// and the small interfaces a source needs from the rest of Beep; daemon.ts supplies them.
 
 /** Where a source hands what it captured: ingest (rules, outbox) and the dismissal path. */
 export interface CaptureSink {
@@ -18,6 +18,19 @@ export interface DesktopIdStore {
   notificationForDesktopKey(source: string, key: string): string | undefined;
   desktopKeyOf(source: string, notificationId: string): string | undefined;
 }
+
+/**
+ * Where a polling source (macOS, Windows) stopped reading, kept durably so a restart neither
+ * re-sends old notifications nor skips new ones (store/ implements it). The position is the
+ * source's own text (sources/read-position.ts); the store keeps it as given.
+ */
+export interface SourcePositionStore {
+  position(source: string): Promise<string | null>;
+  savePosition(source: string, position: string): Promise<void>;
+}
+
+/** Counts a desktop record a source read and could not relay (metric), by a bounded reason. */
+export type SkipCounter = (reason: string) => void;
 
 /** attached = capturing; waiting = retrying (no bus or database yet); disabled by config. */
 export type SourceState = 'attached' | 'waiting' | 'disabled';

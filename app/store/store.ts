@@ -7,6 +7,7 @@ import { CredentialRepository } from './credential-repository';
 import { Checkpointer } from './checkpointer';
 import { openDatabase, type Db } from './database';
 import { DesktopIdRepository } from './desktop-id-repository';
+import { SourcePositionRepository } from './source-position-repository';
 import { DeviceRepository, type Progress } from './device-repository';
 import { GroupWriter } from './group-writer';
 import { NotificationRepository, type AppendOutcome } from './notification-repository';
@@ -65,6 +66,7 @@ export class Store {
   readonly devices: DeviceRepository;
   readonly credentials: CredentialRepository;
   readonly desktopIds: DesktopIdRepository;
+  readonly sourcePositions: SourcePositionRepository;
   readonly apiTokens: ApiTokenRepository;
   /** ntfy / Gotify subscribers' reads (seq order, topic filter). */
   readonly topicHistory: TopicHistory;
@@ -105,6 +107,7 @@ export class Store {
     this.devices = new DeviceRepository(this.db, this.pool, options.sealer);
     this.credentials = new CredentialRepository(this.db);
     this.desktopIds = new DesktopIdRepository(this.db);
+    this.sourcePositions = new SourcePositionRepository(this.db);
     this.apiTokens = new ApiTokenRepository(this.db);
     this.topicHistory = new TopicHistory(this.pool, options.sealer);
     this.audit = new AuditRepository(this.db, this.pool);
@@ -219,6 +222,16 @@ export class Store {
 
   desktopKeyOf(source: string, notificationId: string): string | undefined {
     return this.desktopIds.keyFor(source, notificationId);
+  }
+
+  // ── sources: SourcePositionStore ───────────────────────────────────────────
+
+  async position(source: string): Promise<string | null> {
+    return this.sourcePositions.get(source);
+  }
+
+  savePosition(source: string, position: string): Promise<void> {
+    return this.writer.run(() => this.sourcePositions.put(source, position, Date.now()));
   }
 
   // ── auth & pairing ─────────────────────────────────────────────────────────

@@ -1,13 +1,16 @@
-import Database from 'better-sqlite3';
-import fs from 'node:fs';
-import type { CaptureSink, DesktopSource, SourceStatus } from '../source';
+import type Database from 'better-sqlite3';
+import crypto from 'node:crypto';
+import type { CaptureSink, DesktopSource, SkipCounter, SourcePositionStore, SourceStatus } from '../source';
 import type { SourceLog } from '../dbus/dbus-capture';
+import { PolledDatabase } from '../polled-database';
+import { advanced, KeptPosition, type Position } from '../read-position';
 import { recordToInput } from './notification-record';
 
 // macOS capture: polls the notification centre's SQLite database (read-only) for records newer
-// than the last one seen, and notices records that disappear (cleared in the notification
-// centre) to dismiss them on the phones. macOS offers no supported way to close a
-// notification from outside, so a phone's dismiss stays on the phone.
+// than the read position (kept in the store, so a restart resumes there), and notices records
+// that disappear (cleared in the notification centre) to dismiss them on the phones. macOS
+// offers no supported way to close a notification from outside, so a phone's dismiss stays on
+// the phone.
 
 export interface MacosCaptureOptions {
   enabled: boolean;
@@ -22,124 +25,104 @@ const MAX_TRACKED = 1024;
 
 interface RecordRow {
   id: number;
+  time: number | null;
+  uuid: Buffer | null;
   data: Buffer | null;
   identifier: string | null;
+}
+
+/** The Beep id of a record: the same record always gets the same id, so a re-read is a duplicate, not a second notification. */
+function beepIdOf(row: RecordRow): string {
+  const key = `macos\0${row.id}\0${row.time ?? ''}\0${row.uuid?.toString('hex') ?? ''}`;
+  return `m${crypto.createHash('sha256').update(key).digest('base64url').slice(0, 24)}`;
 }
 
 /**
  * The macOS source.
  *
- *   const mac = new MacosCapture({ enabled, database, pollMs }, sink, log); mac.start();
+ *   const mac = new MacosCapture({ enabled, database, pollMs }, sink, store, log); mac.start();
  */
 export class MacosCapture implements DesktopSource {
   readonly name = 'macos' as const;
-  private db: Database.Database | null = null;
-  private cursor = 0;
+  private readonly loop: PolledDatabase;
+  private readonly kept: KeptPosition<number>;
   /** rec_id → Beep id of what was captured and is still in the notification centre. */
   private readonly tracked = new Map<number, string>();
-  private state: SourceStatus['state'];
-  private reason: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private polling: Promise<void> | null = null;
 
   constructor(
-    private readonly options: MacosCaptureOptions,
+    options: MacosCaptureOptions,
     private readonly sink: CaptureSink,
+    positions: SourcePositionStore,
     private readonly log: SourceLog,
+    private readonly skipped: SkipCounter = () => {},
   ) {
-    this.state = options.enabled ? 'waiting' : 'disabled';
-    if (!options.enabled) this.reason = 'disabled in the configuration (sources.macos.enabled)';
+    this.kept = new KeptPosition('macos', options.database ?? '', positions, Number);
+    const loopOptions = { ...options, configKey: 'sources.macos.enabled', what: 'the macOS notification centre' };
+    this.loop = new PolledDatabase(loopOptions, { tables: ['record', 'app'], poll: (db) => this.poll(db) }, log);
   }
 
   start(): void {
-    if (this.options.enabled) this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.polling;
-    this.db?.close();
-    this.db = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   status(): SourceStatus {
-    return { state: this.state, from: this.options.database, reason: this.reason, expected: this.options.enabled };
+    return this.loop.status();
   }
 
   async closeOnDesktop(): Promise<boolean> {
     return false;
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.polling = this.tick().finally(() => {
-        this.polling = null;
-        this.schedule(this.options.pollMs);
-      });
-    }, ms);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      if (!this.db) this.open();
-      if (this.db) await this.poll(this.db);
-    } catch (error) {
-      this.db?.close();
-      this.db = null;
-      this.wait(`cannot read the notification database: ${(error as Error).message}`);
-    }
-  }
-
-  private open(): void {
-    const file = this.options.database;
-    if (!file || !fs.existsSync(file)) return this.wait(`no notification database at ${file ?? '(none)'}`);
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('record', 'app')").all();
-    if (tables.length !== 2) {
-      db.close();
-      return this.wait(`${file} is not a notification centre database (no record/app tables)`);
-    }
-    // Start after what is already there: history is not replayed to the phones.
-    this.cursor = (db.prepare('SELECT COALESCE(MAX(rec_id), 0) AS id FROM record').get() as { id: number }).id;
-    this.db = db;
-    this.state = 'attached';
-    this.reason = undefined;
-    this.log.info('capturing notifications from the macOS notification centre', { database: file });
-  }
-
-  private wait(reason: string): void {
-    if (reason !== this.reason) this.log.info('running without macOS capture for now', { reason });
-    this.state = 'waiting';
-    this.reason = reason;
+  /** First attach: start after what is already there (history is not replayed to the phones). */
+  private async startingPosition(db: Database.Database): Promise<Position<number>> {
+    const kept = await this.kept.load();
+    if (kept) return kept;
+    const end = db.prepare('SELECT COALESCE(MAX(rec_id), 0) AS row, COALESCE(MAX(delivered_date), 0) AS time FROM record').get() as Position<number>;
+    await this.kept.save(end);
+    return end;
   }
 
   private async poll(db: Database.Database): Promise<void> {
+    let position = await this.startingPosition(db);
     const rows = db
       .prepare(
-        `SELECT r.rec_id AS id, r.data AS data, a.identifier AS identifier FROM record r
-         LEFT JOIN app a ON a.app_id = r.app_id WHERE r.rec_id > ? ORDER BY r.rec_id LIMIT ${BATCH}`,
+        `SELECT r.rec_id AS id, r.delivered_date AS time, r.uuid AS uuid, r.data AS data, a.identifier AS identifier FROM record r
+         LEFT JOIN app a ON a.app_id = r.app_id WHERE r.rec_id > ? OR r.delivered_date > ? ORDER BY r.rec_id LIMIT ${BATCH}`,
       )
-      .all(this.cursor) as RecordRow[];
-    for (const row of rows) {
-      this.cursor = row.id;
-      let input;
-      try {
-        input = row.data ? recordToInput(row.data, row.identifier) : null;
-      } catch (error) {
-        this.log.warn('skipped an unreadable notification record', { recId: row.id, error: (error as Error).message });
-        continue;
+      .all(position.row, position.time) as RecordRow[];
+    try {
+      for (const row of rows) {
+        await this.relay(row);
+        position = advanced(position, row.id, row.time);
       }
-      if (!input) continue;
-      const id = await this.sink.accept(input);
-      if (!id) continue;
-      this.tracked.set(row.id, id);
-      if (this.tracked.size > MAX_TRACKED) this.tracked.delete(this.tracked.keys().next().value as number);
+    } finally {
+      await this.kept.save(position);
     }
     await this.dismissRemoved(db);
+  }
+
+  private async relay(row: RecordRow): Promise<void> {
+    // A reused rec_id (the newest record was cleared, the next one took its number): the old one is gone.
+    const previous = this.tracked.get(row.id);
+    this.tracked.delete(row.id);
+    if (previous) await this.sink.dismissed(previous);
+    let input;
+    try {
+      input = row.data ? recordToInput(row.data, row.identifier) : null;
+    } catch (error) {
+      this.skipped('unreadable');
+      this.log.warn('skipped an unreadable notification record', { recId: row.id, error: (error as Error).message });
+      return;
+    }
+    if (!input) return;
+    const id = await this.sink.accept({ ...input, id: beepIdOf(row) });
+    if (!id) return;
+    this.tracked.set(row.id, id);
+    if (this.tracked.size > MAX_TRACKED) this.tracked.delete(this.tracked.keys().next().value as number);
   }
 
   /** A record that vanished was cleared in the notification centre. */

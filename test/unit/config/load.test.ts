@@ -29,6 +29,19 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.queue)).toBe(true);
   });
 
+  test('sources.windows: off except on Windows, the database under %LOCALAPPDATA%, enabled and pointed anywhere from the file', () => {
+    const d = dir();
+    const local = path.join(d, 'Local');
+    expect(loadConfig({}, { BEEP_HOME: d, LOCALAPPDATA: local }).sources.windows).toEqual({
+      enabled: process.platform === 'win32',
+      database: path.join(local, 'Microsoft', 'Windows', 'Notifications', 'wpndatabase.db'),
+      pollSec: 2,
+    });
+    const copy = dir({ sources: { windows: { enabled: true, database: '/tmp/copy-of-wpndatabase.db', pollSec: 0.5 } } });
+    expect(loadConfig({}, { BEEP_HOME: copy }).sources.windows).toEqual({ enabled: true, database: '/tmp/copy-of-wpndatabase.db', pollSec: 0.5 });
+    expect(() => loadConfig({}, { BEEP_HOME: dir({ sources: { windows: { pollSec: 0 } } }) })).toThrow(/sources\.windows\.pollSec/);
+  });
+
   test('file < env < flags', () => {
     const d = dir({ gateway: { port: 1111 }, admin: { port: 2222 }, log: { level: 'debug' }, queue: { maxBatch: 10 } });
     const config = loadConfig({ adminPort: '4444' }, { BEEP_HOME: d, BEEP_GATEWAY_PORT: '3333', BEEP_ADMIN_PORT: '5555' });
