@@ -13,6 +13,8 @@ export interface LiveGauges {
   /** The memory watch's latest sample and alarms. */
   memory: () => { rss: number; heapUsed: number; heapTotal: number; external: number } | null;
   memoryAlarms: () => { leak: boolean; soft: boolean; hard: boolean };
+  /** The most notifications one device's session has held in memory at once, and the bound it is kept within. */
+  deliveryBuffered?: () => { max: number; bound: number };
 }
 
 /**
@@ -218,6 +220,24 @@ export class Metrics {
       registers,
       collect() {
         this.set(live.connectedDevices());
+      },
+    });
+    new client.Gauge({
+      name: 'beep_delivery_buffered_max',
+      help: 'The most notifications one device\'s session has held in memory at once since start (a backlog is read a page at a time within beep_delivery_buffered_bound).',
+      registers,
+      collect() {
+        const buffered = live.deliveryBuffered?.();
+        if (buffered) this.set(buffered.max);
+      },
+    });
+    new client.Gauge({
+      name: 'beep_delivery_buffered_bound',
+      help: 'Notifications one device\'s session may hold in memory (in flight plus queued).',
+      registers,
+      collect() {
+        const buffered = live.deliveryBuffered?.();
+        if (buffered) this.set(buffered.bound);
       },
     });
     new client.Gauge({
