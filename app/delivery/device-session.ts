@@ -158,7 +158,10 @@ export class DeviceSession {
   /** A notification was dismissed: settled here, and the device told unless it dismissed it. */
   dismiss({ id, dismissalSeq, byDevice }: DismissedEvent): void {
     if (this.closed) return;
-    if (this.forget(id)) this.context.progressMoved(this);
+    if (this.forget(id)) {
+      this.context.progressMoved(this);
+      this.fill(); // room freed without an ack
+    }
     if (this.deviceId !== byDevice) this.connection.sendDismissed([id]);
     if (!this.dismissalsCaughtUp) this.liveDismissals = Math.max(this.liveDismissals, dismissalSeq);
     else if (dismissalSeq > this.dismissCursor) {
