@@ -84,7 +84,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     await recordConfigChange(config, db, audit);
 
     const rules = buildRules(config, log);
-    const core = (relay = buildRelay(config, db, mon, rules.engine, log));
+    const core = (relay = buildRelay(config, db, vault.cipher, mon, rules.engine, log));
     sources = buildSources(config, core, db, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
     const signing = buildTokens(config, signingKeys, db, audit);
@@ -138,7 +138,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     monitoring?.stop();
     renewer?.stop();
     stopSigningKeyRotation?.();
-    relay?.delivery.closeAll();
+    await relay?.delivery.closeAll();
     await closeSockets(servers.io);
     // Open audit windows are written while the store still takes writes.
     await stopAudit?.();

@@ -65,6 +65,10 @@ export function buildMonitoring(config: BeepConfig, log: LogFor, live: Monitorin
   const metrics = new Metrics({
     queueDepth: () => live.delivery()?.depthByPriority() ?? {},
     connectedDevices: () => live.delivery()?.connected ?? 0,
+    deliveryBuffered: () => {
+      const delivery = live.delivery();
+      return delivery ? { max: delivery.bufferedMax, bound: delivery.bufferBound } : { max: 0, bound: 0 };
+    },
     certificateExpiry: () => live.tls().notAfter,
     memory: () => watch.current(),
     memoryAlarms: () => watch.alarms(),

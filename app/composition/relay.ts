@@ -8,7 +8,7 @@ import { IngestService } from '../ingest/ingest-service';
 import type { RulesEngine } from '../ingest/rules/rules-engine';
 import type { AuditLog } from '../observability/audit-log';
 import type { Logger } from '../observability/logger';
-import { DELIVERY_TIMER_TICK_MS, FANOUT_SLICE_DEVICES } from '../config/defaults';
+import { DELIVERY_MAX_HELD, DELIVERY_TIMER_TICK_MS, DISMISS_CATCH_UP_PAGE, FANOUT_SLICE_DEVICES, PROGRESS_SAVE_INTERVAL_MS } from '../config/defaults';
 import { TimerWheel } from '../queue/timer-wheel';
 import { systemTimers } from '../queue/timers';
 import { SqliteDeliveryStore } from '../store/delivery-store';
@@ -67,12 +67,20 @@ export interface Relay {
   dismiss(id: string, byDevice: string | null): Promise<boolean>;
 }
 
-/** Builds the bus and its listeners, and ingest; a commit publishes on the bus, nothing else. */
-export function buildRelay(config: BeepConfig, store: Store, monitoring: Monitoring, engine: RulesEngine<NotificationInput>, log: LogFor): Relay {
+/** Builds the bus and its listeners, and ingest; a commit publishes on the bus, nothing else. `sealer` opens backlog rows. */
+export function buildRelay(config: BeepConfig, store: Store, sealer: FieldCipher, monitoring: Monitoring, engine: RulesEngine<NotificationInput>, log: LogFor): Relay {
   const { metrics, stats, feed } = monitoring;
   const bus = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
   const clock = { timers: new TimerWheel(systemTimers, DELIVERY_TIMER_TICK_MS), defer: (fn: () => void) => void setImmediate(fn) };
-  const delivery = new Delivery(new SqliteDeliveryStore(store), { ...config.queue, fanOutSlice: FANOUT_SLICE_DEVICES }, clock, {
+  const options = {
+    ...config.queue,
+    fanOutSlice: FANOUT_SLICE_DEVICES,
+    maxHeld: DELIVERY_MAX_HELD,
+    saveIntervalMs: PROGRESS_SAVE_INTERVAL_MS,
+    dismissPage: DISMISS_CATCH_UP_PAGE,
+  };
+  const deliveryStore = new SqliteDeliveryStore(store.db, store.writer, store.pool, sealer);
+  const delivery = new Delivery(deliveryStore, options, clock, {
     onBatch: (size, redelivered) => {
       metrics.batchSize.observe(size);
       if (redelivered > 0) metrics.redelivered.inc(redelivered);

@@ -21,6 +21,12 @@ export const REDELIVER_AFTER_MS = 10_000;
 export const DELIVERY_TIMER_TICK_MS = 5;
 /** devices served per turn when one notification fans out; between turns acks and /health get theirs (~1 ms of work). */
 export const FANOUT_SLICE_DEVICES = 128;
+/** notifications one device's session holds in memory (in flight plus queued): two pages of 4 × 64; a backlog of any size stays in the store and is read a page at a time. */
+export const DELIVERY_MAX_HELD = 512;
+/** ms between coalesced progress writes: every device acked or told of a dismissal within it is written in one commit; a kill -9 resends at most this window's acks. */
+export const PROGRESS_SAVE_INTERVAL_MS = 200;
+/** dismissals read (and sent as one `dismissed` event) per page when a device catches up on what it missed. */
+export const DISMISS_CATCH_UP_PAGE = 512;
 
 /** Group commit: at most this many requests share one transaction. */
 export const GROUP_COMMIT_MAX_OPS = 512;

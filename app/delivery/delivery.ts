@@ -1,57 +1,27 @@
 import type { StoredNotification } from '../domain/notification';
-import { toWire } from '../domain/notification';
 import { URGENT_PRIORITY } from '../domain/priority';
-import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
-import { ProgressLedger } from '../queue/progress-ledger';
+import type { DeviceQueueOptions, OutgoingBatch } from '../queue/device-queue';
 import type { Timers } from '../queue/timers';
+import { DeviceSession, toItem, type Item, type SessionContext, type SessionPolicy } from './device-session';
 import { FanOut } from './fan-out';
-import type { DeliveryEvents, DeliveryStore, DeviceConnection, EncodedNotification } from './ports';
+import type { DeliveryEvents, DeliveryStore, DeviceConnection } from './ports';
+import { ProgressSaver } from './progress-saver';
 import type { DismissedEvent, RelayListener } from './relay-bus';
 
-// Delivery to connected devices: one DeviceQueue and ProgressLedger per live device; acks
-// settle and persist progress; dismissals fan out; revocation closes the socket. It listens on
-// the RelayBus (accepted, dismissed, deviceRevoked); gateway/ hands it each socket.
+// Delivery to connected devices: one DeviceSession per live device (its queue, its per-priority
+// progress, its paged backlog); what the bus announces is offered to every session a slice at a
+// time; progress and dismissal cursors are written coalesced. gateway/ hands it each socket.
 
-/** A notification as queued: built once per notification and shared by every device's queue. */
-interface Item extends EncodedNotification {
-  seq: number;
-  priority: number;
-  topic: string | null;
-  /** ms since epoch when it was accepted, for the latency histogram. */
-  acceptedAtMs: number;
-}
-
-interface Session {
-  connection: DeviceConnection;
-  queue: DeviceQueue<Item>;
-  ledger: ProgressLedger | null;
-  /** Live arrivals while the backlog loads. */
-  buffer: Item[] | null;
-  /** Seqs dismissed while the backlog loads, settled once the ledger exists. */
-  settledWhileLoading: number[];
-  /** Unsettled items by public id, to map acks back to seqs. */
-  items: Map<string, Item>;
-  saving: boolean;
-  closed: boolean;
-  /** The device's topic filter; null = every topic. Untopiced notifications always pass. */
-  topics: Set<string> | null;
-}
-
-/** An ack may name at most this many ids (a batch holds far fewer); the rest is ignored. */
-const MAX_ACK_IDS = 1024;
-
-function wants(session: Session, item: Item): boolean {
-  return session.topics === null || item.topic === null || session.topics.has(item.topic);
-}
-
-/** Encode once: the wire JSON is built here, once per notification, whatever the number of devices. */
-function toItem(n: StoredNotification): Item {
-  return { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n)), acceptedAtMs: Date.parse(n.createdAt) };
-}
-
-/** The queue policy of every device, and how many devices a fan-out serves per turn. */
+/** The queue policy of every device, and the delivery core's own bounds. */
 export interface DeliveryOptions extends Omit<DeviceQueueOptions, 'urgentPriority'> {
+  /** Devices served per turn of a fan-out before yielding. */
   fanOutSlice: number;
+  /** Notifications one device's session holds in memory at most (raised to two pages of in-flight batches if smaller). */
+  maxHeld: number;
+  /** ms between coalesced progress writes. */
+  saveIntervalMs: number;
+  /** Dismissal ids read per page when a device catches up on what it missed. */
+  dismissPage: number;
 }
 
 /** Time for delivery: the queues' timers (a TimerWheel in production) and a yield between fan-out slices (setImmediate). */
@@ -65,12 +35,14 @@ export interface DeliveryClock {
  *
  *   bus.subscribe(delivery);              // accepted, dismissed, deviceRevoked
  *   delivery.attach(connection);          // on an authenticated socket
+ *   await delivery.closeAll();            // at stop: progress written
  */
 export class Delivery implements RelayListener {
-  private readonly sessions = new Map<string, Session>();
-  private readonly fanOut: FanOut<Session>;
-  private readonly timers: Timers;
-  private readonly queueOptions: DeviceQueueOptions;
+  private readonly sessions = new Map<string, DeviceSession>();
+  private readonly fanOut: FanOut<DeviceSession>;
+  private readonly saver: ProgressSaver;
+  private readonly context: SessionContext;
+  private highWater = 0;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -78,67 +50,63 @@ export class Delivery implements RelayListener {
     clock: DeliveryClock,
     private readonly events: DeliveryEvents = {},
   ) {
-    const { fanOutSlice, ...queue } = options;
-    this.queueOptions = { ...queue, urgentPriority: URGENT_PRIORITY };
-    this.timers = clock.timers;
-    this.fanOut = new FanOut(() => this.sessions.values(), fanOutSlice, (fn) => clock.defer(fn), (e) => this.events.onError?.(e, 'fan-out'));
+    const { fanOutSlice, maxHeld, saveIntervalMs, dismissPage, ...queue } = options;
+    const window = queue.maxBatch * queue.maxInFlight;
+    const held = Math.max(maxHeld, 2 * window);
+    const policy: SessionPolicy = { queue: { ...queue, urgentPriority: URGENT_PRIORITY }, maxHeld: held, pageRows: Math.floor(held / 2), dismissPage };
+    const report = (error: unknown, where: string) => this.events.onError?.(error, where);
+    this.fanOut = new FanOut(() => this.sessions.values(), fanOutSlice, (fn) => clock.defer(fn), (e) => report(e, 'fan-out'));
+    this.saver = new ProgressSaver((writes) => store.saveProgress(writes), clock.timers, saveIntervalMs, (e) => report(e, 'save progress'));
+    this.context = {
+      store,
+      timers: clock.timers,
+      policy,
+      sending: (session, batch) => this.sending(session, batch),
+      acked: (session, batchId, reply) => this.acked(session, batchId, reply),
+      progressMoved: (session) => this.saver.mark(session.deviceId, () => session.progressWrite()),
+      holding: (count) => void (this.highWater = Math.max(this.highWater, count)),
+      failed: (session, error, where) => {
+        report(error, where);
+        session.connection.close();
+        this.detach(session.deviceId, session.connection);
+      },
+      report,
+    };
   }
 
-  /** A device connected: send its backlog first, then whatever arrives. */
+  /** A device connected: its backlog first (a page at a time), then whatever arrives. */
   async attach(connection: DeviceConnection): Promise<void> {
     this.sessions.get(connection.deviceId)?.connection.close();
     this.detach(connection.deviceId);
-    const session: Session = {
-      connection,
-      queue: new DeviceQueue<Item>(this.queueOptions, this.timers, (b) => this.send(session, b)),
-      ledger: null,
-      buffer: [],
-      settledWhileLoading: [],
-      items: new Map(),
-      saving: false,
-      closed: false,
-      topics: null,
-    };
+    const session = new DeviceSession(connection, this.context);
     this.sessions.set(connection.deviceId, session);
+    // A previous session's last progress is written before this one reads it.
+    await this.saver.idle();
     const progress = await this.store.progress(connection.deviceId);
     if (session.closed) return;
     if (!progress) return this.deviceRevoked(connection.deviceId);
-    const topics = await this.store.deviceTopics(connection.deviceId);
-    session.topics = topics ? new Set(topics) : null;
-    const backlog = await this.store.pendingAbove(progress.watermark);
-    if (session.closed) return;
-    const ledger = new ProgressLedger(progress.watermark, progress.ackedAbove);
-    ledger.settle(session.settledWhileLoading);
-    const items = [...backlog.map(toItem), ...session.buffer!].filter((i) => !ledger.isSettled(i.seq));
-    session.ledger = ledger;
-    session.buffer = null;
-    this.skip(session, items.filter((i) => !wants(session, i)));
-    this.enqueue(session, items.filter((i) => wants(session, i)), true);
-    void this.store.touch(connection.deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
-    await this.sendMissedDismissals(session, progress.dismissCursor);
+    session.start(progress);
+    this.touch(connection.deviceId);
+    await session.catchUpDismissals();
   }
 
-  /** A socket went away: its unacknowledged items stay owed in the store. */
+  /** A socket went away: what it did not ack stays owed in the store; its progress is written now. */
   detach(deviceId: string, connection?: DeviceConnection): void {
-    const session = this.sessions.get(deviceId);
-    if (!session || (connection && session.connection !== connection)) return;
-    session.closed = true;
-    session.queue.close();
-    this.sessions.delete(deviceId);
-    void this.store.touch(deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
+    if (this.release(deviceId, connection)) void this.saver.flush();
   }
 
   /** From the bus, synchronously after the commit (so seqs arrive in order); built once, offered to every session a slice at a time. */
   accepted(notification: StoredNotification): void {
     if (this.sessions.size === 0) return;
     const item = toItem(notification);
-    this.fanOut.run((session) => this.offer(session, item, notification.replaces ?? null));
+    const replaces = notification.replaces ?? null;
+    this.fanOut.run((session) => session.offer(item, replaces));
   }
 
   /** A notification was dismissed (by `byDevice`, or on the desktop when null). */
   dismissed(event: DismissedEvent): void {
     if (this.sessions.size === 0) return;
-    this.fanOut.run((session) => this.dismissIn(session, event));
+    this.fanOut.run((session) => session.dismiss(event));
   }
 
   /** Tell the device and disconnect it (its tokens are already dead). */
@@ -151,19 +119,17 @@ export class Delivery implements RelayListener {
 
   /** The device chose new topics: they apply to what is sent from now on. */
   setTopics(deviceId: string, topics: string[] | null): void {
-    const session = this.sessions.get(deviceId);
-    if (session) session.topics = topics ? new Set(topics) : null;
+    this.sessions.get(deviceId)?.setTopics(topics);
   }
 
   isOnline(deviceId: string): boolean {
     return this.sessions.has(deviceId);
   }
 
-  /** Unsettled notifications of an online device, or undefined when offline. */
-  pending(deviceId: string): number | undefined {
-    const session = this.sessions.get(deviceId);
-    if (!session) return undefined;
-    return session.ledger ? session.ledger.unsettled : session.buffer!.length;
+  /** How many notifications the device is still owed (online: counting acks not yet written). */
+  async owed(deviceId: string): Promise<number> {
+    const progress = this.sessions.get(deviceId)?.currentProgress() ?? (await this.store.progress(deviceId));
+    return progress ? this.store.countOwed(progress) : 0;
   }
 
   /** Queue depth by priority across live devices (waiting to be sent). */
@@ -179,112 +145,51 @@ export class Delivery implements RelayListener {
     return this.sessions.size;
   }
 
-  /** Disconnect everyone (shutdown). */
-  closeAll(): void {
+  /** The most notifications one device's session has held in memory at once since start. */
+  get bufferedMax(): number {
+    return this.highWater;
+  }
+
+  /** The bound on that: a backlog of any size is read a page at a time within it. */
+  get bufferBound(): number {
+    return this.context.policy.maxHeld;
+  }
+
+  /** Disconnect everyone (shutdown); resolves once their progress is written (one write for all). */
+  closeAll(): Promise<void> {
     this.fanOut.clear();
     for (const [deviceId, session] of this.sessions) {
-      this.detach(deviceId);
+      this.release(deviceId);
       session.connection.close();
     }
+    return this.saver.flush();
   }
 
-  private offer(session: Session, item: Item, replaces: string | null): void {
-    if (session.closed) return;
-    // An update supersedes what it replaces: an unsent or unacked old version is not owed any more.
-    const old = replaces ? session.items.get(replaces) : undefined;
-    if (old && session.ledger) {
-      session.queue.settle([old.seq]);
-      session.ledger.settle([old.seq]);
-      session.items.delete(old.id);
-    }
-    if (session.buffer) session.buffer.push(item);
-    else if (session.ledger!.isSettled(item.seq)) return;
-    else if (wants(session, item)) this.enqueue(session, [item], false);
-    else this.skip(session, [item]);
-  }
-
-  private dismissIn(session: Session, { id, seq, dismissalSeq, byDevice }: DismissedEvent): void {
-    if (session.closed) return;
-    const deviceId = session.connection.deviceId;
-    session.queue.settle([seq]);
-    if (session.ledger) session.ledger.settle([seq]);
-    else session.settledWhileLoading.push(seq);
-    session.items.delete(id);
-    if (deviceId !== byDevice) session.connection.sendDismissed([id]);
-    void this.store.saveDismissCursor(deviceId, dismissalSeq).catch((e) => this.events.onError?.(e, 'dismiss cursor'));
-  }
-
-  private enqueue(session: Session, items: Item[], flush: boolean): void {
-    for (const item of items) session.items.set(item.id, item);
-    session.ledger!.addKnown(items.map((i) => i.seq));
-    session.queue.enqueueMany(items, { flush });
-  }
-
-  /** Outside the device's topics: not owed, settled at once so its watermark moves past them. */
-  private skip(session: Session, items: Item[]): void {
-    if (items.length === 0) return;
-    const seqs = items.map((i) => i.seq);
-    session.ledger!.addKnown(seqs);
-    session.ledger!.settle(seqs);
-    this.persist(session);
-  }
-
-  private send(session: Session, batch: OutgoingBatch<Item>): void {
+  private sending(session: DeviceSession, batch: OutgoingBatch<Item>): void {
     this.events.onBatch?.(batch.items.length, batch.redelivered);
-    this.events.onSent?.(session.connection.deviceId, batch.items.map((i) => i.id));
-    session.connection.sendBatch(batch.items, (reply) => this.onAck(session, batch.batchId, reply));
+    this.events.onSent?.(session.deviceId, batch.items.map((i) => i.id));
   }
 
-  private onAck(session: Session, batchId: number, reply: unknown): void {
-    if (session.closed) return;
-    const ids = (reply as { ack?: unknown } | null)?.ack;
-    const acked: Item[] = [];
-    if (Array.isArray(ids)) {
-      for (const id of ids.slice(0, MAX_ACK_IDS)) {
-        const item = typeof id === 'string' ? session.items.get(id) : undefined;
-        if (item) acked.push(item);
-      }
-    }
-    const settled = new Set(session.queue.acknowledge(batchId, acked.map((i) => i.seq)));
-    if (settled.size === 0) return;
+  private acked(session: DeviceSession, batchId: number, reply: unknown): void {
+    const done = session.ack(batchId, reply);
+    if (done.length === 0) return;
     const now = Date.now();
-    const latencies: number[] = [];
-    const ackedIds: string[] = [];
-    for (const item of acked) {
-      if (!settled.has(item.seq)) continue;
-      session.items.delete(item.id);
-      ackedIds.push(item.id);
-      latencies.push(Math.max(0, now - item.acceptedAtMs) / 1000);
-    }
-    session.ledger!.settle([...settled]);
-    this.events.onDelivered?.(latencies);
-    this.events.onAcked?.(session.connection.deviceId, ackedIds);
-    this.persist(session);
+    this.events.onDelivered?.(done.map((item) => Math.max(0, now - item.acceptedAtMs) / 1000));
+    this.events.onAcked?.(session.deviceId, done.map((item) => item.id));
   }
 
-  /** Coalesces progress writes: one queued save captures every ack before its commit. */
-  private persist(session: Session): void {
-    if (session.saving) return;
-    session.saving = true;
-    const deviceId = session.connection.deviceId;
-    this.store
-      .saveProgress(deviceId, () => {
-        session.saving = false;
-        const snapshot = session.ledger!.snapshot();
-        // Below the watermark the ledger answers "settled" itself; the queue may forget them.
-        session.queue.forgetSettledUpTo(snapshot.watermark);
-        return snapshot;
-      })
-      .catch((e) => {
-        session.saving = false;
-        this.events.onError?.(e, 'save progress');
-      });
+  /** Ends the device's session (if `connection` is given, only if it is that connection's); its progress is marked for the next write. */
+  private release(deviceId: string, connection?: DeviceConnection): boolean {
+    const session = this.sessions.get(deviceId);
+    if (!session || (connection && session.connection !== connection)) return false;
+    session.close();
+    this.sessions.delete(deviceId);
+    this.saver.mark(deviceId, () => session.progressWrite());
+    this.touch(deviceId);
+    return true;
   }
 
-  private async sendMissedDismissals(session: Session, cursor: number): Promise<void> {
-    const missed = await this.store.dismissalsAfter(cursor);
-    if (missed.length === 0 || session.closed) return;
-    session.connection.sendDismissed(missed.map((d) => d.notificationId));
-    await this.store.saveDismissCursor(session.connection.deviceId, missed[missed.length - 1].seq);
+  private touch(deviceId: string): void {
+    void this.store.touch(deviceId, new Date()).catch((e) => this.events.onError?.(e, 'touch'));
   }
 }

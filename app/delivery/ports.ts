@@ -1,25 +1,50 @@
 import type { StoredNotification } from '../domain/notification';
+import type { BacklogArm } from './backlog-cursor';
 
 // What delivery needs from the outside, declared here and implemented elsewhere: storage
 // (store/delivery-store.ts; [cluster] on Redis) and a device's live socket (gateway/).
 
-/** A device's stored progress: its watermark, the seqs acknowledged above it, its dismissal cursor. */
-export interface StoredProgress {
+/** One priority's progress: every seq of that priority at or below the watermark is settled, and those listed above it. */
+export interface PriorityProgress {
   watermark: number;
   ackedAbove: number[];
+}
+
+/** A device's stored progress: a watermark per priority (1-5), its dismissal cursor, its topic filter. */
+export interface StoredProgress {
+  priorities: Record<number, PriorityProgress>;
   dismissCursor: number;
+  /** The topics the device chose; null = every topic. */
+  topics: string[] | null;
+}
+
+/** What one device's progress write holds: the priorities that moved, and the dismissal cursor if it did. */
+export interface ProgressWrite {
+  deviceId: string;
+  priorities: (PriorityProgress & { priority: number })[];
+  dismissCursor?: number;
+}
+
+/** One row of a backlog page; `open` decrypts it (only the rows a session takes are opened). */
+export interface BacklogRow {
+  seq: number;
+  priority: number;
+  id: string;
+  open(): StoredNotification;
 }
 
 /** What delivery needs from storage. Every method is asynchronous ([cluster] implements it on Redis). */
 export interface DeliveryStore {
   /** undefined when the device is unknown or revoked. */
   progress(deviceId: string): Promise<StoredProgress | undefined>;
-  /** The topics the device chose; null = every topic. */
-  deviceTopics(deviceId: string): Promise<string[] | null>;
-  pendingAbove(watermark: number): Promise<StoredNotification[]>;
-  saveProgress(deviceId: string, compute: () => { watermark: number; ackedAbove: number[] }): Promise<void>;
-  dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]>;
-  saveDismissCursor(deviceId: string, cursor: number): Promise<void>;
+  /** For each arm, up to `limit` undismissed notifications of its priority above its seq, oldest first. */
+  page(arms: BacklogArm[], limit: number): Promise<BacklogRow[]>;
+  /** Many devices' progress in one write (coalesced); a dismissal cursor only ever moves forward. */
+  saveProgress(writes: ProgressWrite[]): Promise<void>;
+  /** Up to `limit` dismissals after the cursor, oldest first. */
+  dismissalsAfter(cursor: number, limit: number): Promise<{ seq: number; notificationId: string }[]>;
+  /** Undismissed notifications this progress still owes (untopiced ones and those of its topics). */
+  countOwed(progress: StoredProgress): Promise<number>;
   touch(deviceId: string, at: Date): Promise<void>;
 }
 

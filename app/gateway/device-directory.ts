@@ -6,8 +6,6 @@ import type { Delivery } from '../delivery/delivery';
 /** What the directory needs from storage; store/ implements it. */
 export interface DirectoryStore {
   activeDevices(): DeviceRecord[];
-  progressOfAll(): Promise<Map<string, { watermark: number; ackedAbove: number[] }>>;
-  countAbove(watermark: number, except: number[], topics: string[] | null): Promise<number>;
   revokeDevice(id: string): Promise<boolean>;
   setDeviceTopics(id: string, topics: string[] | null): Promise<boolean>;
   renameDevice(id: string, name: string): Promise<boolean>;
@@ -22,12 +20,10 @@ export class DeviceDirectory {
 
   async list(): Promise<DeviceView[]> {
     const devices = this.store.activeDevices();
-    const progress = await this.store.progressOfAll();
     return Promise.all(
       devices.map(async (d) => {
-        const live = this.delivery.pending(d.id);
-        const p = progress.get(d.id);
-        const pending = live ?? (p ? await this.store.countAbove(p.watermark, p.ackedAbove, d.topics) : 0);
+        // Delivery owns progress (per priority, acks not yet written included).
+        const pending = await this.delivery.owed(d.id);
         return {
           id: d.id,
           name: d.name,

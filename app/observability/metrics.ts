@@ -15,6 +15,8 @@ export interface LiveGauges {
   memoryAlarms: () => { leak: boolean; soft: boolean; hard: boolean };
   /** The store's writer: writes waiting, and ms the write lock has been held by another process (0 = not). */
   writer?: () => { queued: number; lockedForMs: number } | undefined;
+  /** The most notifications one device's session has held in memory at once, and the bound it is kept within. */
+  deliveryBuffered?: () => { max: number; bound: number };
 }
 
 /**
@@ -244,6 +246,24 @@ export class Metrics {
       registers,
       collect() {
         this.set((live.writer?.()?.lockedForMs ?? 0) / 1000);
+      },
+    });
+    new client.Gauge({
+      name: 'beep_delivery_buffered_max',
+      help: 'The most notifications one device\'s session has held in memory at once since start (a backlog is read a page at a time within beep_delivery_buffered_bound).',
+      registers,
+      collect() {
+        const buffered = live.deliveryBuffered?.();
+        if (buffered) this.set(buffered.max);
+      },
+    });
+    new client.Gauge({
+      name: 'beep_delivery_buffered_bound',
+      help: 'Notifications one device\'s session may hold in memory (in flight plus queued).',
+      registers,
+      collect() {
+        const buffered = live.deliveryBuffered?.();
+        if (buffered) this.set(buffered.bound);
       },
     });
     new client.Gauge({

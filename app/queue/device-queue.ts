@@ -50,7 +50,8 @@ interface Entry<T> { item: T; sends: number; batchId: number | null }
 export class DeviceQueue<T extends { seq: number; priority: number }> {
   private readonly pending = new PendingHeap<T>();
   private readonly entries = new Map<number, Entry<T>>();
-  private readonly settled = new Set<number>();
+  /** Settled seqs still remembered, with their priority when known. */
+  private readonly settled = new Map<number, number | undefined>();
   private readonly inFlight: InFlightBatches;
   private readonly batcher: Batcher;
   private readonly maxInFlight: number;
@@ -143,7 +144,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
         this.settleEntry(seq, entry);
         removed.push(seq);
       }
-      this.settled.add(seq); // unknown seqs too, so a later enqueue of them is ignored
+      if (!this.settled.has(seq)) this.settled.set(seq, undefined); // unknown seqs too, so a later enqueue of them is ignored
     }
     this.pump();
     return removed;
@@ -154,7 +155,24 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
    * enqueue those again (it checks its own durable progress first), so the set stays small.
    */
   forgetSettledUpTo(watermark: number): void {
-    for (const seq of this.settled) if (seq <= watermark) this.settled.delete(seq);
+    this.forgetSettled((seq) => seq <= watermark);
+  }
+
+  /** As forgetSettledUpTo, with a watermark per priority: drops each settled seq `covered` says its owner remembers. */
+  forgetSettled(covered: (seq: number, priority: number | undefined) => boolean): void {
+    for (const [seq, priority] of this.settled) if (covered(seq, priority)) this.settled.delete(seq);
+  }
+
+  /**
+   * Drops waiting (not in-flight) items below `priority` from memory, neither sent nor settled:
+   * the owner reads them again later (a paged backlog making room for a higher priority).
+   * Enqueuing them again is accepted. Returns them.
+   */
+  evictPendingBelow(priority: number): T[] {
+    const evicted = this.pending.removeWhere((item) => item.priority < priority);
+    for (const item of evicted) this.entries.delete(item.seq);
+    if (this.pending.size === 0) this.onDrained();
+    return evicted;
   }
 
   /** Settled seqs still remembered (for tests and metrics). */
@@ -186,7 +204,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
 
   private settleEntry(seq: number, entry: Entry<T>): void {
     this.entries.delete(seq);
-    this.settled.add(seq);
+    this.settled.set(seq, entry.item.priority);
     if (entry.batchId === null) this.pending.remove(seq);
     else this.inFlight.removeSeq(entry.batchId, seq);
   }

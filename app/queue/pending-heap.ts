@@ -67,6 +67,14 @@ export class PendingHeap<T extends { seq: number; priority: number }> {
     return true;
   }
 
+  /** Removes every waiting item `drop` picks; returns them. O(size). */
+  removeWhere(drop: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    for (const item of this.live.values()) if (drop(item)) removed.push(item);
+    for (const item of removed) this.remove(item.seq);
+    return removed;
+  }
+
   /** Count of waiting items per priority, for metrics. */
   depthByPriority(): Record<number, number> {
     const depth: Record<number, number> = {};

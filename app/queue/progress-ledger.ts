@@ -14,6 +14,7 @@ export interface ProgressSnapshot {
  *   ledger.settle([12]);          // 11 still open
  *   ledger.snapshot();            // { watermark: 10, ackedAbove: [12, 13] }
  *   ledger.settle([11]);
+ *   ledger.snapshot(12);          // { watermark: 12, ackedAbove: [13] } -- only seqs <= 12 are known yet
  *   ledger.snapshot();            // { watermark: 13, ackedAbove: [] } -- 14 is open
  */
 export class ProgressLedger {
@@ -69,11 +70,15 @@ export class ProgressLedger {
     return n;
   }
 
-  /** Advances the watermark as far as the settled prefix reaches and returns what to store. */
-  snapshot(): ProgressSnapshot {
+  /**
+   * Advances the watermark as far as the settled prefix reaches and returns what to store.
+   * `coveredUpTo` caps it: seqs above it may be owed without being known yet (a backlog read a
+   * page at a time), so the watermark never passes them.
+   */
+  snapshot(coveredUpTo = Number.POSITIVE_INFINITY): ProgressSnapshot {
     while (this.head < this.order.length && this.settled.has(this.order[this.head])) this.head++;
     const lowestOpen = this.head < this.order.length ? this.order[this.head] : undefined;
-    const next = lowestOpen === undefined ? this.highest : lowestOpen - 1;
+    const next = Math.min(lowestOpen === undefined ? this.highest : lowestOpen - 1, coveredUpTo);
     if (next > this.watermark) this.watermark = next;
     for (const seq of this.settled) {
       if (seq <= this.watermark) {

@@ -1,42 +1,113 @@
-import type { DeliveryStore, StoredProgress } from '../delivery/ports';
-import type { StoredNotification } from '../domain/notification';
-import type { Store } from './store';
+import type { BacklogArm } from '../delivery/backlog-cursor';
+import type { BacklogRow, DeliveryStore, PriorityProgress, ProgressWrite, StoredProgress } from '../delivery/ports';
+import type { Db } from './database';
+import type { GroupWriter } from './group-writer';
+import type { ReadPool } from './read-pool';
+import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
 
-// The DeliveryStore port on SQLite: progress, the resume backlog, dismissal cursors.
+// The DeliveryStore port on SQLite. Progress is kept per priority (device_priority_progress,
+// migration 010): a watermark each plus the few seqs acked above it, so a catch-up by priority
+// keeps every ledger small. A device with no row for a priority (paired after the migration)
+// starts that priority at its `device_progress.watermark` (its pairing seq). Backlog pages are
+// read on the read pool by (priority, seq) through the partial index `notifications_owed`, and
+// only the rows a session takes are decrypted, on the main thread, a page at a time.
 
-/** Implements delivery's storage port over the store's repositories and writer. */
+const PRIORITIES = [1, 2, 3, 4, 5];
+
+/** One arm of a page read: a priority's undismissed rows above a seq, oldest first (uses notifications_owed). */
+const ARM_SQL = `SELECT * FROM (SELECT ${NOTIFICATION_COLUMNS} FROM notifications
+  WHERE priority = ? AND seq > ? AND dismissed_at IS NULL ORDER BY seq LIMIT ?)`;
+
+/** One priority's owed count: undismissed, above its watermark, not acked above it, and of the device's topics. */
+const COUNT_SQL = `SELECT COUNT(*) AS n FROM notifications
+  WHERE priority = ? AND seq > ? AND dismissed_at IS NULL
+  AND seq NOT IN (SELECT value FROM json_each(?))
+  AND (? IS NULL OR topic IS NULL OR topic IN (SELECT value FROM json_each(?)))`;
+
+interface ProgressRow {
+  watermark: number;
+  dismiss_cursor: number;
+  topics: string | null;
+  revoked_at: string | null;
+}
+
+/** Implements delivery's storage port: the main connection for small reads, the writer for writes, the pool for pages and counts. */
 export class SqliteDeliveryStore implements DeliveryStore {
-  constructor(private readonly store: Store) {}
+  private readonly stmts;
 
+  constructor(
+    db: Db,
+    private readonly writer: GroupWriter,
+    private readonly pool: ReadPool,
+    private readonly sealer: FieldSealer,
+  ) {
+    this.stmts = {
+      progress: db.prepare(
+        'SELECT p.watermark, p.dismiss_cursor, d.topics, d.revoked_at FROM device_progress p JOIN devices d ON d.id = p.device_id WHERE p.device_id = ?',
+      ),
+      priorities: db.prepare('SELECT priority, watermark, acked_above FROM device_priority_progress WHERE device_id = ?'),
+      savePriority: db.prepare(
+        `INSERT INTO device_priority_progress (device_id, priority, watermark, acked_above)
+         SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?)
+         ON CONFLICT (device_id, priority) DO UPDATE SET watermark = excluded.watermark, acked_above = excluded.acked_above`,
+      ),
+      saveCursor: db.prepare('UPDATE device_progress SET dismiss_cursor = MAX(dismiss_cursor, ?) WHERE device_id = ?'),
+      touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
+    };
+  }
+
+  /** Main connection: two small indexed reads when a device connects. */
   async progress(deviceId: string): Promise<StoredProgress | undefined> {
-    return this.store.devices.progress(deviceId);
+    const row = this.stmts.progress.get(deviceId) as ProgressRow | undefined;
+    if (!row || row.revoked_at !== null) return undefined;
+    const priorities: Record<number, PriorityProgress> = {};
+    for (const p of PRIORITIES) priorities[p] = { watermark: row.watermark, ackedAbove: [] };
+    for (const r of this.stmts.priorities.all(deviceId) as { priority: number; watermark: number; acked_above: string }[]) {
+      priorities[r.priority] = { watermark: r.watermark, ackedAbove: JSON.parse(r.acked_above) as number[] };
+    }
+    return { priorities, dismissCursor: row.dismiss_cursor, topics: row.topics === null ? null : (JSON.parse(row.topics) as string[]) };
   }
 
-  async deviceTopics(deviceId: string): Promise<string[] | null> {
-    return this.store.devices.byId(deviceId)?.topics ?? null;
+  /** Read pool: one query of up to five arms; each row is decrypted only if taken. */
+  async page(arms: BacklogArm[], limit: number): Promise<BacklogRow[]> {
+    if (arms.length === 0) return [];
+    const sql = arms.map(() => ARM_SQL).join(' UNION ALL ');
+    const rows = await this.pool.all<NotificationRow>(sql, arms.flatMap((a) => [a.priority, a.afterSeq, limit]));
+    return rows.map((row) => ({ seq: row.seq, priority: row.priority, id: row.id, open: () => toNotification(row, this.sealer) }));
   }
 
-  pendingAbove(watermark: number): Promise<StoredNotification[]> {
-    return this.store.notifications.pendingAbove(watermark);
-  }
-
-  /** `compute` runs inside the transaction, so it sees the freshest in-memory progress. */
-  saveProgress(deviceId: string, compute: () => { watermark: number; ackedAbove: number[] }): Promise<void> {
-    return this.store.writer.run(() => {
-      const { watermark, ackedAbove } = compute();
-      this.store.devices.saveProgress(deviceId, watermark, ackedAbove);
+  /** One transaction for every device that moved (the coalesced write). */
+  saveProgress(writes: ProgressWrite[]): Promise<void> {
+    return this.writer.run(() => {
+      for (const write of writes) {
+        for (const p of write.priorities) {
+          this.stmts.savePriority.run(write.deviceId, p.priority, p.watermark, JSON.stringify(p.ackedAbove), write.deviceId);
+        }
+        if (write.dismissCursor !== undefined) this.stmts.saveCursor.run(write.dismissCursor, write.deviceId);
+      }
     });
   }
 
-  dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]> {
-    return this.store.notifications.dismissalsAfter(cursor);
+  dismissalsAfter(cursor: number, limit: number): Promise<{ seq: number; notificationId: string }[]> {
+    return this.pool.all<{ seq: number; notificationId: string }>(
+      'SELECT seq, notification_id AS notificationId FROM dismissals WHERE seq > ? ORDER BY seq LIMIT ?',
+      [cursor, limit],
+    );
   }
 
-  saveDismissCursor(deviceId: string, cursor: number): Promise<void> {
-    return this.store.writer.run(() => this.store.devices.saveDismissCursor(deviceId, cursor));
+  /** Read pool: one count per priority, summed. */
+  async countOwed(progress: StoredProgress): Promise<number> {
+    const topics = progress.topics === null ? null : JSON.stringify(progress.topics);
+    const sql = `SELECT SUM(n) AS n FROM (${PRIORITIES.map(() => COUNT_SQL).join(' UNION ALL ')})`;
+    const params = PRIORITIES.flatMap((p) => {
+      const { watermark, ackedAbove } = progress.priorities[p];
+      return [p, watermark, JSON.stringify(ackedAbove), topics === null ? null : 1, topics ?? '[]'];
+    });
+    const row = await this.pool.get<{ n: number | null }>(sql, params);
+    return row?.n ?? 0;
   }
 
   touch(deviceId: string, at: Date): Promise<void> {
-    return this.store.writer.run(() => this.store.devices.touch(deviceId, at));
+    return this.writer.run(() => void this.stmts.touch.run(at.toISOString(), deviceId));
   }
 }

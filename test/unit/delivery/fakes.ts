@@ -1,4 +1,5 @@
-import type { DeliveryStore, DeviceConnection, EncodedNotification, StoredProgress } from '../../../app/delivery/ports';
+import type { BacklogArm } from '../../../app/delivery/backlog-cursor';
+import type { BacklogRow, DeliveryStore, DeviceConnection, EncodedNotification, ProgressWrite, StoredProgress } from '../../../app/delivery/ports';
 import type { StoredNotification, WireNotification } from '../../../app/domain/notification';
 import type { Priority } from '../../../app/domain/priority';
 
@@ -47,22 +48,33 @@ export function stored(seq: number, fields: Partial<StoredNotification> = {}): S
 export class FakeStore implements DeliveryStore {
   readonly notifications: StoredNotification[] = [];
   readonly progressRows = new Map<string, StoredProgress>();
-  readonly topics = new Map<string, string[] | null>();
   readonly dismissals: { seq: number; notificationId: string }[] = [];
-  /** Every progress write, in order. */
-  readonly saves: { deviceId: string; watermark: number; ackedAbove: number[] }[] = [];
-  readonly cursorSaves: { deviceId: string; cursor: number }[] = [];
-  /** When set, backlog reads wait for it. */
-  backlogGate: Gate | null = null;
+  /** Every progress write (one per coalesced save), in order. */
+  readonly saves: ProgressWrite[][] = [];
+  /** Every page read: its arms and limit, and how many rows it returned. */
+  readonly reads: { arms: BacklogArm[]; limit: number; rows: number }[] = [];
+  /** When set, page reads wait for it (after taking their snapshot). */
+  pageGate: Gate | null = null;
 
   addDevice(deviceId: string, watermark = 0, topics: string[] | null = null): void {
-    this.progressRows.set(deviceId, { watermark, ackedAbove: [], dismissCursor: 0 });
-    this.topics.set(deviceId, topics);
+    const priorities: StoredProgress['priorities'] = {};
+    for (const p of [1, 2, 3, 4, 5]) priorities[p] = { watermark, ackedAbove: [] };
+    this.progressRows.set(deviceId, { priorities, dismissCursor: 0, topics });
+  }
+
+  /** A device's stored watermark of one priority. */
+  watermark(deviceId: string, priority = 3): number {
+    return this.progressRows.get(deviceId)!.priorities[priority].watermark;
   }
 
   add(n: StoredNotification): StoredNotification {
     this.notifications.push(n);
     return n;
+  }
+
+  /** As a replacing notification's commit does: the old one is dismissed, with no dismissal row. */
+  replace(id: string): void {
+    this.notifications.find((x) => x.id === id)!.dismissedAt = new Date(0).toISOString();
   }
 
   dismiss(id: string): { seq: number; dismissalSeq: number } {
@@ -75,35 +87,45 @@ export class FakeStore implements DeliveryStore {
 
   async progress(deviceId: string): Promise<StoredProgress | undefined> {
     const p = this.progressRows.get(deviceId);
-    return p && { ...p, ackedAbove: [...p.ackedAbove] };
+    return p && (JSON.parse(JSON.stringify(p)) as StoredProgress);
   }
 
-  async deviceTopics(deviceId: string): Promise<string[] | null> {
-    return this.topics.get(deviceId) ?? null;
+  async page(arms: BacklogArm[], limit: number): Promise<BacklogRow[]> {
+    const rows: BacklogRow[] = [];
+    for (const { priority, afterSeq } of arms) {
+      const owed = this.notifications
+        .filter((n) => n.priority === priority && n.seq > afterSeq && n.dismissedAt === null)
+        .sort((a, b) => a.seq - b.seq)
+        .slice(0, limit)
+        .map((n) => ({ ...n }));
+      for (const n of owed) rows.push({ seq: n.seq, priority: n.priority, id: n.id, open: () => n });
+    }
+    this.reads.push({ arms, limit, rows: rows.length });
+    await this.pageGate?.promise;
+    return rows;
   }
 
-  async pendingAbove(watermark: number): Promise<StoredNotification[]> {
-    const snapshot = this.notifications.filter((n) => n.seq > watermark && n.dismissedAt === null).map((n) => ({ ...n }));
-    await this.backlogGate?.promise;
-    return snapshot;
-  }
-
-  async saveProgress(deviceId: string, compute: () => { watermark: number; ackedAbove: number[] }): Promise<void> {
+  async saveProgress(writes: ProgressWrite[]): Promise<void> {
     await Promise.resolve();
-    const { watermark, ackedAbove } = compute();
-    this.saves.push({ deviceId, watermark, ackedAbove });
-    const row = this.progressRows.get(deviceId)!;
-    Object.assign(row, { watermark, ackedAbove });
+    this.saves.push(writes);
+    for (const write of writes) {
+      const row = this.progressRows.get(write.deviceId);
+      if (!row) continue;
+      for (const { priority, watermark, ackedAbove } of write.priorities) row.priorities[priority] = { watermark, ackedAbove };
+      if (write.dismissCursor !== undefined) row.dismissCursor = Math.max(row.dismissCursor, write.dismissCursor);
+    }
   }
 
-  async dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]> {
-    return this.dismissals.filter((d) => d.seq > cursor);
+  async dismissalsAfter(cursor: number, limit: number): Promise<{ seq: number; notificationId: string }[]> {
+    return this.dismissals.filter((d) => d.seq > cursor).slice(0, limit);
   }
 
-  async saveDismissCursor(deviceId: string, cursor: number): Promise<void> {
-    this.cursorSaves.push({ deviceId, cursor });
-    const row = this.progressRows.get(deviceId);
-    if (row) row.dismissCursor = Math.max(row.dismissCursor, cursor);
+  async countOwed(progress: StoredProgress): Promise<number> {
+    return this.notifications.filter((n) => {
+      const { watermark, ackedAbove } = progress.priorities[n.priority];
+      const topical = progress.topics === null || n.topic === null || progress.topics.includes(n.topic);
+      return n.dismissedAt === null && n.seq > watermark && !ackedAbove.includes(n.seq) && topical;
+    }).length;
   }
 
   async touch(): Promise<void> {}
@@ -117,12 +139,27 @@ export class FakeConnection implements DeviceConnection {
   readonly dismissed: string[][] = [];
   revoked = false;
   closed = false;
+  /** Ack every frame in full, a microtask after it arrives. */
+  autoAck = false;
+  private acked = 0;
 
   constructor(readonly deviceId: string) {}
 
   sendBatch(items: readonly EncodedNotification[], onAck: (reply: unknown) => void): void {
     this.encoded.push(items);
-    this.frames.push({ items: items.map((i) => JSON.parse(i.json) as WireNotification), ack: onAck });
+    const frame = { items: items.map((i) => JSON.parse(i.json) as WireNotification), ack: onAck };
+    this.frames.push(frame);
+    if (this.autoAck) queueMicrotask(() => onAck({ ack: frame.items.map((i) => i.id) }));
+  }
+
+  /** Acks, in full, the oldest frame not acked yet by `acks()` or `ackNext()`. */
+  ackNext(): void {
+    if (this.acked < this.frames.length) this.ack(this.acked++);
+  }
+
+  /** Acks, in full, every frame not acked yet by `acks()`. */
+  acks(): void {
+    while (this.acked < this.frames.length) this.ack(this.acked++);
   }
 
   sendDismissed(ids: string[]): void {

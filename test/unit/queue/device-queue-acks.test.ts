@@ -151,3 +151,26 @@ describe('DeviceQueue memory of settled seqs', () => {
     expect(queue.enqueue(note(4, 3))).toBe(false);
   });
 });
+
+describe('DeviceQueue for a paged backlog', () => {
+  it('forgetSettled drops settled seqs by their own priority’s watermark', () => {
+    const { sent, queue } = setup();
+    queue.enqueueMany([note(1, 5), note(2, 3), note(3, 5), note(4, 3)], { flush: true });
+    queue.acknowledge(sent[0].batchId, [1, 2, 3, 4]);
+    queue.forgetSettled((seq, priority) => seq <= (priority === 5 ? 3 : 2));
+    expect(queue.rememberedSettled).toBe(1);
+    expect(queue.enqueue(note(4, 3))).toBe(false);
+  });
+
+  it('evictPendingBelow drops waiting items below a priority, neither sent nor settled: they may come back', () => {
+    const { timers, sent, queue } = setup({ maxInFlight: 1 });
+    queue.enqueue(note(1, 3)); // in flight
+    queue.enqueueMany([note(2, 1), note(3, 3), note(4, 2)]);
+    expect(queue.evictPendingBelow(3).map((n) => n.seq).sort()).toEqual([2, 4]);
+    expect(queue.pendingCount).toBe(1);
+    expect(queue.enqueue(note(2, 1))).toBe(true); // read again later
+    queue.acknowledge(1, [1]);
+    timers.advance(0);
+    expect(sent.map(seqs)).toEqual([[1], [3, 2]]);
+  });
+});

@@ -86,3 +86,12 @@ describe('PendingHeap', () => {
     expect(out).toEqual(Array.from({ length: 50 }, (_, i) => (i + 1) * 10));
   });
 });
+
+describe('PendingHeap.removeWhere', () => {
+  it('removes and returns what the predicate picks; the rest keeps its order', () => {
+    const heap = new PendingHeap<Item>();
+    for (const [seq, priority] of [[1, 1], [2, 5], [3, 2], [4, 5]]) heap.push({ seq, priority });
+    expect(heap.removeWhere((i) => i.priority < 5).map((i) => i.seq).sort()).toEqual([1, 3]);
+    expect([heap.pop()?.seq, heap.pop()?.seq, heap.pop()]).toEqual([2, 4, undefined]);
+  });
+});

@@ -64,3 +64,15 @@ describe('ProgressLedger', () => {
     expect(ledger.snapshot().watermark).toBe(101);
   });
 });
+
+describe('ProgressLedger with a paged backlog', () => {
+  test('the watermark never passes what is not known yet (coveredUpTo)', () => {
+    const ledger = new ProgressLedger(10, [13]);
+    expect(ledger.snapshot(10)).toEqual({ watermark: 10, ackedAbove: [13] });
+    ledger.addKnown([11, 12]);
+    ledger.settle([11, 12]);
+    expect(ledger.snapshot(12)).toEqual({ watermark: 12, ackedAbove: [13] });
+    expect(ledger.snapshot()).toEqual({ watermark: 13, ackedAbove: [] });
+    expect(ledger.snapshot(5).watermark).toBe(13); // never moves back
+  });
+});

@@ -1,0 +1,371 @@
+import type { StoredNotification } from '../domain/notification';
+import { toWire } from '../domain/notification';
+import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
+import { ProgressLedger } from '../queue/progress-ledger';
+import type { Timers } from '../queue/timers';
+import { BacklogCursor, PRIORITIES_DESC, type BacklogArm } from './backlog-cursor';
+import type { BacklogRow, DeliveryStore, DeviceConnection, EncodedNotification, ProgressWrite, StoredProgress } from './ports';
+import type { DismissedEvent } from './relay-bus';
+
+// One live device: its queue, its progress (a ledger per priority) and where its backlog
+// stands. It holds at most `maxHeld` notifications in memory; the rest of what it is owed stays
+// in the store and is read a page at a time, highest priority first, as acks make room. A live
+// notification goes straight to the queue when nothing of its priority or above is left unread
+// (and there is room); otherwise it is read from the store in its turn, and what waits below it
+// is dropped from memory to be read again later, so it still overtakes them.
+
+/** A notification as queued: built once per notification and shared by every device's queue. */
+export interface Item extends EncodedNotification {
+  seq: number;
+  priority: number;
+  topic: string | null;
+  /** ms since epoch when it was accepted, for the latency histogram. */
+  acceptedAtMs: number;
+}
+
+/** Encode once: the wire JSON is built here, once per notification, whatever the number of devices. */
+export function toItem(n: StoredNotification): Item {
+  return { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n)), acceptedAtMs: Date.parse(n.createdAt) };
+}
+
+/** How every session behaves. */
+export interface SessionPolicy {
+  queue: DeviceQueueOptions;
+  /** Notifications one session holds in memory at most (waiting plus in flight). */
+  maxHeld: number;
+  /** Rows one backlog read asks for at most. */
+  pageRows: number;
+  /** Dismissals read (and sent in one `dismissed`) per page when a device catches up. */
+  dismissPage: number;
+}
+
+/** What a session needs from delivery. */
+export interface SessionContext {
+  store: DeliveryStore;
+  timers: Timers;
+  policy: SessionPolicy;
+  /** A batch is leaving (metrics, feed). */
+  sending(session: DeviceSession, batch: OutgoingBatch<Item>): void;
+  /** The device answered a batch (delivery calls `ack` and reports what it settled). */
+  acked(session: DeviceSession, batchId: number, reply: unknown): void;
+  /** Its progress moved: write it with the next coalesced save. */
+  progressMoved(session: DeviceSession): void;
+  /** It holds this many notifications now (the high-water gauge). */
+  holding(count: number): void;
+  /** A read failed: the session cannot go on (the socket is closed; the device reconnects). */
+  failed(session: DeviceSession, error: unknown, context: string): void;
+  /** Something went wrong that the session gets past. */
+  report(error: unknown, context: string): void;
+}
+
+interface Loaded {
+  ledgers: Map<number, ProgressLedger>;
+  cursor: BacklogCursor;
+  /** The device's topic filter; null = every topic. Untopiced notifications always pass. */
+  topics: Set<string> | null;
+}
+
+/** An ack may name at most this many ids (a batch holds far fewer); the rest is ignored. */
+const MAX_ACK_IDS = 1024;
+
+/**
+ * A connected device.
+ *
+ *   const session = new DeviceSession(connection, context);
+ *   session.start(await store.progress(deviceId));   // reads its backlog a page at a time
+ *   session.offer(item, null);                       // a live notification
+ *   session.ack(batchId, { ack: ids });              // from the socket
+ */
+export class DeviceSession {
+  readonly queue: DeviceQueue<Item>;
+  closed = false;
+  /** Unsettled items in memory by public id, to map acks back to seqs. */
+  private readonly items = new Map<string, Item>();
+  private loaded: Loaded | null = null;
+  private reading = false;
+  /** Ids dismissed (or replaced) while a page read is out: its rows of them are not taken. */
+  private readonly dismissedWhileReading = new Set<string>();
+  private dismissCursor = 0;
+  private savedCursor = 0;
+  private liveDismissals = 0;
+  private dismissalsCaughtUp = false;
+  /** What was last handed to the store, per priority. */
+  private readonly saved = new Map<number, string>();
+
+  constructor(
+    readonly connection: DeviceConnection,
+    private readonly context: SessionContext,
+  ) {
+    this.queue = new DeviceQueue<Item>(context.policy.queue, context.timers, (batch) => this.send(batch));
+  }
+
+  get deviceId(): string {
+    return this.connection.deviceId;
+  }
+
+  /** Notifications held in memory: waiting and in flight. */
+  get held(): number {
+    return this.queue.pendingCount + this.queue.inFlightCount;
+  }
+
+  /** Its stored progress arrived: the backlog is read from here on. */
+  start(progress: StoredProgress): void {
+    const ledgers = new Map<number, ProgressLedger>();
+    const watermarks: Record<number, number> = {};
+    for (const p of PRIORITIES_DESC) {
+      const { watermark, ackedAbove } = progress.priorities[p];
+      ledgers.set(p, new ProgressLedger(watermark, ackedAbove));
+      watermarks[p] = watermark;
+      this.saved.set(p, JSON.stringify({ watermark, ackedAbove }));
+    }
+    this.loaded = { ledgers, cursor: new BacklogCursor(watermarks), topics: progress.topics ? new Set(progress.topics) : null };
+    this.dismissCursor = this.savedCursor = progress.dismissCursor;
+    this.fill();
+  }
+
+  /** A live notification (from the fan-out, in seq order). Before the progress is loaded, the first read covers it. */
+  offer(item: Item, replaces: string | null): void {
+    if (this.closed || !this.loaded) return;
+    const { cursor } = this.loaded;
+    const p = item.priority;
+    const ledger = this.ledger(p);
+    if (ledger.isSettled(item.seq)) return;
+    // An update supersedes what it replaces: an unsent or unacked old version is not owed any more.
+    if (replaces) this.forget(replaces);
+    if (!cursor.exhausted(p)) {
+      cursor.defer(p, item.seq);
+      return this.fill();
+    }
+    if (!this.wants(item)) {
+      ledger.addKnown([item.seq]);
+      ledger.settle([item.seq]);
+      cursor.tookLive(p, item.seq);
+      return this.context.progressMoved(this);
+    }
+    if (cursor.clearAtOrAbove(p) && this.held < this.context.policy.maxHeld) {
+      this.items.set(item.id, item);
+      ledger.addKnown([item.seq]);
+      cursor.tookLive(p, item.seq);
+      this.queue.enqueue(item);
+      return this.context.holding(this.held);
+    }
+    // Not now: it is read from the store in its turn, and what waits below it makes way.
+    cursor.defer(p, item.seq);
+    this.evictBelow(p);
+    this.fill();
+  }
+
+  /** A notification was dismissed: settled here, and the device told unless it dismissed it. */
+  dismiss({ id, dismissalSeq, byDevice }: DismissedEvent): void {
+    if (this.closed) return;
+    if (this.forget(id)) {
+      this.context.progressMoved(this);
+      this.fill(); // room freed without an ack
+    }
+    if (this.deviceId !== byDevice) this.connection.sendDismissed([id]);
+    if (!this.dismissalsCaughtUp) this.liveDismissals = Math.max(this.liveDismissals, dismissalSeq);
+    else if (dismissalSeq > this.dismissCursor) {
+      this.dismissCursor = dismissalSeq;
+      this.context.progressMoved(this);
+    }
+  }
+
+  /** Tells the device the dismissals it missed while away, a page at a time; then its cursor follows live ones. */
+  async catchUpDismissals(): Promise<void> {
+    const { store, policy } = this.context;
+    let cursor = this.dismissCursor;
+    for (;;) {
+      const page = await store.dismissalsAfter(cursor, policy.dismissPage);
+      if (this.closed) return;
+      if (page.length > 0) {
+        this.connection.sendDismissed(page.map((d) => d.notificationId));
+        cursor = page[page.length - 1].seq;
+      }
+      if (page.length < policy.dismissPage) break;
+    }
+    this.dismissCursor = Math.max(cursor, this.liveDismissals, this.dismissCursor);
+    this.dismissalsCaughtUp = true;
+    if (this.dismissCursor > this.savedCursor) this.context.progressMoved(this);
+  }
+
+  /** The device acked a batch; returns the items this settled. */
+  ack(batchId: number, reply: unknown): Item[] {
+    if (this.closed || !this.loaded) return [];
+    const ids = (reply as { ack?: unknown } | null)?.ack;
+    const acked: Item[] = [];
+    if (Array.isArray(ids)) {
+      for (const id of ids.slice(0, MAX_ACK_IDS)) {
+        const item = typeof id === 'string' ? this.items.get(id) : undefined;
+        if (item) acked.push(item);
+      }
+    }
+    const settled = new Set(this.queue.acknowledge(batchId, acked.map((i) => i.seq)));
+    const done = acked.filter((item) => settled.has(item.seq));
+    for (const item of done) {
+      this.items.delete(item.id);
+      this.ledger(item.priority).settle([item.seq]);
+    }
+    if (done.length > 0) this.context.progressMoved(this);
+    this.fill();
+    return done;
+  }
+
+  /** The device chose new topics: they apply to what is taken from now on. */
+  setTopics(topics: string[] | null): void {
+    if (this.loaded) this.loaded.topics = topics ? new Set(topics) : null;
+  }
+
+  /** What moved since the last write (null: nothing); the queue forgets what the watermarks now cover. */
+  progressWrite(): ProgressWrite | null {
+    if (!this.loaded) return null;
+    const write: ProgressWrite = { deviceId: this.deviceId, priorities: [] };
+    const watermarks = new Map<number, number>();
+    for (const p of PRIORITIES_DESC) {
+      const snapshot = this.ledger(p).snapshot(this.loaded.cursor.coverage(p));
+      watermarks.set(p, snapshot.watermark);
+      const key = JSON.stringify(snapshot);
+      if (this.saved.get(p) === key) continue;
+      this.saved.set(p, key);
+      write.priorities.push({ priority: p, ...snapshot });
+    }
+    const lowest = Math.min(...watermarks.values());
+    this.queue.forgetSettled((seq, priority) => seq <= (priority === undefined ? lowest : (watermarks.get(priority) ?? lowest)));
+    if (this.dismissCursor > this.savedCursor) write.dismissCursor = this.savedCursor = this.dismissCursor;
+    return write.priorities.length > 0 || write.dismissCursor !== undefined ? write : null;
+  }
+
+  /** Its progress as it stands in memory (acked but not yet written included), for the device list. */
+  currentProgress(): StoredProgress | undefined {
+    if (!this.loaded) return undefined;
+    const priorities: StoredProgress['priorities'] = {};
+    for (const p of PRIORITIES_DESC) priorities[p] = this.ledger(p).snapshot(this.loaded.cursor.coverage(p));
+    return { priorities, dismissCursor: this.dismissCursor, topics: this.loaded.topics ? [...this.loaded.topics] : null };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue.close();
+  }
+
+  /** Reads the next page of the backlog when there is room and something unread; one read at a time. */
+  private fill(): void {
+    if (this.closed || !this.loaded || this.reading) return;
+    const { cursor } = this.loaded;
+    const { maxHeld, pageRows, queue } = this.context.policy;
+    const room = maxHeld - this.held;
+    if (cursor.highestUnread() === undefined || room < Math.min(queue.maxBatch, pageRows, maxHeld)) return;
+    const arms = cursor.arms();
+    const limit = Math.min(pageRows, room);
+    const generation = cursor.generation;
+    this.reading = true;
+    this.context.store.page(arms, limit).then(
+      (rows) => {
+        this.reading = false;
+        if (this.closed) return;
+        if (generation === cursor.generation) this.take(arms, rows, limit);
+        this.dismissedWhileReading.clear();
+        this.fill();
+      },
+      (error) => {
+        this.reading = false;
+        this.dismissedWhileReading.clear();
+        if (!this.closed) this.context.failed(this, error, 'backlog page');
+      },
+    );
+  }
+
+  /** Takes a page's rows, priority by priority, as long as nothing higher is left unread and there is room. */
+  private take(arms: BacklogArm[], rows: BacklogRow[], limit: number): void {
+    const { cursor } = this.loaded!;
+    const byPriority = new Map<number, BacklogRow[]>();
+    for (const row of rows) {
+      const list = byPriority.get(row.priority) ?? [];
+      list.push(row);
+      byPriority.set(row.priority, list);
+    }
+    let room = this.context.policy.maxHeld - this.held;
+    let moved = false;
+    const fresh: Item[] = [];
+    for (const { priority: p } of arms) {
+      // Something higher arrived meanwhile and waits in the store: it is read first.
+      if (!cursor.clearAtOrAbove(p + 1)) break;
+      const list = (byPriority.get(p) ?? []).sort((a, b) => a.seq - b.seq);
+      const ledger = this.ledger(p);
+      let used = 0;
+      let last: number | null = null;
+      for (const row of list) {
+        if (room === 0) break;
+        used++;
+        last = row.seq;
+        if (this.dismissedWhileReading.has(row.id) || ledger.isSettled(row.seq) || this.items.has(row.id)) continue;
+        const item = this.open(row);
+        if (!item) continue;
+        ledger.addKnown([item.seq]);
+        if (!this.wants(item)) {
+          ledger.settle([item.seq]);
+          moved = true;
+          continue;
+        }
+        this.items.set(item.id, item);
+        fresh.push(item);
+        room--;
+      }
+      cursor.read(p, last, used === list.length && list.length < limit);
+      if (!cursor.exhausted(p)) break;
+    }
+    if (moved) this.context.progressMoved(this);
+    if (fresh.length === 0) return;
+    this.queue.enqueueMany(fresh, { flush: true });
+    this.context.holding(this.held);
+  }
+
+  /** Decrypts one row; a row that cannot be read is reported and passed over (the watermark moves past it). */
+  private open(row: BacklogRow): Item | null {
+    try {
+      return toItem(row.open());
+    } catch (error) {
+      this.context.report(error, `backlog row ${row.seq}`);
+      return null;
+    }
+  }
+
+  /** Drops waiting items below `priority` from memory (not sent, not settled): they are read again in their turn. */
+  private evictBelow(priority: number): void {
+    const evicted = this.queue.evictPendingBelow(priority);
+    const from = new Map<number, number>();
+    for (const item of evicted) {
+      this.items.delete(item.id);
+      from.set(item.priority, Math.min(from.get(item.priority) ?? item.seq, item.seq));
+    }
+    for (const [p, seq] of from) this.loaded!.cursor.rewind(p, seq);
+  }
+
+  /** Settles an item held in memory by id; one not held is kept from the page being read. Returns whether it was held. */
+  private forget(id: string): boolean {
+    const item = this.items.get(id);
+    if (!item) {
+      if (this.reading) this.dismissedWhileReading.add(id);
+      return false;
+    }
+    this.items.delete(id);
+    this.queue.settle([item.seq]);
+    this.ledger(item.priority).settle([item.seq]);
+    return true;
+  }
+
+  private wants(item: Item): boolean {
+    const topics = this.loaded!.topics;
+    return topics === null || item.topic === null || topics.has(item.topic);
+  }
+
+  private ledger(priority: number): ProgressLedger {
+    const ledger = this.loaded!.ledgers.get(priority);
+    if (!ledger) throw new RangeError(`no such priority: ${priority}`);
+    return ledger;
+  }
+
+  private send(batch: OutgoingBatch<Item>): void {
+    this.context.sending(this, batch);
+    this.connection.sendBatch(batch.items, (reply) => this.context.acked(this, batch.batchId, reply));
+  }
+}
