@@ -48,7 +48,7 @@ test('migration 010: the old watermark becomes every priority’s, acked-above s
   migrate(db, before);
   for (const [seq, priority] of [[11, 5], [12, 3], [13, 5], [14, 1]]) insertNotification(db, seq, priority);
   insertDevice(db, 'd', 10, [12, 13, 14, 99]); // 99: a notification already pruned
-  expect(migrate(db, MIGRATIONS)).toEqual([10]);
+  expect(migrate(db, MIGRATIONS)).toContain(10); // and any later ones
   const rows = db.prepare('SELECT priority, watermark, acked_above FROM device_priority_progress ORDER BY priority').all();
   expect(rows).toEqual([
     { priority: 1, watermark: 10, acked_above: '[14]' },
