@@ -9,7 +9,7 @@ import type { WireNotification } from '../../../app/domain/notification';
 // user would (NODE_EXTRA_CA_CERTS): what each package's README shows, what a paired phone
 // receives, and what the packages read back. Only what Beep supports today; what issue 13 adds
 // (actions, delays, `Cache: no`, exact Gotify priorities, deletes, applications, plugins) is
-// listed with its current failure in /work/notes/parity.md until it is built.
+// marked refused in docs/COMPAT.md's compatibility tables until it is built.
 
 const PASSWORD = 'real clients password';
 
