@@ -1,10 +1,10 @@
-import bcrypt from 'bcrypt';
 import { BeepError } from '../domain/errors';
 
 // The optional dashboard password: a policy that refuses what bcrypt would silently mangle
 // (more than 72 bytes is truncated, a NUL ends the string in C), and bcrypt hashing on libuv's
 // thread pool (bcrypt's async API), never on the event loop. The dashboard branch plugs these
-// into its login; `beep admin password set` stores the hash.
+// into its login; `beep admin password set` stores the hash. bcrypt (a native module) is
+// loaded at the first hash or check, not at start.
 
 /** bcrypt work factor: ~250 ms per hash on a laptop, the usual interactive-login budget. */
 export const BCRYPT_COST = 12;
@@ -37,7 +37,9 @@ export function checkPasswordPolicy(password: unknown): string {
  *   const ok = await verifyAdminPassword(attempt, hash);
  */
 export async function hashAdminPassword(password: unknown, cost = BCRYPT_COST): Promise<string> {
-  return bcrypt.hash(checkPasswordPolicy(password), cost);
+  const checked = checkPasswordPolicy(password);
+  const { default: bcrypt } = await import('bcrypt');
+  return bcrypt.hash(checked, cost);
 }
 
 /** False for a wrong password and for one the policy refuses (it could never have been set). */
@@ -47,5 +49,6 @@ export async function verifyAdminPassword(password: unknown, hash: string): Prom
   } catch {
     return false;
   }
+  const { default: bcrypt } = await import('bcrypt');
   return bcrypt.compare(password as string, hash);
 }

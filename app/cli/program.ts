@@ -9,12 +9,12 @@ import { askYes } from './ask-yes';
 import { backupCommand, restoreCommand } from './backup-command';
 import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand, statusCommand, type Io } from './commands';
 import { dashboardCommand } from './dashboard-command';
-import { listenCommand } from './listen-command';
 import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, certRotateCaCommand, keysRotateCommand } from './security-commands';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token-commands';
 
 // Every `beep` command, its options and help, wired to the command functions of cli/. main.ts
-// builds this and supplies `start` (the daemon in the foreground, with its signals).
+// builds this and supplies `start` (the daemon in the foreground, with its signals). `listen`
+// (the socket.io client, ~12 MB resident) is loaded when that command runs, not in the daemon.
 
 /** What the program needs from main.ts. */
 export interface ProgramDeps {
@@ -232,7 +232,7 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
     .option('--name <name>', 'the device name', `${os.hostname()} terminal`)
     .option('--history', 'when pairing: also show what arrived recently, if the pairing code offers it')
     .option('--json', 'print each notification as a JSON line')
-    .action((options) => run(() => listenCommand(dataDir(), options, io)));
+    .action((options) => run(async () => (await import('./listen-command')).listenCommand(dataDir(), options, io)));
 
   return program;
 }

@@ -11,7 +11,8 @@
 // expressible set leaves them out: a phone reaches the PC as `<host>.local`, `<host>.lan`,
 // `<host>.home.arpa` or by its LAN address.
 import { addressToBytes, type WantedNames } from './subject-alt-names';
-import { children, contents, contextConstructed, decode, encode, implicitPrimitive, isContext, sequence } from './der';
+import { contextConstructed, encode, implicitPrimitive, sequence } from './der';
+import { childrenOf, contentOf, isContextTag, readDer, type DerNode } from './der-reader';
 
 /** id-ce-nameConstraints. */
 export const NAME_CONSTRAINTS_OID = '2.5.29.30';
@@ -77,15 +78,15 @@ export function beepNameConstraintsDer(): Buffer {
   return encode(sequence([contextConstructed(PERMITTED_TAG, [...dns, ...ip])]));
 }
 
-function readSubtrees(node: ReturnType<typeof decode> | undefined): Subtrees {
+function readSubtrees(node: DerNode | undefined): Subtrees {
   const out: Subtrees = { dns: [], ip: [], other: 0 };
   if (!node) return out;
-  for (const subtree of children(node, 'GeneralSubtrees')) {
-    const base = children(subtree, 'GeneralSubtree')[0];
-    if (base && isContext(base, DNS_NAME_TAG)) {
-      out.dns.push(contents(base, 'dNSName').toString('ascii').toLowerCase());
-    } else if (base && isContext(base, IP_ADDRESS_TAG)) {
-      const bytes = contents(base, 'iPAddress');
+  for (const subtree of childrenOf(node, 'GeneralSubtrees')) {
+    const base = childrenOf(subtree, 'GeneralSubtree')[0];
+    if (base && isContextTag(base, DNS_NAME_TAG)) {
+      out.dns.push(contentOf(base, 'dNSName').toString('ascii').toLowerCase());
+    } else if (base && isContextTag(base, IP_ADDRESS_TAG)) {
+      const bytes = contentOf(base, 'iPAddress');
       if (bytes.length !== 8 && bytes.length !== 32) throw new Error('malformed certificate: iPAddress subtree length');
       out.ip.push({ network: bytes.subarray(0, bytes.length / 2), mask: bytes.subarray(bytes.length / 2) });
     } else {
@@ -97,10 +98,10 @@ function readSubtrees(node: ReturnType<typeof decode> | undefined): Subtrees {
 
 /** Reads a nameConstraints extension value (DER). */
 export function parseNameConstraints(der: Buffer): NameConstraints {
-  const parts = children(decode(der), 'NameConstraints');
+  const parts = childrenOf(readDer(der), 'NameConstraints');
   return {
-    permitted: readSubtrees(parts.find((p) => isContext(p, PERMITTED_TAG))),
-    excluded: readSubtrees(parts.find((p) => isContext(p, EXCLUDED_TAG))),
+    permitted: readSubtrees(parts.find((p) => isContextTag(p, PERMITTED_TAG))),
+    excluded: readSubtrees(parts.find((p) => isContextTag(p, EXCLUDED_TAG))),
   };
 }
 

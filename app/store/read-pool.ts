@@ -106,6 +106,7 @@ export class ReadPool {
       if (!slot) return;
       const job = this.waiting.shift()!;
       slot.busy = job;
+      slot.worker.ref(); // a query in flight keeps the process alive until it is answered
       this.options.onAcquire?.(Number(process.hrtime.bigint() - job.queuedAt) / 1e9);
       slot.worker.postMessage({ ...job.request, id: this.nextId++ } satisfies ReadRequest);
     }
@@ -117,6 +118,7 @@ export class ReadPool {
     worker.on('message', (reply: ReadReply) => {
       const job = slot.busy;
       slot.busy = null;
+      slot.worker.unref(); // an idle worker never does
       slot.idleSince = Date.now();
       this.lastFailure = null;
       if (job) {

@@ -1,8 +1,12 @@
-import * as dbus from 'dbus-next';
+import type * as dbus from 'dbus-next';
 
 // One connection to a D-Bus bus (dbus-next), with a promise that settles when it is lost, and
 // the two bus calls capture makes. Monitors and callers each get their own connection: a
-// monitor may not send anything once it is one.
+// monitor may not send anything once it is one. dbus-next (~10 MB resident) is loaded on the
+// first attempt to connect, so a daemon on a machine with no session bus never holds it.
+
+/** The D-Bus message types (the specification's numbers, as dbus-next's MessageType has them). */
+export const MessageType = { METHOD_CALL: 1, METHOD_RETURN: 2, ERROR: 3, SIGNAL: 4 } as const;
 
 export interface BusConnection {
   readonly bus: dbus.MessageBus;
@@ -15,7 +19,8 @@ export const BUS_NAME = 'org.freedesktop.DBus';
 export const BUS_PATH = '/org/freedesktop/DBus';
 
 /** Connects and says Hello; rejects when the bus cannot be reached within `timeoutMs`. */
-export function openBus(address: string, timeoutMs: number): Promise<BusConnection> {
+export async function openBus(address: string, timeoutMs: number): Promise<BusConnection> {
+  const dbus = await import('dbus-next');
   return new Promise((resolve, reject) => {
     let bus: dbus.MessageBus;
     try {
@@ -58,6 +63,7 @@ export async function callMethod(
   bus: dbus.MessageBus,
   call: { destination: string; path: string; interface: string; member: string; signature?: string; body?: unknown[] },
 ): Promise<unknown[]> {
-  const reply = await bus.call(new dbus.Message({ ...call, body: call.body as unknown[] }));
+  const { Message } = await import('dbus-next');
+  const reply = await bus.call(new Message({ ...call, body: call.body as unknown[] }));
   return reply?.body ?? [];
 }

@@ -1,7 +1,7 @@
-import * as dbus from 'dbus-next';
+import type * as dbus from 'dbus-next';
 import type { CaptureSink, DesktopIdStore, DesktopSource, SourceStatus } from '../source';
 import { dialable, unavailableReason } from './bus-address';
-import { BUS_NAME, BUS_PATH, callMethod, openBus, type BusConnection } from './bus-connection';
+import { BUS_NAME, BUS_PATH, callMethod, MessageType, openBus, type BusConnection } from './bus-connection';
 import { NOTIFY_SIGNATURE, parseNotifyBody, toNotificationInput } from './notify-mapping';
 
 // Linux capture: a monitor on the session bus sees every Notify call to
@@ -177,20 +177,20 @@ export class DbusCapture implements DesktopSource {
 
   private onMessage(m: dbus.Message): void {
     switch (m.type) {
-      case dbus.MessageType.METHOD_CALL:
+      case MessageType.METHOD_CALL:
         if (m.interface === NOTIFICATIONS && m.member === 'Notify' && m.signature === NOTIFY_SIGNATURE) this.onNotify(m);
         return;
-      case dbus.MessageType.METHOD_RETURN:
-      case dbus.MessageType.ERROR: {
+      case MessageType.METHOD_RETURN:
+      case MessageType.ERROR: {
         const key = `${m.destination}#${m.replySerial}`;
         const accepted = this.pending.get(key);
         if (!accepted) return;
         this.pending.delete(key);
         const desktopId = m.body?.[0];
-        if (m.type === dbus.MessageType.METHOD_RETURN && typeof desktopId === 'number') this.onAssigned(m.sender, desktopId, accepted);
+        if (m.type === MessageType.METHOD_RETURN && typeof desktopId === 'number') this.onAssigned(m.sender, desktopId, accepted);
         return;
       }
-      case dbus.MessageType.SIGNAL:
+      case MessageType.SIGNAL:
         this.onSignal(m);
     }
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,5 +80,17 @@ describe('ReadPool', () => {
     await expect(pool.all('DELETE FROM t RETURNING n')).rejects.toThrow(/readonly/);
     await pool.close();
     writer.close();
+  });
+
+  test('a query in flight keeps the process alive until it is answered; idle workers never do', () => {
+    // Nothing else holds this child's event loop: the only thing left is the query on a fresh worker.
+    const script = `
+      const { ReadPool } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', '..', 'dist', 'app', 'store', 'read-pool.js'))});
+      const pool = new ReadPool({ file: ${JSON.stringify(database())}, size: 1, idleMs: 0 });
+      pool.get('SELECT SUM(n) AS s FROM t').then((row) => console.log('answered', row.s));
+    `;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.stdout).toContain('answered 6');
+    expect(child.status).toBe(0); // and then it exits: the idle worker does not hold it
   });
 });
