@@ -2,14 +2,20 @@ import type { TlsMaterial } from './crypto/certificates';
 import type { Delivery } from './delivery/delivery';
 import { HealthChecks, type CheckOutcome } from './observability/health';
 import type { MemoryWatch } from './observability/memory-watch';
-import type { Store } from './store/store';
 import type { DesktopSource } from './sources/source';
 
 // The components /health/detailed reports on, each ok / degraded / down with a reason. Built
 // by daemon.ts; kept apart so the composition root stays a list of parts.
 
+/** What the database check reads: a round trip, the file's size and cap, the read pool. */
+export interface DatabaseHealth {
+  ping(): Promise<void>;
+  size(): { bytes: number; maxBytes: number | null };
+  pool: { stats(): { size: number; alive: number; busy: number; waiting: number; lastFailure: string | null } };
+}
+
 export interface HealthParts {
-  store: Store;
+  store: DatabaseHealth;
   delivery: () => Delivery;
   tls: () => TlsMaterial;
   memory: MemoryWatch;
@@ -23,7 +29,7 @@ const DB_FULL_WARNING = 0.9;
 /** days before certificate expiry when it is degraded (renewal should have happened). */
 const CERT_WARNING_DAYS = 7;
 
-async function database(store: Store): Promise<CheckOutcome> {
+async function database(store: DatabaseHealth): Promise<CheckOutcome> {
   await store.ping();
   const { bytes, maxBytes } = store.size();
   const details = { sizeMb: Math.round(bytes / 10485.76) / 100, pool: store.pool.stats() };

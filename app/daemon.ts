@@ -8,7 +8,8 @@ import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
 import { buildDevices } from './composition/devices';
 import { buildDashboard, buildHealth, buildMonitoring, type LogFor, type Monitoring } from './composition/observability';
-import { buildRelay, openStore, startPruning, type Relay } from './composition/relay';
+import { buildRelay, startPruning, type Relay } from './composition/relay';
+import { measureStore, openStore } from './composition/store';
 import { buildLimits, buildTokens, openAuditLog, openDataKeys, openSigningKeys, openVault } from './composition/security';
 import {
   awaitAnswers,
@@ -69,41 +70,44 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const adminToken = loadOrCreateAdminToken(config.dataDir);
     tls = await loadTls(config, log);
     const signingKeys = openSigningKeys(config);
+    const vault = openVault(config);
+    const db: Store = (store = openStore(config, vault.cipher, logger));
     const mon: Monitoring = (monitoring = buildMonitoring(config, log, {
       delivery: () => relay?.delivery,
       tls: () => tls.current,
-      deviceName: (id): string => db.device(id)?.name ?? id.slice(0, 8),
-      writer: () => store?.writer.state(),
+      deviceName: async (id): Promise<string> => (await db.deviceAdmin.nameOf(id)) ?? id.slice(0, 8),
+      writer: () => db.writer.state(),
     }));
     const { metrics } = mon;
-    const vault = openVault(config);
-    const db: Store = (store = openStore(config, logger, log, vault.cipher, mon, () => audit));
-    const audit = await openAuditLog(config, db, metrics, log);
+    measureStore(db, metrics, logger);
+    const audit = await openAuditLog(config, db.audit, metrics, log);
     stopAudit = () => audit.stop();
-    const { keys } = openDataKeys(db, vault, audit);
-    await recordConfigChange(config, db, audit);
+    const { keys } = await openDataKeys(config, db, vault, audit, log);
+    await recordConfigChange(config, db.audit, audit);
 
     const rules = buildRules(config, log);
-    const core = (relay = buildRelay(config, db, vault.cipher, mon, rules.engine, log));
-    sources = buildSources(config, core, db, log, metrics);
+    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery }, mon, rules.engine, log));
+    sources = buildSources(config, core, { desktopIds: db.desktopIds, positions: db.sourcePositions }, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
-    const signing = buildTokens(config, signingKeys, db, audit);
+    const signing = buildTokens(config, signingKeys, db.accounts, audit);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
-    const { pairing, directory } = buildDevices(config, { store: db, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets }, pairingAddress, log);
+    const devices = { accounts: db.accounts, deviceAdmin: db.deviceAdmin, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets };
+    const { pairing, directory } = buildDevices(config, devices, pairingAddress, log);
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources });
-    const { dashboard, passwordLogin, credentials } = buildDashboard(config, db, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
+    const { dashboard, passwordLogin, credentials } = buildDashboard(config, db.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
-    const apis = (compat = buildCompat(config, { store: db, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets }, log));
+    const storage = { tokens: db.apiTokens, history: db.topicHistory, credentials: () => db.adminCredentials.adminCredentials(), ping: () => db.ping() };
+    const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets }, log));
 
     edges = buildEdges(config, metrics, limits, log, context);
-    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db };
+    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers, edge: edges.gateway }));
-    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db }, log, context);
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db.accounts }, log, context);
     servers.io = sockets.io;
     // Every upgrade passes its listener's edge, then the first route that claims it.
     edges.admin.routeUpgrades(admin, apis.admin.upgrades);

@@ -13,7 +13,7 @@ const REFRESH_TOKEN_BYTES = 32;
 
 /** What the token service needs to know about a device when verifying. */
 export interface DeviceLookup {
-  device(id: string): { revokedAt: string | null; tokenGen: number } | undefined;
+  device(id: string): Promise<{ revokedAt: string | null; tokenGen: number } | undefined>;
 }
 
 export interface AccessClaims {
@@ -34,7 +34,7 @@ export function newRefreshToken(): string {
  * Issues and verifies access tokens.
  *
  *   const token = tokens.issue(device.id, device.tokenGen);
- *   const { deviceId } = tokens.verify(token); // throws BeepError('invalid_token' | 'token_expired' | 'device_revoked')
+ *   const { deviceId } = await tokens.verify(token); // rejects with BeepError('invalid_token' | 'token_expired' | 'device_revoked')
  */
 export class TokenService {
   constructor(
@@ -54,7 +54,7 @@ export class TokenService {
     });
   }
 
-  verify(token: unknown): AccessClaims {
+  async verify(token: unknown): Promise<AccessClaims> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
       throw new BeepError('unauthenticated', 'An access token is required.');
     }
@@ -71,7 +71,7 @@ export class TokenService {
     if (payload.typ !== ACCESS_TYPE || typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || typeof payload.gen !== 'number') {
       throw new BeepError('invalid_token');
     }
-    const device = this.devices.device(payload.sub);
+    const device = await this.devices.device(payload.sub);
     if (!device || device.revokedAt) throw new BeepError('device_revoked');
     if (payload.gen !== device.tokenGen) throw new BeepError('invalid_token', 'This token was revoked.');
     return { deviceId: payload.sub };

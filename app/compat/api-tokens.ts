@@ -38,8 +38,8 @@ export function actorName(actor: Actor): string {
 export interface ApiTokenStore {
   /** undefined when the parent has been revoked meanwhile. */
   insertApiToken(hash: string, kind: TokenKind, name: string, topics: string[] | null, by: { origin: TokenOrigin; parentId: number | null }): Promise<ApiToken | undefined>;
-  apiTokenByHash(hash: string): ApiToken | undefined;
-  listApiTokens(): ApiToken[];
+  apiTokenByHash(hash: string): Promise<ApiToken | undefined>;
+  listApiTokens(): Promise<ApiToken[]>;
   /** The ids revoked: the token, then every client created under it; empty when unknown or already revoked. */
   revokeApiToken(id: number): Promise<number[]>;
   touchApiToken(id: number, atMs: number): Promise<void>;
@@ -93,7 +93,7 @@ export class ApiTokenService {
     return { token, secret };
   }
 
-  list(): ApiToken[] {
+  list(): Promise<ApiToken[]> {
     return this.store.listApiTokens();
   }
 
@@ -130,7 +130,7 @@ export class ApiTokenService {
       this.audit.record('api_token_missing', { ...caller, kind });
       throw new BeepError('unauthenticated', 'Send an API token (beep token create).');
     }
-    const token = secret.length <= 256 ? this.store.apiTokenByHash(hash(secret)) : undefined;
+    const token = secret.length <= 256 ? await this.store.apiTokenByHash(hash(secret)) : undefined;
     if (!token) {
       this.audit.record('api_token_refused', { ...caller, kind, reason: 'unknown_or_revoked' });
       throw new BeepError('invalid_token', 'The token is unknown or revoked.');

@@ -2,7 +2,7 @@ import type { NotificationInput, StoredNotification } from '../domain/notificati
 import type { Actor, ApiToken, Caller, TokenKind } from './api-tokens';
 
 // The small interfaces the ntfy and Gotify adapters need; daemon.ts passes the implementations
-// (ApiTokenService, IngestService, Store.topicHistory + Store.seqOf, SubscriberHub).
+// (ApiTokenService, IngestService, store/TopicHistory, SubscriberHub).
 
 /** Checks a token for one operation (ApiTokenService). */
 export interface TokenGate {
@@ -15,7 +15,7 @@ export interface TokenGate {
 export interface TokenAdmin {
   /** `by` is recorded (the audit's actor; a client created by a client dies with it). */
   create(kind: TokenKind, name: string, topics: string[] | null, by: Actor): Promise<{ token: ApiToken; secret: string }>;
-  list(): ApiToken[];
+  list(): Promise<ApiToken[]>;
   /** Revokes the token and every client created under it. */
   revoke(id: number, by: Actor): Promise<boolean>;
   /** Throws token_forbidden unless `who` may manage Gotify clients (token-rights.ts). */
@@ -39,5 +39,5 @@ export interface SubscriberHistory {
   after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]>;
   /** Newest first below `beforeSeq`; `tokenId` keeps one publish token's (a Gotify application's). */
   before(beforeSeq: number, topics: string[] | null, limit: number, tokenId?: number | null): Promise<StoredNotification[]>;
-  seqOf(id: string): number | undefined;
+  seqOf(id: string): Promise<number | undefined>;
 }

@@ -6,8 +6,7 @@ import { DbusCapture } from '../sources/dbus/dbus-capture';
 import { MacosCapture } from '../sources/macos/macos-capture';
 import { WindowsCapture } from '../sources/windows/windows-capture';
 import type { Metrics } from '../observability/metrics';
-import type { CaptureSink, DesktopSource } from '../sources/source';
-import type { Store } from '../store/store';
+import type { CaptureSink, DesktopIdStore, DesktopSource, SourcePositionStore } from '../sources/source';
 import type { LogFor } from './observability';
 import type { Relay } from './relay';
 
@@ -34,7 +33,13 @@ export function buildRules(config: BeepConfig, log: LogFor) {
 }
 
 /** The desktop sources (built, not started), each absent-tolerant and reporting its own health, listening for phones' dismissals. */
-export function buildSources(config: BeepConfig, relay: Relay, store: Store, log: LogFor, metrics: Metrics): DesktopSource[] {
+export function buildSources(
+  config: BeepConfig,
+  relay: Relay,
+  storage: { desktopIds: DesktopIdStore; positions: SourcePositionStore },
+  log: LogFor,
+  metrics: Metrics,
+): DesktopSource[] {
   const sink: CaptureSink = {
     accept: async (input) => {
       const outcome = await relay.ingest.accept(input);
@@ -48,14 +53,14 @@ export function buildSources(config: BeepConfig, relay: Relay, store: Store, log
     new DbusCapture(
       { enabled: dbusConfig.enabled, address: dbusConfig.address, expected: dbusConfig.addressOrigin === 'config', retryMs: dbusConfig.retrySec * 1000 },
       sink,
-      store,
+      storage.desktopIds,
       log('dbus'),
     ),
     // The read position of the polling sources is kept in the store (a restart resumes there).
-    new MacosCapture({ ...config.sources.macos, pollMs: config.sources.macos.pollSec * 1000 }, sink, store, log('macos'), (reason) =>
+    new MacosCapture({ ...config.sources.macos, pollMs: config.sources.macos.pollSec * 1000 }, sink, storage.positions, log('macos'), (reason) =>
       metrics.captureSkipped.inc({ source: 'macos', reason }),
     ),
-    new WindowsCapture({ ...config.sources.windows, pollMs: config.sources.windows.pollSec * 1000 }, sink, store, log('windows'), (reason) =>
+    new WindowsCapture({ ...config.sources.windows, pollMs: config.sources.windows.pollSec * 1000 }, sink, storage.positions, log('windows'), (reason) =>
       metrics.captureSkipped.inc({ source: 'windows', reason }),
     ),
   ];

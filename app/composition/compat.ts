@@ -1,5 +1,5 @@
 import { verifyAdminPassword } from '../auth/admin-password';
-import { ApiTokenService } from '../compat/api-tokens';
+import { ApiTokenService, type ApiTokenStore } from '../compat/api-tokens';
 import type { AuditSink } from '../compat/audit-sink';
 import type { Publish, SubscriberHistory } from '../compat/ports';
 import { StreamSlots } from '../compat/stream-slots';
@@ -16,7 +16,7 @@ import type { BeepConfig } from '../config/schema';
 import type { IngestService } from '../ingest/ingest-service';
 import type { AuditLog } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
-import type { Store } from '../store/store';
+import type { AdminCredentials } from '../store/admin-credential-store';
 import { VERSION } from '../version';
 import type { Router } from 'express';
 import type { WebSocketServer } from 'ws';
@@ -43,13 +43,22 @@ export interface Compat {
   gateway: CompatListener;
 }
 
+/** What compat reads and writes in storage: tokens, the subscribers' history, the dashboard password (Gotify login), a health probe. */
+export interface CompatStorage {
+  tokens: ApiTokenStore;
+  history: SubscriberHistory;
+  credentials: () => Promise<AdminCredentials | undefined>;
+  ping: () => Promise<void>;
+}
+
 /** Builds API tokens and the ntfy/Gotify routes for both listeners (empty when compat is off). */
 export function buildCompat(
   config: BeepConfig,
-  parts: { store: Store; ingest: IngestService; hub: SubscriberHub; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
+  parts: { storage: CompatStorage; ingest: IngestService; hub: SubscriberHub; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
   log: LogFor,
 ): Compat {
-  const { store, ingest, hub, bus, metrics, audit, budgets } = parts;
+  const { storage, ingest, hub, bus, metrics, audit, budgets } = parts;
+  const { history } = storage;
   const compatAudit: AuditSink = {
     record: (event, fields, actor) => {
       const who = actor ?? (typeof fields.tokenId === 'number' ? `token:${fields.tokenId}` : typeof fields.ip === 'string' ? `ip:${fields.ip}` : 'admin');
@@ -59,7 +68,7 @@ export function buildCompat(
   // Bad tokens and bad Gotify passwords spend one per-address failure budget.
   const failures = budgets.credentialFailures;
   const apiTokens = new ApiTokenService(
-    store,
+    storage.tokens,
     failures,
     budgets.tokenRequests,
     compatAudit,
@@ -67,13 +76,8 @@ export function buildCompat(
     (scope) => metrics.rateLimited.inc({ scope }),
   );
   apiTokens.onRevoked((id) => void bus.tokenRevoked(id));
-  const history: SubscriberHistory = {
-    after: (afterSeq, sinceMs, topics, limit) => store.topicHistory.after(afterSeq, sinceMs, topics, limit),
-    before: (beforeSeq, topics, limit, tokenId) => store.topicHistory.before(beforeSeq, topics, limit, tokenId ?? null),
-    seqOf: (id) => store.seqOf(id),
-  };
   const login = new GotifyLogin({
-    credentials: () => store.adminCredentials(),
+    credentials: storage.credentials,
     verify: verifyAdminPassword,
     failures,
     audit: compatAudit,
@@ -99,7 +103,7 @@ export function buildCompat(
     const gotify = {
       tokens: apiTokens, login, publish, history, version: VERSION, listener, logger,
       // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
-      health: listener === 'gateway' ? async () => (await store.ping(), true) : null,
+      health: listener === 'gateway' ? async () => (await storage.ping(), true) : null,
     };
     const stream = { tokens: apiTokens, hub, history, slots, pingMs: config.compat.pingSec * 1000, streams, listener, logger };
     return {

@@ -2,11 +2,10 @@ import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
 import type { Delivery } from '../delivery/delivery';
 import type { RelayBus } from '../delivery/relay-bus';
-import { DeviceDirectory } from '../gateway/device-directory';
+import { DeviceDirectory, type DirectoryStore } from '../gateway/device-directory';
 import type { AuditLog } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
-import { PairingService } from '../pairing/pairing-service';
-import type { Store } from '../store/store';
+import { PairingService, type PairingStore } from '../pairing/pairing-service';
 import type { LogFor } from './observability';
 import type { Budgets } from './security';
 
@@ -22,14 +21,14 @@ export interface PairingAddress {
 /** Builds pairing and the device directory; a reused refresh token or a revoke signs the device out. */
 export function buildDevices(
   config: BeepConfig,
-  parts: { store: Store; tokens: TokenService; delivery: Delivery; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
+  parts: { accounts: PairingStore; deviceAdmin: DirectoryStore; tokens: TokenService; delivery: Delivery; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
   address: PairingAddress,
   log: LogFor,
 ) {
-  const { store, tokens, delivery, bus, metrics, audit, budgets } = parts;
+  const { accounts, deviceAdmin, tokens, delivery, bus, metrics, audit, budgets } = parts;
   const pairingLog = log('pairing');
   const pairing = new PairingService(
-    store,
+    accounts,
     tokens,
     { perIp: budgets.pairingPerIp, perCode: budgets.pairingPerCode },
     {
@@ -60,7 +59,7 @@ export function buildDevices(
       },
     },
   );
-  const directory = new DeviceDirectory(store, delivery, (id) => {
+  const directory = new DeviceDirectory(deviceAdmin, delivery, (id) => {
     log('devices').info('device revoked', { deviceId: id });
     void audit.record('device_revoked', 'admin', { deviceId: id });
     void bus.deviceRevoked(id);

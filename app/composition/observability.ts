@@ -15,7 +15,8 @@ import type { Logger } from '../observability/logger';
 import { MemoryWatch } from '../observability/memory-watch';
 import { Metrics } from '../observability/metrics';
 import type { DesktopSource } from '../sources/source';
-import type { Store } from '../store/store';
+import type { AdminCredentials } from '../store/admin-credential-store';
+import type { DatabaseHealth } from '../daemon-health';
 
 // What the daemon reports about itself: memory watch, metrics, the dashboard's stats ring and
 // activity feed, health checks, dashboard sessions. Built by daemon.ts.
@@ -29,8 +30,9 @@ const MB = 1024 * 1024;
 export interface MonitoringLive {
   delivery: () => Delivery | undefined;
   tls: () => TlsMaterial;
-  deviceName: (deviceId: string) => string;
-  /** The store's writer state (built after monitoring). */
+  /** A device's name for the live feed (looked up in the store). */
+  deviceName: (deviceId: string) => Promise<string>;
+  /** The store's writer state, read at scrape time. */
   writer?: () => { queued: number; lockedForMs: number } | undefined;
 }
 
@@ -101,7 +103,7 @@ export function buildMonitoring(config: BeepConfig, log: LogFor, live: Monitorin
 /** The /health/detailed checks over the store, delivery, certificate, memory and sources. */
 export function buildHealth(
   config: BeepConfig,
-  store: Store,
+  store: DatabaseHealth,
   watch: MemoryWatch,
   live: { delivery: () => Delivery; tls: () => TlsMaterial; sources: () => DesktopSource[] },
 ): HealthChecks {
@@ -116,8 +118,14 @@ export function buildHealth(
   });
 }
 
+/** The stored dashboard password and TOTP secret. */
+export interface AdminCredentialPort {
+  adminCredentials(): Promise<AdminCredentials | undefined>;
+  setAdminCredentials(passwordHash: string, totpSecret: string | null): Promise<void>;
+}
+
 /** The dashboard's sessions, feed and stats, its password (+TOTP) login, audited, and the password store that ends sessions. */
-export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget, gatewayUrl?: () => string) {
+export function buildDashboard(config: BeepConfig, store: AdminCredentialPort, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget, gatewayUrl?: () => string) {
   const dashboard = {
     sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
     feed: monitoring.feed,
@@ -138,7 +146,7 @@ export function buildDashboard(config: BeepConfig, store: Store, audit: AuditLog
   const credentials = {
     setAdminCredentials: async (passwordHash: string, totpSecret: string | null) => {
       await store.setAdminCredentials(passwordHash, totpSecret);
-      dashboard.sessions.endAll();
+      await dashboard.sessions.endAll();
     },
   };
   return { dashboard, passwordLogin, credentials };

@@ -10,9 +10,12 @@ import { FieldCipher, newDataKey } from '../crypto/field-cipher';
 import { loadOrCreateMasterKey } from '../crypto/master-key';
 import { AuditKey } from '../domain/audit-chain';
 import type { KeyControl } from '../http/routes/key-routes';
-import { AuditLog } from '../observability/audit-log';
+import type { DeviceLookup } from '../auth/token-service';
+import { AuditLog, type AuditStore } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
 import { CheckpointFile } from '../store/audit-checkpoint-file';
+import { KeyRotation } from '../store/key-rotation';
+import { RowReseal } from '../store/row-reseal';
 import type { Store } from '../store/store';
 import type { LogFor } from './observability';
 
@@ -47,7 +50,7 @@ const DAY_MS = 86_400_000;
  * whoever rewrites the database cannot reach it), the checkpoint file, the event policy's
  * window and retention. Keys an unkeyed chain from an earlier version, then starts maintenance.
  */
-export async function openAuditLog(config: BeepConfig, store: Store, metrics: Metrics, log: LogFor): Promise<AuditLog> {
+export async function openAuditLog(config: BeepConfig, store: AuditStore, metrics: Metrics, log: LogFor): Promise<AuditLog> {
   const audit = new AuditLog(store, {
     key: new AuditKey(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))),
     checkpoint: CheckpointFile.inDataDir(config.dataDir, config.store.durability === 'full'),
@@ -65,24 +68,54 @@ export async function openAuditLog(config: BeepConfig, store: Store, metrics: Me
   return audit;
 }
 
-/** Loads (or creates the first) data key, resumes a rotation; `keys` is the admin control. */
-export function openDataKeys(store: Store, vault: { master: Buffer; cipher: FieldCipher }, audit: AuditLog): { keys: KeyControl } {
+/**
+ * Loads (or creates the first) data key, resumes a rotation and converts rows of the four-seal
+ * format (the re-seal); `keys` is the admin control. Both jobs run through the store's writer.
+ */
+export async function openDataKeys(
+  config: BeepConfig,
+  store: Store,
+  vault: { master: Buffer; cipher: FieldCipher },
+  audit: AuditLog,
+  log: LogFor,
+): Promise<{ keys: KeyControl }> {
   const { master, cipher } = vault;
-  const stored = store.dataKeys();
+  const stored = await store.dataKeys.list();
   if (stored.length === 0) {
     const first = newDataKey(master);
-    store.insertDataKey(first.id, first.wrapped);
+    await store.dataKeys.insert(first);
     stored.push(first);
   }
   cipher.load(master, stored);
-  store.keyRotation.resume();
-  store.rowReseal.start();
+  const keysLog = log('keys');
+  const { rotationBatchSize: batchSize, rotationPauseMs: pauseMs } = config.encryption;
+  const rotation = new KeyRotation(store.db, store.writer, cipher, {
+    batchSize,
+    pauseMs,
+    onFinished: (keyId, total) => {
+      keysLog.info('data key rotation finished', { keyId, total });
+      void audit.record('data_key_rotation_finished', 'system', { keyId, values: total });
+    },
+    onError: (error) => keysLog.error('data key rotation stopped; it resumes at the next start or `beep keys rotate`', { error: String(error) }),
+  });
+  const reseal = new RowReseal(store.db, store.writer, cipher, {
+    batchSize,
+    pauseMs,
+    retryMs: config.store.lockWaitMs,
+    onFinished: (converted, unreadable) => {
+      store.truncateWal();
+      keysLog.info('notifications of the four-seal format are sealed once per row now', { converted, unreadable });
+    },
+    onError: (error) => keysLog.warn('re-sealing notifications of the four-seal format', { error: String(error) }),
+  });
+  rotation.resume();
+  reseal.start();
   const keys = {
-    progress: () => store.keyRotation.progress(),
+    progress: () => rotation.progress(),
     rotate: async () => {
-      const started = !store.keyRotation.progress().running;
+      const started = !rotation.progress().running;
       const key = newDataKey(master);
-      const progress = await store.keyRotation.start(key, () => cipher.add(master, key));
+      const progress = await rotation.start(key, () => cipher.add(master, key));
       if (started) void audit.record('data_key_rotation_started', 'admin', { keyId: progress.keyId, values: progress.total });
       return { started, progress };
     },
@@ -130,7 +163,7 @@ export type Limits = ReturnType<typeof buildLimits>;
 export type Budgets = Limits['budgets'];
 
 /** Access tokens signed by the ring; rotates the key now if due, then checks hourly until `stop`. */
-export function buildTokens(config: BeepConfig, signingKeys: SigningKeyRing, store: Store, audit: AuditLog) {
+export function buildTokens(config: BeepConfig, signingKeys: SigningKeyRing, store: DeviceLookup, audit: AuditLog) {
   const tokens = new TokenService(signingKeys, store, config.auth.accessTokenTtlSec);
   const rotateSigningKey = () => {
     const rotated = signingKeys.rotateIfDue();

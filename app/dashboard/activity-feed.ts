@@ -3,6 +3,8 @@ import type { StoredNotification } from '../domain/notification';
 // What the dashboard's live feed shows: the last notifications relayed, where each one went
 // and whether each device acknowledged it. Bounded. Listeners get small deltas (what is new
 // since the last one) at most every FEED_DELTA_MS, never a whole entry per id per device.
+// Device names are looked up asynchronously (a store port [cluster] can serve); a delta waits
+// for the lookups in flight, so it always carries names.
 
 export interface FeedDelivery {
   deviceId: string;
@@ -68,12 +70,19 @@ export class ActivityFeed {
   private readonly byDevice = new WeakMap<FeedEntry, Map<string, FeedDelivery>>();
   /** Device names looked up at most every NAME_TTL_MS (a lookup is a query plus a decrypt). */
   private readonly names = new Map<string, { name: string; at: number }>();
+  /** Per device whose name is being looked up: who takes it when it arrives. */
+  private readonly awaitingName = new Map<string, ((name: string) => void)[]>();
+  /** Name lookups in flight (they never reject); a delta waits for them. */
+  private readonly lookups = new Set<Promise<void>>();
+  /** A delta is due but waits for name lookups; bumped by stop() so a waiting one is dropped. */
+  private waitingForNames = false;
+  private generation = 0;
   /** What the next delta carries: entries added, and the deliveries and dismissals changed (each once). */
   private pending = { added: new Set<FeedEntry>(), deliveries: new Map<FeedDelivery, string>(), dismissed: new Set<FeedEntry>() };
   private flushTimer: unknown = null;
 
   constructor(
-    private readonly deviceName: (deviceId: string) => string,
+    private readonly deviceName: (deviceId: string) => Promise<string>,
     private readonly timers: FeedTimers = nodeTimers,
   ) {}
 
@@ -104,7 +113,9 @@ export class ActivityFeed {
   dismissed(id: string, byDevice: string | null): void {
     const entry = this.entries.get(id);
     if (!entry || entry.dismissed) return;
-    entry.dismissed = { by: byDevice === null ? 'desktop' : this.nameOf(byDevice), at: new Date().toISOString() };
+    const dismissed = { by: 'desktop', at: new Date().toISOString() };
+    entry.dismissed = dismissed;
+    if (byDevice !== null) this.nameOf(byDevice, (name) => (dismissed.by = name));
     if (this.changed() && !this.pending.added.has(entry)) this.pending.dismissed.add(entry);
   }
 
@@ -124,6 +135,8 @@ export class ActivityFeed {
   stop(): void {
     if (this.flushTimer !== null) this.timers.clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    this.waitingForNames = false;
+    this.generation++;
   }
 
   private mark(deviceId: string, ids: string[], state: FeedDelivery['state']): void {
@@ -138,7 +151,9 @@ export class ActivityFeed {
       at ??= new Date().toISOString();
       if (delivery) Object.assign(delivery, { state, at });
       else {
-        delivery = { deviceId, deviceName: this.nameOf(deviceId), state, at };
+        const created: FeedDelivery = { deviceId, deviceName: '', state, at };
+        this.nameOf(deviceId, (name) => (created.deviceName = name));
+        delivery = created;
         deliveries.set(deviceId, delivery);
         entry.deliveries.push(delivery);
       }
@@ -149,12 +164,23 @@ export class ActivityFeed {
   /** Something changed: whether anyone listens (then a delta is due within FEED_DELTA_MS). */
   private changed(): boolean {
     if (this.listeners.size === 0) return false;
-    this.flushTimer ??= this.timers.setTimeout(() => this.flush(), FEED_DELTA_MS);
+    if (!this.waitingForNames) this.flushTimer ??= this.timers.setTimeout(() => this.flush(), FEED_DELTA_MS);
     return true;
   }
 
   private flush(): void {
     this.flushTimer = null;
+    if (this.lookups.size > 0) {
+      // Names still being looked up: the delta goes once they are in (what changes meanwhile joins it).
+      this.waitingForNames = true;
+      const generation = this.generation;
+      void Promise.all(this.lookups).then(() => {
+        if (generation !== this.generation) return;
+        this.waitingForNames = false;
+        this.flush();
+      });
+      return;
+    }
     const { added, deliveries, dismissed } = this.pending;
     this.pending = { added: new Set(), deliveries: new Map(), dismissed: new Set() };
     const delta: FeedDelta = {
@@ -165,13 +191,29 @@ export class ActivityFeed {
     for (const listener of this.listeners) listener(delta);
   }
 
-  private nameOf(deviceId: string): string {
+  /** Gives `take` the device's name: at once when known lately, else the last one (or the short id) and then the looked-up one. */
+  private nameOf(deviceId: string, take: (name: string) => void): void {
     const now = Date.now();
     const cached = this.names.get(deviceId);
-    if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
-    const name = this.deviceName(deviceId);
-    this.names.set(deviceId, { name, at: now });
-    if (this.names.size > MAX_NAMES) this.names.delete(this.names.keys().next().value as string);
-    return name;
+    take(cached?.name ?? deviceId.slice(0, 8));
+    if (cached && now - cached.at < NAME_TTL_MS) return;
+    const waiting = this.awaitingName.get(deviceId);
+    if (waiting) return void waiting.push(take);
+    this.awaitingName.set(deviceId, [take]);
+    const lookup = this.deviceName(deviceId)
+      .then(
+        (name) => {
+          this.names.set(deviceId, { name, at: Date.now() });
+          if (this.names.size > MAX_NAMES) this.names.delete(this.names.keys().next().value as string);
+          return name;
+        },
+        () => cached?.name ?? deviceId.slice(0, 8),
+      )
+      .then((name) => {
+        for (const give of this.awaitingName.get(deviceId) ?? []) give(name);
+        this.awaitingName.delete(deviceId);
+        this.lookups.delete(lookup);
+      });
+    this.lookups.add(lookup);
   }
 }

@@ -4,7 +4,8 @@ import crypto from 'node:crypto';
 // the browser redeems it once for a session cookie (HttpOnly, SameSite=Strict) plus a CSRF
 // token that every cookie-authenticated write must echo. The admin token never enters a URL.
 // A session that ends (logout, a password change, expiry, eviction) tells what hangs on it
-// (the live feed) to close.
+// (the live feed) to close. The lookups answer as promises, as a shared store ([cluster]) would;
+// what hangs on a session (onEnd) stays with the process that holds the stream.
 
 export interface DashboardSession {
   csrfToken: string;
@@ -32,9 +33,9 @@ function token(): string {
 /**
  * Holds login nonces and sessions in memory, stored by hash (a restart logs everyone out).
  *
- *   const { nonce } = sessions.createNonce();      // admin API, bearer only
- *   const s = sessions.redeem(nonce);              // GET /dashboard/login?nonce=…
- *   sessions.get(cookieValue)?.csrfToken
+ *   const { nonce } = await sessions.createNonce();      // admin API, bearer only
+ *   const s = await sessions.redeem(nonce);              // GET /dashboard/login?nonce=…
+ *   (await sessions.get(cookieValue))?.csrfToken
  *   const stop = sessions.onEnd(cookieValue, () => res.end()); // the feed closes with the session
  */
 export class DashboardSessions {
@@ -48,7 +49,7 @@ export class DashboardSessions {
     this.now = options.now ?? Date.now;
   }
 
-  createNonce(): { nonce: string; expiresAt: string } {
+  async createNonce(): Promise<{ nonce: string; expiresAt: string }> {
     const nonce = token();
     const expires = this.now() + this.options.loginTtlSec * 1000;
     this.nonces.set(hash(nonce), expires);
@@ -57,16 +58,20 @@ export class DashboardSessions {
   }
 
   /** Burns the nonce; a session id and its CSRF token, or null when used, unknown or expired. */
-  redeem(nonce: string): { sessionId: string; session: DashboardSession } | null {
+  async redeem(nonce: string): Promise<{ sessionId: string; session: DashboardSession } | null> {
     const key = hash(nonce);
     const expires = this.nonces.get(key);
     this.nonces.delete(key);
     if (expires === undefined || expires <= this.now()) return null;
-    return this.open();
+    return this.openNow();
   }
 
   /** A new session (after a redeemed link or a password login): its id for the cookie. */
-  open(): { sessionId: string; session: DashboardSession } {
+  async open(): Promise<{ sessionId: string; session: DashboardSession }> {
+    return this.openNow();
+  }
+
+  private openNow(): { sessionId: string; session: DashboardSession } {
     const sessionId = token();
     const session = { csrfToken: token(), expiresAt: this.now() + this.options.sessionIdleSec * 1000 };
     this.sessions.set(hash(sessionId), session);
@@ -75,7 +80,7 @@ export class DashboardSessions {
   }
 
   /** The live session behind a cookie value (its idle timer restarts), or undefined. */
-  get(sessionId: string | undefined): DashboardSession | undefined {
+  async get(sessionId: string | undefined): Promise<DashboardSession | undefined> {
     if (!sessionId) return undefined;
     const key = hash(sessionId);
     const session = this.sessions.get(key);
@@ -89,12 +94,12 @@ export class DashboardSessions {
   }
 
   /** Logout: the session ends and what hangs on it closes. */
-  end(sessionId: string | undefined): void {
+  async end(sessionId: string | undefined): Promise<void> {
     if (sessionId) this.drop(hash(sessionId));
   }
 
   /** Every session ends (the password changed): each browser logs in again. */
-  endAll(): void {
+  async endAll(): Promise<void> {
     for (const key of [...this.sessions.keys()]) this.drop(key);
   }
 

@@ -5,7 +5,7 @@ import type { Delivery } from '../delivery/delivery';
 
 /** What the directory needs from storage; store/ implements it. */
 export interface DirectoryStore {
-  activeDevices(): DeviceRecord[];
+  activeDevices(): Promise<DeviceRecord[]>;
   revokeDevice(id: string): Promise<boolean>;
   setDeviceTopics(id: string, topics: string[] | null): Promise<boolean>;
   renameDevice(id: string, name: string): Promise<boolean>;
@@ -19,7 +19,7 @@ export class DeviceDirectory {
   ) {}
 
   async list(): Promise<DeviceView[]> {
-    const devices = this.store.activeDevices();
+    const devices = await this.store.activeDevices();
     return Promise.all(
       devices.map(async (d) => {
         // Delivery owns progress (per priority, acks not yet written included).

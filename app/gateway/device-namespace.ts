@@ -27,7 +27,7 @@ import {
 type DeviceSocket = Socket<DeviceToServerEvents, ServerToDeviceEvents, Record<string, never>, DeviceSocketData>;
 
 export interface DeviceNamespaceDeps {
-  verify: (token: unknown) => AccessClaims;
+  verify: (token: unknown) => Promise<AccessClaims>;
   delivery: Delivery;
   /** Dismisses a notification by public id; resolves false when unknown or already dismissed. */
   dismiss: (id: string, byDevice: string) => Promise<boolean>;
@@ -130,19 +130,21 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
       deps.onAuthFailure?.('token_in_query', address);
       return next(failure('token_in_query', 'Send the token in the handshake auth, never in the URL.'));
     }
-    try {
-      const claims = deps.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
-      socket.data.deviceId = claims.deviceId;
-    } catch (error) {
-      const code = error instanceof BeepError ? error.code : 'invalid_token';
-      deps.onAuthFailure?.(code, address);
-      return next(failure(code, error instanceof BeepError ? error.message : 'The token is not valid.'));
-    }
-    deps.perDevice.consume(socket.data.deviceId).then((d) => {
-      if (d.allowed) return next();
-      deps.onLimited?.('device', socket.data.deviceId);
-      next(failure('rate_limited', `Too many connections; retry in ${d.resetSec} s.`));
-    }, next);
+    deps.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token).then(
+      (claims) => {
+        socket.data.deviceId = claims.deviceId;
+        deps.perDevice.consume(socket.data.deviceId).then((d) => {
+          if (d.allowed) return next();
+          deps.onLimited?.('device', socket.data.deviceId);
+          next(failure('rate_limited', `Too many connections; retry in ${d.resetSec} s.`));
+        }, next);
+      },
+      (error: unknown) => {
+        const code = error instanceof BeepError ? error.code : 'invalid_token';
+        deps.onAuthFailure?.(code, address);
+        next(failure(code, error instanceof BeepError ? error.message : 'The token is not valid.'));
+      },
+    );
   });
 
   const event = deps.runEvent ?? ((fn) => fn());

@@ -28,7 +28,7 @@ function digest(value: string): Buffer {
 
 /** What the gate needs from dashboard sessions. */
 export interface SessionLookup {
-  get(sessionId: string | undefined): { csrfToken: string } | undefined;
+  get(sessionId: string | undefined): Promise<{ csrfToken: string } | undefined>;
 }
 
 export const SESSION_COOKIE = 'beep_session';
@@ -58,7 +58,7 @@ export function adminAuth(
   addressOf: (req: Request) => string = (req) => req.socket.remoteAddress ?? 'unknown',
   onFailure?: (address: string) => void,
 ): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const header = req.headers.authorization;
     if (header || !sessions) {
       const match = /^Bearer ([^\s]+)$/.exec(header ?? '');
@@ -70,7 +70,7 @@ export function adminAuth(
       res.locals.auth = 'token';
       return next();
     }
-    const session = sessions.get(sessionCookie(req));
+    const session = await sessions.get(sessionCookie(req));
     if (!session) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>, or log in with `beep dashboard`.'));
     if (!SAFE_METHODS.has(req.method)) {
       const csrf = req.get('x-csrf-token');

@@ -16,7 +16,7 @@ export interface Outbox {
     afterCommit: (outcome: { notification: StoredNotification; duplicate: boolean }) => void,
   ): Promise<{ notification: StoredNotification; duplicate: boolean }>;
   /** Whether a client id is already stored (a retry skips the rules and answers as before). */
-  has(id: string): boolean;
+  has(id: string): Promise<boolean>;
 }
 
 /** One-shot timers for burst summaries (epoch ms clock, like the engine's). */
@@ -97,7 +97,7 @@ export class IngestService {
 
   /** Applies the rules to a validated notification, then stores it (resolves after the commit). */
   private async admit(input: NotificationInput): Promise<IngestResult> {
-    if (!this.rules || (input.id !== undefined && this.outbox.has(input.id))) return this.store(input);
+    if (!this.rules || (input.id !== undefined && (await this.outbox.has(input.id)))) return this.store(input);
     const decision = this.rules.engine.decide(input);
     this.scheduleSummaries();
     if (decision.action === 'mute') {

@@ -14,9 +14,9 @@ export interface AuditStore {
   appendAudit(input: AuditInput, atMs: number, key: AuditKey): Promise<ChainHead>;
   auditEntries(limit: number, beforeSeq: number | null): Promise<AuditRow[]>;
   auditPage(afterSeq: number, limit: number): Promise<AuditRow[]>;
-  auditAnchor(): AuditAnchor | null;
-  auditCounts(): { total: number; keyed: number };
-  auditRecordedSince(event: AuditEvent, actor: string, sinceMs: number): boolean;
+  auditAnchor(): Promise<AuditAnchor | null>;
+  auditCounts(): Promise<{ total: number; keyed: number }>;
+  auditRecordedSince(event: AuditEvent, actor: string, sinceMs: number): Promise<boolean>;
   upgradeUnkeyedAudit(key: AuditKey, atMs: number): Promise<{ entries: number; head: ChainHead; legacyBroken: unknown } | null>;
   pruneAudit(cutoffMs: number, maxSeq: number, atMs: number, key: AuditKey): Promise<{ pruned: number; throughSeq: number; head: ChainHead } | null>;
 }
@@ -95,7 +95,7 @@ export class AuditLog {
 
   /** Keys an unkeyed chain (first start on this version), then starts the window sweep and maintenance. */
   async open(): Promise<void> {
-    const { total, keyed } = this.store.auditCounts();
+    const { total, keyed } = await this.store.auditCounts();
     if (keyed < total) {
       const neverKeyed = (this.options.checkpoint.read()?.records.length ?? 0) === 0;
       if (neverKeyed && keyed === 0) {
@@ -126,8 +126,8 @@ export class AuditLog {
       case 'per_window':
         return this.writeWindows(this.windows.add({ event, actor, details }, now));
       case 'daily':
-        if (!this.daily.first(actor, now) || this.recordedToday(event, actor, now)) return Promise.resolve();
-        return this.append({ event, actor, details });
+        if (!this.daily.first(actor, now)) return Promise.resolve();
+        return this.recordedToday(event, actor, now).then((recorded) => (recorded ? undefined : this.append({ event, actor, details })));
       default:
         return this.append({ event, actor, details });
     }
@@ -200,13 +200,11 @@ export class AuditLog {
     return Promise.all(windows.map((w) => this.append({ event: w.event, actor: w.actor, details: windowDetails(w) }))).then(() => undefined);
   }
 
-  private recordedToday(event: AuditEvent, actor: string, now: number): boolean {
-    try {
-      return this.store.auditRecordedSince(event, actor, DailyFirstUse.dayStart(now)); // across restarts
-    } catch (error) {
+  private recordedToday(event: AuditEvent, actor: string, now: number): Promise<boolean> {
+    return this.store.auditRecordedSince(event, actor, DailyFirstUse.dayStart(now)).catch((error: unknown) => {
       this.options.onError(error);
-      return false;
-    }
+      return false; // across restarts
+    });
   }
 
   private append(input: AuditInput): Promise<void> {

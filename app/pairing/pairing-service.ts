@@ -14,7 +14,7 @@ export interface PairingStore {
   /** Enrols the device; `historyOffered` when its recent history will be shown to it. */
   pairDevice(codeHash: string, device: NewDevice): Promise<(DeviceRecord & { historyOffered: boolean }) | null>;
   rotateRefreshToken(hash: string, nextHash: string, nextExpiresMs: number): Promise<RefreshOutcome>;
-  device(id: string): DeviceRecord | undefined;
+  device(id: string): Promise<DeviceRecord | undefined>;
 }
 
 export interface PairingOptions {
@@ -131,7 +131,7 @@ export class PairingService {
       throw new BeepError('refresh_token_reused');
     }
     if (outcome.kind === 'invalid') throw new BeepError('refresh_token_invalid');
-    const device = this.store.device(outcome.deviceId);
+    const device = await this.store.device(outcome.deviceId);
     if (!device || device.revokedAt) throw new BeepError('device_revoked');
     const { deviceId: _ignored, ...rest } = this.credentials(device.id, device.tokenGen, next);
     return rest;

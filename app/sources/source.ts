@@ -15,8 +15,8 @@ export interface CaptureSink {
 /** Durable map between captured notifications and the desktop's own ids (store/ implements it). */
 export interface DesktopIdStore {
   rememberDesktopId(source: string, key: string, notificationId: string): Promise<void>;
-  notificationForDesktopKey(source: string, key: string): string | undefined;
-  desktopKeyOf(source: string, notificationId: string): string | undefined;
+  notificationForDesktopKey(source: string, key: string): Promise<string | undefined>;
+  desktopKeyOf(source: string, notificationId: string): Promise<string | undefined>;
 }
 
 /**

@@ -1,22 +1,15 @@
 import type { DeviceRecord } from '../domain/device';
 import type { Db } from './database';
-import type { ReadPool } from './read-pool';
 import { aadOf, DEVICE_COLUMNS, toDevice, type DeviceRow, type FieldSealer } from './rows';
 
-// Devices and their delivery progress (watermark + the few seqs acknowledged above it).
-
-export interface Progress {
-  watermark: number;
-  ackedAbove: number[];
-  dismissCursor: number;
-}
+// Devices: enrolment (with the progress row delivery starts from), names, revocation, topic
+// filters, the history owed at pairing. Delivery's progress is store/delivery-store.ts's.
 
 export class DeviceRepository {
   private readonly stmts;
 
   constructor(
     db: Db,
-    private readonly pool: ReadPool,
     private readonly sealer: FieldSealer,
   ) {
     this.stmts = {
@@ -29,15 +22,11 @@ export class DeviceRepository {
       revoke: db.prepare('UPDATE devices SET revoked_at = ?, token_gen = token_gen + 1 WHERE id = ? AND revoked_at IS NULL'),
       rename: db.prepare('UPDATE devices SET name = ? WHERE id = ? AND revoked_at IS NULL'),
       bumpGen: db.prepare('UPDATE devices SET token_gen = token_gen + 1 WHERE id = ?'),
-      touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
       setTopics: db.prepare('UPDATE devices SET topics = ? WHERE id = ? AND revoked_at IS NULL'),
       owedHistory: db.prepare(
         'SELECT history_from_ms AS fromMs, paired_seq AS pairedSeq, topics FROM devices WHERE id = ? AND history_from_ms IS NOT NULL AND revoked_at IS NULL',
       ),
       clearHistory: db.prepare('UPDATE devices SET history_from_ms = NULL WHERE id = ?'),
-      progress: db.prepare('SELECT watermark, acked_above, dismiss_cursor FROM device_progress WHERE device_id = ?'),
-      saveProgress: db.prepare('UPDATE device_progress SET watermark = ?, acked_above = ? WHERE device_id = ?'),
-      saveCursor: db.prepare('UPDATE device_progress SET dismiss_cursor = MAX(dismiss_cursor, ?) WHERE device_id = ?'),
       lastDismissal: db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'dismissals'), 0) AS seq"),
     };
   }
@@ -79,7 +68,6 @@ export class DeviceRepository {
     this.stmts.bumpGen.run(id);
   }
 
-  /** Inside a write: the device's topic filter (null = every topic); false if unknown or revoked. */
   /** Inside a write: the history a device is owed (once: cleared here), or undefined. */
   takeHistory(id: string): { fromMs: number; pairedSeq: number; topics: string[] | null } | undefined {
     const row = this.stmts.owedHistory.get(id) as { fromMs: number; pairedSeq: number; topics: string | null } | undefined;
@@ -87,41 +75,8 @@ export class DeviceRepository {
     return row ? { fromMs: row.fromMs, pairedSeq: row.pairedSeq, topics: row.topics ? (JSON.parse(row.topics) as string[]) : null } : undefined;
   }
 
+  /** Inside a write: the device's topic filter (null = every topic); false if unknown or revoked. */
   setTopics(id: string, topics: string[] | null): boolean {
     return this.stmts.setTopics.run(topics ? JSON.stringify(topics) : null, id).changes > 0;
-  }
-
-  touch(id: string, at: Date): void {
-    this.stmts.touch.run(at.toISOString(), id);
-  }
-
-  /** Main connection: the progress row, read when a device connects. */
-  progress(id: string): Progress | undefined {
-    const row = this.stmts.progress.get(id) as { watermark: number; acked_above: string; dismiss_cursor: number } | undefined;
-    if (!row) return undefined;
-    return { watermark: row.watermark, ackedAbove: JSON.parse(row.acked_above) as number[], dismissCursor: row.dismiss_cursor };
-  }
-
-  /** Inside a write. */
-  saveProgress(id: string, watermark: number, ackedAbove: number[]): void {
-    this.stmts.saveProgress.run(watermark, JSON.stringify(ackedAbove), id);
-  }
-
-  /** Inside a write. */
-  saveDismissCursor(id: string, cursor: number): void {
-    this.stmts.saveCursor.run(cursor, id);
-  }
-
-  /** Off the main thread: progress of every active device, for the device list's pending counts. */
-  async allProgress(): Promise<Map<string, Progress>> {
-    const rows = await this.pool.all<{ device_id: string; watermark: number; acked_above: string; dismiss_cursor: number }>(
-      'SELECT p.device_id, p.watermark, p.acked_above, p.dismiss_cursor FROM device_progress p JOIN devices d ON d.id = p.device_id WHERE d.revoked_at IS NULL',
-    );
-    return new Map(
-      rows.map((r) => [
-        r.device_id,
-        { watermark: r.watermark, ackedAbove: JSON.parse(r.acked_above) as number[], dismissCursor: r.dismiss_cursor },
-      ]),
-    );
   }
 }

@@ -96,6 +96,11 @@ export class GroupWriter {
     return this.queue.length;
   }
 
+  /** True once close() ran: every write is refused from then on. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Writes waiting, and how long (ms) the write lock has been held by another connection (0 = not). */
   state(): { queued: number; lockedForMs: number } {
     return { queued: this.queue.length, lockedForMs: this.lockedSince === null ? 0 : Date.now() - this.lockedSince };

@@ -103,27 +103,6 @@ export class NotificationRepository {
     return this.stmts.deleteOld.run(cutoffMs).changes;
   }
 
-  /** Every undismissed notification above the watermark, in seq order (the resume backlog). */
-  async pendingAbove(watermark: number): Promise<StoredNotification[]> {
-    const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq > ? AND dismissed_at IS NULL ORDER BY seq`,
-      [watermark],
-    );
-    return rows.map((r) => toNotification(r, this.sealer));
-  }
-
-  /** How many undismissed notifications sit above the watermark (for the device list). */
-  async countAbove(watermark: number, except: number[], topics: string[] | null = null): Promise<number> {
-    // A device with a topic filter is owed untopical notifications and those of its topics.
-    const row = await this.pool.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM notifications WHERE seq > ? AND dismissed_at IS NULL
-       AND seq NOT IN (SELECT value FROM json_each(?))
-       AND (? IS NULL OR topic IS NULL OR topic IN (SELECT value FROM json_each(?)))`,
-      [watermark, JSON.stringify(except), topics === null ? null : 1, JSON.stringify(topics ?? [])],
-    );
-    return row?.n ?? 0;
-  }
-
   /** History, newest first, for the admin API. */
   async history(limit: number, beforeSeq: number | null): Promise<StoredNotification[]> {
     const rows = await this.pool.all<NotificationRow>(
@@ -146,14 +125,6 @@ export class NotificationRepository {
       [pairedSeq, fromMs, topics === null ? null : 1, JSON.stringify(topics ?? []), limit],
     );
     return rows.reverse().map((r) => toNotification(r, this.sealer));
-  }
-
-  /** Dismissals after a device's cursor, oldest first. */
-  async dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]> {
-    return this.pool.all<{ seq: number; notificationId: string }>(
-      'SELECT seq, notification_id AS notificationId FROM dismissals WHERE seq > ? ORDER BY seq',
-      [cursor],
-    );
   }
 
   /** Looks a notification up by its public id (admin). */

@@ -81,7 +81,7 @@ export class RowReseal {
       try {
         batch = await this.writer.run(() => this.step(cursor));
       } catch (error) {
-        if (this.stopped) return;
+        if (this.stopped || this.writer.isClosed) return; // the store is closing: the next start goes on
         this.options.onError?.(error);
         if ((error as Error)?.name !== 'CommitError') return; // resumes at the next start
         await this.sleep(this.options.retryMs);

@@ -3,7 +3,7 @@ import type { Db } from './database';
 // Where each polling desktop source stopped reading (migration 012): one row per source, the
 // position kept as the source's own text.
 
-/** Reads and writes `source_positions`; Store exposes it as the sources' SourcePositionStore. */
+/** Reads and writes `source_positions`; SqliteSourcePositions (source-position-store.ts) is the sources' port over it. */
 export class SourcePositionRepository {
   private readonly stmts;
 

@@ -1,26 +1,33 @@
 import path from 'node:path';
-import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
-import type { NotificationInput, StoredNotification } from '../domain/notification';
-import type { AuditAnchor, AuditEvent, AuditInput, AuditKey, AuditRow, ChainHead } from '../domain/audit-chain';
-import { AuditRepository, type PruneOutcome, type UpgradeOutcome } from './audit-repository';
-import { CredentialRepository } from './credential-repository';
+import { SqliteAdminCredentials } from './admin-credential-store';
+import { ApiTokenRepository } from './api-token-repository';
+import { SqliteApiTokens } from './api-token-store';
+import { AuditRepository } from './audit-repository';
 import { Checkpointer } from './checkpointer';
+import { CredentialRepository } from './credential-repository';
+import { SqliteDataKeys } from './data-key-store';
 import { openDatabase, type Db } from './database';
+import { SqliteDeliveryStore } from './delivery-store';
 import { DesktopIdRepository } from './desktop-id-repository';
-import { SourcePositionRepository } from './source-position-repository';
-import { DeviceRepository, type Progress } from './device-repository';
+import { SqliteDesktopIds } from './desktop-id-store';
+import { DeviceAccounts } from './device-accounts';
+import { DeviceAdmin } from './device-admin';
+import { DeviceRepository } from './device-repository';
 import { GroupWriter } from './group-writer';
-import { NotificationRepository, type AppendOutcome } from './notification-repository';
-import { KeyRotation, type RotatingSealer } from './key-rotation';
+import { NotificationHistory } from './notification-history';
+import { NotificationRepository } from './notification-repository';
 import { ReadPool } from './read-pool';
-import { RowReseal } from './row-reseal';
-import { ApiTokenRepository, type ApiTokenOrigin, type ApiTokenRecord } from './api-token-repository';
+import type { FieldSealer } from './rows';
+import { SourcePositionRepository } from './source-position-repository';
+import { SqliteSourcePositions } from './source-position-store';
+import { SqliteAuditStore } from './sqlite-audit-store';
+import { SqliteOutbox } from './sqlite-outbox';
 import { TopicHistory } from './topic-history';
-import { aadOf } from './rows';
 
 // The SQLite store: one writer connection with group commit, a read pool, the repositories,
-// and the operations the other parts' interfaces ask for (ingest's Outbox, the gateway's
-// DeliveryStore, auth's and pairing's credential stores).
+// and one small adapter per port a consumer declares (ingest's Outbox, delivery's
+// DeliveryStore, pairing's and auth's device accounts, the directory's, the sources', compat's,
+// the audit log's, ...). daemon.ts hands each part its adapter, never the whole store.
 
 export interface StoreOptions {
   dataDir: string;
@@ -35,20 +42,17 @@ export interface StoreOptions {
   /** Writes that may wait at once (for a lock, or a commit); one more is refused at once (503). */
   maxQueuedWrites: number;
   maxBytes?: number;
-  /** Seals private text at rest (crypto/FieldCipher); keys are loaded from dataKeys() before use. */
-  sealer: RotatingSealer;
-  rotationBatchSize?: number;
-  rotationPauseMs?: number;
-  onRotationFinished?: (keyId: string, total: number) => void;
-  onRotationError?: (error: unknown) => void;
-  /** Told when rows of the four-seal format of before are all converted to one seal per row. */
-  onResealFinished?: (converted: number, unreadable: number) => void;
-  onResealError?: (error: unknown) => void;
+  /** Seals private text at rest (crypto/FieldCipher); keys are loaded from `dataKeys` before use. */
+  sealer: FieldSealer;
   /** Refresh-token families a device may hold (default 5); the oldest is dropped past it. */
   maxSessionsPerDevice?: number;
+  onCheckpointError?: (error: unknown) => void;
+}
+
+/** Told of each group commit and of each read's wait for a connection (metrics). */
+export interface StoreObserver {
   onCommit?: (seconds: number, size: number, ok: boolean) => void;
   onAcquire?: (seconds: number) => void;
-  onCheckpointError?: (error: unknown) => void;
 }
 
 /** bytes of WAL past which a checkpoint runs (SQLite's own default: 1000 pages of 4 KiB). */
@@ -56,37 +60,54 @@ const CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
 /** ms between looks at the WAL's size while commits happen. */
 const CHECKPOINT_CHECK_MS = 1_000;
 
-/** Composes the database pieces; daemon.ts builds one and hands its methods to the parts. */
+/** Opens the database; daemon.ts builds one and hands each part the adapter of its port. */
 export class Store {
   readonly file: string;
   readonly db: Db;
   readonly writer: GroupWriter;
   readonly pool: ReadPool;
-  readonly notifications: NotificationRepository;
-  readonly devices: DeviceRepository;
-  readonly credentials: CredentialRepository;
-  readonly desktopIds: DesktopIdRepository;
-  readonly sourcePositions: SourcePositionRepository;
-  readonly apiTokens: ApiTokenRepository;
+
+  /** Ingest's outbox: appends, client-id lookups, and the shared dismiss path's write. */
+  readonly outbox: SqliteOutbox;
+  /** Delivery's progress per priority, backlog pages, dismissals, last seen. */
+  readonly delivery: SqliteDeliveryStore;
+  /** Pairing codes, enrolment and the history it offers, refresh-token families, the device lookup of token checks. */
+  readonly accounts: DeviceAccounts;
+  /** The device directory's list, rename, topic filter and revocation; the feed's device names. */
+  readonly deviceAdmin: DeviceAdmin;
+  /** The desktop sources' id map. */
+  readonly desktopIds: SqliteDesktopIds;
+  /** Where the polling desktop sources stopped reading. */
+  readonly sourcePositions: SqliteSourcePositions;
+  /** ntfy / Gotify API tokens. */
+  readonly apiTokens: SqliteApiTokens;
   /** ntfy / Gotify subscribers' reads (seq order, topic filter). */
   readonly topicHistory: TopicHistory;
-  readonly audit: AuditRepository;
-  readonly keyRotation: KeyRotation;
-  /** Converts rows of the four-seal format to one seal per row; started once the keys are loaded. */
-  readonly rowReseal: RowReseal;
-  private readonly checkpointer: Checkpointer;
+  /** The admin history. */
+  readonly history: NotificationHistory;
+  /** The audit chain. */
+  readonly audit: SqliteAuditStore;
+  /** The dashboard password and TOTP secret. */
+  readonly adminCredentials: SqliteAdminCredentials;
+  /** The wrapped data keys of field encryption. */
+  readonly dataKeys: SqliteDataKeys;
 
+  private readonly notifications: NotificationRepository;
+  private readonly credentials: CredentialRepository;
+  private readonly checkpointer: Checkpointer;
+  private observer: StoreObserver = {};
   private readonly maxBytes?: number;
-  private readonly maxSessions: number;
-  private readonly sealer: RotatingSealer;
 
   constructor(options: StoreOptions) {
     this.maxBytes = options.maxBytes;
-    this.maxSessions = options.maxSessionsPerDevice ?? 5;
-    this.sealer = options.sealer;
     this.file = path.join(options.dataDir, 'beep.db');
     this.db = openDatabase({ file: this.file, durability: options.durability, maxBytes: options.maxBytes });
-    this.pool = new ReadPool({ file: this.file, size: options.readPoolSize, idleMs: options.readPoolIdleMs, onAcquire: options.onAcquire });
+    this.pool = new ReadPool({
+      file: this.file,
+      size: options.readPoolSize,
+      idleMs: options.readPoolIdleMs,
+      onAcquire: (seconds) => this.observer.onAcquire?.(seconds),
+    });
     this.checkpointer = new Checkpointer(this.pool, {
       walFile: `${this.file}-wal`,
       walBytes: CHECKPOINT_WAL_BYTES,
@@ -99,315 +120,32 @@ export class Store {
       lockWaitMs: options.lockWaitMs,
       maxQueued: options.maxQueuedWrites,
       onCommit: (seconds, size, ok) => {
-        options.onCommit?.(seconds, size, ok);
+        this.observer.onCommit?.(seconds, size, ok);
         if (ok) this.checkpointer.committed();
       },
     });
-    this.notifications = new NotificationRepository(this.db, this.pool, options.sealer);
-    this.devices = new DeviceRepository(this.db, this.pool, options.sealer);
-    this.credentials = new CredentialRepository(this.db);
-    this.desktopIds = new DesktopIdRepository(this.db);
-    this.sourcePositions = new SourcePositionRepository(this.db);
-    this.apiTokens = new ApiTokenRepository(this.db);
-    this.topicHistory = new TopicHistory(this.pool, options.sealer);
-    this.audit = new AuditRepository(this.db, this.pool);
-    this.keyRotation = new KeyRotation(this.db, this.writer, options.sealer, {
-      batchSize: options.rotationBatchSize ?? 200,
-      pauseMs: options.rotationPauseMs ?? 0,
-      onFinished: options.onRotationFinished,
-      onError: options.onRotationError,
-    });
-    this.rowReseal = new RowReseal(this.db, this.writer, options.sealer, {
-      batchSize: options.rotationBatchSize ?? 200,
-      pauseMs: options.rotationPauseMs ?? 0,
-      retryMs: options.lockWaitMs,
-      onFinished: (converted, unreadable) => {
-        this.checkpointer.truncate();
-        options.onResealFinished?.(converted, unreadable);
-      },
-      onError: options.onResealError,
-    });
+    const { db, writer, pool } = this;
+    const { sealer } = options;
+    this.notifications = new NotificationRepository(db, pool, sealer);
+    this.credentials = new CredentialRepository(db);
+    const repos = { devices: new DeviceRepository(db, sealer), credentials: this.credentials, notifications: this.notifications };
+    this.outbox = new SqliteOutbox(writer, this.notifications);
+    this.delivery = new SqliteDeliveryStore(db, writer, pool, sealer);
+    this.accounts = new DeviceAccounts(writer, repos, options.maxSessionsPerDevice ?? 5);
+    this.deviceAdmin = new DeviceAdmin(writer, repos);
+    this.desktopIds = new SqliteDesktopIds(writer, new DesktopIdRepository(db));
+    this.sourcePositions = new SqliteSourcePositions(writer, new SourcePositionRepository(db));
+    this.apiTokens = new SqliteApiTokens(writer, new ApiTokenRepository(db));
+    this.topicHistory = new TopicHistory(pool, sealer, this.notifications);
+    this.history = new NotificationHistory(this.notifications);
+    this.audit = new SqliteAuditStore(writer, new AuditRepository(db, pool));
+    this.adminCredentials = new SqliteAdminCredentials(db, writer, sealer);
+    this.dataKeys = new SqliteDataKeys(db, writer);
   }
 
-  // ── crypto: the wrapped data keys ──────────────────────────────────────────
-
-  /** Every stored data key, oldest first (the newest is current unless a rotation says otherwise). */
-  dataKeys(): { id: string; wrapped: string }[] {
-    return this.db.prepare('SELECT id, wrapped FROM data_keys ORDER BY created_ms, rowid').all() as { id: string; wrapped: string }[];
-  }
-
-  /** Stores the dashboard password hash and (sealed) TOTP secret; null secret = no second factor. */
-  setAdminCredentials(passwordHash: string, totpSecret: string | null): Promise<void> {
-    return this.writer.run((db) => {
-      const sealed = totpSecret === null ? null : this.sealer.seal(totpSecret, aadOf('admin_credentials', 'totp_secret', '1'));
-      db.prepare(
-        `INSERT INTO admin_credentials (id, password_hash, totp_secret, updated_ms) VALUES (1, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, updated_ms = excluded.updated_ms`,
-      ).run(passwordHash, sealed, Date.now());
-    });
-  }
-
-  /** The dashboard credentials, TOTP secret opened; undefined when no password is set. */
-  adminCredentials(): { passwordHash: string; totpSecret: string | null } | undefined {
-    const row = this.db.prepare('SELECT password_hash, totp_secret FROM admin_credentials WHERE id = 1').get() as
-      | { password_hash: string; totp_secret: string | null }
-      | undefined;
-    if (!row) return undefined;
-    const totpSecret = row.totp_secret === null ? null : this.sealer.open(row.totp_secret, aadOf('admin_credentials', 'totp_secret', '1'));
-    return { passwordHash: row.password_hash, totpSecret };
-  }
-
-  /** The first data key, stored at first start. */
-  insertDataKey(id: string, wrapped: string): void {
-    this.db.prepare('INSERT INTO data_keys (id, wrapped, created_ms) VALUES (?, ?, ?)').run(id, wrapped, Date.now());
-  }
-
-  // ── ingest: Outbox ─────────────────────────────────────────────────────────
-
-  append(input: NotificationInput, id: string, afterCommit: (outcome: AppendOutcome) => void): Promise<AppendOutcome> {
-    return this.writer.run(() => this.notifications.append(input, id, new Date()), afterCommit);
-  }
-
-  has(id: string): boolean {
-    return this.notifications.has(id);
-  }
-
-  // ── gateway: DeliveryStore ─────────────────────────────────────────────────
-
-  progress(deviceId: string): Progress | undefined {
-    return this.devices.progress(deviceId);
-  }
-
-  deviceTopics(deviceId: string): string[] | null {
-    return this.devices.byId(deviceId)?.topics ?? null;
-  }
-
-  pendingAbove(watermark: number): Promise<StoredNotification[]> {
-    return this.notifications.pendingAbove(watermark);
-  }
-
-  /** `compute` runs inside the transaction, so it sees the freshest in-memory progress. */
-  saveProgress(deviceId: string, compute: () => { watermark: number; ackedAbove: number[] }): Promise<void> {
-    return this.writer.run(() => {
-      const { watermark, ackedAbove } = compute();
-      this.devices.saveProgress(deviceId, watermark, ackedAbove);
-    });
-  }
-
-  dismiss(id: string, byDevice: string | null, afterCommit?: (r: { seq: number; dismissalSeq: number } | null) => void) {
-    return this.writer.run(() => this.notifications.dismiss(id, byDevice, new Date()), afterCommit);
-  }
-
-  dismissalsAfter(cursor: number): Promise<{ seq: number; notificationId: string }[]> {
-    return this.notifications.dismissalsAfter(cursor);
-  }
-
-  saveDismissCursor(deviceId: string, cursor: number): Promise<void> {
-    return this.writer.run(() => this.devices.saveDismissCursor(deviceId, cursor));
-  }
-
-  touch(deviceId: string, at: Date): Promise<void> {
-    return this.writer.run(() => this.devices.touch(deviceId, at));
-  }
-
-  // ── sources: DesktopIdStore ────────────────────────────────────────────────
-
-  rememberDesktopId(source: string, key: string, notificationId: string): Promise<void> {
-    return this.writer.run(() => this.desktopIds.remember(source, key, notificationId, Date.now()));
-  }
-
-  notificationForDesktopKey(source: string, key: string): string | undefined {
-    return this.desktopIds.notificationFor(source, key);
-  }
-
-  desktopKeyOf(source: string, notificationId: string): string | undefined {
-    return this.desktopIds.keyFor(source, notificationId);
-  }
-
-  // ── sources: SourcePositionStore ───────────────────────────────────────────
-
-  async position(source: string): Promise<string | null> {
-    return this.sourcePositions.get(source);
-  }
-
-  savePosition(source: string, position: string): Promise<void> {
-    return this.writer.run(() => this.sourcePositions.put(source, position, Date.now()));
-  }
-
-  // ── auth & pairing ─────────────────────────────────────────────────────────
-
-  device(id: string): DeviceRecord | undefined {
-    return this.devices.byId(id);
-  }
-
-  createPairingCode(hash: string, expiresMs: number, offersHistory: boolean): Promise<void> {
-    return this.writer.run(() => this.credentials.insertPairingCode(hash, Date.now(), expiresMs, offersHistory));
-  }
-
-  /** Burns the code and enrols the device in one transaction; null when the code is not good. */
-  pairDevice(codeHash: string, device: NewDevice): Promise<(DeviceRecord & { historyOffered: boolean }) | null> {
-    return this.writer.run(() => {
-      const now = Date.now();
-      const code = this.credentials.consumePairingCode(codeHash, now);
-      if (!code) return null;
-      const pairedSeq = this.notifications.lastSeq();
-      const pairedAt = new Date(now).toISOString();
-      // History only when both the code offers it and the person asked for it on the phone.
-      const historyFromMs = code.offersHistory && device.historyHours ? now - device.historyHours * 3_600_000 : null;
-      this.devices.insert({ id: device.id, name: device.name, platform: device.platform, pairedAt, pairedSeq, topics: device.topics ?? null, historyFromMs });
-      this.credentials.insertRefreshToken(device.refreshHash, device.id, device.family, now, device.refreshExpiresMs);
-      this.credentials.capFamilies(device.id, this.maxSessions);
-      const record = this.devices.byId(device.id);
-      return record ? { ...record, historyOffered: historyFromMs !== null } : null;
-    });
-  }
-
-  /** The recent history a newly paired device asked for, once (empty afterwards, or when none is owed). */
-  async takePairingHistory(deviceId: string, limit: number): Promise<StoredNotification[]> {
-    const owed = await this.writer.run(() => this.devices.takeHistory(deviceId));
-    return owed ? this.notifications.recentUpTo(owed.pairedSeq, owed.fromMs, owed.topics, limit) : [];
-  }
-
-  /** Opens another session (refresh-token family) for a device; the oldest past the cap are dropped. */
-  addSession(deviceId: string, refreshHash: string, family: string, expiresMs: number): Promise<string[]> {
-    return this.writer.run(() => {
-      this.credentials.insertRefreshToken(refreshHash, deviceId, family, Date.now(), expiresMs);
-      return this.credentials.capFamilies(deviceId, this.maxSessions);
-    });
-  }
-
-  /** Rotates a refresh token; a second use of one revokes its family and every access token. */
-  rotateRefreshToken(hash: string, nextHash: string, nextExpiresMs: number): Promise<RefreshOutcome> {
-    return this.writer.run((): RefreshOutcome => {
-      const now = Date.now();
-      const row = this.credentials.refreshToken(hash);
-      if (!row) return { kind: 'invalid' };
-      const device = this.devices.byId(row.device_id);
-      if (!device || device.revokedAt) return { kind: 'invalid' };
-      if (row.used_ms !== null) {
-        this.credentials.revokeFamily(row.family, now);
-        this.devices.bumpTokenGeneration(row.device_id);
-        return { kind: 'reused', deviceId: row.device_id };
-      }
-      if (row.expires_ms <= now) return { kind: 'invalid' };
-      this.credentials.markRefreshTokenUsed(hash, now);
-      this.credentials.insertRefreshToken(nextHash, row.device_id, row.family, now, nextExpiresMs);
-      return { kind: 'rotated', deviceId: row.device_id };
-    });
-  }
-
-  revokeDevice(id: string): Promise<boolean> {
-    return this.writer.run(() => {
-      const revoked = this.devices.revoke(id, new Date());
-      if (revoked) this.credentials.revokeDeviceTokens(id);
-      return revoked;
-    });
-  }
-
-  renameDevice(id: string, name: string): Promise<boolean> {
-    return this.writer.run(() => this.devices.rename(id, name));
-  }
-
-  // ── admin: HistorySource ───────────────────────────────────────────────────
-
-  async history(limit: number, beforeId: string | null): Promise<StoredNotification[]> {
-    let beforeSeq: number | null = null;
-    if (beforeId !== null) {
-      const anchor = await this.notifications.findById(beforeId);
-      if (!anchor) return [];
-      beforeSeq = anchor.seq;
-    }
-    return this.notifications.history(limit, beforeSeq);
-  }
-
-  // ── gateway: DirectoryStore ────────────────────────────────────────────────
-
-  activeDevices(): DeviceRecord[] {
-    return this.devices.active();
-  }
-
-  progressOfAll(): Promise<Map<string, Progress>> {
-    return this.devices.allProgress();
-  }
-
-  countAbove(watermark: number, except: number[], topics: string[] | null = null): Promise<number> {
-    return this.notifications.countAbove(watermark, except, topics);
-  }
-
-  /** A device's topic filter (null = every topic); false when unknown or revoked. */
-  setDeviceTopics(id: string, topics: string[] | null): Promise<boolean> {
-    return this.writer.run(() => this.devices.setTopics(id, topics));
-  }
-
-  // ── compat: ApiTokenStore and the subscribers' history ─────────────────────
-
-  insertApiToken(
-    hash: string,
-    kind: 'publish' | 'subscribe',
-    name: string,
-    topics: string[] | null,
-    by: { origin: ApiTokenOrigin; parentId: number | null },
-  ): Promise<ApiTokenRecord | undefined> {
-    return this.writer.run(() => this.apiTokens.insert(hash, kind, name, topics, by, Date.now()));
-  }
-
-  apiTokenByHash(hash: string): ApiTokenRecord | undefined {
-    return this.apiTokens.byHash(hash);
-  }
-
-  listApiTokens(): ApiTokenRecord[] {
-    return this.apiTokens.list();
-  }
-
-  revokeApiToken(id: number): Promise<number[]> {
-    return this.writer.run(() => this.apiTokens.revoke(id, Date.now()));
-  }
-
-  touchApiToken(id: number, atMs: number): Promise<void> {
-    return this.writer.run(() => this.apiTokens.touch(id, atMs));
-  }
-
-  seqOf(id: string): number | undefined {
-    return this.notifications.seqOf(id);
-  }
-
-  // ── observability: AuditStore ──────────────────────────────────────────────
-
-  appendAudit(input: AuditInput, atMs: number, key: AuditKey): Promise<ChainHead> {
-    return this.writer.run(() => this.audit.append(input, atMs, key));
-  }
-
-  auditEntries(limit: number, beforeSeq: number | null): Promise<AuditRow[]> {
-    return this.audit.list(limit, beforeSeq);
-  }
-
-  auditPage(afterSeq: number, limit: number): Promise<AuditRow[]> {
-    return this.audit.page(afterSeq, limit);
-  }
-
-  auditAnchor(): AuditAnchor | null {
-    return this.audit.anchor();
-  }
-
-  auditCounts(): { total: number; keyed: number } {
-    return this.audit.counts();
-  }
-
-  auditRecordedSince(event: AuditEvent, actor: string, sinceMs: number): boolean {
-    return this.audit.recordedSince(event, actor, sinceMs);
-  }
-
-  upgradeUnkeyedAudit(key: AuditKey, atMs: number): Promise<UpgradeOutcome | null> {
-    return this.writer.run(() => this.audit.upgradeUnkeyed(key, atMs));
-  }
-
-  pruneAudit(cutoffMs: number, maxSeq: number, atMs: number, key: AuditKey): Promise<PruneOutcome | null> {
-    return this.writer.run(() => this.audit.prune(cutoffMs, maxSeq, atMs, key));
-  }
-
-  /** The newest details recorded for an event (e.g. the last config fingerprint). */
-  lastAuditDetails(event: AuditEvent): Record<string, unknown> | undefined {
-    return this.audit.lastDetails(event);
+  /** Who is told of commits and reads (set once the metrics exist; composition/store.ts). */
+  observe(observer: StoreObserver): void {
+    this.observer = observer;
   }
 
   // ── housekeeping & health ──────────────────────────────────────────────────
@@ -433,8 +171,12 @@ export class Store {
     await this.pool.ping();
   }
 
+  /** A TRUNCATE checkpoint on a pool worker: older versions of rewritten pages leave the disk (after a re-seal). */
+  truncateWal(): void {
+    this.checkpointer.truncate();
+  }
+
   async close(): Promise<void> {
-    this.rowReseal.stop();
     this.checkpointer.close();
     this.writer.close();
     await this.pool.close();

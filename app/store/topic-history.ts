@@ -1,3 +1,4 @@
+import type { SubscriberHistory } from '../compat/ports';
 import type { StoredNotification } from '../domain/notification';
 import type { ReadPool } from './read-pool';
 import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
@@ -10,11 +11,19 @@ import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type Notificati
 /** SQL fragment: topic filter; the parameter is a JSON array or null. */
 const TOPIC_FILTER = '(? IS NULL OR topic IN (SELECT value FROM json_each(?)))';
 
-export class TopicHistory {
+/** The subscribers' history (compat/ports.ts declares it). */
+export class TopicHistory implements SubscriberHistory {
   constructor(
     private readonly pool: ReadPool,
     private readonly sealer: FieldSealer,
+    /** The outbox seq of a public id, read on the main connection (an index probe). */
+    private readonly ids: { seqOf(id: string): number | undefined },
   ) {}
+
+  /** The outbox seq of a public id (ntfy since=<id>); undefined when unknown or pruned. */
+  async seqOf(id: string): Promise<number | undefined> {
+    return this.ids.seqOf(id);
+  }
 
   /** Notifications above `afterSeq`, created at or after `sinceMs`, oldest first. */
   async after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]> {

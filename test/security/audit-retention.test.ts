@@ -42,9 +42,9 @@ function auditStore(db: Db): AuditStore {
     appendAudit: (input, atMs, key) => write(() => repo.append(input, atMs, key)),
     auditEntries: (limit, before) => repo.list(limit, before),
     auditPage: (after, limit) => repo.page(after, limit),
-    auditAnchor: () => repo.anchor(),
-    auditCounts: () => repo.counts(),
-    auditRecordedSince: (event, actor, since) => repo.recordedSince(event, actor, since),
+    auditAnchor: async () => repo.anchor(),
+    auditCounts: async () => repo.counts(),
+    auditRecordedSince: async (event, actor, since) => repo.recordedSince(event, actor, since),
     upgradeUnkeyedAudit: (key, at) => write(() => repo.upgradeUnkeyed(key, at)),
     pruneAudit: (cutoff, maxSeq, at, key) => write(() => repo.prune(cutoff, maxSeq, at, key)),
   };

@@ -58,7 +58,7 @@ export function gotifyAccountRoutes(router: Router, deps: AccountDeps): void {
     deps.tokens.requireClientAdmin(actor, deps.caller(req));
     return actor;
   };
-  const ofKind = (kind: 'publish' | 'subscribe') => deps.tokens.list().filter((t) => t.kind === kind);
+  const ofKind = async (kind: 'publish' | 'subscribe') => (await deps.tokens.list()).filter((t) => t.kind === kind);
 
   const clientFields = fieldReader({ bytes: COMPAT_SMALL_BODY_BYTES });
   router.post('/client', async (req, res) => {
@@ -70,13 +70,13 @@ export function gotifyAccountRoutes(router: Router, deps: AccountDeps): void {
   router.get('/client', async (req, res) => {
     await clientAdmin(req);
     // The secrets are stored hashed: a client's token is shown once, when it is created.
-    res.json(ofKind('subscribe').map((t) => ({ id: t.id, token: '', name: t.name })));
+    res.json((await ofKind('subscribe')).map((t) => ({ id: t.id, token: '', name: t.name })));
   });
 
   router.delete('/client/:id', async (req, res) => {
     const by = await clientAdmin(req);
     const id = idParam(req.params.id);
-    if (!ofKind('subscribe').some((t) => t.id === id)) throw new BeepError('token_not_found', `No client ${id}.`);
+    if (!(await ofKind('subscribe')).some((t) => t.id === id)) throw new BeepError('token_not_found', `No client ${id}.`);
     await deps.tokens.revoke(id, by);
     res.status(200).end();
   });
@@ -89,7 +89,7 @@ export function gotifyAccountRoutes(router: Router, deps: AccountDeps): void {
   router.get('/application', async (req, res) => {
     await who(req);
     res.json(
-      ofKind('publish').map((t) => ({
+      (await ofKind('publish')).map((t) => ({
         id: t.id, token: '', name: t.name, description: t.topics ? `Beep publish token (topics: ${t.topics.join(', ')})` : 'Beep publish token',
         internal: false, image: APP_IMAGE, defaultPriority: toGotifyPriority(3),
       })),
@@ -99,7 +99,7 @@ export function gotifyAccountRoutes(router: Router, deps: AccountDeps): void {
   router.get('/application/:id/message', async (req, res) => {
     const caller = await who(req);
     const id = idParam(req.params.id);
-    if (!ofKind('publish').some((t) => t.id === id)) throw new BeepError('not_found', `No application ${id}.`);
+    if (!(await ofKind('publish')).some((t) => t.id === id)) throw new BeepError('not_found', `No application ${id}.`);
     res.json(await pagedMessages(req, deps.history, typeof caller === 'string' ? null : caller.topics, id));
   });
 }

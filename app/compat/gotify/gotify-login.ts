@@ -15,7 +15,7 @@ export const GOTIFY_USER = 'admin';
 
 /** What the login needs: the stored credentials and bcrypt's check (off the event loop). */
 export interface LoginDeps {
-  credentials: () => { passwordHash: string; totpSecret: string | null } | undefined;
+  credentials: () => Promise<{ passwordHash: string; totpSecret: string | null } | undefined>;
   verify: (password: string, hash: string) => Promise<boolean>;
   failures: FailureBudget;
   audit: AuditSink;
@@ -44,7 +44,7 @@ export class GotifyLogin {
     const { audit } = this.deps;
     const basic = basicCredentials(header);
     if (!basic) throw new BeepError('unauthenticated', `Log in as "${GOTIFY_USER}" with the dashboard password (HTTP Basic), or send a client token.`);
-    const stored = this.deps.credentials();
+    const stored = await this.deps.credentials();
     if (!stored) {
       audit.record('gotify_login_refused', { ...caller, reason: 'no_password' });
       throw new BeepError('gotify_password_unset');

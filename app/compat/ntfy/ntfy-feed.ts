@@ -41,7 +41,7 @@ async function startOf(since: Since, topics: string[], history: SubscriberHistor
     case 'time':
       return 0;
     case 'id':
-      return history.seqOf(since.id) ?? 0;
+      return (await history.seqOf(since.id)) ?? 0;
     case 'latest': {
       const [newest] = await history.before(Number.MAX_SAFE_INTEGER, topics, 1);
       return newest ? newest.seq - 1 : 0;

@@ -3,7 +3,6 @@ import type { FailureBudget } from '../../auth/failure-limiter';
 import { verifyAdminPassword } from '../../auth/admin-password';
 import { matchTotpStep } from '../../auth/totp';
 import type { TotpSteps } from '../../auth/totp-steps';
-import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
 import { BeepError } from '../../domain/errors';
 import { SESSION_COOKIE } from '../admin-auth';
 import { requireJson } from '../edge';
@@ -15,9 +14,10 @@ import { requireJson } from '../edge';
 // counts and cannot lock the owner out.
 
 export interface PasswordLoginDeps {
-  sessions: DashboardSessions;
+  /** Opens a session once the password (and TOTP) checked out (dashboard/DashboardSessions). */
+  sessions: { open(): Promise<{ sessionId: string }>; readonly maxAgeSec: number };
   /** The stored bcrypt hash and TOTP secret; undefined while no password is set. */
-  credentials: () => { passwordHash: string; totpSecret: string | null } | undefined;
+  credentials: () => Promise<{ passwordHash: string; totpSecret: string | null } | undefined>;
   /** Failed logins per client address (a point reserved before bcrypt, refunded on success); bcrypt's cost alone does not stop a patient guesser. */
   limiter: FailureBudget;
   /** Each TOTP step logs in once (a replayed or older code is refused), across restarts. */
@@ -46,14 +46,14 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
   const router = Router();
   const now = deps.now ?? Date.now;
 
-  router.get('/dashboard/login/options', (_req, res) => {
-    const credentials = deps.credentials();
+  router.get('/dashboard/login/options', async (_req, res) => {
+    const credentials = await deps.credentials();
     res.json({ password: Boolean(credentials), totp: Boolean(credentials?.totpSecret) });
   });
 
   const checked = [sameOriginOnly, requireJson, express.json({ limit: MAX_LOGIN_BODY, strict: true })];
   router.post('/dashboard/login', ...checked, async (req, res) => {
-    const credentials = deps.credentials();
+    const credentials = await deps.credentials();
     if (!credentials) throw new BeepError('password_login_disabled');
     const address = req.socket.remoteAddress ?? 'unknown';
     const attempt = await deps.limiter.reserve(address);
@@ -66,7 +66,7 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
       throw new BeepError('invalid_credentials');
     }
     await attempt.refund();
-    const { sessionId } = deps.sessions.open();
+    const { sessionId } = await deps.sessions.open();
     deps.onLogin?.(address);
     res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${sessionId}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${deps.sessions.maxAgeSec}`);
     res.status(204).end();

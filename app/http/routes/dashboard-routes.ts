@@ -1,7 +1,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import path from 'node:path';
 import type { ActivityFeed } from '../../dashboard/activity-feed';
-import type { DashboardSessions } from '../../dashboard/dashboard-sessions';
+import type { DashboardSession } from '../../dashboard/dashboard-sessions';
 import type { StatsHistory } from '../../dashboard/stats-history';
 import { BeepError } from '../../domain/errors';
 import { SESSION_COOKIE, sessionCookie, tokenOnly } from '../admin-auth';
@@ -10,8 +10,19 @@ import { SESSION_COOKIE, sessionCookie, tokenOnly } from '../admin-auth';
 // (server-sent events, closed when the session it was opened with ends) and chart history.
 // Panels read the ordinary admin API besides.
 
+/** What the dashboard routes need from its sessions (dashboard/DashboardSessions). */
+export interface DashboardSessionPort {
+  createNonce(): Promise<{ nonce: string; expiresAt: string }>;
+  redeem(nonce: string): Promise<{ sessionId: string; session: DashboardSession } | null>;
+  get(sessionId: string | undefined): Promise<DashboardSession | undefined>;
+  end(sessionId: string | undefined): Promise<void>;
+  /** What hangs on the session here (a live feed) closes when it ends; undefined when there is no such session. */
+  onEnd(sessionId: string | undefined, close: () => void): (() => void) | undefined;
+  readonly maxAgeSec: number;
+}
+
 export interface DashboardDeps {
-  sessions: DashboardSessions;
+  sessions: DashboardSessionPort;
   feed: ActivityFeed;
   stats: StatsHistory;
   statsIntervalSec: number;
@@ -35,9 +46,9 @@ or <a href="/dashboard/">log in with the dashboard password</a> if you set one.<
 /** Public: the login link and the static files (they hold no data; the API behind them is gated). */
 export function dashboardPublicRoutes(deps: DashboardDeps): Router {
   const router = Router();
-  router.get('/dashboard/login', (req, res) => {
+  router.get('/dashboard/login', async (req, res) => {
     const nonce = typeof req.query.nonce === 'string' && NONCE.test(req.query.nonce) ? req.query.nonce : null;
-    const redeemed = nonce ? deps.sessions.redeem(nonce) : null;
+    const redeemed = nonce ? await deps.sessions.redeem(nonce) : null;
     if (!redeemed) {
       res.status(401).type('html').send(LINK_INVALID_PAGE);
       return;
@@ -57,18 +68,18 @@ export function dashboardPublicRoutes(deps: DashboardDeps): Router {
 export function dashboardApiRoutes(deps: DashboardDeps): Router {
   const router = Router();
 
-  router.post('/api/v1/dashboard/links', tokenOnly, (req, res) => {
-    const { nonce, expiresAt } = deps.sessions.createNonce();
+  router.post('/api/v1/dashboard/links', tokenOnly, async (req, res) => {
+    const { nonce, expiresAt } = await deps.sessions.createNonce();
     res.status(201).json({ url: `http://${req.headers.host}/dashboard/login?nonce=${nonce}`, expiresAt });
   });
 
-  router.get('/api/v1/dashboard/session', (req, res) => {
-    const session = deps.sessions.get(sessionCookie(req));
+  router.get('/api/v1/dashboard/session', async (req, res) => {
+    const session = await deps.sessions.get(sessionCookie(req));
     res.json({ csrfToken: res.locals.auth === 'session' ? (session?.csrfToken ?? null) : null, gatewayUrl: deps.gatewayUrl?.() ?? null });
   });
 
-  router.post('/api/v1/dashboard/logout', (req, res) => {
-    deps.sessions.end(sessionCookie(req));
+  router.post('/api/v1/dashboard/logout', async (req, res) => {
+    await deps.sessions.end(sessionCookie(req));
     res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
     res.status(204).end();
   });
@@ -86,7 +97,7 @@ export function dashboardApiRoutes(deps: DashboardDeps): Router {
   return router;
 }
 
-function activityStream(feed: ActivityFeed, sessions: DashboardSessions): RequestHandler {
+function activityStream(feed: ActivityFeed, sessions: DashboardSessionPort): RequestHandler {
   return (req, res, next) => {
     // Small deltas (new entries, changed deliveries and dismissals) at most every 250 ms.
     const unsubscribe = feed.subscribe((delta) => res.write(`event: activity\ndata: ${JSON.stringify(delta)}\n\n`));

@@ -11,7 +11,7 @@ import { requireJson } from '../edge';
 /** What the routes need; ApiTokenService implements it. */
 export interface TokenAdmin {
   create(kind: TokenKind, name: string, topics: string[] | null): Promise<{ token: ApiToken; secret: string }>;
-  list(): ApiToken[];
+  list(): Promise<ApiToken[]>;
   revoke(id: number): Promise<boolean>;
 }
 
@@ -36,8 +36,8 @@ export function tokenRoutes(tokens: TokenAdmin): Router {
     res.status(201).json({ ...token, token: secret });
   });
 
-  router.get('/api/v1/tokens', (_req, res) => {
-    res.json(tokens.list().map(({ id, kind, name, topics, createdAt, lastUsedAt }) => ({ id, kind, name, topics, createdAt, lastUsedAt })));
+  router.get('/api/v1/tokens', async (_req, res) => {
+    res.json((await tokens.list()).map(({ id, kind, name, topics, createdAt, lastUsedAt }) => ({ id, kind, name, topics, createdAt, lastUsedAt })));
   });
 
   router.delete('/api/v1/tokens/:id', async (req, res) => {

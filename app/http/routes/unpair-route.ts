@@ -7,7 +7,7 @@ import type { AccessClaims } from '../../auth/token-service';
 
 /** What the route needs: the token check and the revocation the admin route uses too. */
 export interface UnpairDeps {
-  verify: (token: unknown) => AccessClaims;
+  verify: (token: unknown) => Promise<AccessClaims>;
   revoke: (deviceId: string) => Promise<boolean>;
 }
 
@@ -22,7 +22,7 @@ function bearer(header: string | undefined): string {
 export function unpairRoute(deps: UnpairDeps): Router {
   const router = Router();
   router.post('/api/v1/unpair', async (req, res) => {
-    const { deviceId } = deps.verify(bearer(req.headers.authorization));
+    const { deviceId } = await deps.verify(bearer(req.headers.authorization));
     if (!(await deps.revoke(deviceId))) throw new BeepError('device_revoked');
     res.status(204).end();
   });

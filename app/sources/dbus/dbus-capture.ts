@@ -92,7 +92,7 @@ export class DbusCapture implements DesktopSource {
   }
 
   async closeOnDesktop(id: string): Promise<boolean> {
-    const key = this.ids.desktopKeyOf(this.name, id);
+    const key = await this.ids.desktopKeyOf(this.name, id);
     if (!key || !this.control) return false;
     const [busId, server, desktopId] = key.split('/');
     // Ids belong to one server instance: a restarted server (or bus) must not close a stranger.
@@ -236,8 +236,8 @@ export class DbusCapture implements DesktopSource {
   }
 
   /** The Beep id behind a desktop key: from memory (a close may outrun the store), else the store. */
-  private resolve(key: string): Promise<string | null> {
-    return Promise.resolve(this.learned.get(key) ?? this.ids.notificationForDesktopKey(this.name, key) ?? null);
+  private async resolve(key: string): Promise<string | null> {
+    return this.learned.get(key) ?? (await this.ids.notificationForDesktopKey(this.name, key)) ?? null;
   }
 
   private key(server: string, desktopId: number): string {

@@ -14,7 +14,7 @@ function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beep-keys-'));
   let now = Date.UTC(2026, 0, 1);
   const ring = new SigningKeyRing(dir, { rotationDays: 30, retainMs: TTL_MS, now: () => now });
-  const devices = { device: () => ({ revokedAt: null, tokenGen: 1 }) };
+  const devices = { device: async () => ({ revokedAt: null, tokenGen: 1 }) };
   const tokens = new TokenService(ring, devices, TTL_MS / 1000);
   const advance = (ms: number) => {
     now += ms;
@@ -26,7 +26,7 @@ function setup() {
 
 afterEach(() => jest.useRealTimers());
 
-test('rotates after the configured days, not before; new tokens carry the new kid', () => {
+test('rotates after the configured days, not before; new tokens carry the new kid', async () => {
   const { ring, tokens, advance, files, dir } = setup();
   const first = ring.current();
   expect(fs.statSync(path.join(dir, files()[0])).mode & 0o777).toBe(0o600);
@@ -41,27 +41,27 @@ test('rotates after the configured days, not before; new tokens carry the new ki
   expect(files()).toHaveLength(2);
   // The old token still verifies through its kid... (issued a day ago with a 15 min TTL, so
   // issue a fresh one under the old key to see the ring, not the expiry, at work)
-  expect(() => tokens.verify(oldToken)).toThrow(expect.objectContaining({ code: 'token_expired' }));
+  await expect(tokens.verify(oldToken)).rejects.toMatchObject({ code: 'token_expired' });
   const header = JSON.parse(Buffer.from(tokens.issue('dev-1', 1).split('.')[0], 'base64url').toString());
   expect(header.kid).toBe(second.kid);
 });
 
-test('a token signed just before rotation keeps verifying until it expires; then the old key is gone', () => {
+test('a token signed just before rotation keeps verifying until it expires; then the old key is gone', async () => {
   const { ring, tokens, advance, files } = setup();
   advance(30 * DAY - 60_000);
   const lastOfOld = tokens.issue('dev-1', 1);
   advance(60_000);
   const second = ring.rotateIfDue()!;
-  expect(tokens.verify(lastOfOld).deviceId).toBe('dev-1');
+  expect((await tokens.verify(lastOfOld)).deviceId).toBe('dev-1');
   advance(TTL_MS - 120_000);
   ring.rotateIfDue();
   expect(ring.kids()).toHaveLength(2);
-  expect(tokens.verify(lastOfOld).deviceId).toBe('dev-1');
+  expect((await tokens.verify(lastOfOld)).deviceId).toBe('dev-1');
   advance(120_001);
   ring.rotateIfDue();
   expect(ring.kids()).toEqual([second.kid]);
   expect(files()).toHaveLength(1);
-  expect(() => tokens.verify(lastOfOld)).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+  await expect(tokens.verify(lastOfOld)).rejects.toMatchObject({ code: 'invalid_token' });
 });
 
 test('a ring reloads from disk with the same keys, and adopts the single legacy key file', () => {

@@ -14,7 +14,7 @@ function login(totpSecret: string | null, budget = 2) {
   const failures = memoryLimiters().failures('gotify', budget, 60);
   const reserve = jest.spyOn(failures, 'reserve');
   const gotify = new GotifyLogin({
-    credentials: () => ({ passwordHash: 'hash', totpSecret }),
+    credentials: async () => ({ passwordHash: 'hash', totpSecret }),
     verify: async (password) => {
       verified.push(password);
       await new Promise((r) => setTimeout(r, 5));

@@ -7,21 +7,25 @@ import { ManualTimers } from '../queue/manual-timers';
 
 function setup() {
   const timers = new ManualTimers();
-  const feed = new ActivityFeed((id) => `phone ${id}`, timers);
+  const feed = new ActivityFeed(async (id) => `phone ${id}`, timers);
   const deltas: FeedDelta[] = [];
   feed.subscribe((d) => deltas.push(d));
   return { timers, feed, deltas };
 }
 
+/** Lets the feed's device-name lookups (asynchronous) answer. */
+const namesLookedUp = () => new Promise((resolve) => setImmediate(resolve));
+
 const devices = Array.from({ length: 40 }, (_, i) => `d${i}`);
 
 describe('ActivityFeed deltas', () => {
-  it('one notification sent to and acked by 40 phones is one small event', () => {
+  it('one notification sent to and acked by 40 phones is one small event', async () => {
     const { timers, feed, deltas } = setup();
     feed.accepted(stored(1));
     for (const d of devices) feed.sent(d, ['n1']);
     for (const d of devices) feed.acked(d, ['n1']);
     expect(deltas).toHaveLength(0);
+    await namesLookedUp();
     timers.advance(FEED_DELTA_MS);
     expect(deltas).toHaveLength(1);
     expect(deltas[0].added).toHaveLength(1);
@@ -31,10 +35,11 @@ describe('ActivityFeed deltas', () => {
     expect(JSON.stringify(deltas[0]).length).toBeLessThan(8_000);
   });
 
-  it('later changes carry only what changed, each delivery once with its latest state', () => {
+  it('later changes carry only what changed, each delivery once with its latest state', async () => {
     const { timers, feed, deltas } = setup();
     feed.accepted(stored(1));
     for (const d of devices) feed.sent(d, ['n1']);
+    await namesLookedUp();
     timers.advance(FEED_DELTA_MS);
     for (const d of devices) feed.acked(d, ['n1']);
     feed.dismissed('n1', 'd3');
@@ -48,7 +53,7 @@ describe('ActivityFeed deltas', () => {
     expect(feed.recent()[0].deliveries.every((d) => d.state === 'acked')).toBe(true);
   });
 
-  it('at most one event per interval; nothing pending means no event and no timer', () => {
+  it('at most one event per interval; nothing pending means no event and no timer', async () => {
     const { timers, feed, deltas } = setup();
     feed.accepted(stored(1));
     timers.advance(FEED_DELTA_MS - 1);
@@ -60,6 +65,7 @@ describe('ActivityFeed deltas', () => {
     expect(deltas).toHaveLength(1);
     feed.acked('d1', ['n2']);
     feed.acked('d1', ['n2']); // acked once: nothing new
+    await namesLookedUp();
     timers.advance(FEED_DELTA_MS);
     expect(deltas).toHaveLength(2);
     expect(deltas[1].deliveries).toHaveLength(1);
@@ -67,7 +73,7 @@ describe('ActivityFeed deltas', () => {
 
   it('keeps no delta and arms no timer while nobody listens; stop cancels a pending one', () => {
     const timers = new ManualTimers();
-    const feed = new ActivityFeed((id) => id, timers);
+    const feed = new ActivityFeed(async (id) => id, timers);
     feed.accepted(stored(1));
     feed.sent('d', ['n1']);
     expect(timers.pendingCount).toBe(0);
@@ -78,5 +84,22 @@ describe('ActivityFeed deltas', () => {
     feed.stop();
     timers.advance(FEED_DELTA_MS);
     expect(seen).toEqual([]);
+  });
+
+  it('a delta waits for a name still being looked up, then carries the name (never a placeholder)', async () => {
+    const timers = new ManualTimers();
+    let answer: (name: string) => void = () => undefined;
+    const feed = new ActivityFeed((id) => (id === 'slow' ? new Promise<string>((resolve) => (answer = resolve)) : Promise.resolve(id)), timers);
+    const seen: FeedDelta[] = [];
+    feed.subscribe((d) => seen.push(d));
+    feed.accepted(stored(1));
+    feed.sent('slow', ['n1']);
+    timers.advance(FEED_DELTA_MS);
+    await namesLookedUp();
+    expect(seen).toEqual([]);
+    answer('Kitchen tablet');
+    await namesLookedUp();
+    expect(seen).toHaveLength(1);
+    expect(seen[0].added[0].deliveries).toEqual([expect.objectContaining({ deviceId: 'slow', deviceName: 'Kitchen tablet', state: 'sent' })]);
   });
 });

@@ -7,55 +7,55 @@ function sessionsAt(now: { ms: number }) {
   return new DashboardSessions({ loginTtlSec: 60, sessionIdleSec: 100, now: () => now.ms });
 }
 
-test('logout closes what hangs on that session only', () => {
+test('logout closes what hangs on that session only', async () => {
   const sessions = sessionsAt({ ms: 0 });
-  const a = sessions.open().sessionId;
-  const b = sessions.open().sessionId;
+  const a = (await sessions.open()).sessionId;
+  const b = (await sessions.open()).sessionId;
   const closed: string[] = [];
   sessions.onEnd(a, () => closed.push('a1'));
   sessions.onEnd(a, () => closed.push('a2'));
   sessions.onEnd(b, () => closed.push('b'));
-  sessions.end(a);
+  await sessions.end(a);
   expect(closed).toEqual(['a1', 'a2']);
-  expect(sessions.get(a)).toBeUndefined();
-  expect(sessions.get(b)).toBeDefined();
-  sessions.end(a); // twice: nothing more
+  expect(await sessions.get(a)).toBeUndefined();
+  expect(await sessions.get(b)).toBeDefined();
+  await sessions.end(a); // twice: nothing more
   expect(closed).toEqual(['a1', 'a2']);
 });
 
-test('endAll (a password change) ends every session and closes everything', () => {
+test('endAll (a password change) ends every session and closes everything', async () => {
   const sessions = sessionsAt({ ms: 0 });
-  const ids = [sessions.open().sessionId, sessions.open().sessionId];
+  const ids = [(await sessions.open()).sessionId, (await sessions.open()).sessionId];
   const closed: number[] = [];
   ids.forEach((id, i) => sessions.onEnd(id, () => closed.push(i)));
-  sessions.endAll();
+  await sessions.endAll();
   expect(closed.sort()).toEqual([0, 1]);
-  for (const id of ids) expect(sessions.get(id)).toBeUndefined();
+  for (const id of ids) expect(await sessions.get(id)).toBeUndefined();
 });
 
-test('an unsubscribed closer is not called; an unknown session takes none', () => {
+test('an unsubscribed closer is not called; an unknown session takes none', async () => {
   const sessions = sessionsAt({ ms: 0 });
-  const id = sessions.open().sessionId;
+  const id = (await sessions.open()).sessionId;
   const calls: string[] = [];
   const forget = sessions.onEnd(id, () => calls.push('x'));
   forget!();
-  sessions.end(id);
+  await sessions.end(id);
   expect(calls).toEqual([]);
   expect(sessions.onEnd('not a session', () => calls.push('y'))).toBeUndefined();
   expect(sessions.onEnd(undefined, () => calls.push('z'))).toBeUndefined();
 });
 
-test('expiry and eviction close too', () => {
+test('expiry and eviction close too', async () => {
   const now = { ms: 0 };
   const sessions = sessionsAt(now);
-  const oldest = sessions.open().sessionId;
-  const idle = sessions.open().sessionId;
+  const oldest = (await sessions.open()).sessionId;
+  const idle = (await sessions.open()).sessionId;
   const closed: string[] = [];
   sessions.onEnd(oldest, () => closed.push('evicted'));
   sessions.onEnd(idle, () => closed.push('expired'));
-  for (let i = 0; i < 15; i++) sessions.open(); // 17 sessions: the oldest goes
+  for (let i = 0; i < 15; i++) (await sessions.open()); // 17 sessions: the oldest goes
   expect(closed).toEqual(['evicted']);
   now.ms = 200_000;
-  expect(sessions.get(idle)).toBeUndefined();
+  expect(await sessions.get(idle)).toBeUndefined();
   expect(closed).toEqual(['evicted', 'expired']);
 });

@@ -37,7 +37,7 @@ describe('burst folding', () => {
     const timers = new ManualTimers(1_000_000);
     const stored: NotificationInput[] = [];
     const outbox: Outbox = {
-      has: () => false,
+      has: async () => false,
       append: async (input, id, afterCommit) => {
         stored.push(input);
         const notification = { ...input, id, seq: stored.length, createdAt: '', dismissedAt: null, replaces: null, icon: null };

@@ -1,0 +1,28 @@
+import type { Outbox } from '../ingest/ingest-service';
+import type { GroupWriter } from './group-writer';
+import type { NotificationRepository } from './notification-repository';
+
+// The outbox on SQLite: an append or a dismissal is one write of a group commit; a client-id
+// lookup reads the main connection (an index probe) and answers as a promise, as a shared store
+// would.
+
+/** The outbox ingest appends to (ingest/ingest-service.ts declares it) and the shared dismiss path marks (composition/relay.ts). */
+export class SqliteOutbox implements Outbox {
+  constructor(
+    private readonly writer: GroupWriter,
+    private readonly notifications: NotificationRepository,
+  ) {}
+
+  append(...[input, id, afterCommit]: Parameters<Outbox['append']>): ReturnType<Outbox['append']> {
+    return this.writer.run(() => this.notifications.append(input, id, new Date()), afterCommit);
+  }
+
+  async has(id: string): Promise<boolean> {
+    return this.notifications.has(id);
+  }
+
+  /** Marks it dismissed once (null when unknown or already dismissed); `afterCommit` runs in commit order. */
+  dismiss(id: string, byDevice: string | null, afterCommit?: (r: { seq: number; dismissalSeq: number } | null) => void) {
+    return this.writer.run(() => this.notifications.dismiss(id, byDevice, new Date()), afterCommit);
+  }
+}
