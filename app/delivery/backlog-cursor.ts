@@ -19,6 +19,8 @@ interface Lane {
   unknown: boolean;
   /** The highest seq of this priority known to be in the store unread (arrived while it could not be taken). */
   deferredTo: number;
+  /** `deferredTo` when the read in flight was asked for: a complete read covers every deferral up to it. */
+  deferredAtRead: number;
   /** The last read of this priority came back full: more is there. */
   full: boolean;
 }
@@ -38,7 +40,7 @@ export class BacklogCursor {
   private gen = 0;
 
   constructor(watermarks: Readonly<Record<number, number>>) {
-    for (const p of PRIORITIES_DESC) this.lanes.set(p, { readTo: watermarks[p] ?? 0, unknown: true, deferredTo: 0, full: false });
+    for (const p of PRIORITIES_DESC) this.lanes.set(p, { readTo: watermarks[p] ?? 0, unknown: true, deferredTo: 0, deferredAtRead: 0, full: false });
   }
 
   /** Bumped whenever positions move back (rewind): a read started before is stale and must be dropped. */
@@ -72,6 +74,7 @@ export class BacklogCursor {
     for (const p of PRIORITIES_DESC) {
       if (this.exhausted(p)) continue;
       const lane = this.lane(p);
+      lane.deferredAtRead = lane.deferredTo;
       arms.push({ priority: p, afterSeq: lane.readTo });
       if (lane.full || lane.deferredTo > lane.readTo) break;
     }
@@ -81,12 +84,17 @@ export class BacklogCursor {
   /**
    * A read of priority `p` was used up to `lastSeq` (null: none of its rows were); `complete` when
    * it came back short and every row was used, so the store held nothing more of `p` when read.
+   * A deferral made before the read was asked for was committed before it, so a complete read
+   * covers it even when its row is gone (dismissed meanwhile); one made while the read was in
+   * flight may be newer than the read's snapshot and is read again.
    */
   read(p: number, lastSeq: number | null, complete: boolean): void {
     const lane = this.lane(p);
     if (lastSeq !== null) lane.readTo = Math.max(lane.readTo, lastSeq);
     lane.full = !complete;
-    if (complete) lane.unknown = false;
+    if (!complete) return;
+    lane.unknown = false;
+    if (lane.deferredTo <= lane.deferredAtRead) lane.deferredTo = 0;
   }
 
   /** A live notification of `p` was taken into memory: what is read later starts above it. */

@@ -24,7 +24,7 @@ describe('BacklogCursor', () => {
     expect(cursor.coverage(5)).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('a deferred live arrival makes its priority unread (and known to hold more) until a read passes it', () => {
+  it('a deferred live arrival makes its priority unread (and known to hold more) until a read asked after it completes', () => {
     const cursor = new BacklogCursor(zero);
     for (const p of [5, 4, 3, 2, 1]) cursor.read(p, null, true);
     expect(cursor.highestUnread()).toBeUndefined();
@@ -32,10 +32,24 @@ describe('BacklogCursor', () => {
     expect(cursor.clearAtOrAbove(4)).toBe(false);
     expect(cursor.clearAtOrAbove(5)).toBe(true);
     expect(cursor.arms()).toEqual([{ priority: 4, afterSeq: 0 }]);
-    cursor.read(4, 499, true); // the snapshot did not hold it yet
-    expect(cursor.exhausted(4)).toBe(false);
+    cursor.defer(4, 501); // arrives while that read is in flight: its snapshot may not hold it
     cursor.read(4, 500, true);
+    expect(cursor.exhausted(4)).toBe(false);
+    expect(cursor.arms()).toEqual([{ priority: 4, afterSeq: 500 }]);
+    cursor.read(4, 501, true);
     expect(cursor.exhausted(4)).toBe(true);
+  });
+
+  it('a complete read asked after a deferral covers it even when the deferred row is gone (dismissed meanwhile)', () => {
+    const cursor = new BacklogCursor(zero);
+    for (const p of [5, 4, 3, 2, 1]) cursor.read(p, null, true);
+    cursor.tookLive(3, 27);
+    cursor.defer(3, 32);
+    expect(cursor.arms()).toEqual([{ priority: 3, afterSeq: 27 }]);
+    cursor.read(3, null, true); // n32 was dismissed: the page holds nothing above 27
+    expect(cursor.exhausted(3)).toBe(true);
+    expect(cursor.highestUnread()).toBeUndefined();
+    expect(cursor.clearAtOrAbove(1)).toBe(true);
   });
 
   it('taking a live one moves the read position; a rewind moves it back, unreads it and stales reads in flight', () => {

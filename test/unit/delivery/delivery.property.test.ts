@@ -66,64 +66,70 @@ async function scenario(backlog: number, maxHeld: number, topics: string[] | nul
     await delivery.attach(phone);
   };
   await connect();
-  for (const op of ops) {
-    const phone = phones[phones.length - 1];
-    if (op.kind === 'commit') add(op.priority, op.topic, true);
-    else if (op.kind === 'ack') phone.ackNext();
-    else if (op.kind === 'ackAll') phone.acks();
-    else if (op.kind === 'settle') await settle(op.rounds);
-    else if (op.kind === 'expire') timers.advance(options.redeliverAfterMs);
-    else if (op.kind === 'reconnect') {
-      delivery.detach('d', phone);
-      await connect();
-    } else {
-      const open = store.notifications.filter((n) => n.dismissedAt === null);
-      if (open.length === 0) continue;
-      const n = open[op.pick % open.length];
-      const { dismissalSeq } = store.dismiss(n.id);
-      dismissed.add(n.id);
-      void bus.dismissed({ id: n.id, seq: n.seq, dismissalSeq, byDevice: null });
+  // A failing case must report, not hang: a session still reading would starve the reporter.
+  try {
+    for (const op of ops) {
+      const phone = phones[phones.length - 1];
+      if (op.kind === 'commit') add(op.priority, op.topic, true);
+      else if (op.kind === 'ack') phone.ackNext();
+      else if (op.kind === 'ackAll') phone.acks();
+      else if (op.kind === 'settle') await settle(op.rounds);
+      else if (op.kind === 'expire') timers.advance(options.redeliverAfterMs);
+      else if (op.kind === 'reconnect') {
+        delivery.detach('d', phone);
+        await connect();
+      } else {
+        const open = store.notifications.filter((n) => n.dismissedAt === null);
+        if (open.length === 0) continue;
+        const n = open[op.pick % open.length];
+        const { dismissalSeq } = store.dismiss(n.id);
+        dismissed.add(n.id);
+        void bus.dismissed({ id: n.id, seq: n.seq, dismissalSeq, byDevice: null });
+      }
     }
-  }
-  // Drain: the phone now acks everything it receives.
-  const last = phones[phones.length - 1];
-  last.acks();
-  last.autoAck = true;
-  for (let i = 0; i < 400; i++) {
-    await settle(5);
+    // Drain: the phone now acks everything it receives.
+    const last = phones[phones.length - 1];
     last.acks();
-    timers.advance(options.redeliverAfterMs);
-  }
+    last.autoAck = true;
+    for (let i = 0; i < 400; i++) {
+      await settle(5);
+      last.acks();
+      timers.advance(options.redeliverAfterMs);
+    }
 
-  const owed = store.notifications.filter((n) => !dismissed.has(n.id) && wanted(n)).map((n) => n.id);
-  const received = new Set(phones.flatMap((p) => p.ids.flat()));
-  for (const id of owed) expect(received.has(id)).toBe(true);
-  for (const n of store.notifications) if (!wanted(n)) expect(received.has(n.id)).toBe(false);
-  const seenBefore = new Set<string>();
-  for (const phone of phones) {
-    const firstSeen = new Set<string>();
-    const lastSeq = new Map<number, number>();
-    phone.frames.forEach((frame, f) => {
-      // A higher priority overtakes: no first send of priority q while an owed, never-sent one above q was committed.
-      const { committed, dismissed: gone } = sentAt.get(phone)![f];
-      const sentSoFar = new Set([...firstSeen, ...frame.items.map((i) => i.id)]);
-      for (const item of frame.items) {
-        if (firstSeen.has(item.id) || seenBefore.has(item.id)) continue;
-        const skipped = store.notifications.filter(
-          (n) => n.seq <= committed && n.priority > item.priority && wanted(n) && !gone.has(n.id) && !sentSoFar.has(n.id) && !seenBefore.has(n.id),
-        );
-        expect(skipped.map((n) => n.id)).toEqual([]);
-      }
-      const keys = frame.items.map((i) => [i.priority, Number(i.id.slice(1))] as const);
-      expect([...keys].sort((a, b) => b[0] - a[0] || a[1] - b[1])).toEqual(keys);
-      for (const [priority, s] of keys) {
-        if (firstSeen.has(`n${s}`)) continue;
-        firstSeen.add(`n${s}`);
-        expect(s).toBeGreaterThan(lastSeq.get(priority) ?? 0);
-        lastSeq.set(priority, s);
-      }
-    });
-    for (const id of firstSeen) seenBefore.add(id);
+    const owed = store.notifications.filter((n) => !dismissed.has(n.id) && wanted(n)).map((n) => n.id);
+    const received = new Set(phones.flatMap((p) => p.ids.flat()));
+    for (const id of owed) expect(received.has(id)).toBe(true);
+    for (const n of store.notifications) if (!wanted(n)) expect(received.has(n.id)).toBe(false);
+    const seenBefore = new Set<string>();
+    for (const phone of phones) {
+      const firstSeen = new Set<string>();
+      const lastSeq = new Map<number, number>();
+      phone.frames.forEach((frame, f) => {
+        // A higher priority overtakes: no first send of priority q while an owed, never-sent one above q was committed.
+        const { committed, dismissed: gone } = sentAt.get(phone)![f];
+        const sentSoFar = new Set([...firstSeen, ...frame.items.map((i) => i.id)]);
+        for (const item of frame.items) {
+          if (firstSeen.has(item.id) || seenBefore.has(item.id)) continue;
+          const skipped = store.notifications.filter(
+            (n) => n.seq <= committed && n.priority > item.priority && wanted(n) && !gone.has(n.id) && !sentSoFar.has(n.id) && !seenBefore.has(n.id),
+          );
+          expect(skipped.map((n) => n.id)).toEqual([]);
+        }
+        const keys = frame.items.map((i) => [i.priority, Number(i.id.slice(1))] as const);
+        expect([...keys].sort((a, b) => b[0] - a[0] || a[1] - b[1])).toEqual(keys);
+        for (const [priority, s] of keys) {
+          if (firstSeen.has(`n${s}`)) continue;
+          firstSeen.add(`n${s}`);
+          expect(s).toBeGreaterThan(lastSeq.get(priority) ?? 0);
+          lastSeq.set(priority, s);
+        }
+      });
+      for (const id of firstSeen) seenBefore.add(id);
+    }
+  } catch (error) {
+    await delivery.closeAll();
+    throw error;
   }
   expect(delivery.bufferedMax).toBeLessThanOrEqual(delivery.bufferBound);
   await delivery.closeAll();
