@@ -54,8 +54,11 @@ describe('memory under stalled subscribers (default config)', () => {
     }
     // Sentinel: a reader opened after them gets the whole backlog, so theirs has been read too.
     expect(await readAll()).toBe(COUNT);
+    // Unbounded, these eight grew RSS by about 400 MB. Bounded, the growth is 10-40 MB on a quiet
+    // machine; under a loaded full suite the collector runs late and 70 MB has been seen, so the
+    // bound sits well above that and still far below the attack.
     const grownMb = Math.round((rssBytes(daemon.proc.pid!) - before) / MB);
-    expect(grownMb).toBeLessThan(48);
+    expect(grownMb).toBeLessThan(128);
     expect((await daemon.admin('GET', '/health')).status).toBe(200);
   });
 });
