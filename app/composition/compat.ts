@@ -99,6 +99,8 @@ export function buildCompat(
     const ntfy = {
       tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now, streams, slots, pageSize: STREAM_BACKLOG_PAGE,
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
+      // Token-less local publishing: the loopback admin listener only.
+      openTopics: new Set(listener === 'admin' ? config.compat.ntfy.openTopics : []),
     };
     const gotify = {
       tokens: apiTokens, login, publish, history, version: VERSION, listener, logger,

@@ -110,6 +110,8 @@ export interface BeepConfig {
     streamsPerToken: number;
     streamsPerAddress: number;
     stalledStreamCloseSec: number;
+    /** ntfy: topics that take token-less publishes on the loopback admin listener; scheduled delivery's bounds. */
+    ntfy: { openTopics: string[]; minDelaySec: number; maxDelaySec: number };
   };
   /** The security audit log: retention, and the window wrong credentials are counted in. */
   audit: { retentionDays: number; failureWindowSec: number };
@@ -319,6 +321,11 @@ export const configSchema = Joi.object<BeepConfig>({
     streamsPerToken: positive.max(10_000).default(D.STREAMS_PER_TOKEN),
     streamsPerAddress: positive.max(10_000).default(D.STREAMS_PER_ADDRESS),
     stalledStreamCloseSec: positive.max(3600).default(D.STALLED_STREAM_CLOSE_SEC),
+    ntfy: Joi.object({
+      openTopics: Joi.array().items(Joi.string().pattern(/^[-_A-Za-z0-9]{1,64}$/)).max(100).unique().default([]),
+      minDelaySec: Joi.number().min(0).max(86_400).default(D.NTFY_MIN_DELAY_SEC),
+      maxDelaySec: positive.max(30 * 86_400).default(D.NTFY_MAX_DELAY_SEC),
+    }).default(),
   }).default(),
   audit: Joi.object({
     retentionDays: positive.max(36_500).default(D.AUDIT_RETENTION_DAYS),

@@ -12,7 +12,8 @@ import { isTrue, NtfyParams, PUBLISH, UNSUPPORTED } from './ntfy-params';
 
 /** What the adapter knows of the publisher besides the request. */
 export interface Publisher {
-  tokenId: number;
+  /** null: a token-less publish to an open topic (open-topics.ts). */
+  tokenId: number | null;
   name: string;
 }
 

@@ -11,7 +11,8 @@ import { isTopicName, parseTopicList } from '../topics';
 import { follow, poll, type EventSink, type FeedOptions } from './ntfy-feed';
 import { toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import { NtfyParams } from './ntfy-params';
-import { fromJson, fromRequest, jsonTopic } from './ntfy-publish';
+import { openPublisher } from './open-topics';
+import { fromJson, fromRequest, jsonTopic, type Publisher } from './ntfy-publish';
 import { parseSubscription } from './ntfy-subscription';
 import type { StreamSlots } from '../stream-slots';
 import { httpTransport, StreamWriter, type StreamWriterLimits } from '../stream-writer';
@@ -29,6 +30,8 @@ export interface NtfyDeps extends FeedOptions {
   publish: Publish;
   listener: string;
   logger: Logger;
+  /** Topics that take a token-less POST/PUT from a local script (compat.ntfy.openTopics; admin listener only, else empty). */
+  openTopics?: ReadonlySet<string>;
 }
 
 /** Content types and encoders of the three HTTP stream formats (docs/subscribe/api.md). */
@@ -75,10 +78,14 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const topic = String(req.params.topic);
     if (!isTopicName(topic)) return next();
     parseTopicList(topic);
-    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
+    const publisher = openPublisher(req, topic, deps.openTopics) ?? (await tokenPublisher(req, topic));
     const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
     const body = (await publishBody(req, res)).toString('utf8');
-    await answer(res, () => fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));
+    await answer(res, () => fromRequest(topic, params, body, req.headers['content-type'], publisher));
+  }
+  async function tokenPublisher(req: Request, topic: string): Promise<Publisher> {
+    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
+    return { tokenId: token.id, name: token.name };
   }
   router.put('/:topic', publish);
   router.post('/:topic', publish);
