@@ -86,7 +86,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     await recordConfigChange(config, db.audit, audit);
 
     const rules = buildRules(config, log);
-    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery }, mon, rules.engine, log));
+    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery, scheduled: db.scheduled }, mon, rules.engine, log));
     sources = buildSources(config, core, { desktopIds: db.desktopIds, positions: db.sourcePositions }, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
     const signing = buildTokens(config, signingKeys, db.accounts, audit);
@@ -102,7 +102,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets }, log));
 
     edges = buildEdges(config, metrics, limits, log, context);
-    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history };
+    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, scheduled: core.scheduler };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
@@ -119,6 +119,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     };
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
     stopPruning = startPruning(config, db, log);
+    // What fell due while the daemon was down goes now; the rest when due.
+    await core.scheduler.start();
     for (const source of sources) source.start();
     mon.start();
     certificates.start();
@@ -139,6 +141,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     compat?.handshakes.close();
     await awaitAnswers(edges, SHUTDOWN_DRAIN_MS);
     relay?.ingest.close();
+    await relay?.scheduler.stop();
     monitoring?.stop();
     renewer?.stop();
     stopSigningKeyRotation?.();

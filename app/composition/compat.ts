@@ -101,6 +101,7 @@ export function buildCompat(
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
       // Token-less local publishing: the loopback admin listener only.
       openTopics: new Set(listener === 'admin' ? config.compat.ntfy.openTopics : []),
+      delayBounds: { minSec: config.compat.ntfy.minDelaySec, maxSec: config.compat.ntfy.maxDelaySec },
     };
     const gotify = {
       tokens: apiTokens, login, publish, history, version: VERSION, listener, logger,

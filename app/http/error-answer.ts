@@ -57,7 +57,7 @@ export function asKnown(error: unknown, logger: Logger, context: Record<string, 
 
 /** The body of an error in the family's shape. */
 export function errorPayload(family: Family, error: BeepError): Record<string, unknown> {
-  if (family === 'ntfy') return { code: error.status * 100, http: error.status, error: error.message, beep_code: error.code };
+  if (family === 'ntfy') return { code: error.ntfyCode ?? error.status * 100, http: error.status, error: error.message, beep_code: error.code };
   if (family === 'gotify') {
     return { error: http.STATUS_CODES[error.status] ?? 'Error', errorCode: error.status, errorDescription: error.message, beep_code: error.code };
   }

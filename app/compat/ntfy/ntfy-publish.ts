@@ -2,6 +2,7 @@ import { BeepError } from '../../domain/errors';
 import type { NotificationInput } from '../../domain/notification';
 import { parsePriority, type Priority } from '../../domain/priority';
 import { parseNotification } from '../../ingest/notification-schema';
+import { dueAt, type DelayBounds } from '../../schedule/delay';
 import { parseTopicList } from '../topics';
 import { isTrue, NtfyParams, PUBLISH, UNSUPPORTED } from './ntfy-params';
 
@@ -40,6 +41,23 @@ function iconUrl(raw: unknown): string | null {
   return raw;
 }
 
+/** What a delay is read against: now, and the configured bounds (undefined: delays are refused). */
+export interface Timing {
+  nowMs: number;
+  bounds?: DelayBounds;
+}
+
+/**
+ * Scheduled delivery and `Cache: no`, as ntfy reads them: a delay with the cache off is refused
+ * (40002) before the delay is parsed; an empty value is no delay.
+ */
+function timingOf(delay: string | undefined, cacheOff: boolean, timing: Timing): { deliverAt?: number; uncached?: true } {
+  const delayed = delay !== undefined && delay.trim() !== '';
+  if (delayed && cacheOff) throw new BeepError('delay_without_cache', undefined, { ntfyCode: 40002 });
+  if (delayed && !timing.bounds) throw new BeepError('unsupported_parameter', 'Beep does not support ntfy delayed delivery here.');
+  return { ...(delayed ? { deliverAt: dueAt(delay, timing.nowMs, timing.bounds!) } : {}), ...(cacheOff ? { uncached: true as const } : {}) };
+}
+
 interface Fields {
   topic: string;
   message: unknown;
@@ -72,15 +90,13 @@ function toInput(f: Fields, publisher: Publisher): NotificationInput {
 }
 
 /** PUT/POST /<topic> (body = message) and GET /<topic>/publish|send|trigger (query parameters). */
-export function fromRequest(topic: string, params: NtfyParams, body: string, contentType: string | undefined, publisher: Publisher): NotificationInput {
+export function fromRequest(topic: string, params: NtfyParams, body: string, contentType: string | undefined, publisher: Publisher, timing: Timing): NotificationInput {
   for (const [feature, names] of Object.entries(UNSUPPORTED)) {
     if (params.has(names)) throw new BeepError('unsupported_parameter', `Beep does not support ntfy ${feature}.`);
   }
-  if (params.get(['x-cache', 'cache'])?.trim().toLowerCase() === 'no') {
-    throw new BeepError('unsupported_parameter', 'Beep stores every notification until it is delivered; "Cache: no" cannot be honoured.');
-  }
+  const later = timingOf(params.get(PUBLISH.delay), params.get(PUBLISH.cache)?.trim().toLowerCase() === 'no', timing);
   const tags = params.get(PUBLISH.tags);
-  return toInput(
+  const input = toInput(
     {
       topic,
       message: params.get(PUBLISH.message) ?? body,
@@ -93,10 +109,11 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
     },
     publisher,
   );
+  return { ...input, ...later };
 }
 
-const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown']);
-const JSON_UNSUPPORTED = new Set(['actions', 'attach', 'filename', 'delay', 'email', 'call', 'sequence_id', 'template', 'cache', 'firebase']);
+const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'delay', 'cache']);
+const JSON_UNSUPPORTED = new Set(['actions', 'attach', 'filename', 'email', 'call', 'sequence_id', 'template', 'firebase']);
 
 /** The topic a JSON publish names (checked before the token, which is scoped to topics). */
 export function jsonTopic(body: unknown): string {
@@ -107,14 +124,17 @@ export function jsonTopic(body: unknown): string {
 }
 
 /** PUT/POST / with a JSON object (docs/publish.md, "Publish as JSON"). */
-export function fromJson(body: Record<string, unknown>, publisher: Publisher): NotificationInput {
+export function fromJson(body: Record<string, unknown>, publisher: Publisher, timing: Timing): NotificationInput {
   for (const key of Object.keys(body)) {
     if (JSON_UNSUPPORTED.has(key)) throw new BeepError('unsupported_parameter', `Beep does not support the ntfy field "${key}".`);
     if (!JSON_FIELDS.has(key)) throw new BeepError('unknown_field', `"${key}" is not an ntfy publish field.`);
   }
   if (body.markdown !== undefined && typeof body.markdown !== 'boolean') throw new BeepError('invalid_type', '"markdown" must be a boolean.');
   if (body.priority !== undefined && typeof body.priority !== 'number') throw new BeepError('invalid_priority', '"priority" must be a number 1-5.');
-  return toInput(
+  if (body.delay !== undefined && typeof body.delay !== 'string' && typeof body.delay !== 'number') throw new BeepError('invalid_type', '"delay" must be a string.');
+  const cacheOff = body.cache === false || (typeof body.cache === 'string' && body.cache.trim().toLowerCase() === 'no');
+  const later = timingOf(body.delay === undefined ? undefined : String(body.delay), cacheOff, timing);
+  const input = toInput(
     {
       topic: jsonTopic(body),
       message: body.message,
@@ -127,4 +147,5 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher): N
     },
     publisher,
   );
+  return { ...input, ...later };
 }

@@ -11,6 +11,7 @@ import { isTopicName, parseTopicList } from '../topics';
 import { follow, poll, type EventSink, type FeedOptions } from './ntfy-feed';
 import { toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import { NtfyParams } from './ntfy-params';
+import type { DelayBounds } from '../../schedule/delay';
 import { openPublisher } from './open-topics';
 import { fromJson, fromRequest, jsonTopic, type Publisher } from './ntfy-publish';
 import { parseSubscription } from './ntfy-subscription';
@@ -32,6 +33,8 @@ export interface NtfyDeps extends FeedOptions {
   logger: Logger;
   /** Topics that take a token-less POST/PUT from a local script (compat.ntfy.openTopics; admin listener only, else empty). */
   openTopics?: ReadonlySet<string>;
+  /** Scheduled delivery's bounds (compat.ntfy.minDelaySec/maxDelaySec); absent: delays are refused. */
+  delayBounds?: DelayBounds;
 }
 
 /** Content types and encoders of the three HTTP stream formats (docs/subscribe/api.md). */
@@ -49,6 +52,7 @@ const publishBody = bodyReader({ bytes: COMPAT_PUBLISH_BODY_BYTES });
 
 export function ntfyRoutes(deps: NtfyDeps): Router {
   const router = Router();
+  const timing = () => ({ nowMs: deps.now(), bounds: deps.delayBounds });
   const caller = (req: Request) => ({ ip: peerOf(req), protocol: 'ntfy' as const, listener: deps.listener });
 
   async function answer(res: Response, parse: () => NotificationInput): Promise<void> {
@@ -71,7 +75,7 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
       throw new BeepError('invalid_json', 'The body must be a JSON object with "topic".');
     }
     deps.tokens.requireScope(token, 'publish', [jsonTopic(body)], caller(req));
-    await answer(res, () => fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
+    await answer(res, () => fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }, timing()));
   }
 
   async function publish(req: Request, res: Response, next: () => void): Promise<void> {
@@ -81,7 +85,7 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const publisher = openPublisher(req, topic, deps.openTopics) ?? (await tokenPublisher(req, topic));
     const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
     const body = (await publishBody(req, res)).toString('utf8');
-    await answer(res, () => fromRequest(topic, params, body, req.headers['content-type'], publisher));
+    await answer(res, () => fromRequest(topic, params, body, req.headers['content-type'], publisher, timing()));
   }
   async function tokenPublisher(req: Request, topic: string): Promise<Publisher> {
     const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
