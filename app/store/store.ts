@@ -158,7 +158,8 @@ export class Store {
   prune(cutoffMs: number): Promise<number> {
     return this.writer.run(() => {
       this.credentials.dropExpired(Date.now());
-      return this.notifications.deleteOlderThan(cutoffMs);
+      // Cache: no rows owed only to devices since revoked go too.
+      return this.notifications.deleteOlderThan(cutoffMs) + this.notifications.uncached.purge();
     });
   }
 

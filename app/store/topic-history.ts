@@ -2,6 +2,7 @@ import type { SubscriberHistory } from '../compat/ports';
 import type { StoredNotification } from '../domain/notification';
 import type { ReadPool } from './read-pool';
 import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
+import { NOT_UNCACHED } from './uncached-rows';
 
 // Reads for ntfy and Gotify subscribers, in outbox seq order, filtered by topic. They run on the
 // read pool (a `since=all` can be large). `topics` null means every notification, untopiced
@@ -29,7 +30,7 @@ export class TopicHistory implements SubscriberHistory {
   async after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]> {
     const json = topics ? JSON.stringify(topics) : null;
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq > ? AND created_ms >= ? AND ${TOPIC_FILTER}
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq > ? AND created_ms >= ? AND ${TOPIC_FILTER} AND ${NOT_UNCACHED}
        ORDER BY seq LIMIT ?`,
       [afterSeq, sinceMs, json, json, limit],
     );
@@ -40,7 +41,7 @@ export class TopicHistory implements SubscriberHistory {
   async before(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null = null): Promise<StoredNotification[]> {
     const json = topics ? JSON.stringify(topics) : null;
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND ${TOPIC_FILTER} AND (? IS NULL OR token_id = ?)
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND ${TOPIC_FILTER} AND (? IS NULL OR token_id = ?) AND ${NOT_UNCACHED}
        ORDER BY seq DESC LIMIT ?`,
       [beforeSeq, json, json, tokenId, tokenId, limit],
     );
