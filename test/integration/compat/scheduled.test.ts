@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until } from '../../helpers/compat';
@@ -163,6 +166,25 @@ describe('beep scheduled list|cancel', () => {
     expect(list.body.find((s: ScheduledView) => s.id === res.body.id)).toMatchObject({ body: 'api cancel', topic: 'cancel', dueAt: expect.any(String) });
     expect((await daemon.admin('DELETE', `/api/v1/scheduled/${res.body.id}`)).status).toBe(204);
     expect((await daemon.admin('DELETE', `/api/v1/scheduled/${res.body.id}`)).status).toBe(404);
+  });
+});
+
+describe('sealed at rest', () => {
+  test('a waiting one\'s text is not in the database files; a key rotation re-seals it and it still opens', async () => {
+    const marker = `secret-${Date.now().toString(36)}`;
+    const res = await send('POST', `${daemon.adminUrl}/sealed`, `body ${marker}`, { ...auth(), Title: `title ${marker}`, In: '2h' });
+    expect(res.status).toBe(200);
+    const files = Buffer.concat(['beep.db', 'beep.db-wal'].map((f) => path.join(daemon.dataDir, f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+    expect(files.includes(Buffer.from(marker))).toBe(false);
+    const rotate = await daemon.cli(['keys', 'rotate']);
+    expect(rotate.status).toBe(0);
+    const keyId = /rotating to data key (\S+)/.exec(rotate.stdout)![1];
+    const db = new Database(path.join(daemon.dataDir, 'beep.db'), { readonly: true });
+    const row = db.prepare('SELECT sealed FROM scheduled_notifications WHERE id = ?').get(res.body.id) as { sealed: string };
+    db.close();
+    expect(row.sealed.startsWith(`e1:${keyId}:`)).toBe(true);
+    expect((await scheduledList(daemon)).find((s) => s.id === res.body.id)).toMatchObject({ title: `title ${marker}`, body: `body ${marker}` });
+    expect((await daemon.cli(['scheduled', 'cancel', res.body.id])).status).toBe(0);
   });
 });
 
