@@ -47,8 +47,23 @@ export class SqliteScheduleStore implements ScheduleStore {
     return this.writer.run(() => void this.stmts.insert.run(entry.id, entry.dueMs, entry.createdMs, topic, tokenId ?? null, sealed));
   }
 
+  /**
+   * A row whose seal does not open (damaged, or under a key that is gone) can never be sent: it
+   * is dropped and reported by throwing once, so the scheduler logs it and goes on with the rest.
+   */
   async due(nowMs: number, limit: number): Promise<ScheduledEntry[]> {
-    return (this.stmts.due.all(nowMs, limit) as ScheduledRow[]).map((r) => this.open(r));
+    const entries: ScheduledEntry[] = [];
+    const unreadable: string[] = [];
+    for (const row of this.stmts.due.all(nowMs, limit) as ScheduledRow[]) {
+      const entry = this.tryOpen(row);
+      if (entry) entries.push(entry);
+      else unreadable.push(row.id);
+    }
+    if (unreadable.length > 0) {
+      await this.writer.run(() => unreadable.forEach((id) => this.stmts.remove.run(id)));
+      throw new Error(`scheduled notifications that could not be opened were dropped: ${unreadable.join(', ')}`);
+    }
+    return entries;
   }
 
   async nextDueMs(): Promise<number | null> {
@@ -59,12 +74,17 @@ export class SqliteScheduleStore implements ScheduleStore {
     return this.writer.run(() => this.stmts.remove.run(id).changes > 0);
   }
 
+  /** What waits, earliest first (a row that does not open is left out; its due time drops it). */
   async list(limit: number): Promise<ScheduledEntry[]> {
-    return (this.stmts.list.all(limit) as ScheduledRow[]).map((r) => this.open(r));
+    return (this.stmts.list.all(limit) as ScheduledRow[]).flatMap((r) => this.tryOpen(r) ?? []);
   }
 
-  private open(row: ScheduledRow): ScheduledEntry {
-    const input = JSON.parse(this.sealer.open(row.sealed, scheduledAad(row.id))) as NotificationInput;
-    return { id: row.id, dueMs: row.due_ms, createdMs: row.created_ms, input };
+  private tryOpen(row: ScheduledRow): ScheduledEntry | null {
+    try {
+      const input = JSON.parse(this.sealer.open(row.sealed, scheduledAad(row.id))) as NotificationInput;
+      return { id: row.id, dueMs: row.due_ms, createdMs: row.created_ms, input };
+    } catch {
+      return null;
+    }
   }
 }
