@@ -79,6 +79,8 @@ export function buildRelay(config: BeepConfig, store: RelayStorage, monitoring: 
     page: SCHEDULE_RELEASE_PAGE,
     onError: (error, context) => log('schedule').error('scheduled delivery error', { context, error: String(error) }),
   });
+  // A revoked API token's scheduled notifications are dropped.
+  bus.subscribe(scheduler);
   const ingest: IngestService = new IngestService(
     store.outbox,
     (n) => void bus.accepted(n),

@@ -24,6 +24,8 @@ export interface ScheduleStore {
   nextDueMs(): Promise<number | null>;
   /** Whether it was there. */
   remove(id: string): Promise<boolean>;
+  /** Drops every one the API token published; how many. */
+  removeByToken(tokenId: number): Promise<number>;
   /** Earliest first, up to `limit`. */
   list(limit: number): Promise<ScheduledEntry[]>;
 }
@@ -91,6 +93,11 @@ export class Scheduler {
   /** What waits, earliest first. */
   list(limit: number): Promise<ScheduledEntry[]> {
     return this.store.list(limit);
+  }
+
+  /** An API token was revoked (from the bus): what it scheduled is never sent (a leaked token's messages stop with it). */
+  tokenRevoked(tokenId: number): void {
+    this.store.removeByToken(tokenId).catch((error) => this.options.onError?.(error, 'drop a revoked token\'s scheduled notifications'));
   }
 
   /** Cancels one that has not been sent; false when unknown (or already sent). */

@@ -37,6 +37,7 @@ export class SqliteScheduleStore implements ScheduleStore {
       due: db.prepare('SELECT id, due_ms, created_ms, sealed FROM scheduled_notifications WHERE due_ms <= ? ORDER BY due_ms, id LIMIT ?'),
       next: db.prepare('SELECT MIN(due_ms) AS due FROM scheduled_notifications'),
       remove: db.prepare('DELETE FROM scheduled_notifications WHERE id = ?'),
+      removeByToken: db.prepare('DELETE FROM scheduled_notifications WHERE token_id = ?'),
       list: db.prepare('SELECT id, due_ms, created_ms, sealed FROM scheduled_notifications ORDER BY due_ms, id LIMIT ?'),
     };
   }
@@ -72,6 +73,10 @@ export class SqliteScheduleStore implements ScheduleStore {
 
   remove(id: string): Promise<boolean> {
     return this.writer.run(() => this.stmts.remove.run(id).changes > 0);
+  }
+
+  removeByToken(tokenId: number): Promise<number> {
+    return this.writer.run(() => this.stmts.removeByToken.run(tokenId).changes);
   }
 
   /** What waits, earliest first (a row that does not open is left out; its due time drops it). */

@@ -160,6 +160,19 @@ describe('beep scheduled list|cancel', () => {
     expect(text.stdout).not.toContain(cancelled.body.id);
   });
 
+  test('revoking the API token that scheduled them drops them: a leaked token\'s messages stop with it', async () => {
+    const leaked = await createToken(daemon, 'publish', undefined, 'leaked');
+    const res = await send('POST', `${daemon.adminUrl}/revoked`, 'from a leaked token', { authorization: `Bearer ${leaked.token}`, In: '1h' });
+    expect(res.status).toBe(200);
+    expect((await scheduledList(daemon)).map((s) => s.id)).toContain(res.body.id);
+    expect((await daemon.cli(['token', 'revoke', String(leaked.id)])).status).toBe(0);
+    const deadline = Date.now() + 15_000;
+    while ((await daemon.admin('GET', '/api/v1/scheduled')).body.some((s: ScheduledView) => s.id === res.body.id)) {
+      if (Date.now() > deadline) throw new Error('the revoked token\'s scheduled notification was not dropped');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   test('the admin API lists and cancels (the dashboard\'s calls)', async () => {
     const res = await send('POST', `${daemon.adminUrl}/cancel`, 'api cancel', { ...auth(), In: '1h' });
     const list = await daemon.admin('GET', '/api/v1/scheduled');

@@ -20,6 +20,11 @@ class MemoryScheduleStore implements ScheduleStore {
   async remove(id: string): Promise<boolean> {
     return this.rows.delete(id);
   }
+  async removeByToken(tokenId: number): Promise<number> {
+    const ids = [...this.rows.values()].filter((e) => e.input.tokenId === tokenId).map((e) => e.id);
+    for (const id of ids) this.rows.delete(id);
+    return ids.length;
+  }
   async list(limit: number): Promise<ScheduledEntry[]> {
     return this.sorted().slice(0, limit);
   }
@@ -116,6 +121,16 @@ describe('Scheduler', () => {
     expect(w.errors).toHaveLength(2);
     expect(w.released.map((r) => r.id)).toEqual(['r']);
     expect(w.store.rows.size).toBe(0);
+  });
+
+  it('a revoked API token\'s scheduled notifications are never released; others are', async () => {
+    const w = world();
+    const t0 = w.timers.now();
+    await w.scheduler.schedule({ ...input('leaked'), tokenId: 7 }, 'l', t0 + 1000);
+    await w.scheduler.schedule({ ...input('other'), tokenId: 8 }, 'o', t0 + 1000);
+    w.scheduler.tokenRevoked(7);
+    await w.run(2000);
+    expect(w.released.map((r) => r.id)).toEqual(['o']);
   });
 
   it('stop: nothing more is released', async () => {
