@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
-import { Phone } from '../../helpers/phone';
+import { Phone, pair } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until } from '../../helpers/compat';
 import { answerTo, RealClients, type ClientRun } from '../../helpers/real-clients';
 import type { WireNotification } from '../../../app/domain/notification';
@@ -113,6 +113,31 @@ describe('Cache: no', () => {
       away.disconnect();
       // Revoked, it is owed nothing (the next test counts what is left to delete).
       expect((await daemon.admin('DELETE', `/api/v1/devices/${away.credentials.deviceId}`)).status).toBeLessThan(300);
+    }
+  });
+
+  test('not in the history a newly paired phone is shown', async () => {
+    // Held by a phone that does not ack, so it is still stored when the new phone pairs.
+    const holder = await Phone.paired(daemon, 'holder');
+    holder.ackPolicy = 'none';
+    await holder.connect(daemon);
+    const uncached = await send('POST', `${daemon.adminUrl}/nocache5`, 'not history', { authorization: `Bearer ${pub}`, Cache: 'no' });
+    const cached = await send('POST', `${daemon.adminUrl}/nocache5`, 'history', { authorization: `Bearer ${pub}` });
+    expect([uncached.status, cached.status]).toEqual([200, 200]);
+    await onPhone(holder, 'not history');
+    await onPhone(phone, 'history');
+    const fresh = new Phone(await pair(daemon, 'history phone', { history: true }));
+    try {
+      expect(await storedById(uncached.body.id)).toBe(true);
+      await fresh.connect(daemon);
+      await fresh.waitFor(() => fresh.history.length === 1, 10_000, 'the history event');
+      const ids = fresh.history[0].map((n) => n.id);
+      expect(ids).toContain(cached.body.id);
+      expect(ids).not.toContain(uncached.body.id);
+    } finally {
+      fresh.disconnect();
+      holder.disconnect();
+      for (const p of [fresh, holder]) expect((await daemon.admin('DELETE', `/api/v1/devices/${p.credentials.deviceId}`)).status).toBeLessThan(300);
     }
   });
 
