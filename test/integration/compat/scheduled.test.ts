@@ -222,6 +222,11 @@ describe('durable: kill -9', () => {
       const onTime = await onPhone(p, 'due after restart');
       expect(onTime.id).toBe(afterRestart.body.id);
       expectOnTime(onTime, due.get('due after restart')!);
+      // The server's own record of sending it to this phone (the activity feed; sent, then acked) is within the bound too.
+      const entry = ((await d.admin('GET', '/api/v1/activity')).body as { id: string; deliveries: { state: string; at: string }[] }[]).find((e) => e.id === onTime.id)!;
+      expect(entry.deliveries).toHaveLength(1);
+      expect(Date.parse(entry.deliveries[0].at)).toBeGreaterThanOrEqual(due.get('due after restart')!);
+      expect(Date.parse(entry.deliveries[0].at)).toBeLessThanOrEqual(due.get('due after restart')! + LATE_MS);
       expect(await scheduledList(d)).toEqual([]);
       // Each was sent once.
       expect([...p.unique.values()].filter((n) => n.body.startsWith('due ')).map((n) => n.body).sort()).toEqual(['due after restart', 'due while down']);
