@@ -15,6 +15,8 @@ export interface Application {
   name: string;
   /** The token's first topic: where its messages go (null = untopiced). */
   topic: string | null;
+  /** The priority a message without one gets (set through Gotify's API); null = Beep's default. */
+  defaultPriority: number | null;
 }
 
 const FIELDS = new Set(['message', 'title', 'priority', 'extras']);
@@ -23,7 +25,7 @@ const FIELDS = new Set(['message', 'title', 'priority', 'extras']);
  * Gotify takes any integer its Go `int` holds; Beep keeps those a JavaScript number holds
  * exactly (±2^53-1), so what comes back is what was given.
  */
-function priorityOf(raw: unknown): number | undefined {
+export function priorityOf(raw: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   const n = typeof raw === 'string' && /^[-+]?\d{1,16}$/.test(raw.trim()) ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
@@ -46,7 +48,7 @@ export function fromGotify(body: Record<string, unknown>, app: Application): Not
   if (typeof body.message !== 'string' || body.message.trim() === '') throw new BeepError('validation_failed', '"message" is required.');
   const untitled = body.title === undefined || body.title === null || (typeof body.title === 'string' && body.title.trim() === '');
   const title = untitled ? app.name : body.title;
-  const priority = priorityOf(body.priority);
+  const priority = priorityOf(body.priority) ?? app.defaultPriority ?? undefined;
   const { url, markdown } = extrasOf(body.extras);
   const input = parseNotification(
     { title, body: body.message, app: app.name, priority: priority === undefined ? 3 : fromGotifyPriority(priority), url, topic: app.topic },

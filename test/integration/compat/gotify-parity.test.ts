@@ -17,6 +17,8 @@ let phone: Phone;
 let gw: string;
 let app: { id: number; token: string };
 let client: { id: number; token: string };
+/** Ids the phone dismissed itself. */
+const dismissedHere = new Set<string>();
 
 beforeAll(async () => {
   daemon = await startDaemon({ config: { rateLimits: HAMMER_LIMITS } });
@@ -112,6 +114,196 @@ describe('exact priorities', () => {
       const res = await gotifyRequest('POST', '/message', { 'X-Gotify-Key': app.token }, { message: 'bad priority', priority });
       expect(res.status).toBe(400);
       expect(res.body).toEqual(gotifyError(400, 'invalid_priority'));
+    }
+  });
+});
+
+describe('deletes', () => {
+  test('deleteMessage(id): 200, gone from getMessages, dismissed on the phone', async () => {
+    const created = valueOf(await clients.gotifyClient(gw, { app: app.token }, 'message', 'createMessage', { message: 'swipe me away' }));
+    const shown = await onPhone('swipe me away');
+    const run = await clients.gotifyClient(gw, { client: client.token }, 'message', 'deleteMessage', created.id);
+    expect(answerTo(run, 'DELETE', `/message/${created.id}`)?.status).toBe(200);
+    const listed = valueOf(await clients.gotifyClient(gw, { client: client.token }, 'message', 'getMessages', { limit: 200 }));
+    expect(listed.messages.map((m) => m.id)).not.toContain(created.id);
+    const ofApp = valueOf(await clients.gotifyClient(gw, { client: client.token }, 'application', 'getAppMessages', { id: app.id, limit: 200 }));
+    expect(ofApp.messages.map((m) => m.id)).not.toContain(created.id);
+    await phone.waitFor(() => phone.dismissed.includes(shown.id), 15_000, 'the dismissal');
+    // Deleting it again: Gotify's 404, in Gotify's shape.
+    const again = await gotifyRequest('DELETE', `/message/${created.id}`, { 'X-Gotify-Key': client.token });
+    expect(again.status).toBe(404);
+    expect(again.body).toEqual(gotifyError(404, 'not_found'));
+  });
+
+  test('a message dismissed on a phone leaves Gotify\'s lists too', async () => {
+    const created = (await gotifyRequest('POST', '/message', { 'X-Gotify-Key': app.token }, { message: 'dismissed on the phone' })).body;
+    const shown = await onPhone('dismissed on the phone');
+    await new Promise<void>((resolve) => phone.socket!.emit('dismiss', { id: shown.id }, () => resolve()));
+    dismissedHere.add(shown.id);
+    const listed = (await gotifyRequest('GET', '/message?limit=200', { 'X-Gotify-Key': client.token })).body.messages;
+    expect(listed.map((m: any) => m.id)).not.toContain(created.id);
+  });
+
+  test('deleteAppMessages(appId): that application\'s messages are dismissed, the others stay', async () => {
+    const other = await createToken(daemon, 'publish', ['others'], 'other-app');
+    valueOf(await clients.gotifyClient(gw, { app: app.token }, 'message', 'createMessage', { message: 'app one' }));
+    valueOf(await clients.gotifyClient(gw, { app: other.token }, 'message', 'createMessage', { message: 'app two' }));
+    const one = await onPhone('app one');
+    const run = await clients.gotifyClient(gw, { client: client.token }, 'application', 'deleteAppMessages', app.id);
+    expect(answerTo(run, 'DELETE', `/application/${app.id}/message`)?.status).toBe(200);
+    const left = valueOf(await clients.gotifyClient(gw, { client: client.token }, 'message', 'getMessages', { limit: 200 }));
+    expect(left.messages.some((m) => m.appid === app.id)).toBe(false);
+    expect(left.messages.map((m) => m.message)).toContain('app two');
+    await phone.waitFor(() => phone.dismissed.includes(one.id), 15_000, 'the dismissal');
+    expect(phone.dismissed).not.toContain((await onPhone('app two')).id);
+    const unknown = await gotifyRequest('DELETE', '/application/99999/message', { 'X-Gotify-Key': client.token });
+    expect(unknown.body).toEqual(gotifyError(404, 'not_found'));
+  });
+
+  test('a topic-scoped client deletes only within its topics: another topic\'s message is a 404 and stays', async () => {
+    const scoped = await createToken(daemon, 'subscribe', ['backups'], 'backups reader');
+    const elsewhere = await createToken(daemon, 'publish', ['private'], 'private-app');
+    const theirs = (await gotifyRequest('POST', '/message', { 'X-Gotify-Key': elsewhere.token }, { message: 'not yours to delete' })).body;
+    const mine = (await gotifyRequest('POST', '/message', { 'X-Gotify-Key': app.token }, { message: 'yours to delete' })).body;
+    const theirsShown = await onPhone('not yours to delete');
+    const mineShown = await onPhone('yours to delete');
+
+    // The attack: a scoped client deletes another topic's message by id, and everything.
+    const refused = await gotifyRequest('DELETE', `/message/${theirs.id}`, { 'X-Gotify-Key': scoped.token });
+    expect(refused.status).toBe(404);
+    expect(refused.body).toEqual(gotifyError(404, 'not_found'));
+    const appWide = await gotifyRequest('DELETE', `/application/${elsewhere.id}/message`, { 'X-Gotify-Key': scoped.token });
+    expect(appWide.status).toBe(200);
+    const all = await gotifyRequest('DELETE', '/message', { 'X-Gotify-Key': scoped.token });
+    expect(all.status).toBe(200);
+    // Its own topic's message went; the sentinel (that dismissal) arrived, the other did not.
+    await phone.waitFor(() => phone.dismissed.includes(mineShown.id), 15_000, 'the scoped dismissal');
+    expect(phone.dismissed).not.toContain(theirsShown.id);
+    const listed = (await gotifyRequest('GET', '/message?limit=200', { 'X-Gotify-Key': client.token })).body.messages.map((m: any) => m.id);
+    expect(listed).toContain(theirs.id);
+    expect(listed).not.toContain(mine.id);
+  });
+
+  test('deleteMessages(): 200, getMessages is empty, every one dismissed on the phone', async () => {
+    valueOf(await clients.gotifyClient(gw, { app: app.token }, 'message', 'createMessage', { message: 'delete all of us' }));
+    const shown = await onPhone('delete all of us');
+    const run = await clients.gotifyClient(gw, { client: client.token }, 'message', 'deleteMessages');
+    expect(answerTo(run, 'DELETE', '/message')?.status).toBe(200);
+    expect(valueOf(await clients.gotifyClient(gw, { client: client.token }, 'message', 'getMessages', { limit: 200 })).messages).toEqual([]);
+    await phone.waitFor(() => phone.dismissed.includes(shown.id), 15_000, 'the dismissal');
+    // Nothing is left on the phone but what it dismissed itself (it is not told of its own).
+    await phone.waitFor(() => [...phone.current.keys()].every((id) => dismissedHere.has(id)), 15_000, 'nothing left on the phone');
+  });
+
+  test('curl as Gotify\'s docs show it: DELETE with ?token= and with the Basic login', async () => {
+    const a = (await gotifyRequest('POST', `/message?token=${app.token}`, {}, { message: 'curl one' })).body;
+    await gotifyRequest('POST', `/message?token=${app.token}`, {}, { message: 'curl two' });
+    const one = await onPhone('curl one');
+    const two = await onPhone('curl two');
+    expect((await gotifyRequest('DELETE', `/message/${a.id}?token=${client.token}`)).status).toBe(200);
+    await phone.waitFor(() => phone.dismissed.includes(one.id), 15_000, 'the first dismissal');
+    expect((await gotifyRequest('DELETE', '/message', basic())).status).toBe(200);
+    await phone.waitFor(() => phone.dismissed.includes(two.id), 15_000, 'the second dismissal');
+    expect((await gotifyRequest('GET', '/message', basic())).body.messages).toEqual([]);
+    const noToken = await gotifyRequest('DELETE', '/message');
+    expect(noToken.status).toBe(401);
+    expect(noToken.body).toEqual(gotifyError(401, 'unauthenticated'));
+    const appToken = await gotifyRequest('DELETE', '/message', { 'X-Gotify-Key': app.token });
+    expect(appToken.body).toEqual(gotifyError(403, 'token_forbidden'));
+  });
+});
+
+describe('applications', () => {
+  test('createApp, publish with its token, updateApplication, deleteApp (a client made through the login)', async () => {
+    const key = { client: (await loginClient()).token };
+    const made = valueOf(await clients.gotifyClient(gw, key, 'application', 'createApp', { name: 'ci', description: 'the CI server' }));
+    expect(made).toEqual({ id: expect.any(Number), token: expect.stringMatching(/^bk_/), name: 'ci', description: 'the CI server', internal: false, image: expect.any(String), defaultPriority: 5 });
+    const sent = valueOf(await clients.gotify({ server: gw, app: made.token, message: 'from the new app' }));
+    expect(sent).toMatchObject({ appid: made.id, title: 'ci' });
+    expect(await onPhone('from the new app')).toMatchObject({ app: 'ci', topic: `ci-${made.id}`, source: 'gotify' });
+    const renamed = valueOf(await clients.gotifyClient(gw, key, 'application', 'updateApplication', made.id, { name: 'ci-2', description: '' }));
+    expect(renamed).toMatchObject({ id: made.id, name: 'ci-2', description: '', token: '' });
+    expect(valueOf(await clients.gotifyClient(gw, key, 'application', 'getApps'))).toContainEqual(renamed);
+    expect(valueOf(await clients.gotify({ server: gw, app: made.token, message: 'after the rename' }))).toMatchObject({ title: 'ci-2' });
+    const shown = await onPhone('after the rename');
+    const deleted = await clients.gotifyClient(gw, key, 'application', 'deleteApp', made.id);
+    expect(answerTo(deleted, 'DELETE', `/application/${made.id}`)?.status).toBe(200);
+    expect(await clients.gotify({ server: gw, app: made.token, message: 'after delete' })).toMatchObject({ ok: false, error: { status: 401 } });
+    // As in Gotify, its messages go with it: dismissed on the phone, gone from the lists.
+    await phone.waitFor(() => phone.dismissed.includes(shown.id), 15_000, 'the dismissal');
+    const listed = valueOf(await clients.gotifyClient(gw, key, 'message', 'getMessages', { limit: 200 }));
+    expect(listed.messages.some((m) => m.appid === made.id)).toBe(false);
+    expect(valueOf(await clients.gotifyClient(gw, key, 'application', 'getApps')).map((a) => a.id)).not.toContain(made.id);
+  });
+
+  test('raw requests: the Basic login creates one with a default priority; each gets a topic of its own', async () => {
+    const first = await gotifyRequest('POST', '/application', basic(), { name: 'Home Assistant', description: 'the house', defaultPriority: 8 });
+    expect(first.status).toBe(200);
+    const second = await gotifyRequest('POST', '/application', basic(), { name: 'Home Assistant' });
+    expect(second.body).toMatchObject({ name: 'Home Assistant', description: '', defaultPriority: 5 });
+    const a = (await gotifyRequest('POST', `/message?token=${first.body.token}`, {}, { message: 'the door is open' })).body;
+    expect(a).toMatchObject({ appid: first.body.id, title: 'Home Assistant', priority: 8 });
+    await gotifyRequest('POST', `/message?token=${second.body.token}`, {}, { message: 'the window is open' });
+    const door = await onPhone('the door is open');
+    const window = await onPhone('the window is open');
+    expect(door).toMatchObject({ priority: 4, topic: `home-assistant-${first.body.id}` });
+    expect(window).toMatchObject({ priority: 3, topic: `home-assistant-${second.body.id}` });
+    const put = await gotifyRequest('PUT', `/application/${first.body.id}`, basic(), { name: 'HA', description: 'renamed', defaultPriority: 2 });
+    expect(put.body).toMatchObject({ id: first.body.id, name: 'HA', description: 'renamed', defaultPriority: 2, token: '' });
+    expect((await gotifyRequest('POST', `/message?token=${first.body.token}`, {}, { message: 'quiet now' })).body).toMatchObject({ title: 'HA', priority: 2 });
+    expect(await onPhone('quiet now')).toMatchObject({ priority: 2, app: 'HA' });
+    // Refusals, in Gotify's shape.
+    expect((await gotifyRequest('POST', '/application', basic(), { name: '' })).body).toEqual(gotifyError(400, 'validation_failed'));
+    expect((await gotifyRequest('POST', '/application', basic(), { name: 'x', token: 'mine' })).body).toEqual(gotifyError(400, 'unknown_field'));
+    expect((await gotifyRequest('PUT', '/application/99999', basic(), { name: 'x' })).body).toEqual(gotifyError(404, 'not_found'));
+    expect((await gotifyRequest('DELETE', '/application/99999', basic())).body).toEqual(gotifyError(404, 'not_found'));
+    expect((await gotifyRequest('PUT', `/application/${client.id}`, basic(), { name: 'x' })).body).toEqual(gotifyError(404, 'not_found'));
+  });
+
+  test('only the login and the clients it made manage applications; they outlive the client that made them', async () => {
+    const refused = await gotifyRequest('POST', '/application', { 'X-Gotify-Key': client.token }, { name: 'not allowed' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual(gotifyError(403, 'token_forbidden'));
+    expect((await gotifyRequest('DELETE', `/application/${app.id}`, { 'X-Gotify-Key': client.token })).body).toEqual(gotifyError(403, 'token_forbidden'));
+    expect((await gotifyRequest('PUT', `/application/${app.id}`, { 'X-Gotify-Key': client.token }, { name: 'x' })).body).toEqual(gotifyError(403, 'token_forbidden'));
+
+    const maker = await loginClient('a phone to lose');
+    const made = (await gotifyRequest('POST', '/application', { 'X-Gotify-Key': maker.token }, { name: 'survivor' })).body;
+    expect((await gotifyRequest('DELETE', `/client/${maker.id}`, basic())).status).toBe(200);
+    expect((await gotifyRequest('GET', '/application', { 'X-Gotify-Key': maker.token })).status).toBe(401);
+    const after = await gotifyRequest('POST', `/message?token=${made.token}`, {}, { message: 'still publishing' });
+    expect(after.status).toBe(200);
+    expect(await onPhone('still publishing')).toMatchObject({ app: 'survivor' });
+  });
+});
+
+describe('plugins, users and error shapes', () => {
+  test('getPlugins answers an empty list; GET /user lists the one user', async () => {
+    const run = await clients.gotifyClient(gw, { client: client.token }, 'plugin', 'getPlugins');
+    expect(answerTo(run, 'GET', '/plugin')?.status).toBe(200);
+    expect(valueOf(run)).toEqual([]);
+    expect(valueOf(await clients.gotifyClient(gw, { client: client.token }, 'user', 'getUsers'))).toEqual([{ id: 1, name: 'admin', admin: true }]);
+  });
+
+  test('every error on a Gotify route is in Gotify\'s shape, the routes Beep lacks included', async () => {
+    const key = { 'X-Gotify-Key': client.token };
+    const cases: [string, string, Record<string, string>, number, string][] = [
+      ['GET', '/plugin', {}, 401, 'unauthenticated'],
+      ['GET', '/user', {}, 401, 'unauthenticated'],
+      ['GET', '/plugin/1/config', key, 404, 'not_found'],
+      ['POST', '/plugin/1/enable', key, 404, 'not_found'],
+      ['POST', '/user', key, 404, 'not_found'],
+      ['GET', '/user/1', key, 404, 'not_found'],
+      ['DELETE', '/user/1', key, 404, 'not_found'],
+      ['POST', '/application/1/image', key, 404, 'not_found'],
+      ['PUT', '/client/1', key, 404, 'not_found'],
+      ['POST', '/current/user/password', key, 404, 'not_found'],
+      ['GET', '/image/x.png', {}, 404, 'not_found'],
+      ['DELETE', '/message/abc', key, 400, 'invalid_query'],
+    ];
+    for (const [method, path, headers, status, code] of cases) {
+      const res = await gotifyRequest(method, path, headers);
+      expect({ method, path, status: res.status, body: res.body }).toEqual({ method, path, status, body: gotifyError(status, code) });
     }
   });
 });
