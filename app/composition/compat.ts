@@ -101,7 +101,7 @@ export function buildCompat(
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
     };
     const gotify = {
-      tokens: apiTokens, login, publish, history, version: VERSION, listener, logger,
+      tokens: apiTokens, login, publish, version: VERSION, listener, logger,
       messages: history, dismiss: parts.dismiss, deletePage: GOTIFY_DELETE_PAGE,
       // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
       health: listener === 'gateway' ? async () => (await storage.ping(), true) : null,
