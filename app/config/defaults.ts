@@ -210,6 +210,8 @@ export const STREAM_RETRY_AFTER_SEC = 30;
 export const COMPAT_PUBLISH_BODY_BYTES = 32 * 1024;
 /** bytes of any other ntfy/Gotify JSON body (a Gotify client's name), read after authentication: as small as Beep's own gateway JSON. */
 export const COMPAT_SMALL_BODY_BYTES = 4 * 1024;
+/** notifications one page of a Gotify bulk delete (DELETE /message, an application's) dismisses together, one group commit: a tenth of the writer's queue, so other writes still get in. */
+export const GOTIFY_DELETE_PAGE = 100;
 /** requests per minute one API token may make: a busy script, not a flood. */
 export const TOKEN_REQUESTS_PER_MINUTE = 600;
 /** failed API-token attempts per IP per window before it is refused: guessing 256 bits is hopeless anyway. */

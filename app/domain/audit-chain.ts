@@ -26,6 +26,7 @@ export type AuditEvent =
   | 'dashboard_login'
   // ntfy / Gotify API tokens (compat/audit-sink.ts)
   | 'api_token_created'
+  | 'api_token_renamed'
   | 'api_token_revoked'
   | 'api_token_missing'
   | 'api_token_refused'

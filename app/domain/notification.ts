@@ -31,6 +31,8 @@ export interface NotificationInput extends NotificationCore {
   untitled?: boolean;
   /** The API token (ntfy / Gotify) that published it; also the Gotify application id. */
   tokenId?: number | null;
+  /** The priority a Gotify publisher gave (any integer), returned as given on Gotify routes; `priority` is Beep's level for it. */
+  givenPriority?: number;
 }
 
 /** An accepted notification: committed to the outbox, owed to every device paired before it. */

@@ -14,6 +14,8 @@ export interface RowSecrets {
   tags: string[];
   url: string | null;
   icon: string | null;
+  /** The priority a Gotify publisher gave; absent when none was (old rows read unchanged). */
+  givenPriority?: number;
 }
 
 /** The columns a notification row keeps its secrets in, whichever format it is in. */
@@ -44,9 +46,14 @@ function columnAad(column: string, id: string): string {
   return `notifications.${column}.${id}`;
 }
 
+/** The Gotify priority as an optional field: present only when it was given. */
+function givenOf(s: Partial<RowSecrets>): Pick<RowSecrets, 'givenPriority'> {
+  return typeof s.givenPriority === 'number' ? { givenPriority: s.givenPriority } : {};
+}
+
 /** The columns to store for a row: its one seal, and the old per-field columns left empty. */
 export function sealRow(sealer: FieldSealer, id: string, secrets: RowSecrets): RowSealColumns {
-  const plain = JSON.stringify({ title: secrets.title, body: secrets.body, app: secrets.app, tags: secrets.tags, url: secrets.url, icon: secrets.icon });
+  const plain = JSON.stringify({ title: secrets.title, body: secrets.body, app: secrets.app, tags: secrets.tags, url: secrets.url, icon: secrets.icon, ...givenOf(secrets) });
   return { sealed: sealer.seal(plain, rowAad(id)), title: '', body: '', app: '', tags: '', url: null, icon: null };
 }
 
@@ -54,7 +61,7 @@ export function sealRow(sealer: FieldSealer, id: string, secrets: RowSecrets): R
 export function openRow(sealer: FieldSealer, row: SealedColumns): RowSecrets {
   if (row.sealed !== null) {
     const s = JSON.parse(sealer.open(row.sealed, rowAad(row.id))) as Partial<RowSecrets>;
-    return { title: s.title ?? '', body: s.body ?? '', app: s.app ?? '', tags: s.tags ?? [], url: s.url ?? null, icon: s.icon ?? null };
+    return { title: s.title ?? '', body: s.body ?? '', app: s.app ?? '', tags: s.tags ?? [], url: s.url ?? null, icon: s.icon ?? null, ...givenOf(s) };
   }
   const open = (column: string, value: string) => sealer.open(value, columnAad(column, row.id));
   return {
