@@ -110,6 +110,8 @@ export interface BeepConfig {
     streamsPerToken: number;
     streamsPerAddress: number;
     stalledStreamCloseSec: number;
+    /** ntfy specifics: the hosts an http action button may call when a phone asks the daemon to perform it. */
+    ntfy: { httpActionHosts: string[]; httpActionTimeoutMs: number; httpActionMaxResponseBytes: number };
   };
   /** The security audit log: retention, and the window wrong credentials are counted in. */
   audit: { retentionDays: number; failureWindowSec: number };
@@ -319,6 +321,12 @@ export const configSchema = Joi.object<BeepConfig>({
     streamsPerToken: positive.max(10_000).default(D.STREAMS_PER_TOKEN),
     streamsPerAddress: positive.max(10_000).default(D.STREAMS_PER_ADDRESS),
     stalledStreamCloseSec: positive.max(3600).default(D.STALLED_STREAM_CLOSE_SEC),
+    ntfy: Joi.object({
+      // Host names or IP addresses (no scheme, no port); a listed name resolving to a loopback or link-local address is refused unless that address is listed too.
+      httpActionHosts: Joi.array().items(Joi.string().trim().lowercase().pattern(/^(\[[0-9a-f:.]+\]|[a-z0-9._:-]{1,253})$/)).max(256).default([]),
+      httpActionTimeoutMs: positive.max(120_000).default(D.HTTP_ACTION_TIMEOUT_MS),
+      httpActionMaxResponseBytes: positive.max(16 * 1024 * 1024).default(D.HTTP_ACTION_MAX_RESPONSE_BYTES),
+    }).default(),
   }).default(),
   audit: Joi.object({
     retentionDays: positive.max(36_500).default(D.AUDIT_RETENTION_DAYS),

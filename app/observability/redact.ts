@@ -3,9 +3,9 @@
 
 const REDACTED = '[redacted]';
 
-/** Keys whose values are secrets wherever they appear. */
+/** Keys whose values are secrets wherever they appear (ntfy action buttons and any headers object: an http action's headers often hold a credential). */
 const SECRET_KEYS =
-  /^(authorization|cookie|set-cookie|token|accesstoken|refreshtoken|admintoken|password|secret|key|privatekey|nonce|csrf|csrftoken|session|sessionid|pairingcode)$/i;
+  /^(authorization|cookie|set-cookie|token|accesstoken|refreshtoken|admintoken|password|secret|key|privatekey|nonce|csrf|csrftoken|session|sessionid|pairingcode|actions|xactions|headers)$/i;
 /** `code` is an error code in most lines; a pairing code is 8 digits. */
 const PAIRING_CODE = /^\d{8}$/;
 

@@ -54,6 +54,15 @@ export class DeviceAccounts implements PairingStore, DeviceLookup {
     return owed ? this.repos.notifications.recentUpTo(owed.pairedSeq, owed.fromMs, owed.topics, limit) : [];
   }
 
+  /** A notification this device may act on (an http action button): not revoked, and its topic filter lets it see the topic. */
+  async notificationForDevice(deviceId: string, id: string): Promise<StoredNotification | undefined> {
+    const device = this.repos.devices.byId(deviceId);
+    if (!device || device.revokedAt) return undefined;
+    const n = await this.repos.notifications.findById(id);
+    if (!n || (n.topic !== null && device.topics !== null && !device.topics.includes(n.topic))) return undefined;
+    return n;
+  }
+
   /** Rotates a refresh token; a second use of one revokes its family and every access token. */
   rotateRefreshToken(hash: string, nextHash: string, nextExpiresMs: number): Promise<RefreshOutcome> {
     const { devices, credentials } = this.repos;
