@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
@@ -224,6 +226,11 @@ describe('the daemon performs an http action the phone asks for', () => {
     expect(entry).toMatchObject({ actor: `device:${phone.credentials.deviceId}`, details: { host: '127.0.0.1', method: 'PUT', status: 200, notificationId: n.id } });
     expect(JSON.stringify(audit.body)).not.toContain('s3cret');
     await until(() => daemon.logs().includes('http action performed'), 'the log line');
+    // Sealed at rest: the credential is in no file of the database.
+    for (const file of ['beep.db', 'beep.db-wal']) {
+      const full = path.join(daemon.dataDir, file);
+      if (fs.existsSync(full)) expect(fs.readFileSync(full).includes('s3cret-door-key')).toBe(false);
+    }
     expect(daemon.logs()).not.toContain('s3cret');
   });
 
