@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until } from '../../helpers/compat';
@@ -282,4 +283,25 @@ describe('the daemon performs an http action the phone asks for', () => {
     expect(reply).toMatchObject({ error: { code: 'not_found' } });
     other.disconnect();
   });
+});
+
+test('`beep listen` prints the buttons under the notification', async () => {
+  const code = await daemon.admin('POST', '/api/v1/pairings');
+  const url = code.body.url.replace(/^https:\/\/[^/]+/, daemon.gatewayUrl);
+  const main = path.resolve(__dirname, '../../../dist/app/main.js');
+  const proc = spawn(process.execPath, [main, '--data-dir', daemon.dataDir, 'listen', '--state', path.join(daemon.dataDir, 'listen-actions.json'), '--name', 'cli', '--url', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    await until(() => err.includes('connected'), 'the listener to connect', 20_000);
+    await publishHeader('listen', 'for the terminal', 'view, Open portal, https://home.nest.com/; http, Close door, https://api.mygarage.lan/, method=PUT, headers.Authorization=Bearer cli-s3cret');
+    await until(() => out.includes('[Close door]'), 'the buttons printed', 20_000);
+    expect(out).toContain('    [Open portal] → https://home.nest.com/');
+    expect(out).toContain('    [Close door] PUT https://api.mygarage.lan/ (sent by the PC)');
+    expect(out).not.toContain('cli-s3cret');
+  } finally {
+    proc.kill('SIGKILL');
+  }
 });
