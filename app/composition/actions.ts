@@ -1,6 +1,6 @@
 import type { LogFor } from './observability';
 import type { BeepConfig } from '../config/schema';
-import { HTTP_ACTION_RESULT_CHARS } from '../config/defaults';
+import { HTTP_ACTION_RESULT_CHARS, HTTP_ACTIONS_IN_FLIGHT_PER_DEVICE } from '../config/defaults';
 import { ActionService, type ActionLookup } from '../compat/ntfy/action-service';
 import { HttpActionRunner } from '../compat/ntfy/http-action';
 import type { AuditLog } from '../observability/audit-log';
@@ -26,6 +26,7 @@ export function buildActions(
     lookup: parts.lookup,
     runner,
     dismiss: parts.dismiss,
+    maxInFlight: HTTP_ACTIONS_IN_FLIGHT_PER_DEVICE,
     audit: (event, deviceId, details) => {
       logger.info(event === 'http_action' ? 'http action performed' : 'http action refused', { deviceId, ...details });
       void parts.audit.record(event, `device:${deviceId}`, details);

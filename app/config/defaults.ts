@@ -233,3 +233,5 @@ export const HTTP_ACTION_TIMEOUT_MS = 10_000;
 export const HTTP_ACTION_MAX_RESPONSE_BYTES = 64 * 1024;
 /** characters of an http action's answer the phone is shown. */
 export const HTTP_ACTION_RESULT_CHARS = 1024;
+/** http actions one device may have in flight at once: a person taps one at a time; more is a looping client holding the PC's sockets. */
+export const HTTP_ACTIONS_IN_FLIGHT_PER_DEVICE = 4;

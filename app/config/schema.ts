@@ -1,3 +1,4 @@
+import net from 'node:net';
 import Joi from 'joi';
 import * as D from './defaults';
 import { patternProblem } from '../ingest/rules/keyword-pattern';
@@ -193,6 +194,16 @@ export const rulesSchema = Joi.object<RulesConfig>({
 }).default();
 const positive = Joi.number().integer().min(1);
 
+/** An http action host: a DNS name or an IP address (IPv6 with or without brackets); no scheme, no port. */
+const actionHost = Joi.string()
+  .trim()
+  .lowercase()
+  .custom((value: string, helpers) => {
+    const bare = value.replace(/^\[(.*)\]$/, '$1');
+    const name = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+    return net.isIP(bare) || name.test(value) ? value : helpers.message({ custom: '{{#label}} must be a host name or an IP address, without a scheme or a port' });
+  });
+
 export const configSchema = Joi.object<BeepConfig>({
   dataDir: Joi.string().required(),
   gateway: Joi.object({
@@ -323,7 +334,7 @@ export const configSchema = Joi.object<BeepConfig>({
     stalledStreamCloseSec: positive.max(3600).default(D.STALLED_STREAM_CLOSE_SEC),
     ntfy: Joi.object({
       // Host names or IP addresses (no scheme, no port); a listed name resolving to a loopback or link-local address is refused unless that address is listed too.
-      httpActionHosts: Joi.array().items(Joi.string().trim().lowercase().pattern(/^(\[[0-9a-f:.]+\]|[a-z0-9._:-]{1,253})$/)).max(256).default([]),
+      httpActionHosts: Joi.array().items(actionHost).max(256).default([]),
       httpActionTimeoutMs: positive.max(120_000).default(D.HTTP_ACTION_TIMEOUT_MS),
       httpActionMaxResponseBytes: positive.max(16 * 1024 * 1024).default(D.HTTP_ACTION_MAX_RESPONSE_BYTES),
     }).default(),

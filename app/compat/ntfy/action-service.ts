@@ -28,6 +28,8 @@ export interface ActionServiceDeps {
   /** Dismisses on every device; resolves false when unknown or already dismissed. */
   dismiss: (id: string, byDevice: string) => Promise<boolean>;
   audit: (event: ActionAuditEvent, deviceId: string, details: Record<string, unknown>) => void;
+  /** Requests one device may have in flight; past it the phone is answered rate_limited. */
+  maxInFlight: number;
 }
 
 /** The answer to the phone (PROTOCOL.md, "Action buttons"). */
@@ -37,10 +39,28 @@ export type ActionReply =
 
 const NOT_FOUND = { error: { code: 'not_found', message: 'No such notification or http action for this device.' } };
 
+const BUSY = { error: { code: 'rate_limited', message: 'Too many http actions waiting for an answer; try again when they are done.' } };
+
 export class ActionService {
+  /** Requests in flight per device. */
+  private readonly inFlight = new Map<string, number>();
+
   constructor(private readonly deps: ActionServiceDeps) {}
 
   async perform(deviceId: string, notificationId: string, actionId: string): Promise<ActionReply> {
+    const busy = this.inFlight.get(deviceId) ?? 0;
+    if (busy >= this.deps.maxInFlight) return BUSY;
+    this.inFlight.set(deviceId, busy + 1);
+    try {
+      return await this.performOne(deviceId, notificationId, actionId);
+    } finally {
+      const left = (this.inFlight.get(deviceId) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(deviceId, left);
+      else this.inFlight.delete(deviceId);
+    }
+  }
+
+  private async performOne(deviceId: string, notificationId: string, actionId: string): Promise<ActionReply> {
     const n = await this.deps.lookup.notificationForDevice(deviceId, notificationId);
     const action = n?.actions?.find((a) => a.id === actionId && a.action === 'http');
     if (!n || !action) return NOT_FOUND;

@@ -91,58 +91,67 @@ export class HttpActionRunner {
   }
 
   private send(url: URL, address: string, action: NotificationAction): Promise<HttpActionResult> {
-    const { timeoutMs, maxResponseBytes, resultChars } = this.policy;
+    const { timeoutMs } = this.policy;
     const secure = url.protocol === 'https:';
+    const host = bare(url.hostname);
     const headers: Record<string, string> = { 'user-agent': 'Beep (ntfy http action)', ...action.headers, host: url.host };
     const body = action.body === undefined ? undefined : Buffer.from(action.body, 'utf8');
     if (body) headers['content-length'] = String(body.length);
+    const options: https.RequestOptions = {
+      host: address,
+      port: url.port || (secure ? 443 : 80),
+      path: `${url.pathname}${url.search}`,
+      method: action.method ?? 'POST',
+      headers,
+      // The certificate is checked against the URL's name, not the address connected to.
+      ...(secure && !net.isIP(host) ? { servername: host } : {}),
+    };
     return new Promise<HttpActionResult>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        fn();
-      };
-      const options = {
-        host: address,
-        port: url.port || (secure ? 443 : 80),
-        path: `${url.pathname}${url.search}`,
-        method: action.method ?? 'POST',
-        headers,
-        ...(secure && !net.isIP(bare(url.hostname)) ? { servername: bare(url.hostname) } : {}),
-      };
-      const req = (secure ? https : http).request(options, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let capped = false;
-        const done = () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          finish(() => resolve({ status: res.statusCode ?? 0, body: text.slice(0, resultChars), truncated: capped || text.length > resultChars }));
-        };
-        res.on('data', (chunk: Buffer) => {
-          if (capped) return;
-          const room = maxResponseBytes - size;
-          if (chunk.length > room) {
-            chunks.push(chunk.subarray(0, room));
-            size = maxResponseBytes;
-            capped = true;
-            done();
-            res.destroy();
-            return;
-          }
-          chunks.push(chunk);
-          size += chunk.length;
-        });
-        res.on('end', done);
-        res.on('error', (error) => finish(() => reject(new BeepError('action_failed', `The answer broke off (${error.message}).`))));
-      });
+      let req: http.ClientRequest;
+      try {
+        req = (secure ? https : http).request(options);
+      } catch (error) {
+        // A header or method Node refuses to send: the request never left.
+        return reject(new BeepError('action_failed', `The request could not be made (${(error as Error).message}).`));
+      }
       const timer = setTimeout(() => {
-        finish(() => reject(new BeepError('action_timeout', `${url.host} did not answer within ${timeoutMs} ms.`)));
+        reject(new BeepError('action_timeout', `${url.host} did not answer within ${timeoutMs} ms.`));
         req.destroy();
       }, timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) => finish(() => reject(new BeepError('action_failed', `The request to ${url.host} failed (${error.code ?? error.message}).`))));
+      const settle = (outcome: Promise<HttpActionResult>) => outcome.then(resolve, reject).finally(() => clearTimeout(timer));
+      req.on('response', (res) => void settle(this.read(res)));
+      req.on('error', (error: NodeJS.ErrnoException) => void settle(Promise.reject(new BeepError('action_failed', `The request to ${url.host} failed (${error.code ?? error.message}).`))));
       req.end(body);
+    });
+  }
+
+  /** The answer's status and its first bytes: at most maxResponseBytes read, the rest dropped unread. */
+  private read(res: http.IncomingMessage): Promise<HttpActionResult> {
+    const { maxResponseBytes, resultChars } = this.policy;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let capped = false;
+      const done = () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: text.slice(0, resultChars), truncated: capped || text.length > resultChars });
+      };
+      res.on('data', (chunk: Buffer) => {
+        if (capped) return;
+        const room = maxResponseBytes - size;
+        if (chunk.length <= room) {
+          chunks.push(chunk);
+          size += chunk.length;
+          return;
+        }
+        chunks.push(chunk.subarray(0, room));
+        capped = true;
+        done();
+        res.destroy();
+      });
+      res.on('end', done);
+      res.on('error', (error) => reject(new BeepError('action_failed', `The answer broke off (${error.message}).`)));
+      res.on('close', () => res.complete || capped || reject(new BeepError('action_failed', 'The answer broke off.')));
     });
   }
 }

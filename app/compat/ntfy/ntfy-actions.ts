@@ -47,7 +47,8 @@ function checkHeaders(headers: Record<string, string>): void {
     if (!TOKEN.test(name)) throw invalid(`header name '${name}' is not valid`);
     if (RESERVED_HEADERS.has(name.toLowerCase())) throw invalid(`header '${name}' cannot be set`);
     const value = headers[name];
-    if (/[\r\n\0]/.test(value) || Buffer.byteLength(value) > MAX_HEADER_VALUE_BYTES) throw invalid(`the value of header '${name}' is not valid`);
+    // What HTTP/1.1 can carry in a field value (no CR, LF, NUL or other controls; Latin-1 at most).
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value) || Buffer.byteLength(value) > MAX_HEADER_VALUE_BYTES) throw invalid(`the value of header '${name}' is not valid`);
   }
 }
 

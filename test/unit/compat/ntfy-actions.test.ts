@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { actionsFromHeader, actionsFromJson } from '../../../app/compat/ntfy/ntfy-actions';
 import { parseSimpleActions } from '../../../app/compat/ntfy/ntfy-action-syntax';
 import { HttpActionRunner, isSpecialAddress, type ResolveAll } from '../../../app/compat/ntfy/http-action';
+import { ActionService } from '../../../app/compat/ntfy/action-service';
 import { toWire, type StoredNotification } from '../../../app/domain/notification';
 import { toNtfyMessage } from '../../../app/compat/ntfy/ntfy-message';
 import { redactValue } from '../../../app/observability/redact';
@@ -153,4 +154,49 @@ describe('an http action is sent only where the user allowed', () => {
 
 test('any headers object in a log line has its values masked (an http action\'s X-Api-Key included)', () => {
   expect(redactValue({ headers: { 'X-Api-Key': 'k-123', 'content-type': 'text/plain' } })).toEqual({ headers: { 'X-Api-Key': '[redacted]', 'content-type': 'text/plain' } });
+});
+
+describe('ActionService', () => {
+  const [httpAction, viewAction] = actionsFromHeader('http, Close, https://garage.lan/, clear=true; view, Open, https://a.lan/');
+  const n = { seq: 1, id: 'n1', title: 't', body: 'b', app: '', priority: 3, tags: [], url: null, topic: null, source: 'ntfy', createdAt: '', dismissedAt: null, actions: [httpAction, viewAction] } as StoredNotification;
+
+  function service(perform: () => Promise<{ status: number; body: string; truncated: boolean }>) {
+    const audit: [string, Record<string, unknown>][] = [];
+    const dismissed: string[] = [];
+    const s = new ActionService({
+      lookup: { notificationForDevice: async (_d, id) => (id === 'n1' ? n : undefined) },
+      runner: { perform },
+      dismiss: async (id) => (dismissed.push(id), true),
+      audit: (event, _device, details) => audit.push([event, details]),
+      maxInFlight: 2,
+    });
+    return { s, audit, dismissed };
+  }
+
+  test('only http actions of a notification the device may see; clear after a 2xx; audited without headers', async () => {
+    const { s, audit, dismissed } = service(async () => ({ status: 204, body: '', truncated: false }));
+    expect(await s.perform('d1', 'n1', viewAction.id)).toMatchObject({ error: { code: 'not_found' } });
+    expect(await s.perform('d1', 'other', httpAction.id)).toMatchObject({ error: { code: 'not_found' } });
+    expect(await s.perform('d1', 'n1', httpAction.id)).toEqual({ ok: true, status: 204, body: '', cleared: true });
+    expect(dismissed).toEqual(['n1']);
+    expect(audit).toEqual([['http_action', { notificationId: 'n1', actionId: httpAction.id, host: 'garage.lan', method: 'POST', status: 204 }]]);
+  });
+
+  test('a device may have only so many requests in flight', async () => {
+    const waiting: (() => void)[] = [];
+    const { s } = service(() => new Promise((resolve) => waiting.push(() => resolve({ status: 200, body: 'ok', truncated: false }))));
+    const first = s.perform('d1', 'n1', httpAction.id);
+    const second = s.perform('d1', 'n1', httpAction.id);
+    await new Promise((r) => setImmediate(r));
+    expect(await s.perform('d1', 'n1', httpAction.id)).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(waiting).toHaveLength(2);
+    const other = s.perform('d2', 'n1', httpAction.id); // another device has its own budget
+    await new Promise((r) => setImmediate(r));
+    for (const go of waiting) go();
+    await Promise.all([first, second, other]);
+    const again = s.perform('d1', 'n1', httpAction.id); // the budget is back once they answered
+    await new Promise((r) => setImmediate(r));
+    waiting[waiting.length - 1]();
+    expect(await again).toMatchObject({ ok: true, status: 200 });
+  });
 });
