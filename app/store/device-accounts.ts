@@ -1,4 +1,5 @@
 import type { DeviceLookup } from '../auth/token-service';
+import type { ActionLookup } from '../compat/ntfy/action-service';
 import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
 import type { StoredNotification } from '../domain/notification';
 import type { PairingStore } from '../pairing/pairing-service';
@@ -12,8 +13,8 @@ import type { NotificationRepository } from './notification-repository';
 // session cap) and the device lookup behind every access-token check. Each change is one write
 // of a group commit; the lookup reads the main connection and answers as a promise.
 
-/** What pairing, token verification and the first connection need (pairing/pairing-service.ts, auth/token-service.ts, composition/servers.ts declare it). */
-export class DeviceAccounts implements PairingStore, DeviceLookup {
+/** What pairing, token verification, the first connection and http action buttons need (pairing/pairing-service.ts, auth/token-service.ts, composition/servers.ts, compat/ntfy/action-service.ts declare it). */
+export class DeviceAccounts implements PairingStore, DeviceLookup, ActionLookup {
   constructor(
     private readonly writer: GroupWriter,
     private readonly repos: { devices: DeviceRepository; credentials: CredentialRepository; notifications: NotificationRepository },
