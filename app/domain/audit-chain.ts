@@ -34,6 +34,9 @@ export type AuditEvent =
   // the Gotify app's password login (compat/gotify/gotify-login.ts)
   | 'gotify_login'
   | 'gotify_login_refused'
+  // ntfy http action buttons the daemon performed for a phone, or refused (compat/ntfy/action-service.ts)
+  | 'http_action'
+  | 'http_action_refused'
   // the log's own life: keyed (upgrade of an unkeyed chain), pruned (retention), restored (backup)
   | 'audit_chain_keyed'
   | 'audit_pruned'

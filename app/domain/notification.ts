@@ -1,3 +1,4 @@
+import { toWireAction, type NotificationAction, type WireAction } from './action';
 import type { Priority } from './priority';
 
 // A notification as the whole app sees it; `seq` is the outbox order, `id` the public name.
@@ -33,6 +34,8 @@ export interface NotificationInput extends NotificationCore {
   tokenId?: number | null;
   /** The priority a Gotify publisher gave (any integer), returned as given on Gotify routes; `priority` is Beep's level for it. */
   givenPriority?: number;
+  /** Action buttons (ntfy's view and http actions); absent when none. */
+  actions?: NotificationAction[];
 }
 
 /** An accepted notification: committed to the outbox, owed to every device paired before it. */
@@ -53,6 +56,8 @@ export interface WireNotification extends NotificationCore {
   icon?: string;
   /** Present (true) only when the body is Markdown (a compatible v1 extension). */
   markdown?: true;
+  /** Present only when it has action buttons (a compatible v1 extension; an http action without its headers and body). */
+  actions?: WireAction[];
 }
 
 /** Strips the internal fields; the one place the wire shape is built. */
@@ -71,5 +76,6 @@ export function toWire(n: StoredNotification): WireNotification {
     ...(n.replaces ? { replaces: n.replaces } : {}),
     ...(n.icon ? { icon: n.icon } : {}),
     ...(n.markdown ? { markdown: true as const } : {}),
+    ...(n.actions?.length ? { actions: n.actions.map(toWireAction) } : {}),
   };
 }

@@ -1,8 +1,10 @@
+import type { NotificationAction } from '../../domain/action';
 import { BeepError } from '../../domain/errors';
 import type { NotificationInput } from '../../domain/notification';
 import { parsePriority, type Priority } from '../../domain/priority';
 import { parseNotification } from '../../ingest/notification-schema';
 import { parseTopicList } from '../topics';
+import { actionsFromHeader, actionsFromJson } from './ntfy-actions';
 import { isTrue, NtfyParams, PUBLISH, UNSUPPORTED } from './ntfy-params';
 
 // ntfy publishing (docs/publish.md) turned into a Beep notification: the body or `message`
@@ -48,6 +50,7 @@ interface Fields {
   click: unknown;
   icon: unknown;
   markdown: boolean;
+  actions: NotificationAction[];
 }
 
 /** Validates with Beep's schema (limits, codes), then adds what ntfy carries beyond it. */
@@ -67,7 +70,7 @@ function toInput(f: Fields, publisher: Publisher): NotificationInput {
     },
     'ntfy',
   );
-  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId };
+  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId, ...(f.actions.length ? { actions: f.actions } : {}) };
 }
 
 /** PUT/POST /<topic> (body = message) and GET /<topic>/publish|send|trigger (query parameters). */
@@ -79,6 +82,7 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
     throw new BeepError('unsupported_parameter', 'Beep stores every notification until it is delivered; "Cache: no" cannot be honoured.');
   }
   const tags = params.get(PUBLISH.tags);
+  const actions = params.get(PUBLISH.actions);
   return toInput(
     {
       topic,
@@ -89,13 +93,14 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
       click: params.get(PUBLISH.click),
       icon: params.get(PUBLISH.icon),
       markdown: isTrue(params.get(PUBLISH.markdown)) || /^text\/markdown\b/i.test(contentType ?? ''),
+      actions: actions === undefined ? [] : actionsFromHeader(actions),
     },
     publisher,
   );
 }
 
-const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown']);
-const JSON_UNSUPPORTED = new Set(['actions', 'attach', 'filename', 'delay', 'email', 'call', 'sequence_id', 'template', 'cache', 'firebase']);
+const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions']);
+const JSON_UNSUPPORTED = new Set(['attach', 'filename', 'delay', 'email', 'call', 'sequence_id', 'template', 'cache', 'firebase']);
 
 /** The topic a JSON publish names (checked before the token, which is scoped to topics). */
 export function jsonTopic(body: unknown): string {
@@ -123,6 +128,7 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher): N
       click: body.click,
       icon: body.icon,
       markdown: body.markdown === true,
+      actions: actionsFromJson(body.actions),
     },
     publisher,
   );
