@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { Server as SocketServer } from 'socket.io';
 import { memoryLimiters } from './auth/limiter-factory';
+import { buildActions } from './composition/actions';
 import { buildRules, buildSources } from './composition/capture';
 import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
@@ -99,7 +100,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const { dashboard, passwordLogin, credentials } = buildDashboard(config, db.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const storage = { tokens: db.apiTokens, history: db.topicHistory, credentials: () => db.adminCredentials.adminCredentials(), ping: () => db.ping() };
-    const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets }, log));
+    const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, dismiss: (id: string) => core.dismiss(id, null) }, log));
 
     edges = buildEdges(config, metrics, limits, log, context);
     const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, scheduled: core.scheduler };
@@ -107,7 +108,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers, edge: edges.gateway }));
-    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db.accounts }, log, context);
+    const actions = buildActions(config, { lookup: db.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db.accounts, actions }, log, context);
     servers.io = sockets.io;
     // Every upgrade passes its listener's edge, then the first route that claims it.
     edges.admin.routeUpgrades(admin, apis.admin.upgrades);

@@ -50,7 +50,7 @@ async function attempt(ctx: BenchContext, label: string, quietWaitMs: number, sc
 }
 
 async function main(options: BenchOptions): Promise<number> {
-  const plan = pinBench(SERVER_CPU, CLIENT_CPU);
+  const plan = { ...pinBench(SERVER_CPU, CLIENT_CPU), cpuProfileDir: options.cpuProfileDir };
   process.stdout.write(headerReport(options, plan));
   const { sizes, scenarios, systems } = options;
   const ctx: BenchContext = { plan, sizes, results: new Results(), progress };

@@ -24,6 +24,22 @@ export interface ApiToken {
   origin: TokenOrigin;
   /** The client that created it (origin 'gotify_client'): it is revoked with that client. */
   parentId: number | null;
+  /** A Gotify application's description, when it was made or renamed through Gotify's API. */
+  description: string | null;
+  /** The Gotify priority of its messages that give none (set through Gotify's API); null = Beep's default. */
+  defaultPriority: number | null;
+}
+
+/** A Gotify application's settings, as Gotify's API sets them. */
+export interface ApplicationFields {
+  name: string;
+  description: string;
+  defaultPriority: number | null;
+}
+
+/** A Gotify application made through Gotify's API: its settings, and its own topic, named from its id. */
+export interface ApplicationExtra extends Omit<ApplicationFields, 'name'> {
+  topicOf: (id: number) => string;
 }
 
 /** Who creates or revokes a token: the admin (beep token, the admin API), the Gotify Basic login (as the admin), or a token. */
@@ -37,7 +53,9 @@ export function actorName(actor: Actor): string {
 /** What the token service needs from storage; store/ implements it. */
 export interface ApiTokenStore {
   /** undefined when the parent has been revoked meanwhile. */
-  insertApiToken(hash: string, kind: TokenKind, name: string, topics: string[] | null, by: { origin: TokenOrigin; parentId: number | null }): Promise<ApiToken | undefined>;
+  insertApiToken(hash: string, kind: TokenKind, name: string, topics: string[] | null, by: { origin: TokenOrigin; parentId: number | null }, app?: ApplicationExtra): Promise<ApiToken | undefined>;
+  /** A Gotify application's new settings; undefined when unknown or revoked. */
+  updateApplication(id: number, app: ApplicationFields): Promise<ApiToken | undefined>;
   apiTokenByHash(hash: string): Promise<ApiToken | undefined>;
   listApiTokens(): Promise<ApiToken[]>;
   /** The ids revoked: the token, then every client created under it; empty when unknown or already revoked. */
@@ -83,14 +101,21 @@ export class ApiTokenService {
     private readonly onLimited: (scope: 'api_token' | 'api_token_failures') => void = () => undefined,
   ) {}
 
-  /** `by` is recorded: a token created by a client token dies with it (revoke cascades). */
-  async create(kind: TokenKind, name: string, topics: string[] | null, by: Actor = 'admin'): Promise<{ token: ApiToken; secret: string }> {
+  /** `by` is recorded: a token created by a client token dies with it (revoke cascades); `app` makes a Gotify application. */
+  async create(kind: TokenKind, name: string, topics: string[] | null, by: Actor = 'admin', app?: ApplicationExtra): Promise<{ token: ApiToken; secret: string }> {
     const secret = TOKEN_PREFIX + crypto.randomBytes(TOKEN_BYTES).toString('base64url');
     const origin = typeof by === 'string' ? { origin: by, parentId: null } : { origin: 'gotify_client' as const, parentId: by.id };
-    const token = await this.store.insertApiToken(hash(secret), kind, name, topics, origin);
+    const token = await this.store.insertApiToken(hash(secret), kind, name, topics, origin, app);
     if (!token) throw new BeepError('invalid_token', 'The token is unknown or revoked.');
-    this.audit.record('api_token_created', { tokenId: token.id, kind, name, topics, ...origin }, actorName(by));
+    this.audit.record('api_token_created', { tokenId: token.id, kind, name, topics: token.topics, ...origin }, actorName(by));
     return { token, secret };
+  }
+
+  /** A Gotify application's new name, description and default priority; undefined when unknown or revoked. */
+  async updateApplication(id: number, app: ApplicationFields, by: Actor): Promise<ApiToken | undefined> {
+    const token = await this.store.updateApplication(id, app);
+    if (token) this.audit.record('api_token_renamed', { tokenId: id, name: app.name }, actorName(by));
+    return token;
   }
 
   list(): Promise<ApiToken[]> {

@@ -3,7 +3,7 @@
 
 /** The compat security events (token created, used, refused, missing, revoked; Gotify password logins). */
 export type CompatAuditEvent =
-  | 'api_token_created' | 'api_token_revoked' | 'api_token_missing' | 'api_token_refused' | 'api_token_used'
+  | 'api_token_created' | 'api_token_renamed' | 'api_token_revoked' | 'api_token_missing' | 'api_token_refused' | 'api_token_used'
   | 'gotify_login' | 'gotify_login_refused';
 
 /**

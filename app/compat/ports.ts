@@ -1,5 +1,5 @@
 import type { NotificationInput, StoredNotification } from '../domain/notification';
-import type { Actor, ApiToken, Caller, TokenKind } from './api-tokens';
+import type { Actor, ApiToken, ApplicationExtra, ApplicationFields, Caller, TokenKind } from './api-tokens';
 
 // The small interfaces the ntfy and Gotify adapters need; daemon.ts passes the implementations
 // (ApiTokenService, IngestService, store/TopicHistory, SubscriberHub).
@@ -14,7 +14,9 @@ export interface TokenGate {
 /** Creates, lists and revokes tokens (ApiTokenService): Gotify's /client and /application. */
 export interface TokenAdmin {
   /** `by` is recorded (the audit's actor; a client created by a client dies with it). */
-  create(kind: TokenKind, name: string, topics: string[] | null, by: Actor): Promise<{ token: ApiToken; secret: string }>;
+  create(kind: TokenKind, name: string, topics: string[] | null, by: Actor, app?: ApplicationExtra): Promise<{ token: ApiToken; secret: string }>;
+  /** A Gotify application's new settings; undefined when unknown or revoked. */
+  updateApplication(id: number, app: ApplicationFields, by: Actor): Promise<ApiToken | undefined>;
   list(): Promise<ApiToken[]>;
   /** Revokes the token and every client created under it. */
   revoke(id: number, by: Actor): Promise<boolean>;
@@ -41,3 +43,19 @@ export interface SubscriberHistory {
   before(beforeSeq: number, topics: string[] | null, limit: number, tokenId?: number | null): Promise<StoredNotification[]>;
   seqOf(id: string): Promise<number | undefined>;
 }
+
+/**
+ * Gotify's view of the history (Store): what is not dismissed. A Gotify delete dismisses, and a
+ * dismissal anywhere (a phone, the desktop, an update replacing it) takes it off Gotify's lists.
+ */
+export interface GotifyMessages {
+  /** Up to `limit` below `beforeSeq`, newest first; `tokenId` keeps one application's. */
+  listed(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null): Promise<StoredNotification[]>;
+  /** The same selection, public ids and seqs only. */
+  listedIds(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null): Promise<{ id: string; seq: number }[]>;
+  /** The public id of the listed notification with this Gotify id (seq) within `topics`. */
+  listedAt(seq: number, topics: string[] | null): Promise<string | undefined>;
+}
+
+/** Dismisses on every phone by public id, as a phone's dismiss does (composition/relay.ts); false when already dismissed. */
+export type Dismiss = (id: string) => Promise<boolean>;

@@ -1,7 +1,7 @@
 import { verifyAdminPassword } from '../auth/admin-password';
 import { ApiTokenService, type ApiTokenStore } from '../compat/api-tokens';
 import type { AuditSink } from '../compat/audit-sink';
-import type { Publish, SubscriberHistory } from '../compat/ports';
+import type { Dismiss, GotifyMessages, Publish, SubscriberHistory } from '../compat/ports';
 import { StreamSlots } from '../compat/stream-slots';
 import type { SubscriberHub } from '../compat/subscriber-hub';
 import type { RelayBus } from '../delivery/relay-bus';
@@ -11,7 +11,7 @@ import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
 import { GotifyLogin } from '../compat/gotify/gotify-login';
 import { gotifyRoutes } from '../compat/gotify/gotify-routes';
 import { gotifyStream } from '../compat/gotify/gotify-stream';
-import { STREAM_BACKLOG_PAGE, STREAM_END_GRACE_MS, STREAM_HIGH_WATER_BYTES, STREAM_RETRY_AFTER_SEC } from '../config/defaults';
+import { GOTIFY_DELETE_PAGE, STREAM_BACKLOG_PAGE, STREAM_END_GRACE_MS, STREAM_HIGH_WATER_BYTES, STREAM_RETRY_AFTER_SEC } from '../config/defaults';
 import type { BeepConfig } from '../config/schema';
 import type { IngestService } from '../ingest/ingest-service';
 import type { AuditLog } from '../observability/audit-log';
@@ -43,10 +43,10 @@ export interface Compat {
   gateway: CompatListener;
 }
 
-/** What compat reads and writes in storage: tokens, the subscribers' history, the dashboard password (Gotify login), a health probe. */
+/** What compat reads and writes in storage: tokens, the subscribers' history (and Gotify's lists), the dashboard password (Gotify login), a health probe. */
 export interface CompatStorage {
   tokens: ApiTokenStore;
-  history: SubscriberHistory;
+  history: SubscriberHistory & GotifyMessages;
   credentials: () => Promise<AdminCredentials | undefined>;
   ping: () => Promise<void>;
 }
@@ -54,7 +54,7 @@ export interface CompatStorage {
 /** Builds API tokens and the ntfy/Gotify routes for both listeners (empty when compat is off). */
 export function buildCompat(
   config: BeepConfig,
-  parts: { storage: CompatStorage; ingest: IngestService; hub: SubscriberHub; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
+  parts: { storage: CompatStorage; ingest: IngestService; hub: SubscriberHub; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets; dismiss: Dismiss },
   log: LogFor,
 ): Compat {
   const { storage, ingest, hub, bus, metrics, audit, budgets } = parts;
@@ -104,7 +104,8 @@ export function buildCompat(
       delayBounds: { minSec: config.compat.ntfy.minDelaySec, maxSec: config.compat.ntfy.maxDelaySec },
     };
     const gotify = {
-      tokens: apiTokens, login, publish, history, version: VERSION, listener, logger,
+      tokens: apiTokens, login, publish, version: VERSION, listener, logger,
+      messages: history, dismiss: parts.dismiss, deletePage: GOTIFY_DELETE_PAGE,
       // Beep's admin listener keeps its own /health; Gotify's shape is on the gateway only.
       health: listener === 'gateway' ? async () => (await storage.ping(), true) : null,
     };

@@ -29,6 +29,7 @@ import type { Limits } from './security';
 import { tlsOptions, type TlsState } from './tls';
 import { portHolder } from '../util/port-holder';
 import { toWire, type StoredNotification } from '../domain/notification';
+import type { ActionService } from '../compat/ntfy/action-service';
 
 // The listeners: their edges, the admin HTTP server (loopback), the gateway HTTPS server with
 // socket.io behind its edge, binding them, the gateway URL pairing hands out, and closing them
@@ -116,7 +117,7 @@ export interface PairingHistory {
 /** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
 export function buildSockets(
   config: BeepConfig,
-  parts: GatewayParts & { audit: AuditLog; relay: Relay; pairingHistory: PairingHistory },
+  parts: GatewayParts & { audit: AuditLog; relay: Relay; pairingHistory: PairingHistory; actions?: ActionService },
   log: LogFor,
   context?: LogContext,
 ): GatewaySockets {
@@ -148,6 +149,7 @@ export function buildSockets(
     setTopics: (deviceId, topics) => directory.setTopics(deviceId, topics),
     history: (deviceId) => parts.pairingHistory.takePairingHistory(deviceId, config.auth.pairingHistoryMax).then((list) => list.map(toWire)),
     maxDismissIds: config.queue.maxBatch,
+    performAction: parts.actions ? (deviceId, id, action) => parts.actions!.perform(deviceId, id, action) : undefined,
     onAuthFailure: (code, address) => {
       gatewayLog.warn('socket authentication failed', { code, address });
       void audit.record('auth_failed', `ip:${address}`, { channel: 'socket', code });

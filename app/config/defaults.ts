@@ -218,6 +218,8 @@ export const SCHEDULE_RELEASE_PAGE = 100;
 export const COMPAT_PUBLISH_BODY_BYTES = 32 * 1024;
 /** bytes of any other ntfy/Gotify JSON body (a Gotify client's name), read after authentication: as small as Beep's own gateway JSON. */
 export const COMPAT_SMALL_BODY_BYTES = 4 * 1024;
+/** notifications one page of a Gotify bulk delete (DELETE /message, an application's) dismisses together, one group commit: a tenth of the writer's queue, so other writes still get in. */
+export const GOTIFY_DELETE_PAGE = 100;
 /** requests per minute one API token may make: a busy script, not a flood. */
 export const TOKEN_REQUESTS_PER_MINUTE = 600;
 /** failed API-token attempts per IP per window before it is refused: guessing 256 bits is hopeless anyway. */
@@ -235,3 +237,11 @@ export const AUDIT_MAX_OPEN_WINDOWS = 10_000;
 export const AUDIT_MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 /** bytes past which a verified audit checkpoint file is compacted to its last head (~12,000 heads). */
 export const AUDIT_CHECKPOINT_COMPACT_BYTES = 1024 * 1024;
+/** milliseconds the daemon waits for an ntfy http action's answer (connect included) before telling the phone it timed out: ntfy's Android app gives up after about as long. */
+export const HTTP_ACTION_TIMEOUT_MS = 10_000;
+/** bytes of an http action's answer the daemon reads (the rest is dropped and the result marked truncated): enough for a status page, never a download. */
+export const HTTP_ACTION_MAX_RESPONSE_BYTES = 64 * 1024;
+/** characters of an http action's answer the phone is shown. */
+export const HTTP_ACTION_RESULT_CHARS = 1024;
+/** http actions one device may have in flight at once: a person taps one at a time; more is a looping client holding the PC's sockets. */
+export const HTTP_ACTIONS_IN_FLIGHT_PER_DEVICE = 4;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import Joi from 'joi';
 import * as D from './defaults';
 import { patternProblem } from '../ingest/rules/keyword-pattern';
@@ -110,8 +111,19 @@ export interface BeepConfig {
     streamsPerToken: number;
     streamsPerAddress: number;
     stalledStreamCloseSec: number;
-    /** ntfy: topics that take token-less publishes on the loopback admin listener; scheduled delivery's bounds. */
-    ntfy: { openTopics: string[]; minDelaySec: number; maxDelaySec: number };
+    /**
+     * ntfy specifics: the hosts an http action button may call when a phone asks the daemon to
+     * perform it; topics that take token-less publishes on the loopback admin listener; scheduled
+     * delivery's bounds.
+     */
+    ntfy: {
+      httpActionHosts: string[];
+      httpActionTimeoutMs: number;
+      httpActionMaxResponseBytes: number;
+      openTopics: string[];
+      minDelaySec: number;
+      maxDelaySec: number;
+    };
   };
   /** The security audit log: retention, and the window wrong credentials are counted in. */
   audit: { retentionDays: number; failureWindowSec: number };
@@ -192,6 +204,16 @@ export const rulesSchema = Joi.object<RulesConfig>({
   }).default(),
 }).default();
 const positive = Joi.number().integer().min(1);
+
+/** An http action host: a DNS name or an IP address (IPv6 with or without brackets); no scheme, no port. */
+const actionHost = Joi.string()
+  .trim()
+  .lowercase()
+  .custom((value: string, helpers) => {
+    const bare = value.replace(/^\[(.*)\]$/, '$1');
+    const name = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+    return net.isIP(bare) || name.test(value) ? value : helpers.message({ custom: '{{#label}} must be a host name or an IP address, without a scheme or a port' });
+  });
 
 export const configSchema = Joi.object<BeepConfig>({
   dataDir: Joi.string().required(),
@@ -322,6 +344,10 @@ export const configSchema = Joi.object<BeepConfig>({
     streamsPerAddress: positive.max(10_000).default(D.STREAMS_PER_ADDRESS),
     stalledStreamCloseSec: positive.max(3600).default(D.STALLED_STREAM_CLOSE_SEC),
     ntfy: Joi.object({
+      // Host names or IP addresses (no scheme, no port); a listed name resolving to a loopback or link-local address is refused unless that address is listed too.
+      httpActionHosts: Joi.array().items(actionHost).max(256).default([]),
+      httpActionTimeoutMs: positive.max(120_000).default(D.HTTP_ACTION_TIMEOUT_MS),
+      httpActionMaxResponseBytes: positive.max(16 * 1024 * 1024).default(D.HTTP_ACTION_MAX_RESPONSE_BYTES),
       openTopics: Joi.array().items(Joi.string().pattern(/^[-_A-Za-z0-9]{1,64}$/)).max(100).unique().default([]),
       minDelaySec: Joi.number().min(0).max(86_400).default(D.NTFY_MIN_DELAY_SEC),
       maxDelaySec: positive.max(30 * 86_400).default(D.NTFY_MAX_DELAY_SEC),

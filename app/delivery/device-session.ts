@@ -202,8 +202,10 @@ export class DeviceSession {
         if (item) acked.push(item);
       }
     }
-    const settled = new Set(this.queue.acknowledge(batchId, acked.map((i) => i.seq)));
-    const done = acked.filter((item) => settled.has(item.seq));
+    // acknowledge returns the seqs it settled in the order given: a subsequence of `acked`.
+    const settled = this.queue.acknowledge(batchId, acked.map((i) => i.seq));
+    const done: Item[] = [];
+    for (let i = 0, j = 0; i < acked.length && j < settled.length; i++) if (acked[i].seq === settled[j]) done.push(acked[i]), j++;
     for (const item of done) {
       this.items.delete(item.id);
       this.ledger(item.priority).settle([item.seq]);

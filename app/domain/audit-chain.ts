@@ -26,6 +26,7 @@ export type AuditEvent =
   | 'dashboard_login'
   // ntfy / Gotify API tokens (compat/audit-sink.ts)
   | 'api_token_created'
+  | 'api_token_renamed'
   | 'api_token_revoked'
   | 'api_token_missing'
   | 'api_token_refused'
@@ -33,6 +34,9 @@ export type AuditEvent =
   // the Gotify app's password login (compat/gotify/gotify-login.ts)
   | 'gotify_login'
   | 'gotify_login_refused'
+  // ntfy http action buttons the daemon performed for a phone, or refused (compat/ntfy/action-service.ts)
+  | 'http_action'
+  | 'http_action_refused'
   // the log's own life: keyed (upgrade of an unkeyed chain), pruned (retention), restored (backup)
   | 'audit_chain_keyed'
   | 'audit_pruned'

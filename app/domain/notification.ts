@@ -1,3 +1,4 @@
+import { toWireAction, type NotificationAction, type WireAction } from './action';
 import type { Priority } from './priority';
 
 // A notification as the whole app sees it; `seq` is the outbox order, `id` the public name.
@@ -37,6 +38,10 @@ export interface NotificationInput extends NotificationCore {
   uncached?: boolean;
   /** Set by ingest for an uncached one: the devices connected at acceptance, the only ones it is owed to. */
   owedTo?: string[];
+  /** The priority a Gotify publisher gave (any integer), returned as given on Gotify routes; `priority` is Beep's level for it. */
+  givenPriority?: number;
+  /** Action buttons (ntfy's view and http actions); absent when none. */
+  actions?: NotificationAction[];
 }
 
 /** An accepted notification: committed to the outbox, owed to every device paired before it. */
@@ -57,6 +62,8 @@ export interface WireNotification extends NotificationCore {
   icon?: string;
   /** Present (true) only when the body is Markdown (a compatible v1 extension). */
   markdown?: true;
+  /** Present only when it has action buttons (a compatible v1 extension; an http action without its headers and body). */
+  actions?: WireAction[];
 }
 
 /** Strips the internal fields; the one place the wire shape is built. */
@@ -75,5 +82,6 @@ export function toWire(n: StoredNotification): WireNotification {
     ...(n.replaces ? { replaces: n.replaces } : {}),
     ...(n.icon ? { icon: n.icon } : {}),
     ...(n.markdown ? { markdown: true as const } : {}),
+    ...(n.actions?.length ? { actions: n.actions.map(toWireAction) } : {}),
   };
 }

@@ -11,6 +11,7 @@ import type { EngineConnection } from './socket-server';
 import type { Delivery } from '../delivery/delivery';
 import type { DeviceConnection } from '../delivery/ports';
 import {
+  type ActionReply,
   DEVICE_NAMESPACE,
   type DeviceSocketData,
   type DeviceToServerEvents,
@@ -37,6 +38,8 @@ export interface DeviceNamespaceDeps {
   history?: (deviceId: string) => Promise<WireNotification[]>;
   /** Stores and applies a device's topic filter; resolves false when the device is gone. */
   setTopics: (deviceId: string, topics: string[] | null) => Promise<boolean>;
+  /** Performs an http action button for the device (absent: the event answers not_found). */
+  performAction?: (deviceId: string, notificationId: string, actionId: string) => Promise<ActionReply>;
   /** A fresh flood guard for each socket. */
   throttle: () => EventThrottle;
   /** The per-device budget, spent by every handshake and event of the device's sockets. */
@@ -188,6 +191,21 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
         .catch((error): TopicsReply => {
           deps.onError?.(error, 'topics');
           return { error: { code: 'unavailable', message: 'The topics could not be stored.' } };
+        })
+        .then(reply);
+    }));
+    socket.on('action', (payload, ack) => event(() => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const { id, action } = (payload ?? {}) as { id?: unknown; action?: unknown };
+      if (typeof id !== 'string' || !ID_PATTERN.test(id) || typeof action !== 'string' || !ID_PATTERN.test(action)) {
+        return reply({ error: { code: 'invalid_id', message: 'action needs { id, action }: the notification\'s id and the action\'s id.' } });
+      }
+      if (!deps.performAction) return reply({ error: { code: 'not_found', message: 'No such http action.' } });
+      deps
+        .performAction(connection.deviceId, id, action)
+        .catch((error): ActionReply => {
+          deps.onError?.(error, 'action');
+          return { error: { code: 'internal', message: 'The action could not be performed.' } };
         })
         .then(reply);
     }));

@@ -38,11 +38,26 @@ export interface ServerToDeviceEvents {
 
 export type TopicsReply = { ok: true; topics: string[] | null } | { error: { code: string; message: string } };
 
+/** `action`: the phone asks the daemon to perform an http action button of a notification. */
+export interface ActionPayload {
+  /** The notification's id. */
+  id: string;
+  /** The action's id (its `id` in the notification's `actions`). */
+  action: string;
+}
+
+/** The answer: the request's status and the start of its answer (`cleared` when `clear` dismissed it), or why not. */
+export type ActionReply =
+  | { ok: true; status: number; body: string; cleared: boolean; truncated?: true }
+  | { error: { code: string; message: string } };
+
 /** Events a phone sends to the daemon. */
 export interface DeviceToServerEvents {
   dismiss: (payload: DismissPayload, ack?: (reply: DismissReply) => void) => void;
   /** Protocol extension: choose topics (null = every topic); applies to what is sent from now on. */
   topics: (payload: { topics: string[] | null }, ack?: (reply: TopicsReply) => void) => void;
+  /** Protocol extension: perform an http action button (the daemon sends the request; PROTOCOL.md, "Action buttons"). */
+  action: (payload: ActionPayload, ack?: (reply: ActionReply) => void) => void;
 }
 
 /** What the daemon keeps on each authenticated socket. */

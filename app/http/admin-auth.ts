@@ -58,12 +58,13 @@ export function adminAuth(
   addressOf: (req: Request) => string = (req) => req.socket.remoteAddress ?? 'unknown',
   onFailure?: (address: string) => void,
 ): RequestHandler {
+  const expected = digest(token); // hashed once: each request hashes only what it presents
   return async (req, res, next) => {
     const header = req.headers.authorization;
     if (header || !sessions) {
       const match = /^Bearer ([^\s]+)$/.exec(header ?? '');
       if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
-      if (!sameSecret(match[1], token)) {
+      if (!crypto.timingSafeEqual(digest(match[1]), expected)) {
         onFailure?.(addressOf(req));
         return next(new BeepError('invalid_token'));
       }

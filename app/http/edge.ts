@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { BeepError } from '../domain/errors';
-import { newId, type LogContext } from '../observability/log-context';
+import { IdSource, type LogContext } from '../observability/log-context';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
@@ -13,9 +13,10 @@ import type { Metrics } from '../observability/metrics';
  * debug level.
  */
 export function requestContext(listener: string, metrics: Metrics, context?: LogContext, logger?: Logger): RequestHandler {
+  const ids = context?.ids ?? new IdSource();
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    const requestId = newId();
+    const requestId = ids.next();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {

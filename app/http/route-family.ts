@@ -8,7 +8,7 @@ import { RESERVED_TOPICS } from '../compat/topics';
 export type Family = 'beep' | 'ntfy' | 'gotify';
 
 /** Gotify's REST and WebSocket paths (first segment), as compat/gotify routes them. */
-const GOTIFY_ROOTS = new Set(['message', 'stream', 'application', 'client', 'current', 'version']);
+const GOTIFY_ROOTS = new Set(['message', 'stream', 'application', 'client', 'current', 'version', 'plugin', 'user', 'image']);
 
 /** What may follow a topic list in an ntfy path (/<topics>/<verb>). */
 const NTFY_VERBS = new Set(['json', 'sse', 'raw', 'ws', 'publish', 'send', 'trigger', 'auth']);

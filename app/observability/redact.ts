@@ -3,9 +3,11 @@
 
 const REDACTED = '[redacted]';
 
-/** Keys whose values are secrets wherever they appear. */
+/** Keys whose values are secrets wherever they appear (ntfy action buttons too: an http action's headers often hold a credential). */
 const SECRET_KEYS =
-  /^(authorization|cookie|set-cookie|token|accesstoken|refreshtoken|admintoken|password|secret|key|privatekey|nonce|csrf|csrftoken|session|sessionid|pairingcode)$/i;
+  /^(authorization|cookie|set-cookie|token|accesstoken|refreshtoken|admintoken|password|secret|key|privatekey|nonce|csrf|csrftoken|session|sessionid|pairingcode|actions|xactions)$/i;
+/** Header names whose values are never secrets. */
+const HARMLESS_HEADERS = new Set(['content-type', 'content-length', 'accept', 'user-agent', 'host', 'origin', 'referer']);
 /** `code` is an error code in most lines; a pairing code is 8 digits. */
 const PAIRING_CODE = /^\d{8}$/;
 
@@ -36,6 +38,8 @@ export function redactValue(value: unknown, key = '', seen = new WeakSet<object>
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => redactValue(v, '', seen));
+  // Any header may carry a credential (X-Api-Key, X-Auth-Token, ...): names kept, values masked.
+  if (key.toLowerCase() === 'headers') return Object.fromEntries(Object.keys(value).map((k) => [k, HARMLESS_HEADERS.has(k.toLowerCase()) ? redactValue((value as Record<string, unknown>)[k], k, seen) : REDACTED]));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, k, seen);
   return out;

@@ -23,6 +23,8 @@ interface OpenBatch {
  */
 export class InFlightBatches {
   private readonly batches = new Map<number, OpenBatch>();
+  /** Unsettled seqs across all open batches, kept as they change: read on every arrival. */
+  private items = 0;
 
   constructor(
     private readonly timers: Timers,
@@ -37,9 +39,7 @@ export class InFlightBatches {
 
   /** Unsettled seqs across all open batches. */
   get itemCount(): number {
-    let count = 0;
-    for (const batch of this.batches.values()) count += batch.seqs.size;
-    return count;
+    return this.items;
   }
 
   /** Records a batch just sent and starts its redelivery deadline. */
@@ -48,9 +48,12 @@ export class InFlightBatches {
       const batch = this.batches.get(batchId);
       if (batch === undefined) return;
       this.batches.delete(batchId);
+      this.items -= batch.seqs.size;
       this.onExpire(batchId, [...batch.seqs]);
     }, this.expireAfterMs);
-    this.batches.set(batchId, { seqs: new Set(seqs), timer });
+    const open = { seqs: new Set(seqs), timer };
+    this.batches.set(batchId, open);
+    this.items += open.seqs.size;
   }
 
   /** Closes a batch (acknowledged) and returns its still-unsettled seqs, or undefined if it is not open. */
@@ -58,6 +61,7 @@ export class InFlightBatches {
     const batch = this.batches.get(batchId);
     if (batch === undefined) return undefined;
     this.batches.delete(batchId);
+    this.items -= batch.seqs.size;
     this.timers.clearTimeout(batch.timer);
     return [...batch.seqs];
   }
@@ -65,7 +69,9 @@ export class InFlightBatches {
   /** Forgets a settled seq; a batch left with nothing to wait for is closed. */
   removeSeq(batchId: number, seq: number): void {
     const batch = this.batches.get(batchId);
-    if (batch === undefined || !batch.seqs.delete(seq) || batch.seqs.size > 0) return;
+    if (batch === undefined || !batch.seqs.delete(seq)) return;
+    this.items--;
+    if (batch.seqs.size > 0) return;
     this.batches.delete(batchId);
     this.timers.clearTimeout(batch.timer);
   }

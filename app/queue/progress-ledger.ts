@@ -20,6 +20,8 @@ export interface ProgressSnapshot {
 export class ProgressLedger {
   private watermark: number;
   private highest: number;
+  /** The highest seq ever settled here: above it and above `highest`, nothing is settled. */
+  private highestSettled = 0;
   /** Unsettled-or-settled seqs above the watermark, ascending; `head` skips the consumed prefix. */
   private order: number[] = [];
   private head = 0;
@@ -33,6 +35,7 @@ export class ProgressLedger {
       if (seq > watermark) {
         this.settled.add(seq);
         this.highest = Math.max(this.highest, seq);
+        this.highestSettled = Math.max(this.highestSettled, seq);
       }
     }
   }
@@ -41,7 +44,8 @@ export class ProgressLedger {
   addKnown(seqs: readonly number[]): void {
     let sorted = true;
     for (const seq of seqs) {
-      if (seq <= this.watermark || this.known.has(seq)) continue;
+      // Every known seq is at or below `highest`: a new arrival above it needs no lookup.
+      if (seq <= this.watermark || (seq <= this.highest && this.known.has(seq))) continue;
       this.known.add(seq);
       const last = this.order.length > this.head ? this.order[this.order.length - 1] : -Infinity;
       if (seq < last) sorted = false;
@@ -56,10 +60,16 @@ export class ProgressLedger {
 
   /** Marks seqs delivered (acked) or otherwise done with (dismissed). */
   settle(seqs: readonly number[]): void {
-    for (const seq of seqs) if (seq > this.watermark) this.settled.add(seq);
+    for (const seq of seqs) {
+      if (seq <= this.watermark) continue;
+      this.settled.add(seq);
+      if (seq > this.highestSettled) this.highestSettled = seq;
+    }
   }
 
   isSettled(seq: number): boolean {
+    // A live arrival is above everything seen: no lookup in the settled set for it.
+    if (seq > this.highest && seq > this.highestSettled) return false;
     return seq <= this.watermark || this.settled.has(seq);
   }
 

@@ -19,6 +19,22 @@ export interface ApiTokenRecord {
   origin: ApiTokenOrigin;
   /** The client token that created it ('gotify_client'), else null. */
   parentId: number | null;
+  /** A Gotify application's description (migration 015); null when none was given. */
+  description: string | null;
+  /** The Gotify priority of its messages that give none (migration 015); null = Beep's default. */
+  defaultPriority: number | null;
+}
+
+/** What a Gotify application's settings are: its name, description and default priority. */
+export interface ApplicationFields {
+  name: string;
+  description: string;
+  defaultPriority: number | null;
+}
+
+/** What a Gotify application adds to a token: its settings, and its own topic, named from its id. */
+export interface ApplicationExtra extends Omit<ApplicationFields, 'name'> {
+  topicOf: (id: number) => string;
 }
 
 interface TokenRow {
@@ -31,6 +47,8 @@ interface TokenRow {
   revoked_ms: number | null;
   origin: ApiTokenOrigin;
   parent_id: number | null;
+  description: string | null;
+  default_priority: number | null;
 }
 
 function toRecord(row: TokenRow): ApiTokenRecord {
@@ -45,10 +63,12 @@ function toRecord(row: TokenRow): ApiTokenRecord {
     revokedAt: iso(row.revoked_ms),
     origin: row.origin,
     parentId: row.parent_id,
+    description: row.description,
+    defaultPriority: row.default_priority,
   };
 }
 
-const COLUMNS = 'id, kind, name, topics, created_ms, last_used_ms, revoked_ms, origin, parent_id';
+const COLUMNS = 'id, kind, name, topics, created_ms, last_used_ms, revoked_ms, origin, parent_id, description, default_priority';
 
 /**
  * A token and every client (subscribe token) created under it, however deep: revoking a client
@@ -68,6 +88,8 @@ export class ApiTokenRepository {
       list: db.prepare(`SELECT ${COLUMNS} FROM api_tokens WHERE revoked_ms IS NULL ORDER BY id`),
       revoke: db.prepare(`${LINEAGE} UPDATE api_tokens SET revoked_ms = ? WHERE id IN (SELECT id FROM doomed) AND revoked_ms IS NULL RETURNING id`),
       touch: db.prepare('UPDATE api_tokens SET last_used_ms = ? WHERE id = ?'),
+      application: db.prepare('UPDATE api_tokens SET topics = ?, description = ?, default_priority = ? WHERE id = ?'),
+      update: db.prepare('UPDATE api_tokens SET name = ?, description = ?, default_priority = ? WHERE id = ? AND revoked_ms IS NULL'),
     };
   }
 
@@ -79,9 +101,18 @@ export class ApiTokenRepository {
     topics: string[] | null,
     by: { origin: ApiTokenOrigin; parentId: number | null },
     nowMs: number,
+    app?: ApplicationExtra,
   ): ApiTokenRecord | undefined {
     if (by.parentId !== null && this.byId(by.parentId)?.revokedAt !== null) return undefined;
     const id = Number(this.stmts.insert.run(hash, kind, name, topics ? JSON.stringify(topics) : null, nowMs, by.origin, by.parentId).lastInsertRowid);
+    // In the same write: an application's topic is named from its id, so no other token has it.
+    if (app) this.stmts.application.run(JSON.stringify([app.topicOf(id)]), app.description, app.defaultPriority, id);
+    return toRecord(this.stmts.byId.get(id) as TokenRow);
+  }
+
+  /** Inside a write: an application's new settings; undefined when unknown or revoked. */
+  update(id: number, app: ApplicationFields): ApiTokenRecord | undefined {
+    if (this.stmts.update.run(app.name, app.description, app.defaultPriority, id).changes === 0) return undefined;
     return toRecord(this.stmts.byId.get(id) as TokenRow);
   }
 

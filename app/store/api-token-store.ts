@@ -1,5 +1,5 @@
 import type { ApiTokenStore } from '../compat/api-tokens';
-import type { ApiTokenOrigin, ApiTokenRecord, ApiTokenRepository } from './api-token-repository';
+import type { ApiTokenOrigin, ApiTokenRecord, ApiTokenRepository, ApplicationExtra, ApplicationFields } from './api-token-repository';
 import type { GroupWriter } from './group-writer';
 
 // ntfy / Gotify API tokens on SQLite: each change is one write of a group commit; lookups read
@@ -18,8 +18,13 @@ export class SqliteApiTokens implements ApiTokenStore {
     name: string,
     topics: string[] | null,
     by: { origin: ApiTokenOrigin; parentId: number | null },
+    app?: ApplicationExtra,
   ): Promise<ApiTokenRecord | undefined> {
-    return this.writer.run(() => this.tokens.insert(hash, kind, name, topics, by, Date.now()));
+    return this.writer.run(() => this.tokens.insert(hash, kind, name, topics, by, Date.now(), app));
+  }
+
+  updateApplication(id: number, app: ApplicationFields): Promise<ApiTokenRecord | undefined> {
+    return this.writer.run(() => this.tokens.update(id, app));
   }
 
   async apiTokenByHash(hash: string): Promise<ApiTokenRecord | undefined> {

@@ -1,4 +1,5 @@
 import type { DeviceLookup } from '../auth/token-service';
+import type { ActionLookup } from '../compat/ntfy/action-service';
 import type { DeviceRecord, NewDevice, RefreshOutcome } from '../domain/device';
 import type { StoredNotification } from '../domain/notification';
 import type { PairingStore } from '../pairing/pairing-service';
@@ -12,8 +13,8 @@ import type { NotificationRepository } from './notification-repository';
 // session cap) and the device lookup behind every access-token check. Each change is one write
 // of a group commit; the lookup reads the main connection and answers as a promise.
 
-/** What pairing, token verification and the first connection need (pairing/pairing-service.ts, auth/token-service.ts, composition/servers.ts declare it). */
-export class DeviceAccounts implements PairingStore, DeviceLookup {
+/** What pairing, token verification, the first connection and http action buttons need (pairing/pairing-service.ts, auth/token-service.ts, composition/servers.ts, compat/ntfy/action-service.ts declare it). */
+export class DeviceAccounts implements PairingStore, DeviceLookup, ActionLookup {
   constructor(
     private readonly writer: GroupWriter,
     private readonly repos: { devices: DeviceRepository; credentials: CredentialRepository; notifications: NotificationRepository },
@@ -52,6 +53,15 @@ export class DeviceAccounts implements PairingStore, DeviceLookup {
   async takePairingHistory(deviceId: string, limit: number): Promise<StoredNotification[]> {
     const owed = await this.writer.run(() => this.repos.devices.takeHistory(deviceId));
     return owed ? this.repos.notifications.recentUpTo(owed.pairedSeq, owed.fromMs, owed.topics, limit) : [];
+  }
+
+  /** A notification this device may act on (an http action button): not revoked, and its topic filter lets it see the topic. */
+  async notificationForDevice(deviceId: string, id: string): Promise<StoredNotification | undefined> {
+    const device = this.repos.devices.byId(deviceId);
+    if (!device || device.revokedAt) return undefined;
+    const n = await this.repos.notifications.findById(id);
+    if (!n || (n.topic !== null && device.topics !== null && !device.topics.includes(n.topic))) return undefined;
+    return n;
   }
 
   /** Rotates a refresh token; a second use of one revokes its family and every access token. */

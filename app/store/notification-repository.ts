@@ -54,7 +54,7 @@ export class NotificationRepository {
     const existing = this.stmts.byId.get(id) as NotificationRow | undefined;
     if (existing) return { notification: toNotification(existing, this.sealer), duplicate: true };
     const createdAt = now.toISOString();
-    const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null };
+    const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null, givenPriority: input.givenPriority, actions: input.actions };
     const info = this.stmts.insert.run({
       id,
       ...sealRow(this.sealer, id, secrets),

@@ -1,4 +1,4 @@
-import type { SubscriberHistory } from '../compat/ports';
+import type { GotifyMessages, SubscriberHistory } from '../compat/ports';
 import type { StoredNotification } from '../domain/notification';
 import type { ReadPool } from './read-pool';
 import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
@@ -12,8 +12,11 @@ import { NOT_UNCACHED } from './uncached-rows';
 /** SQL fragment: topic filter; the parameter is a JSON array or null. */
 const TOPIC_FILTER = '(? IS NULL OR topic IN (SELECT value FROM json_each(?)))';
 
-/** The subscribers' history (compat/ports.ts declares it). */
-export class TopicHistory implements SubscriberHistory {
+/** SQL fragment: one publish token's (a Gotify application's) or any; the parameter is the id or null. */
+const TOKEN_FILTER = '(? IS NULL OR token_id = ?)';
+
+/** The subscribers' history and Gotify's listing of what is not dismissed (compat/ports.ts declares them). */
+export class TopicHistory implements SubscriberHistory, GotifyMessages {
   constructor(
     private readonly pool: ReadPool,
     private readonly sealer: FieldSealer,
@@ -46,5 +49,36 @@ export class TopicHistory implements SubscriberHistory {
       [beforeSeq, json, json, tokenId, tokenId, limit],
     );
     return rows.map((r) => toNotification(r, this.sealer));
+  }
+
+  /** Up to `limit` undismissed notifications below `beforeSeq`, newest first (Gotify's GET /message). */
+  async listed(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null): Promise<StoredNotification[]> {
+    const json = topics ? JSON.stringify(topics) : null;
+    const rows = await this.pool.all<NotificationRow>(
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${TOKEN_FILTER} AND ${NOT_UNCACHED}
+       ORDER BY seq DESC LIMIT ?`,
+      [beforeSeq, json, json, tokenId, tokenId, limit],
+    );
+    return rows.map((r) => toNotification(r, this.sealer));
+  }
+
+  /** The same selection as `listed`, ids only (nothing opened): what a Gotify delete dismisses, a page at a time. */
+  async listedIds(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null): Promise<{ id: string; seq: number }[]> {
+    const json = topics ? JSON.stringify(topics) : null;
+    return this.pool.all<{ id: string; seq: number }>(
+      `SELECT id, seq FROM notifications WHERE seq < ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${TOKEN_FILTER} AND ${NOT_UNCACHED}
+       ORDER BY seq DESC LIMIT ?`,
+      [beforeSeq, json, json, tokenId, tokenId, limit],
+    );
+  }
+
+  /** The public id of the undismissed notification at `seq` within `topics`, or undefined. */
+  async listedAt(seq: number, topics: string[] | null): Promise<string | undefined> {
+    const json = topics ? JSON.stringify(topics) : null;
+    const row = await this.pool.get<{ id: string }>(
+      `SELECT id FROM notifications WHERE seq = ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${NOT_UNCACHED}`,
+      [seq, json, json],
+    );
+    return row?.id;
   }
 }

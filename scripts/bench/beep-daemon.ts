@@ -45,6 +45,11 @@ export interface DaemonLaunch {
   ready: Promise<BeepDaemon>;
 }
 
+/** Node's flags for a CPU profile written at exit, when the run asks for one. */
+function profileArgs(plan: CorePlan): string[] {
+  return plan.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${plan.cpuProfileDir}`] : [];
+}
+
 /** Two ports free on loopback right now (bound to 0, then released). */
 export async function freePorts(): Promise<DaemonPorts> {
   const one = () =>
@@ -65,7 +70,7 @@ export async function freePorts(): Promise<DaemonPorts> {
  */
 export function launchDaemon(plan: CorePlan, options: { dataDir?: string; ports?: DaemonPorts } = {}): DaemonLaunch {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beep-bench-'));
-  const { command, args } = serverCommand(plan, [MAIN, 'start', '--gateway-host', '127.0.0.1']);
+  const { command, args } = serverCommand(plan, [...profileArgs(plan), MAIN, 'start', '--gateway-host', '127.0.0.1']);
   const spawnedAt = nowMs();
   const proc = spawn(command, args, {
     env: {

@@ -12,6 +12,8 @@ export interface CorePlan {
   clientCpu: number;
   /** Why the run is not pinned (not Linux, one CPU, no taskset); undefined when it is. */
   unpinned?: string;
+  /** Where Beep writes a V8 CPU profile at exit (BENCH_CPU_PROF); undefined: not profiled. */
+  cpuProfileDir?: string;
 }
 
 /** Cpus_allowed_list of a process or thread (a pid, 'self', 'self/task/<tid>'), e.g. "1" or "0-1". */

@@ -14,6 +14,8 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   systems: SystemKind[];
   sizes: BenchSizes;
+  /** BENCH_CPU_PROF: Beep daemons write a V8 CPU profile there when they stop (for finding costs, not for figures). */
+  cpuProfileDir?: string;
 }
 
 export const USAGE = `usage: npm run bench [-- <scenario>…]       (scenarios: ${SCENARIOS.join(', ')}; default all)
@@ -21,7 +23,8 @@ export const USAGE = `usage: npm run bench [-- <scenario>…]       (scenarios: 
   BENCH_ONLY=fanout,…      same as naming scenarios on the command line
   BENCH_PHONES=100,1000    phone counts of fanout and latency
   BENCH_SYSTEMS=beep,…     systems to run (${SYSTEM_KINDS.join(', ')}); the targets need beep and relay
-  BENCH_RUNS=3             runs per figure (the median is reported)`;
+  BENCH_RUNS=3             runs per figure (the median is reported)
+  BENCH_CPU_PROF=<dir>     Beep writes a V8 CPU profile (.cpuprofile) there when it stops (profiling slows it: no figures)`;
 
 function list(value: string | undefined): string[] {
   return (value ?? '')
@@ -49,5 +52,5 @@ export function benchOptions(argv: string[], env: Record<string, string | undefi
   if (env.BENCH_PHONES) sizes.phoneCounts = positiveIntegers('BENCH_PHONES', list(env.BENCH_PHONES), problems);
   if (env.BENCH_RUNS) sizes.runs = positiveIntegers('BENCH_RUNS', [env.BENCH_RUNS], problems)[0];
   if (problems.length > 0) throw new Error(`${problems.join('\n')}\n${USAGE}`);
-  return { quick, scenarios, systems: SYSTEM_KINDS.filter((k) => systems.includes(k)), sizes };
+  return { quick, scenarios, systems: SYSTEM_KINDS.filter((k) => systems.includes(k)), sizes, cpuProfileDir: env.BENCH_CPU_PROF || undefined };
 }

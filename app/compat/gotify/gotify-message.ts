@@ -7,7 +7,9 @@ import type { Priority } from '../../domain/priority';
 // 4-7 → 3 (default), 8-9 → 4 (high), 10 → 5 (urgent). Beep → Gotify: 1 → 0, 2 → 2, 3 → 5,
 // 4 → 8, 5 → 10. So 0, 2, 5, 8 and 10 survive Gotify → Beep → Gotify unchanged, every Beep
 // priority survives Beep → Gotify → Beep, and the bands follow the Gotify app's own (0 no
-// notification, 1-3 silent, 4-7 sound, 8-10 pop-up).
+// notification, 1-3 silent, 4-7 sound, 8-10 pop-up). Below 0 is min, above 10 urgent. A
+// message published through Gotify keeps the priority it was given (`givenPriority`) and shows
+// it on Gotify's routes; the mapping back is for everything else (ntfy, Beep, desktop).
 
 const TO_GOTIFY = [0, 2, 5, 8, 10] as const;
 
@@ -35,6 +37,7 @@ export interface GotifyMessage {
 
 /**
  * A stored notification as Gotify's MessageExternal: the outbox seq is the integer id, the
+ * priority the one given through Gotify (else Beep's mapped back), the
  * publishing API token's id the appid (0 for notifications from other sources), the click
  * URL and Markdown go in the `client::notification` / `client::display` extras.
  */
@@ -47,7 +50,7 @@ export function toGotifyMessage(n: StoredNotification): GotifyMessage {
     appid: n.tokenId ?? 0,
     message: n.body,
     title: n.title,
-    priority: toGotifyPriority(n.priority),
+    priority: n.givenPriority ?? toGotifyPriority(n.priority),
     date: n.createdAt,
     ...(Object.keys(extras).length ? { extras } : {}),
   };

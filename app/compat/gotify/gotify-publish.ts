@@ -6,21 +6,31 @@ import { fromGotifyPriority } from './gotify-message';
 // Gotify's CreateMessage (POST /message) as a Beep notification. JSON, form-urlencoded and
 // multipart bodies carry `message` (required), `title` (default: the application — token —
 // name, as Gotify does) and `priority`; JSON may carry `extras`, of which Beep keeps the
-// `client::notification` click URL and `client::display` Markdown content type.
+// `client::notification` click URL and `client::display` Markdown content type. The priority
+// given is kept as it is (`givenPriority`, sealed with the row) for Gotify's routes; Beep's
+// level for it (gotify-message.ts) is what drives delivery and what everyone else sees.
 
 export interface Application {
   tokenId: number;
   name: string;
   /** The token's first topic: where its messages go (null = untopiced). */
   topic: string | null;
+  /** The priority a message without one gets (set through Gotify's API); null = Beep's default. */
+  defaultPriority: number | null;
 }
 
 const FIELDS = new Set(['message', 'title', 'priority', 'extras']);
 
-function priorityOf(raw: unknown): number | undefined {
+/**
+ * Gotify takes any integer its Go `int` holds; Beep keeps those a JavaScript number holds
+ * exactly (±2^53-1), so what comes back is what was given.
+ */
+export function priorityOf(raw: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  const n = typeof raw === 'string' && /^-?\d{1,9}$/.test(raw.trim()) ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new BeepError('invalid_priority', 'The Gotify priority must be an integer (0-10).');
+  const n = typeof raw === 'string' && /^[-+]?\d{1,16}$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+    throw new BeepError('invalid_priority', `The Gotify priority must be an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}.`);
+  }
   return n;
 }
 
@@ -38,11 +48,11 @@ export function fromGotify(body: Record<string, unknown>, app: Application): Not
   if (typeof body.message !== 'string' || body.message.trim() === '') throw new BeepError('validation_failed', '"message" is required.');
   const untitled = body.title === undefined || body.title === null || (typeof body.title === 'string' && body.title.trim() === '');
   const title = untitled ? app.name : body.title;
-  const priority = priorityOf(body.priority);
+  const priority = priorityOf(body.priority) ?? app.defaultPriority ?? undefined;
   const { url, markdown } = extrasOf(body.extras);
   const input = parseNotification(
     { title, body: body.message, app: app.name, priority: priority === undefined ? 3 : fromGotifyPriority(priority), url, topic: app.topic },
     'gotify',
   );
-  return { ...input, markdown, tokenId: app.tokenId };
+  return { ...input, markdown, tokenId: app.tokenId, ...(priority === undefined ? {} : { givenPriority: priority }) };
 }

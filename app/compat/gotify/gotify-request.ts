@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { BeepError } from '../../domain/errors';
 import { bodyReader, readMultipart, type BodyLimit } from '../compat-body';
-import type { SubscriberHistory } from '../ports';
+import type { GotifyMessages } from '../ports';
 import { toGotifyMessage, type GotifyMessage } from './gotify-message';
 
 // What the Gotify routes share: reading a body however a Gotify client sent it, integer query
@@ -17,6 +17,12 @@ export function intParam(raw: unknown, name: string, min: number, max: number, f
   const n = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= min && n <= max)) throw new BeepError('invalid_query', `${name} must be an integer ${min}-${max}.`);
   return n;
+}
+
+/** A Gotify id in the path (a message's seq, a token's id), or invalid_query. */
+export function idParam(raw: string | undefined): number {
+  if (!raw || !/^\d{1,15}$/.test(raw)) throw new BeepError('invalid_query', 'The id must be a positive integer.');
+  return Number(raw);
 }
 
 /**
@@ -43,16 +49,16 @@ function fieldsOf(type: string, raw: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** Gotify's PagedMessages: newest first below `since`, `next` linking the following page. */
+/** Gotify's PagedMessages: newest first below `since`, `next` linking the following page; what is dismissed is not listed. */
 export async function pagedMessages(
   req: Request,
-  history: SubscriberHistory,
+  messages: GotifyMessages,
   topics: string[] | null,
   tokenId: number | null,
 ): Promise<{ paging: { size: number; since: number; limit: number; next?: string }; messages: GotifyMessage[] }> {
   const limit = intParam(req.query.limit, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT);
   const since = intParam(req.query.since, 'since', 0, Number.MAX_SAFE_INTEGER, 0);
-  const rows = await history.before(since === 0 ? Number.MAX_SAFE_INTEGER : since, topics, limit + 1, tokenId);
+  const rows = await messages.listed(since === 0 ? Number.MAX_SAFE_INTEGER : since, topics, limit + 1, tokenId);
   const page = rows.slice(0, limit);
   const last = page.length ? page[page.length - 1].seq : 0;
   const next = rows.length > limit ? `${req.protocol}://${req.get('host')}${req.path}?limit=${limit}&since=${last}` : undefined;

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { NotificationAction } from '../../domain/action';
 import type { StoredNotification } from '../../domain/notification';
 
 // ntfy's JSON message format (docs/subscribe/api.md, "JSON message format"): the shape every
@@ -17,6 +18,7 @@ export interface NtfyMessage {
   click?: string;
   icon?: string;
   content_type?: 'text/markdown';
+  actions?: NotificationAction[];
 }
 
 /** A random id for open and keepalive events, shaped like ntfy's (12 characters). */
@@ -49,5 +51,6 @@ export function toNtfyMessage(n: StoredNotification, retentionSec: number): Ntfy
     ...(n.url ? { click: n.url } : {}),
     ...(n.icon ? { icon: n.icon } : {}),
     ...(n.markdown ? { content_type: 'text/markdown' as const } : {}),
+    ...(n.actions?.length ? { actions: n.actions } : {}),
   };
 }

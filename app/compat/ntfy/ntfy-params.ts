@@ -64,12 +64,12 @@ export const PUBLISH = {
   markdown: ['x-markdown', 'markdown', 'md'],
   delay: ['x-delay', 'delay', 'x-at', 'at', 'x-in', 'in'],
   cache: ['x-cache', 'cache'],
+  actions: ['x-actions', 'actions', 'action'],
 } as const;
 
 /** Publish parameters ntfy documents that Beep cannot honour: refused, never silently dropped. */
 export const UNSUPPORTED: Record<string, readonly string[]> = {
   attachments: ['x-attach', 'attach', 'a', 'x-filename', 'filename', 'file', 'f'],
-  'action buttons': ['x-actions', 'actions', 'action'],
   'e-mail notifications': ['x-email', 'x-e-mail', 'email', 'e-mail', 'mail', 'e'],
   'phone calls': ['x-call', 'call'],
   'sequence ids (updating notifications)': ['x-sequence-id', 'sequence-id', 'sid'],

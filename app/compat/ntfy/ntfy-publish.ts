@@ -1,9 +1,11 @@
+import type { NotificationAction } from '../../domain/action';
 import { BeepError } from '../../domain/errors';
 import type { NotificationInput } from '../../domain/notification';
 import { parsePriority, type Priority } from '../../domain/priority';
 import { parseNotification } from '../../ingest/notification-schema';
 import { dueAt, type DelayBounds } from '../../schedule/delay';
 import { parseTopicList } from '../topics';
+import { actionsFromHeader, actionsFromJson } from './ntfy-actions';
 import { isTrue, NtfyParams, PUBLISH, UNSUPPORTED } from './ntfy-params';
 
 // ntfy publishing (docs/publish.md) turned into a Beep notification: the body or `message`
@@ -67,6 +69,7 @@ interface Fields {
   click: unknown;
   icon: unknown;
   markdown: boolean;
+  actions: NotificationAction[];
 }
 
 /** Validates with Beep's schema (limits, codes), then adds what ntfy carries beyond it. */
@@ -86,7 +89,7 @@ function toInput(f: Fields, publisher: Publisher): NotificationInput {
     },
     'ntfy',
   );
-  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId };
+  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId, ...(f.actions.length ? { actions: f.actions } : {}) };
 }
 
 /** PUT/POST /<topic> (body = message) and GET /<topic>/publish|send|trigger (query parameters). */
@@ -96,6 +99,7 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
   }
   const later = timingOf(params.get(PUBLISH.delay), params.get(PUBLISH.cache)?.trim().toLowerCase() === 'no', timing);
   const tags = params.get(PUBLISH.tags);
+  const actions = params.get(PUBLISH.actions);
   const input = toInput(
     {
       topic,
@@ -106,14 +110,15 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
       click: params.get(PUBLISH.click),
       icon: params.get(PUBLISH.icon),
       markdown: isTrue(params.get(PUBLISH.markdown)) || /^text\/markdown\b/i.test(contentType ?? ''),
+      actions: actions === undefined ? [] : actionsFromHeader(actions),
     },
     publisher,
   );
   return { ...input, ...later };
 }
 
-const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'delay', 'cache']);
-const JSON_UNSUPPORTED = new Set(['actions', 'attach', 'filename', 'email', 'call', 'sequence_id', 'template', 'firebase']);
+const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions', 'delay', 'cache']);
+const JSON_UNSUPPORTED = new Set(['attach', 'filename', 'email', 'call', 'sequence_id', 'template', 'firebase']);
 
 /** The topic a JSON publish names (checked before the token, which is scoped to topics). */
 export function jsonTopic(body: unknown): string {
@@ -144,6 +149,7 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher, ti
       click: body.click,
       icon: body.icon,
       markdown: body.markdown === true,
+      actions: actionsFromJson(body.actions),
     },
     publisher,
   );

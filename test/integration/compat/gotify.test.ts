@@ -51,12 +51,12 @@ test('POST /message: JSON, form and multipart bodies; X-Gotify-Key, ?token= and 
   expect(ids).toEqual([...ids].sort((a, b) => a - b));
 });
 
-test('priority 0-10 maps onto five levels and back: 0, 2, 5, 8, 10 round-trip', async () => {
+test('priority 0-10 comes back as given; Beep stores it as one of five levels (0, 1-3, 4-7, 8-9, 10)', async () => {
   const back: Record<number, number> = {};
   for (const p of [0, 1, 2, 3, 4, 5, 7, 8, 9, 10]) {
     back[p] = (await send('POST', admin('/message'), JSON.stringify({ message: `p${p}`, priority: p }), { ...json, 'X-Gotify-Key': app.token })).body.priority;
   }
-  expect(back).toEqual({ 0: 0, 1: 2, 2: 2, 3: 2, 4: 5, 5: 5, 7: 5, 8: 8, 9: 8, 10: 10 });
+  expect(back).toEqual({ 0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 7: 7, 8: 8, 9: 9, 10: 10 });
   const beep = (await daemon.admin('GET', '/api/v1/notifications?limit=10')).body.map((n: { priority: number }) => n.priority).reverse();
   expect(beep).toEqual([1, 2, 2, 2, 3, 3, 3, 4, 4, 5]);
 });

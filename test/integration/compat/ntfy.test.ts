@@ -90,7 +90,7 @@ describe('publishing (docs/publish.md)', () => {
       ['POST', '/alerts', 'x', { Email: 'a@b.c' }, 400, 'unsupported_parameter'],
       ['POST', '/alerts', 'x', { Priority: 'loud' }, 400, 'invalid_priority'],
       ['POST', '/alerts', 'x', { Click: 'javascript:alert(1)' }, 400, 'invalid_url'],
-      ['POST', '/', JSON.stringify({ topic: 'alerts', actions: [] }), {}, 400, 'unsupported_parameter'],
+      ['POST', '/', JSON.stringify({ topic: 'alerts', actions: [{ action: 'broadcast', label: 'Take picture' }] }), {}, 400, 'unsupported_parameter'],
       ['POST', '/', JSON.stringify({ topic: 'alerts', colour: 'red' }), {}, 400, 'unknown_field'],
       ['POST', '/', JSON.stringify({ message: 'no topic' }), {}, 400, 'invalid_topic'],
       ['POST', '/', 'not json', {}, 400, 'invalid_json'],

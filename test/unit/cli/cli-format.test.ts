@@ -36,3 +36,17 @@ test('an audit entry is a short line and its details key=value pairs, never one 
   expect(details).toMatch(/^ {8}reason=unknown_or_revoked note=x+…$/);
   expect(text.split('\n').every((line) => line.length <= 130)).toBe(true);
 });
+
+test('action buttons follow the body, one line each, control characters removed', () => {
+  const lines = formatNotification(
+    {
+      ...base,
+      actions: [
+        { id: 'a1', action: 'view', label: 'Open portal', url: 'https://home.nest.com/', clear: true },
+        { id: 'a2', action: 'http', label: 'Close\u001b[2J door', url: 'https://garage.lan/close', clear: false, method: 'PUT' },
+      ],
+    },
+    new Date('2026-11-29T20:00:00.000Z'),
+  ).split('\n');
+  expect(lines.slice(4)).toEqual(['    [Open portal] → https://home.nest.com/ (then clears)', '    [Close [2J door] PUT https://garage.lan/close (sent by the PC)']);
+});

@@ -39,3 +39,16 @@ test('tokens created before migration 007 read as created by the admin', () => {
   db.prepare("INSERT INTO api_tokens (hash, kind, name, topics, created_ms) VALUES ('h', 'subscribe', 'old', NULL, 1)").run();
   expect(new ApiTokenRepository(db).list()[0]).toMatchObject({ origin: 'admin', parentId: null });
 });
+
+test('a Gotify application (migration 015): its own topic named from its id in the same write, its settings updated, a revoked one not', () => {
+  const repo = repository();
+  const app = repo.insert('a1', 'publish', 'ci', null, ADMIN, 1, { description: 'the CI', defaultPriority: 8, topicOf: (id) => `ci-${id}` })!;
+  expect(app).toMatchObject({ name: 'ci', topics: [`ci-${app.id}`], description: 'the CI', defaultPriority: 8 });
+  const plain = repo.insert('a2', 'publish', 'script', ['alerts'], ADMIN, 2)!;
+  expect(plain).toMatchObject({ topics: ['alerts'], description: null, defaultPriority: null });
+  expect(repo.update(app.id, { name: 'ci-2', description: '', defaultPriority: null })).toMatchObject({ id: app.id, name: 'ci-2', description: '', defaultPriority: null, topics: [`ci-${app.id}`] });
+  expect(repo.byHash('a1')).toMatchObject({ name: 'ci-2' });
+  repo.revoke(app.id, 3);
+  expect(repo.update(app.id, { name: 'ghost', description: '', defaultPriority: null })).toBeUndefined();
+  expect(repo.update(424242, { name: 'ghost', description: '', defaultPriority: null })).toBeUndefined();
+});

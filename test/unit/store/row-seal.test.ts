@@ -11,6 +11,7 @@ import { NotificationRepository } from '../../../app/store/notification-reposito
 import type { ReadPool } from '../../../app/store/read-pool';
 import { RowReseal } from '../../../app/store/row-reseal';
 import { NOTIFICATION_COLUMNS, toNotification, type NotificationRow } from '../../../app/store/rows';
+import { openRow, rowAad, sealRow } from '../../../app/store/row-seal';
 
 // One seal per notification row: what is stored, what a moved seal does, rows of the four-seal
 // format of before (read as they are, converted online and resumably, and by a key rotation).
@@ -133,4 +134,20 @@ test('a key rotation converts four-seal rows it passes and re-seals one-seal row
   }
   expect(toNotification(row('old'), cipher)).toMatchObject({ title: 'old', url: 'https://example.com/old' });
   expect(toNotification(row('n-new'), cipher)).toMatchObject({ title: 'new', icon: 'https://example.com/new.png' });
+});
+
+test('a Gotify priority rides inside the seal: absent when none was given, kept by a re-seal, in no column', () => {
+  const { repo, row, cipher } = open();
+  const { notification } = repo.append({ ...input('gotify'), source: 'gotify', givenPriority: 7 }, 'n-given', new Date());
+  expect(notification.givenPriority).toBe(7);
+  repo.append(input('plain'), 'n-plain', new Date());
+  const stored = row('n-given');
+  expect(JSON.stringify({ ...stored, sealed: null, seq: null, created_at: null })).not.toMatch(/7/);
+  expect(toNotification(stored, cipher).givenPriority).toBe(7);
+  expect(JSON.parse(cipher.open(stored.sealed!, rowAad('n-given')))).toMatchObject({ givenPriority: 7 });
+  expect('givenPriority' in toNotification(row('n-plain'), cipher)).toBe(false);
+  expect(JSON.parse(cipher.open(row('n-plain').sealed!, rowAad('n-plain')))).not.toHaveProperty('givenPriority');
+  // A re-seal (key rotation) opens and seals again: the field survives it.
+  const resealed = sealRow(cipher, 'n-given', openRow(cipher, stored));
+  expect(openRow(cipher, { ...stored, ...resealed }).givenPriority).toBe(7);
 });

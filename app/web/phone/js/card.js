@@ -11,7 +11,7 @@ const byId = (id) => document.getElementById(id);
  * The card for `n`. `showApp` puts the app's name on the card (an app with one notification
  * gets no group header); `expanded` shows the full text.
  */
-export function renderCard(n, { showApp = false, expanded = false } = {}) {
+export function renderCard(n, { showApp = false, expanded = false, result = null } = {}) {
   const p = priorityOf(n);
   const li = byId('tpl-item').content.firstElementChild.cloneNode(true);
   li.dataset.id = n.id;
@@ -23,6 +23,13 @@ export function renderCard(n, { showApp = false, expanded = false } = {}) {
   emojiSpan.hidden = emoji.length === 0;
   li.querySelector('.title-text').textContent = n.title;
   fillBody(li.querySelector('.body'), n);
+  fillActions(li.querySelector('.actions'), n);
+  const shown = li.querySelector('.action-result');
+  if (result) {
+    shown.textContent = result.text;
+    shown.dataset.ok = String(result.ok);
+    shown.hidden = false;
+  }
   const time = li.querySelector('.when');
   time.dateTime = n.createdAt;
   time.title = new Date(n.createdAt).toLocaleString();
@@ -44,6 +51,35 @@ export function renderCard(n, { showApp = false, expanded = false } = {}) {
   }
   li.querySelector('.dismiss').setAttribute('aria-label', `Dismiss ${n.title}`);
   return li;
+}
+
+/**
+ * ntfy's action buttons: a view action is a link (opened in a new tab), an http action a
+ * button the PC performs when tapped (the list view asks it). Only http(s) links are made.
+ */
+function fillActions(box, n) {
+  const actions = Array.isArray(n.actions) ? n.actions.slice(0, 3) : [];
+  for (const a of actions) {
+    if (typeof a?.label !== 'string' || typeof a.id !== 'string') continue;
+    let el;
+    if (a.action === 'view' && /^https?:\/\//i.test(a.url ?? '')) {
+      el = document.createElement('a');
+      el.href = a.url;
+      el.target = '_blank';
+      el.rel = 'noopener noreferrer';
+    } else if (a.action === 'http') {
+      el = document.createElement('button');
+      el.type = 'button';
+      el.title = `${a.method ?? 'POST'} ${a.url ?? ''} (sent by your PC)`;
+    } else continue;
+    el.className = 'action-button';
+    el.dataset.actionId = a.id;
+    el.dataset.kind = a.action;
+    if (a.clear) el.dataset.clear = 'true';
+    el.textContent = a.label;
+    box.append(el);
+  }
+  box.hidden = box.childElementCount === 0;
 }
 
 function fillBody(body, n) {

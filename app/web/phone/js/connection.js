@@ -5,6 +5,8 @@ import { backoffDelay } from './backoff.js';
 // queued dismissals, applies `dismissed` and `revoked`, and reconnects with backoff, at once
 // when the network comes back or the page becomes visible.
 
+/** ms the phone waits for the PC to perform an http action: longer than the daemon's own timeout (10 s by default). */
+const ACTION_TIMEOUT_MS = 30_000;
 /** ms a dismissal may wait for the daemon's answer before it is retried on the next connect. */
 const DISMISS_TIMEOUT_MS = 10_000;
 /** ms a connection attempt may take. */
@@ -77,6 +79,17 @@ export class Connection {
     clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
     this.drop();
+  }
+
+  /** Asks the PC to perform an http action button; resolves with its reply (PROTOCOL.md, "Action buttons"). */
+  perform(id, action) {
+    const socket = this.socket;
+    if (!socket?.connected) return Promise.resolve({ error: { code: 'offline', message: 'Not connected to your PC; try again when it is.' } });
+    return new Promise((resolve) => {
+      socket.timeout(ACTION_TIMEOUT_MS).emit('action', { id, action }, (error, reply) => {
+        resolve(error ? { error: { code: 'timeout', message: 'Your PC did not answer.' } } : reply);
+      });
+    });
   }
 
   get connected() {

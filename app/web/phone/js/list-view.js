@@ -37,9 +37,12 @@ function matches(n, query) {
 
 /** Owns #list: what is shown, the search and app filter, expanded cards and gestures. */
 export class ListView {
-  constructor({ onDismiss, onClear }) {
+  constructor({ onDismiss, onClear, onAction }) {
     this.onDismiss = onDismiss;
     this.onClear = onClear;
+    this.onAction = onAction;
+    /** The last result of an http action per notification id, shown on its card until it goes. */
+    this.results = new Map();
     this.items = [];
     this.visible = [];
     this.query = '';
@@ -110,7 +113,7 @@ export class ListView {
       node.querySelector('.group-count').textContent = String(items.length);
       node.querySelector('.group-count').setAttribute('aria-label', `${items.length} notifications`);
     }
-    node.querySelector('.items').append(...items.map((n) => renderCard(n, { showApp: single, expanded: this.expanded.has(n.id) })));
+    node.querySelector('.items').append(...items.map((n) => renderCard(n, { showApp: single, expanded: this.expanded.has(n.id), result: this.results.get(n.id) })));
     return node;
   }
 
@@ -143,6 +146,8 @@ export class ListView {
     const li = event.target.closest('.item');
     if (!li || this.swiped) return;
     if (event.target.closest('.dismiss')) return this.dismiss(li);
+    const button = event.target.closest('.action-button');
+    if (button) return this.action(li, button);
     if (event.target.closest('a')) return; // a link in the text or "Open": follow it
     if (event.target.closest('.card-main, .body')) {
       const open = !li.classList.contains('expanded');
@@ -151,6 +156,32 @@ export class ListView {
       if (open) this.expanded.add(li.dataset.id);
       else this.expanded.delete(li.dataset.id);
     }
+  }
+
+  /** A view action's link opens (and clears when it says so); an http action is sent by the PC, its result shown on the card. */
+  async action(li, button) {
+    const id = li.dataset.id;
+    if (button.dataset.kind === 'view') {
+      if (button.dataset.clear === 'true') this.dismiss(li);
+      return;
+    }
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
+    this.showResult(li, { ok: true, text: `${button.textContent}: sending…` });
+    const reply = await this.onAction(id, button.dataset.actionId);
+    button.removeAttribute('aria-busy');
+    const result = reply?.ok
+      ? { ok: reply.status >= 200 && reply.status < 300, text: `${button.textContent}: ${reply.status}${reply.body ? ` · ${reply.body.trim().slice(0, 200)}` : ''}` }
+      : { ok: false, text: `${button.textContent}: ${reply?.error?.message ?? 'failed'}` };
+    this.results.set(id, result);
+    this.showResult(li, result);
+  }
+
+  showResult(li, result) {
+    const shown = li.querySelector('.action-result');
+    shown.textContent = result.text;
+    shown.dataset.ok = String(result.ok);
+    shown.hidden = false;
   }
 
   dismiss(li) {
@@ -164,7 +195,7 @@ export class ListView {
   /** Horizontal drag on a card; past SWIPE_DISMISS of its width it dismisses. */
   swipeStart(event) {
     const card = event.target.closest('.card');
-    if (!card || event.button !== 0 || event.target.closest('a, .dismiss')) return;
+    if (!card || event.button !== 0 || event.target.closest('a, .action-button, .dismiss')) return;
     const li = card.closest('.item');
     const x0 = event.clientX;
     const y0 = event.clientY;

@@ -76,7 +76,7 @@ class App {
     }
     this.credentials = credentials;
     showView('list');
-    this.list ??= new ListView({ onDismiss: (id) => this.dismiss(id), onClear: (ids) => this.clear(ids) });
+    this.list ??= new ListView({ onDismiss: (id) => this.dismiss(id), onClear: (ids) => this.clear(ids), onAction: (id, actionId) => this.action(id, actionId) });
     await this.refreshList();
     this.connect();
     this.store.prune().catch(() => {});
@@ -164,6 +164,19 @@ class App {
     await this.refreshList();
     announce('Dismissed');
     this.connection?.flushOutbox();
+  }
+
+  /** An http action button: the PC sends the request; `cleared` (its clear=true and a 2xx answer) dismissed it everywhere. */
+  async action(id, actionId) {
+    const reply = this.connection ? await this.connection.perform(id, actionId) : { error: { code: 'offline', message: 'Not connected to your PC.' } };
+    if (reply?.ok && reply.cleared) {
+      await this.store.remove([id], { send: false });
+      await this.refreshList();
+      announce('Done and cleared');
+    } else {
+      announce(reply?.ok ? `Sent: ${reply.status}` : `Not sent: ${reply?.error?.message ?? 'failed'}`);
+    }
+    return reply;
   }
 
   /** Clear all: dismissed here and, in one `dismiss {ids}` per batch, everywhere. */
