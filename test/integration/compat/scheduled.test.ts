@@ -85,6 +85,41 @@ describe('publishing with a delay', () => {
     expectOnTime(n, Date.parse(listed.dueAt));
   });
 
+  // The ntfy package's README "advanced example" as far as ntfy itself accepts it (no broadcast
+  // action, no e-mail, the cache left on; its http action without the bare-term body), with 10 s.
+  test('the ntfy package\'s advanced example, as far as ntfy accepts it: accepted, arrives once due with both buttons', async () => {
+    const body = 'Remote access to device detected. Act right away.';
+    const run = await clients.ntfy({
+      actions: [
+        { clear: false, headers: { Authorization: 'Bearer zAzsx1sk..' }, label: 'Close door', method: 'PUT', type: 'http', url: 'https://api.mygarage.lan' },
+        { clear: true, label: 'Open portal', type: 'view', url: 'https://api.nest.com/' },
+      ],
+      authorization: { username: 'me', password: pub },
+      clickURL: 'https://github.com/ffflorian/',
+      delay: '10s',
+      disableFirebase: true,
+      iconURL: 'https://avatars.githubusercontent.com/ffflorian',
+      message: body,
+      priority: 5,
+      server: daemon.gatewayUrl,
+      tags: ['warning', 'skull'],
+      title: 'Unauthorized access detected',
+      topic: 'mytopic',
+    });
+    const answer = valueOf(run);
+    expect(answer).toMatchObject({
+      event: 'message', topic: 'mytopic', title: 'Unauthorized access detected', priority: 5,
+      actions: [
+        { action: 'http', label: 'Close door', url: 'https://api.mygarage.lan', method: 'PUT', clear: false },
+        { action: 'view', label: 'Open portal', url: 'https://api.nest.com/', clear: true },
+      ],
+    });
+    const [listed] = (await scheduledList(daemon)).filter((s) => s.id === answer.id);
+    const n = await onPhone(phone, body);
+    expectOnTime(n, Date.parse(listed.dueAt));
+    expect(n).toMatchObject({ priority: 5, actions: [{ action: 'http', label: 'Close door' }, { action: 'view', label: 'Open portal', url: 'https://api.nest.com/' }] });
+  });
+
   test('every way ntfy documents: X-Delay, Delay, At (Unix time), In, ?delay=, ?in=, JSON delay; each arrives on time', async () => {
     const url = (q = '') => `${daemon.adminUrl}/sched${q}`;
     const at = String(Math.floor(Date.now() / 1000) + 3);
