@@ -62,6 +62,14 @@ export class Scheduler {
   private armedFor: number | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** The id being handed on right now: too late to cancel. */
+  private releasing: string | null = null;
+  /**
+   * Ids whose cancel is in flight, and those cancelled while a release pass runs (its page may
+   * still hold them): the pass skips both, checked synchronously, so a cancel that succeeds is never sent.
+   */
+  private readonly cancelling = new Set<string>();
+  private readonly cancelledThisPass = new Set<string>();
 
   constructor(
     private readonly store: ScheduleStore,
@@ -100,9 +108,17 @@ export class Scheduler {
     this.store.removeByToken(tokenId).catch((error) => this.options.onError?.(error, 'drop a revoked token\'s scheduled notifications'));
   }
 
-  /** Cancels one that has not been sent; false when unknown (or already sent). */
-  cancel(id: string): Promise<boolean> {
-    return this.store.remove(id);
+  /** Cancels one that has not been sent; false when unknown, already sent, or being sent right now. */
+  async cancel(id: string): Promise<boolean> {
+    if (this.releasing === id) return false;
+    this.cancelling.add(id);
+    try {
+      const removed = await this.store.remove(id);
+      if (removed && this.running) this.cancelledThisPass.add(id);
+      return removed;
+    } finally {
+      this.cancelling.delete(id);
+    }
   }
 
   private arm(dueMs: number | null): void {
@@ -125,6 +141,7 @@ export class Scheduler {
     this.armedFor = null;
     this.running = this.releaseDue().finally(() => {
       this.running = null;
+      this.cancelledThisPass.clear();
     });
   }
 
@@ -135,13 +152,22 @@ export class Scheduler {
       for (;;) {
         const now = this.clock.now();
         const page = await this.store.due(now, this.options.page);
+        let handed = 0;
         for (const entry of page) {
           if (this.stopped) return;
-          await this.release({ ...entry.input, id: entry.id });
-          await this.store.remove(entry.id);
+          if (this.cancelling.has(entry.id) || this.cancelledThisPass.has(entry.id)) continue;
+          this.releasing = entry.id;
+          try {
+            await this.release({ ...entry.input, id: entry.id });
+            await this.store.remove(entry.id);
+          } finally {
+            this.releasing = null;
+          }
           this.options.onReleased?.(entry.id, Math.max(0, this.clock.now() - entry.dueMs));
+          handed++;
         }
-        if (page.length < this.options.page) break;
+        // A short page is the end; a page of only cancelled ones waits for the timer (their removal commits meanwhile).
+        if (page.length < this.options.page || handed === 0) break;
       }
     } catch (error) {
       this.options.onError?.(error, 'release scheduled notification');

@@ -98,6 +98,30 @@ describe('Scheduler', () => {
     expect(w.released.map((r) => r.id)).toEqual(['k']);
   });
 
+  it('cancel during a release pass: the one being handed on is too late (false); a later one of the same page is skipped (true) and never sent', async () => {
+    const store = new MemoryScheduleStore();
+    const timers = new ManualTimers(0);
+    const released: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const scheduler = new Scheduler(store, async (n) => {
+      if (n.id === 'first') await gate;
+      released.push(n.id!);
+    }, timers, { retryMs: 1000, page: 10 });
+    await scheduler.schedule(input('first'), 'first', 100);
+    await scheduler.schedule(input('second'), 'second', 100);
+    timers.advance(100);
+    await settle();
+    expect(await scheduler.cancel('first')).toBe(false);
+    expect(await scheduler.cancel('second')).toBe(true);
+    open();
+    await settle();
+    timers.advance(1000);
+    await settle();
+    expect(released).toEqual(['first']);
+    expect(store.rows.size).toBe(0);
+  });
+
   it('at start, what fell due while down goes at once (many: a page at a time), the rest when due', async () => {
     const w = world();
     const t0 = w.timers.now();
