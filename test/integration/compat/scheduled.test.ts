@@ -114,7 +114,7 @@ describe('publishing with a delay', () => {
         { action: 'view', label: 'Open portal', url: 'https://api.nest.com/', clear: true },
       ],
     });
-    const [listed] = (await scheduledList(daemon)).filter((s) => s.id === answer.id);
+    const listed = ((await daemon.admin('GET', '/api/v1/scheduled')).body as ScheduledView[]).find((s) => s.id === answer.id)!;
     const n = await onPhone(phone, body);
     expectOnTime(n, Date.parse(listed.dueAt));
     expect(n).toMatchObject({ priority: 5, actions: [{ action: 'http', label: 'Close door' }, { action: 'view', label: 'Open portal', url: 'https://api.nest.com/' }] });
