@@ -227,3 +227,21 @@ export const AUDIT_MAX_OPEN_WINDOWS = 10_000;
 export const AUDIT_MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
 /** bytes past which a verified audit checkpoint file is compacted to its last head (~12,000 heads). */
 export const AUDIT_CHECKPOINT_COMPACT_BYTES = 1024 * 1024;
+
+/** bytes one attachment file may have: ntfy's own attachment-file-size-limit (15M), a phone photo or a log bundle. */
+export const ATTACHMENT_MAX_FILE_BYTES = 15 * 1024 * 1024;
+/**
+ * bytes every stored attachment may take together: ntfy's server default is 5G shared by every
+ * visitor of a public server (100M each); one user's PC keeps 1 GiB, ~68 full-size files.
+ */
+export const ATTACHMENT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
+/**
+ * seconds an attachment file is kept: ntfy keeps 3 h, but Beep holds notifications until a
+ * phone comes back, and a phone away for the evening would find every file of the afternoon
+ * gone; a day covers that while the total quota bounds the disk.
+ */
+export const ATTACHMENT_EXPIRY_SEC = 24 * 60 * 60;
+/** seconds a signed attachment link is valid: a link is a credential in a URL, so short; every read of the notification gets a fresh one. */
+export const ATTACHMENT_LINK_SEC = 60 * 60;
+/** ms between sweeps of expired and orphaned attachment files. */
+export const ATTACHMENT_SWEEP_MS = 60 * 1000;

@@ -74,7 +74,7 @@ export function keyIdOfHeader(head: Buffer): string | null {
 export function encryptChunks(fileId: string, key: FileKey): Transform {
   const salt = crypto.randomBytes(SALT_BYTES);
   const fileKey = fileKeyOf(key.key, salt, fileId);
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let index = 0;
   const seal = (plain: Buffer, final: boolean): Buffer => {
     const cipher = crypto.createCipheriv('aes-256-gcm', fileKey, nonceOf(index));
@@ -106,7 +106,7 @@ export function encryptChunks(fileId: string, key: FileKey): Transform {
  * pushed, and the stream fails (DamagedFileError) on the first chunk that does not open.
  */
 export function decryptChunks(fileId: string, lookup: FileKeyLookup): Transform {
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   let fileKey: Buffer | null = null;
   let index = 0;
   const SEALED = CHUNK_BYTES + TAG_BYTES;

@@ -1,3 +1,4 @@
+import type { Attachment } from '../domain/notification';
 import type { FieldSealer } from './rows';
 
 // One seal per notification row: every private field (title, body, app, tags, the click URL,
@@ -14,6 +15,8 @@ export interface RowSecrets {
   tags: string[];
   url: string | null;
   icon: string | null;
+  /** Absent unless the notification has one (rows written before read unchanged). */
+  attachment?: Attachment;
 }
 
 /** The columns a notification row keeps its secrets in, whichever format it is in. */
@@ -46,7 +49,7 @@ function columnAad(column: string, id: string): string {
 
 /** The columns to store for a row: its one seal, and the old per-field columns left empty. */
 export function sealRow(sealer: FieldSealer, id: string, secrets: RowSecrets): RowSealColumns {
-  const plain = JSON.stringify({ title: secrets.title, body: secrets.body, app: secrets.app, tags: secrets.tags, url: secrets.url, icon: secrets.icon });
+  const plain = JSON.stringify({ title: secrets.title, body: secrets.body, app: secrets.app, tags: secrets.tags, url: secrets.url, icon: secrets.icon, ...(secrets.attachment ? { attachment: secrets.attachment } : {}) });
   return { sealed: sealer.seal(plain, rowAad(id)), title: '', body: '', app: '', tags: '', url: null, icon: null };
 }
 
@@ -54,7 +57,7 @@ export function sealRow(sealer: FieldSealer, id: string, secrets: RowSecrets): R
 export function openRow(sealer: FieldSealer, row: SealedColumns): RowSecrets {
   if (row.sealed !== null) {
     const s = JSON.parse(sealer.open(row.sealed, rowAad(row.id))) as Partial<RowSecrets>;
-    return { title: s.title ?? '', body: s.body ?? '', app: s.app ?? '', tags: s.tags ?? [], url: s.url ?? null, icon: s.icon ?? null };
+    return { title: s.title ?? '', body: s.body ?? '', app: s.app ?? '', tags: s.tags ?? [], url: s.url ?? null, icon: s.icon ?? null, ...(s.attachment ? { attachment: s.attachment } : {}) };
   }
   const open = (column: string, value: string) => sealer.open(value, columnAad(column, row.id));
   return {

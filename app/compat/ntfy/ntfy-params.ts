@@ -62,11 +62,12 @@ export const PUBLISH = {
   click: ['x-click', 'click'],
   icon: ['x-icon', 'icon'],
   markdown: ['x-markdown', 'markdown', 'md'],
+  attach: ['x-attach', 'attach', 'a'],
+  filename: ['x-filename', 'filename', 'file', 'f'],
 } as const;
 
 /** Publish parameters ntfy documents that Beep cannot honour: refused, never silently dropped. */
 export const UNSUPPORTED: Record<string, readonly string[]> = {
-  attachments: ['x-attach', 'attach', 'a', 'x-filename', 'filename', 'file', 'f'],
   'action buttons': ['x-actions', 'actions', 'action'],
   'delayed delivery': ['x-delay', 'delay', 'x-at', 'at', 'x-in', 'in'],
   'e-mail notifications': ['x-email', 'x-e-mail', 'email', 'e-mail', 'mail', 'e'],
