@@ -84,10 +84,10 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     measureStore(db, metrics, logger);
     const audit = await openAuditLog(config, db.audit, metrics, log);
     stopAudit = () => audit.stop();
-    const { keys } = await openDataKeys(config, db, vault, audit, log);
+    const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: db.history }, vault.cipher, log);
+    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files);
     await recordConfigChange(config, db.audit, audit);
 
-    const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: db.history }, vault.cipher, log);
     const rules = buildRules(config, log);
     const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery }, mon, rules.engine, log, attachments?.links));
     sources = buildSources(config, core, { desktopIds: db.desktopIds, positions: db.sourcePositions }, log, metrics);

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import type { Router } from 'express';
 import { AttachmentLinks } from '../attachments/attachment-links';
 import { attachmentRoutes, type NotificationLookup } from '../attachments/attachment-routes';
-import { ATTACHMENT_SWEEP_MS } from '../config/defaults';
 import type { BeepConfig } from '../config/schema';
 import type { NtfyAttachments } from '../compat/ntfy/ntfy-routes';
 import { AttachmentFiles, type FileKeys } from '../store/attachment-files';
@@ -22,7 +21,7 @@ export interface Attachments {
   /** For the ntfy routes. */
   ntfy: NtfyAttachments;
   router: Router;
-  /** Starts the sweep (once now, then every minute); returns its stop. */
+  /** Starts the sweep (once now, then every `attachments.sweepSec`); returns its stop. */
   startSweeping(): () => void;
 }
 
@@ -57,7 +56,7 @@ export function buildAttachments(config: BeepConfig, storage: AttachmentStorage,
     ntfy: { files, links },
     startSweeping: () => {
       void sweep();
-      const timer = setInterval(() => void sweep(), ATTACHMENT_SWEEP_MS);
+      const timer = setInterval(() => void sweep(), c.sweepSec * 1000);
       timer.unref();
       return () => clearInterval(timer);
     },

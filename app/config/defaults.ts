@@ -243,5 +243,5 @@ export const ATTACHMENT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
 export const ATTACHMENT_EXPIRY_SEC = 24 * 60 * 60;
 /** seconds a signed attachment link is valid: a link is a credential in a URL, so short; every read of the notification gets a fresh one. */
 export const ATTACHMENT_LINK_SEC = 60 * 60;
-/** ms between sweeps of expired and orphaned attachment files. */
-export const ATTACHMENT_SWEEP_MS = 60 * 1000;
+/** seconds between sweeps of expired and orphaned attachment files: a file outlives its expiry by at most this. */
+export const ATTACHMENT_SWEEP_SEC = 60;
