@@ -104,10 +104,11 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const storage = { tokens: db.apiTokens, history: db.topicHistory, credentials: () => db.adminCredentials.adminCredentials(), ping: () => db.ping() };
     const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, attachments: attachments?.ntfy }, log));
     const fileRoutes = attachments ? [attachments.router] : [];
+    const uploads = attachments ? [attachments.uploadRouter((source, parse) => core.ingest.receive(source, parse))] : [];
 
     edges = buildEdges(config, metrics, limits, log, context);
     const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history };
-    const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...apis.admin.routers] };
+    const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...apis.gateway.routers], edge: edges.gateway }));

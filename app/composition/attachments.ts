@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Router } from 'express';
 import { AttachmentLinks } from '../attachments/attachment-links';
 import { attachmentRoutes, type NotificationLookup } from '../attachments/attachment-routes';
+import { attachmentUploadRoute, type UploadDeps } from '../attachments/attachment-upload-route';
 import type { BeepConfig } from '../config/schema';
 import type { NtfyAttachments } from '../compat/ntfy/ntfy-routes';
 import { AttachmentFiles, type FileKeys } from '../store/attachment-files';
@@ -21,6 +22,8 @@ export interface Attachments {
   /** For the ntfy routes. */
   ntfy: NtfyAttachments;
   router: Router;
+  /** The admin listener's upload (`beep send --file`), given ingest once it exists. */
+  uploadRouter(receive: UploadDeps['receive']): Router;
   /** Starts the sweep (once now, then every `attachments.sweepSec`); returns its stop. */
   startSweeping(): () => void;
 }
@@ -54,6 +57,7 @@ export function buildAttachments(config: BeepConfig, storage: AttachmentStorage,
     links,
     router,
     ntfy: { files, links },
+    uploadRouter: (receive) => attachmentUploadRoute({ files, receive, link: (a) => links.pathOf(a) }),
     startSweeping: () => {
       void sweep();
       const timer = setInterval(() => void sweep(), c.sweepSec * 1000);

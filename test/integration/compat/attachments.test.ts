@@ -119,6 +119,30 @@ describe('a file sent as the body (PUT + Filename)', () => {
   });
 });
 
+describe('beep send --file', () => {
+  test('the file is streamed to the daemon and reaches the phone with the same bytes', async () => {
+    const bytes = png(150_000);
+    const file = path.join(daemon.dataDir, 'report é.png');
+    fs.writeFileSync(file, bytes);
+    const cli = await daemon.cli(['send', 'Nightly report', '--file', file, '-b', 'see attached', '--json']);
+    expect(cli.status).toBe(0);
+    const { id } = JSON.parse(cli.stdout);
+    await phone.waitFor(() => phone.unique.has(id), 15_000, 'the notification');
+    const wire = phone.unique.get(id)!;
+    expect(wire).toMatchObject({ title: 'Nightly report', body: 'see attached', source: 'cli' });
+    expect(wire.attachment).toMatchObject({ name: 'report é.png', type: 'image/png', size: bytes.length });
+    const got = await fetchBytes(`${daemon.gatewayUrl}${wire.attachment!.url}`, daemon.caPem);
+    expect(got.body.equals(bytes)).toBe(true);
+    expect(got.headers['content-disposition']).toContain("filename*=UTF-8''report%20%C3%A9.png");
+  });
+
+  test('a missing file is refused by the CLI before anything is sent', async () => {
+    const cli = await daemon.cli(['send', 'x', '--file', path.join(daemon.dataDir, 'nope.bin')]);
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain('no file at');
+  });
+});
+
 describe('a damaged file is refused, never served short', () => {
   async function stored(size: number): Promise<{ url: string; file: string }> {
     const res = await send('PUT', `${daemon.gatewayUrl}/files`, png(size), { ...bearer(pub), Filename: 'cut.png' }, daemon.caPem);
