@@ -23,6 +23,7 @@ export function renderCard(n, { showApp = false, expanded = false } = {}) {
   emojiSpan.hidden = emoji.length === 0;
   li.querySelector('.title-text').textContent = n.title;
   fillBody(li.querySelector('.body'), n);
+  fillAttachment(li.querySelector('.attachment'), n);
   const time = li.querySelector('.when');
   time.dateTime = n.createdAt;
   time.title = new Date(n.createdAt).toLocaleString();
@@ -55,6 +56,50 @@ function fillBody(body, n) {
   } else {
     body.textContent = n.body;
   }
+}
+
+/** Image types the daemon serves inline (attachments/attachment-routes.ts): previewed. */
+const PREVIEWED = /^image\/(png|jpeg|gif|webp)$/;
+
+/**
+ * A file the daemon stores (a signed `/file/…` link, PROTOCOL.md "Attachments"): an image is
+ * previewed, anything else is a link with its name and size. A publisher's own URL is only a
+ * link, never loaded: the phone fetches nothing from a third party on its own.
+ */
+function fillAttachment(box, n) {
+  const a = n.attachment;
+  if (!a || typeof a.url !== 'string' || typeof a.name !== 'string') return;
+  const stored = a.url.startsWith('/file/');
+  if (!stored && !/^https?:\/\//i.test(a.url)) return;
+  const link = document.createElement('a');
+  link.className = 'attachment-link';
+  link.href = a.url;
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  const label = document.createElement('span');
+  label.className = 'attachment-name';
+  label.textContent = typeof a.size === 'number' ? `📎 ${a.name} · ${formatSize(a.size)}` : `📎 ${a.name}`;
+  if (stored && PREVIEWED.test(a.type ?? '')) {
+    const img = document.createElement('img');
+    img.alt = a.name;
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.addEventListener('error', () => {
+      img.remove();
+      label.textContent = `📎 ${a.name} (no longer available)`;
+    });
+    img.src = a.url;
+    link.append(img);
+  }
+  link.append(label);
+  box.append(link);
+  box.hidden = false;
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /** The small line under the text: the app (when no header names it), the priority word, the other tags, the time. */
