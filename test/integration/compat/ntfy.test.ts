@@ -86,7 +86,6 @@ describe('publishing (docs/publish.md)', () => {
 
   test('what Beep cannot do is refused with a clear error, never dropped', async () => {
     const cases: [string, string, string | undefined, Record<string, string>, number, string][] = [
-      ['POST', '/alerts', 'x', { Attach: 'https://x.example/f.jpg' }, 400, 'unsupported_parameter'],
       ['POST', '/alerts', 'x', { Delay: '30m' }, 400, 'unsupported_parameter'],
       ['POST', '/alerts', 'x', { Email: 'a@b.c' }, 400, 'unsupported_parameter'],
       ['POST', '/alerts', 'x', { Cache: 'no' }, 400, 'unsupported_parameter'],
