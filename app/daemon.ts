@@ -104,6 +104,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const storage = { tokens: db.apiTokens, history: db.topicHistory, credentials: () => db.adminCredentials.adminCredentials(), ping: () => db.ping() };
     const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, attachments: attachments?.ntfy }, log));
     const fileRoutes = attachments ? [attachments.router] : [];
+    const topicsOf = async (id: string) => (await db.deviceAdmin.activeDevices()).find((d) => d.id === id && !d.revokedAt)?.topics;
+    const relink = attachments ? [attachments.relinkRouter({ verify: (token) => tokens.verify(token), topicsOf })] : [];
     const uploads = attachments ? [attachments.uploadRouter((source, parse) => core.ingest.receive(source, parse))] : [];
 
     edges = buildEdges(config, metrics, limits, log, context);
@@ -111,7 +113,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
-    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...apis.gateway.routers], edge: edges.gateway }));
+    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway }));
     const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db.accounts, links: attachments?.links }, log, context);
     servers.io = sockets.io;
     // Every upgrade passes its listener's edge, then the first route that claims it.

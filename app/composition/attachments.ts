@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { AttachmentLinks } from '../attachments/attachment-links';
 import { attachmentRoutes, type NotificationLookup } from '../attachments/attachment-routes';
 import { attachmentUploadRoute, type UploadDeps } from '../attachments/attachment-upload-route';
+import { attachmentRelinkRoute, type RelinkDeps } from '../attachments/attachment-relink-route';
 import type { BeepConfig } from '../config/schema';
 import type { NtfyAttachments } from '../compat/ntfy/ntfy-routes';
 import { AttachmentFiles, type FileKeys } from '../store/attachment-files';
@@ -24,6 +25,8 @@ export interface Attachments {
   router: Router;
   /** The admin listener's upload (`beep send --file`), given ingest once it exists. */
   uploadRouter(receive: UploadDeps['receive']): Router;
+  /** The gateway's fresh-link route for paired phones, given the device checks. */
+  relinkRouter(devices: Pick<RelinkDeps, 'verify' | 'topicsOf'>): Router;
   /** Starts the sweep (once now, then every `attachments.sweepSec`); returns its stop. */
   startSweeping(): () => void;
 }
@@ -57,6 +60,7 @@ export function buildAttachments(config: BeepConfig, storage: AttachmentStorage,
     links,
     router,
     ntfy: { files, links },
+    relinkRouter: (devices) => attachmentRelinkRoute({ ...devices, files, notifications: storage.notifications, links }),
     uploadRouter: (receive) => attachmentUploadRoute({ files, receive, link: (a) => links.pathOf(a) }),
     startSweeping: () => {
       void sweep();

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
-import { contrastProblems, horizontalOverflow, launchPhoneBrowser, phoneContext, screenshot, watchProblems } from '../helpers/browser';
+import { contrastProblems, freePort, horizontalOverflow, launchPhoneBrowser, phoneContext, screenshot, watchProblems } from '../helpers/browser';
 
 // Attachments in the phone app, in headless Chromium against the real daemon: a stored image
 // is previewed from its signed link (it loads: the CSP allows it, the bytes decode), a stored
@@ -124,4 +124,47 @@ test('a stored image is previewed, another file is a link, an Attach: URL is nev
     await context.close();
     outside.close();
   }
+});
+
+test('after a daemon restart (every link dead) the app asks for a fresh link and the preview shows again', async () => {
+  const port = await freePort();
+  let own = await startDaemon({ env: { BEEP_GATEWAY_PORT: String(port) } });
+  const context = await phoneContext(await launchPhoneBrowser(own.caPem).then((b) => ((ownBrowser = b), b)));
+  try {
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await page.goto((await own.admin('POST', '/api/v1/pairings')).body.url);
+    await page.click('#pair-submit');
+    await page.waitForSelector('#conn[data-state="connected"]');
+    const token = (await own.admin('POST', '/api/v1/tokens', { kind: 'publish', name: 'camera' })).body.token as string;
+    const res = await fetch(`${own.adminUrl}/garden`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, Filename: 'g.png' }, body: new Uint8Array(gradientPng(200, 120)) });
+    const { id } = (await res.json()) as { id: string };
+    const loaded = () =>
+      page.waitForFunction((nid) => {
+        const el = document.querySelector<HTMLImageElement>(`#list .item[data-id="${nid}"] .attachment img`);
+        return el !== null && el.complete && el.naturalWidth === 200;
+      }, id);
+    await loaded();
+    const before = await page.getAttribute(`#list .item[data-id="${id}"] .attachment img`, 'src');
+
+    await own.stop();
+    own = await own.restart();
+    // The browser kept the image in its cache (it may, while the link lasts): forget it, so the old link is really tried.
+    await (await context.newCDPSession(page)).send('Network.clearBrowserCache');
+    await page.reload();
+    await page.waitForSelector('#conn[data-state="connected"]');
+    await loaded();
+    const after = await page.getAttribute(`#list .item[data-id="${id}"] .attachment img`, 'src');
+    expect(after).not.toBe(before);
+    expect(after).toMatch(/^\/file\//);
+    expect(problems).toEqual([]);
+  } finally {
+    await context.close();
+    await own.stop();
+  }
+});
+
+let ownBrowser: Browser | undefined;
+afterAll(async () => {
+  await ownBrowser?.close();
 });

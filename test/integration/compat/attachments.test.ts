@@ -202,6 +202,19 @@ describe('signed links', () => {
     }
   });
 
+  test('a paired phone asks for a fresh link with its access token; nothing else gets one', async () => {
+    const file = /\/file\/([A-Za-z0-9_-]+)\?/.exec(url)![1];
+    const ask = (id: string, headers: Record<string, string>) => send('GET', `${daemon.gatewayUrl}/api/v1/attachments/${id}/link`, undefined, headers, daemon.caPem);
+    const fresh = await ask(file, bearer(phone.credentials.accessToken));
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.url).toMatch(new RegExp(`^/file/${file}\\?exp=\\d+&sig=`));
+    expect((await fetchBytes(`${daemon.gatewayUrl}${fresh.body.url}`, daemon.caPem)).status).toBe(200);
+    expect((await ask(file, {})).status).toBe(401);
+    expect((await ask(file, bearer(pub))).status).toBe(401);
+    const unknown = await ask(crypto.randomBytes(16).toString('base64url'), bearer(phone.credentials.accessToken));
+    expect([unknown.status, unknown.body.error.code]).toEqual([410, 'attachment_expired']);
+  });
+
   test('the link works on the admin listener too (same path)', async () => {
     const u = new URL(url);
     const got = await fetchBytes(`${daemon.adminUrl}${u.pathname}${u.search}`, daemon.caPem);

@@ -11,7 +11,7 @@ const byId = (id) => document.getElementById(id);
  * The card for `n`. `showApp` puts the app's name on the card (an app with one notification
  * gets no group header); `expanded` shows the full text.
  */
-export function renderCard(n, { showApp = false, expanded = false } = {}) {
+export function renderCard(n, { showApp = false, expanded = false, relink } = {}) {
   const p = priorityOf(n);
   const li = byId('tpl-item').content.firstElementChild.cloneNode(true);
   li.dataset.id = n.id;
@@ -23,7 +23,7 @@ export function renderCard(n, { showApp = false, expanded = false } = {}) {
   emojiSpan.hidden = emoji.length === 0;
   li.querySelector('.title-text').textContent = n.title;
   fillBody(li.querySelector('.body'), n);
-  fillAttachment(li.querySelector('.attachment'), n);
+  fillAttachment(li.querySelector('.attachment'), n, relink);
   const time = li.querySelector('.when');
   time.dateTime = n.createdAt;
   time.title = new Date(n.createdAt).toLocaleString();
@@ -66,7 +66,7 @@ const PREVIEWED = /^image\/(png|jpeg|gif|webp)$/;
  * previewed, anything else is a link with its name and size. A publisher's own URL is only a
  * link, never loaded: the phone fetches nothing from a third party on its own.
  */
-function fillAttachment(box, n) {
+function fillAttachment(box, n, relink) {
   const a = n.attachment;
   if (!a || typeof a.url !== 'string' || typeof a.name !== 'string') return;
   const stored = a.url.startsWith('/file/');
@@ -79,21 +79,43 @@ function fillAttachment(box, n) {
   const label = document.createElement('span');
   label.className = 'attachment-name';
   label.textContent = typeof a.size === 'number' ? `📎 ${a.name} · ${formatSize(a.size)}` : `📎 ${a.name}`;
+  // A stored file's link lives an hour: past it (a notification kept from yesterday), ask for a fresh one first.
+  const file = stored ? /^\/file\/([A-Za-z0-9_-]+)\?/.exec(a.url)?.[1] : undefined;
+  let img = null;
   if (stored && PREVIEWED.test(a.type ?? '')) {
-    const img = document.createElement('img');
+    img = document.createElement('img');
     img.alt = a.name;
     img.loading = 'lazy';
     img.decoding = 'async';
+    let retried = false;
     img.addEventListener('error', () => {
-      img.remove();
-      label.textContent = `📎 ${a.name} (no longer available)`;
+      // A link from before a daemon restart fails though unexpired: one fresh link, then give up.
+      if (!retried && file && relink) {
+        retried = true;
+        relink(file, true).then((fresh) => (fresh ? use(fresh) : gone()), gone);
+        return;
+      }
+      gone();
     });
-    img.src = a.url;
     link.append(img);
   }
   link.append(label);
   box.append(link);
   box.hidden = false;
+  function use(url) {
+    link.href = url;
+    if (img) img.src = url;
+  }
+  function gone() {
+    img?.remove();
+    label.textContent = `📎 ${a.name} (no longer available)`;
+  }
+  const exp = Number(new URL(a.url, location.href).searchParams.get('exp'));
+  if (file && relink && !(exp * 1000 > Date.now() + 60_000)) {
+    relink(file).then((fresh) => (fresh ? use(fresh) : use(a.url)), () => use(a.url));
+  } else {
+    use(a.url);
+  }
 }
 
 function formatSize(bytes) {

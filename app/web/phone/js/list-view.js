@@ -37,9 +37,11 @@ function matches(n, query) {
 
 /** Owns #list: what is shown, the search and app filter, expanded cards and gestures. */
 export class ListView {
-  constructor({ onDismiss, onClear }) {
+  constructor({ onDismiss, onClear, relink }) {
     this.onDismiss = onDismiss;
     this.onClear = onClear;
+    /** Asks the daemon for a fresh link to a stored attachment (its links expire). */
+    this.relink = relink;
     this.items = [];
     this.visible = [];
     this.query = '';
@@ -110,7 +112,7 @@ export class ListView {
       node.querySelector('.group-count').textContent = String(items.length);
       node.querySelector('.group-count').setAttribute('aria-label', `${items.length} notifications`);
     }
-    node.querySelector('.items').append(...items.map((n) => renderCard(n, { showApp: single, expanded: this.expanded.has(n.id) })));
+    node.querySelector('.items').append(...items.map((n) => renderCard(n, { showApp: single, expanded: this.expanded.has(n.id), relink: this.relink })));
     return node;
   }
 
