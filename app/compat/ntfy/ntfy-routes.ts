@@ -127,7 +127,10 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
     const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
     const publisher = { tokenId: token.id, name: token.name };
-    if (uploadName(params) !== null && req.method !== 'GET') return publishFile(req, res, topic, params, publisher);
+    if (uploadName(params) !== null) {
+      if (req.method === 'GET') throw new BeepError('unsupported_parameter', 'A file is sent with PUT or POST and the file as the body.');
+      return publishFile(req, res, topic, params, publisher);
+    }
     if (!deps.attachments && params.has([...PUBLISH.attach, ...PUBLISH.filename])) throw new BeepError('unsupported_parameter', 'Attachments are off on this Beep (attachments.enabled).');
     const body = (await publishBody(req, res)).toString('utf8');
     await answer(req, res, () => fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));

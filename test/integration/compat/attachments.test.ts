@@ -251,6 +251,12 @@ describe('an Attach: URL is a link, never fetched', () => {
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 40013, http: 400, beep_code: 'invalid_attachment' });
   });
+
+  test('a file name on a GET publish (no body to be the file) is refused, not dropped', async () => {
+    const res = await send('GET', `${daemon.gatewayUrl}/links/publish?message=x&filename=a.png`, undefined, bearer(pub), daemon.caPem);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 40000, beep_code: 'unsupported_parameter' });
+  });
 });
 
 describe('quotas, link expiry and log redaction (small limits)', () => {
@@ -308,4 +314,27 @@ describe('quotas, link expiry and log redaction (small limits)', () => {
     expect(small.logs()).toContain('sig=[redacted]');
     expect(small.logs()).not.toContain(sig);
   });
+});
+
+test('an upload cut off by its client leaves no file and gives its bytes back to the quota', async () => {
+  const own = await startDaemon({ config: { rateLimits: HAMMER_LIMITS, attachments: { maxFileBytes: 100_000, maxTotalBytes: 100_000 } } });
+  try {
+    const token = (await createToken(own, 'publish')).token;
+    const dir = path.join(own.dataDir, 'attachments');
+    const port = new URL(own.adminUrl).port;
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: '/fill', headers: { ...bearer(token), Filename: 'cut.png', 'Content-Length': '90000' } });
+      req.on('error', () => resolve());
+      req.write(png(50_000), () => setTimeout(() => (req.destroy(), resolve()), 200));
+    });
+    const listing = () => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && listing().length > 0) await new Promise((r) => setTimeout(r, 100));
+    expect(listing()).toEqual([]);
+    // 60 000 fits in the 100 000 quota only if the cut upload's 50 000 were given back.
+    const res = await send('PUT', `${own.adminUrl}/fill`, png(60_000), { ...bearer(token), Filename: 'after.png' });
+    expect(res.status).toBe(200);
+  } finally {
+    await own.stop();
+  }
 });
