@@ -193,7 +193,12 @@ export class AttachmentFiles {
       await handle.close();
       throw error;
     }
-    return handle.createReadStream({ start: 0 }).pipe(decryptChunks(record.id, (keyId) => this.keys.fileKey(keyId).key));
+    const raw = handle.createReadStream({ start: 0 });
+    const plain = decryptChunks(record.id, (keyId) => this.keys.fileKey(keyId).key);
+    // The reader closes the file however it ends (a client gone mid-download destroys `plain`).
+    raw.once('error', (error) => plain.destroy(error));
+    plain.once('close', () => raw.destroy());
+    return raw.pipe(plain);
   }
 
   /** A file whose notification was refused or muted: gone at once. */
