@@ -45,6 +45,8 @@ export interface UploadedFile {
   size: number;
   type: string;
   expiresMs: number;
+  /** The name to give it when the request named none (ntfy: "attachment.<ext>"). */
+  name?: string;
 }
 
 /** A file name as given (no path, no control characters), at most 255 bytes. */
@@ -134,7 +136,7 @@ export function fromRequest(
   const tags = params.get(PUBLISH.tags);
   const attach = params.get(PUBLISH.attach);
   const filename = params.get(PUBLISH.filename);
-  const name = file ? (uploadName(params) ?? 'attachment') : '';
+  const name = file ? (file.name ?? uploadName(params) ?? 'attachment') : '';
   const attachment: Attachment | undefined = file
     ? { name, type: file.type, size: file.size, expiresMs: file.expiresMs, file: file.id }
     : attach !== undefined

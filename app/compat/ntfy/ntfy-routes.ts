@@ -1,9 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import { COMPAT_PUBLISH_BODY_BYTES } from '../../config/defaults';
-import { bodyReader } from '../compat-body';
+import { bodyReader, peekBody } from '../compat-body';
+import { isUtf8 } from 'node:buffer';
 import { BeepError } from '../../domain/errors';
 import type { Attachment, AttachmentLinker, NotificationInput } from '../../domain/notification';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Logger } from '../../observability/logger';
 import { compatErrors } from '../compat-errors';
 import { credentialOf, peerOf } from '../credentials';
@@ -68,6 +69,12 @@ const FORMATS: Record<string, { type: string; encode: (m: NtfyMessage) => string
 /** Publish bodies, read only once the token is checked. */
 const publishBody = bodyReader({ bytes: COMPAT_PUBLISH_BODY_BYTES });
 
+/** bytes of a body that may be the message: ntfy's message-size-limit; a longer or non-UTF-8 body is a file. */
+const NTFY_MESSAGE_BYTES = 4096;
+
+/** ntfy's name for a file sent without one: "attachment" and the extension of its type. */
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp', 'application/pdf': 'pdf' };
+
 export function ntfyRoutes(deps: NtfyDeps): Router {
   const router = Router();
   const caller = (req: Request) => ({ ip: peerOf(req), protocol: 'ntfy' as const, listener: deps.listener });
@@ -80,23 +87,31 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
   }
 
   /** The body is a file: checked as a notification first, then streamed into the store, then published (the file goes if it is not). */
-  async function publishFile(req: Request, res: Response, topic: string, params: NtfyParams, publisher: { tokenId: number; name: string }): Promise<void> {
+  async function publishFile(
+    req: Request,
+    res: Response,
+    topic: string,
+    params: NtfyParams,
+    publisher: { tokenId: number; name: string },
+    source: Readable = req,
+  ): Promise<void> {
     const attachments = deps.attachments;
     if (!attachments) throw new BeepError('unsupported_parameter', 'Attachments are off on this Beep (attachments.enabled).');
     const placeholder = { id: 'x', size: 0, type: 'application/octet-stream', expiresMs: 0 };
-    fromRequest(topic, params, '', req.headers['content-type'], publisher, placeholder);
     const declared = Number(req.headers['content-length']);
     let file: UploadedFile;
     try {
-      file = await attachments.files.save(req, Number.isFinite(declared) ? declared : undefined);
+      fromRequest(topic, params, '', req.headers['content-type'], publisher, placeholder);
+      file = await attachments.files.save(source, Number.isFinite(declared) ? declared : undefined);
     } catch (error) {
       // Not read further: the answer goes out, then the connection closes.
       if (!res.headersSent) res.setHeader('Connection', 'close');
       throw error;
     }
+    const named = { ...file, name: uploadName(params) ?? `attachment.${EXTENSIONS[file.type] ?? 'bin'}` };
     let kept = false;
     try {
-      kept = await answer(req, res, () => fromRequest(topic, params, '', req.headers['content-type'], publisher, file));
+      kept = await answer(req, res, () => fromRequest(topic, params, '', req.headers['content-type'], publisher, named));
     } finally {
       if (!kept) await attachments.files.discard(file.id);
     }
@@ -132,7 +147,15 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
       return publishFile(req, res, topic, params, publisher);
     }
     if (!deps.attachments && params.has([...PUBLISH.attach, ...PUBLISH.filename])) throw new BeepError('unsupported_parameter', 'Attachments are off on this Beep (attachments.enabled).');
-    const body = (await publishBody(req, res)).toString('utf8');
+    let body: string;
+    if (deps.attachments && req.method !== 'GET' && params.get(PUBLISH.attach) === undefined) {
+      // ntfy: a body longer than a message or not UTF-8 is a file (what `ntfy publish --file` and the ntfy package send).
+      const { head, rest } = await peekBody(req, NTFY_MESSAGE_BYTES);
+      if (rest || !isUtf8(head)) return publishFile(req, res, topic, params, publisher, rest ?? Readable.from([head]));
+      body = head.toString('utf8');
+    } else {
+      body = (await publishBody(req, res)).toString('utf8');
+    }
     await answer(req, res, () => fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));
   }
   router.put('/:topic', publish);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, send } from '../../helpers/compat';
+import { RealClients } from '../../helpers/real-clients';
 
 // ntfy attachments (docs/publish.md, "Attachments") against the real daemon: a file sent with
 // PUT + Filename reaches a paired phone and an ntfy subscriber as a signed link whose bytes are
@@ -116,6 +117,55 @@ describe('a file sent as the body (PUT + Filename)', () => {
     expect(got.headers['content-type']).toBe('application/octet-stream');
     expect(got.headers['content-disposition']).toMatch(/^attachment; filename="page.html"/);
     expect(got.body.equals(text)).toBe(true);
+  });
+});
+
+describe('a body too long for a message, or not UTF-8, is a file (as ntfy)', () => {
+  test('a binary body without Filename becomes "attachment.png"', async () => {
+    const bytes = png(20_000);
+    const res = await send('POST', `${daemon.gatewayUrl}/files`, bytes, bearer(pub), daemon.caPem);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ message: 'You received a file: attachment.png', attachment: { name: 'attachment.png', type: 'image/png', size: bytes.length } });
+    expect((await fetchBytes(res.body.attachment.url, daemon.caPem)).body.equals(bytes)).toBe(true);
+  });
+
+  test('a UTF-8 body over 4096 bytes becomes "attachment.bin"; one of 4096 stays the message', async () => {
+    const long = Buffer.from('x'.repeat(5000));
+    const res = await send('POST', `${daemon.gatewayUrl}/files`, long, { ...bearer(pub), 'X-Message': 'the log' }, daemon.caPem);
+    expect(res.body).toMatchObject({ message: 'the log', attachment: { name: 'attachment.bin', size: 5000 } });
+    expect((await fetchBytes(res.body.attachment.url, daemon.caPem)).body.equals(long)).toBe(true);
+    const fits = await send('POST', `${daemon.gatewayUrl}/files`, 'y'.repeat(4096), bearer(pub), daemon.caPem);
+    expect(fits.body.message).toBe('y'.repeat(4096));
+    expect(fits.body.attachment).toBeUndefined();
+  });
+});
+
+describe('the real npm clients', () => {
+  test('the ntfy package\'s fileAttachment and fileURL, and @cityssm/ntfy-publish\'s fileAttachmentURL', async () => {
+    const clients = RealClients.for(daemon);
+    const bytes = png(40_000);
+    const file = path.join(daemon.dataDir, 'camera.png');
+    fs.writeFileSync(file, bytes);
+    const gw = daemon.gatewayUrl;
+    const sent = await clients.ntfy({ server: gw, topic: 'files', fileAttachment: file, title: 'Camera', authorization: { username: 'me', password: pub } });
+    expect(sent.ok).toBe(true);
+    const answer = (sent as { value: any }).value;
+    expect(answer.attachment).toMatchObject({ name: 'attachment.png', type: 'image/png', size: bytes.length });
+    await phone.waitFor(() => phone.unique.has(answer.id), 15_000, 'the package\'s file');
+    const wire = phone.unique.get(answer.id)!;
+    expect(wire.title).toBe('Camera');
+    expect((await fetchBytes(`${gw}${wire.attachment!.url}`, daemon.caPem)).body.equals(bytes)).toBe(true);
+
+    const linked = await clients.ntfy({ server: gw, topic: 'links', message: 'see', fileURL: { url: 'https://example.com/a/b.apk', filename: 'app.apk' }, authorization: { username: 'me', password: pub } });
+    expect((linked as { value: any }).value.attachment).toEqual({ name: 'app.apk', url: 'https://example.com/a/b.apk' });
+
+    const auth = Buffer.from(`Bearer ${pub}`).toString('base64url');
+    const cityssm = await clients.ntfyPublish({ server: `${gw}/`, topic: `files?auth=${auth}`, fileAttachmentURL: file, fileName: 'cam.png', title: 'From cityssm' } as never);
+    expect(cityssm.ok && (cityssm as { value: boolean }).value).toBe(true);
+    const polled = await send('GET', `${gw}/files/json?poll=1&since=all`, undefined, bearer(sub), daemon.caPem);
+    const last = polled.text.trim().split('\n').map((l) => JSON.parse(l)).find((m) => m.title === 'From cityssm');
+    expect(last.attachment).toMatchObject({ name: 'cam.png', type: 'image/png', size: bytes.length });
+    expect((await fetchBytes(last.attachment.url, daemon.caPem)).body.equals(bytes)).toBe(true);
   });
 });
 

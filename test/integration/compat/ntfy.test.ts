@@ -95,7 +95,6 @@ describe('publishing (docs/publish.md)', () => {
       ['POST', '/', JSON.stringify({ topic: 'alerts', colour: 'red' }), {}, 400, 'unknown_field'],
       ['POST', '/', JSON.stringify({ message: 'no topic' }), {}, 400, 'invalid_topic'],
       ['POST', '/', 'not json', {}, 400, 'invalid_json'],
-      ['POST', '/alerts', 'x'.repeat(4097), {}, 400, 'body_too_long'],
     ];
     for (const [method, path, body, headers, status, code] of cases) {
       const res = await send(method, admin(path), body, { ...bearer(pub), ...headers });
