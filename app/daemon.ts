@@ -33,6 +33,7 @@ import { loadOrCreateAdminToken, removeRuntimeInfo, writeRuntimeInfo } from './d
 import type { LogContext } from './observability/log-context';
 import type { Logger } from './observability/logger';
 import type { DesktopSource } from './sources/source';
+import type { Attachment } from './domain/notification';
 import type { Store } from './store/store';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock';
 import { VERSION } from './version';
@@ -109,7 +110,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const uploads = attachments ? [attachments.uploadRouter((source, parse) => core.ingest.receive(source, parse))] : [];
 
     edges = buildEdges(config, metrics, limits, log, context);
-    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history };
+    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };

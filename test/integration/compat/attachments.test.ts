@@ -184,6 +184,10 @@ describe('beep send --file', () => {
     const got = await fetchBytes(`${daemon.gatewayUrl}${wire.attachment!.url}`, daemon.caPem);
     expect(got.body.equals(bytes)).toBe(true);
     expect(got.headers['content-disposition']).toContain("filename*=UTF-8''report%20%C3%A9.png");
+    // The admin history carries it too, with a link that works on the admin listener.
+    const history = (await daemon.admin('GET', '/api/v1/notifications?limit=20')).body as { id: string; attachment?: { url: string } }[];
+    const listed = history.find((n) => n.id === id)!;
+    expect((await fetchBytes(`${daemon.adminUrl}${listed.attachment!.url}`, '')).body.equals(bytes)).toBe(true);
   });
 
   test('a missing file is refused by the CLI before anything is sent', async () => {
