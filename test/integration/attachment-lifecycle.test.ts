@@ -100,3 +100,23 @@ test('an expired file is deleted by the sweep and its link refused', async () =>
     await daemon.stop();
   }
 });
+
+test('with attachments off, files and Attach: are refused (never dropped) and there is no /file route', async () => {
+  const daemon = await startDaemon({ config: { rateLimits: HAMMER_LIMITS, attachments: { enabled: false } } });
+  try {
+    const pub = (await createToken(daemon, 'publish')).token;
+    const file = await send('PUT', `${daemon.adminUrl}/off`, Buffer.from('x'), { ...bearer(pub), Filename: 'a.txt' });
+    expect([file.status, file.body.beep_code]).toEqual([400, 'unsupported_parameter']);
+    const link = await send('POST', `${daemon.adminUrl}/off`, 'x', { ...bearer(pub), Attach: 'https://example.com/a.png' });
+    expect([link.status, link.body.beep_code]).toEqual([400, 'unsupported_parameter']);
+    const json = await send('POST', `${daemon.adminUrl}/`, JSON.stringify({ topic: 'off', attach: 'https://example.com/a.png' }), bearer(pub));
+    expect([json.status, json.body.beep_code]).toEqual([400, 'unsupported_parameter']);
+    // A long body is the message again, held to its limit.
+    const long = await send('POST', `${daemon.adminUrl}/off`, 'x'.repeat(4097), bearer(pub));
+    expect([long.status, long.body.beep_code]).toEqual([400, 'body_too_long']);
+    expect((await send('GET', `${daemon.adminUrl}/file/${'A'.repeat(22)}?exp=1&sig=x`)).status).toBe(404);
+    expect(fs.existsSync(path.join(daemon.dataDir, 'attachments'))).toBe(false);
+  } finally {
+    await daemon.stop();
+  }
+});
