@@ -142,19 +142,19 @@ export class AttachmentFiles {
       const handle = await fs.promises.open(part, 'r');
       await handle.sync().finally(() => handle.close());
       const expiresMs = this.now() + this.limits.expiryMs;
+      // In place before its record: killed in between, the file is a stray the sweep removes; never a record without its file.
+      fs.renameSync(part, this.fileOf(id));
       await this.writer.run(
         (db) => {
           db.prepare('INSERT INTO attachments (id, notification_id, key_id, size, created_ms, expires_ms) VALUES (?, NULL, ?, ?, ?, ?)').run(id, key.id, size, this.now(), expiresMs);
         },
-        () => {
-          fs.renameSync(part, this.fileOf(id));
-          this.used = (this.used ?? 0) + size;
-        },
+        () => void (this.used = (this.used ?? 0) + size),
       );
       return { id, size, type: sniffType(head), expiresMs };
     } catch (error) {
       source.unpipe(input);
       fs.rmSync(part, { force: true });
+      fs.rmSync(this.fileOf(id), { force: true });
       throw error;
     } finally {
       this.receiving -= size;
