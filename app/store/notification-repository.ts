@@ -32,6 +32,7 @@ export class NotificationRepository {
       sequence: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'notifications'"),
       deleteOld: db.prepare('DELETE FROM notifications WHERE created_ms < ?'),
       deleteOldDismissals: db.prepare('DELETE FROM dismissals WHERE at_ms < ?'),
+      linkAttachment: db.prepare('UPDATE attachments SET notification_id = ? WHERE id = ? AND notification_id IS NULL'),
     };
   }
 
@@ -50,7 +51,7 @@ export class NotificationRepository {
     const existing = this.stmts.byId.get(id) as NotificationRow | undefined;
     if (existing) return { notification: toNotification(existing, this.sealer), duplicate: true };
     const createdAt = now.toISOString();
-    const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null, givenPriority: input.givenPriority, actions: input.actions };
+    const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null, givenPriority: input.givenPriority, actions: input.actions, attachment: input.attachment ?? undefined };
     const info = this.stmts.insert.run({
       id,
       ...sealRow(this.sealer, id, secrets),
@@ -64,6 +65,8 @@ export class NotificationRepository {
       untitled: input.untitled ? 1 : 0,
       tokenId: input.tokenId ?? null,
     });
+    // A stored attachment belongs to its notification from the same commit (store/attachment-files.ts).
+    if (input.attachment?.file) this.stmts.linkAttachment.run(id, input.attachment.file);
     // An update supersedes what it replaces: no longer owed to anyone, no `dismissed` sent.
     if (input.replaces) this.stmts.dismiss.run(createdAt, input.replaces);
     const { desktopEntry: _desktopEntry, ...stored } = input;

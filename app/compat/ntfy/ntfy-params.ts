@@ -63,11 +63,12 @@ export const PUBLISH = {
   icon: ['x-icon', 'icon'],
   markdown: ['x-markdown', 'markdown', 'md'],
   actions: ['x-actions', 'actions', 'action'],
+  attach: ['x-attach', 'attach', 'a'],
+  filename: ['x-filename', 'filename', 'file', 'f'],
 } as const;
 
 /** Publish parameters ntfy documents that Beep cannot honour: refused, never silently dropped. */
 export const UNSUPPORTED: Record<string, readonly string[]> = {
-  attachments: ['x-attach', 'attach', 'a', 'x-filename', 'filename', 'file', 'f'],
   'delayed delivery': ['x-delay', 'delay', 'x-at', 'at', 'x-in', 'in'],
   'e-mail notifications': ['x-email', 'x-e-mail', 'email', 'e-mail', 'mail', 'e'],
   'phone calls': ['x-call', 'call'],

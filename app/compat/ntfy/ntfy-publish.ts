@@ -1,6 +1,6 @@
 import type { NotificationAction } from '../../domain/action';
 import { BeepError } from '../../domain/errors';
-import type { NotificationInput } from '../../domain/notification';
+import type { Attachment, NotificationInput } from '../../domain/notification';
 import { parsePriority, type Priority } from '../../domain/priority';
 import { parseNotification } from '../../ingest/notification-schema';
 import { parseTopicList } from '../topics';
@@ -41,6 +41,50 @@ function iconUrl(raw: unknown): string | null {
   return raw;
 }
 
+/** A file the request's body was stored as (store/AttachmentFiles.save). */
+export interface UploadedFile {
+  id: string;
+  size: number;
+  type: string;
+  expiresMs: number;
+  /** The name to give it when the request named none (ntfy: "attachment.<ext>"). */
+  name?: string;
+}
+
+/** A file name as given (no path, no control characters), at most 255 bytes. */
+function fileName(raw: string): string {
+  const name = raw.replace(/[\x00-\x1f\x7f]/g, '').split(/[\\/]/).pop()!.trim();
+  if (Buffer.byteLength(name) > 255) throw new BeepError('invalid_attachment', 'The attachment\'s file name is longer than 255 bytes.');
+  return name;
+}
+
+/** An `Attach:` URL: kept as a link (never fetched), named by `Filename:` or its last path segment. */
+function linkAttachment(url: string, filename: string | undefined): Attachment {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    /* refused below */
+  }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || url.length > 2048) {
+    throw new BeepError('invalid_attachment', 'The attachment URL must be an absolute http or https URL of at most 2048 characters.');
+  }
+  let last = '';
+  try {
+    last = decodeURIComponent(parsed.pathname.split('/').pop() ?? '');
+  } catch {
+    /* an undecodable segment names nothing */
+  }
+  return { name: fileName(filename ?? '') || fileName(last) || 'attachment', url };
+}
+
+/** The name of the file this request's body is to be stored as, or null when the body is the message (ntfy: a `Filename` without `Attach`). */
+export function uploadName(params: NtfyParams): string | null {
+  const filename = params.get(PUBLISH.filename);
+  if (filename === undefined || params.get(PUBLISH.attach) !== undefined) return null;
+  return fileName(filename) || 'attachment';
+}
+
 interface Fields {
   topic: string;
   message: unknown;
@@ -51,6 +95,7 @@ interface Fields {
   icon: unknown;
   markdown: boolean;
   actions: NotificationAction[];
+  attachment?: Attachment;
 }
 
 /** Validates with Beep's schema (limits, codes), then adds what ntfy carries beyond it. */
@@ -70,11 +115,21 @@ function toInput(f: Fields, publisher: Publisher): NotificationInput {
     },
     'ntfy',
   );
-  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId, ...(f.actions.length ? { actions: f.actions } : {}) };
+  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId, ...(f.actions.length ? { actions: f.actions } : {}), ...(f.attachment ? { attachment: f.attachment } : {}) };
 }
 
-/** PUT/POST /<topic> (body = message) and GET /<topic>/publish|send|trigger (query parameters). */
-export function fromRequest(topic: string, params: NtfyParams, body: string, contentType: string | undefined, publisher: Publisher): NotificationInput {
+/**
+ * PUT/POST /<topic> (body = message, or the file when `file` is given) and GET
+ * /<topic>/publish|send|trigger (query parameters).
+ */
+export function fromRequest(
+  topic: string,
+  params: NtfyParams,
+  body: string,
+  contentType: string | undefined,
+  publisher: Publisher,
+  file?: UploadedFile,
+): NotificationInput {
   for (const [feature, names] of Object.entries(UNSUPPORTED)) {
     if (params.has(names)) throw new BeepError('unsupported_parameter', `Beep does not support ntfy ${feature}.`);
   }
@@ -83,10 +138,20 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
   }
   const tags = params.get(PUBLISH.tags);
   const actions = params.get(PUBLISH.actions);
+  const attach = params.get(PUBLISH.attach);
+  const filename = params.get(PUBLISH.filename);
+  const name = file ? (file.name ?? uploadName(params) ?? 'attachment') : '';
+  const attachment: Attachment | undefined = file
+    ? { name, type: file.type, size: file.size, expiresMs: file.expiresMs, file: file.id }
+    : attach !== undefined
+      ? linkAttachment(attach, filename)
+      : undefined;
   return toInput(
     {
       topic,
-      message: params.get(PUBLISH.message) ?? body,
+      // ntfy's words for a file sent without a message.
+      message: params.get(PUBLISH.message) ?? (file ? `You received a file: ${name}` : body),
+      attachment,
       title: params.get(PUBLISH.title),
       priority: params.get(PUBLISH.priority),
       tags: tags === undefined ? [] : tags.split(',').map((t) => t.trim()).filter((t) => t.length > 0),
@@ -99,8 +164,8 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
   );
 }
 
-const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions']);
-const JSON_UNSUPPORTED = new Set(['attach', 'filename', 'delay', 'email', 'call', 'sequence_id', 'template', 'cache', 'firebase']);
+const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions', 'attach', 'filename']);
+const JSON_UNSUPPORTED = new Set(['delay', 'email', 'call', 'sequence_id', 'template', 'cache', 'firebase']);
 
 /** The topic a JSON publish names (checked before the token, which is scoped to topics). */
 export function jsonTopic(body: unknown): string {
@@ -118,6 +183,8 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher): N
   }
   if (body.markdown !== undefined && typeof body.markdown !== 'boolean') throw new BeepError('invalid_type', '"markdown" must be a boolean.');
   if (body.priority !== undefined && typeof body.priority !== 'number') throw new BeepError('invalid_priority', '"priority" must be a number 1-5.');
+  if (body.attach !== undefined && typeof body.attach !== 'string') throw new BeepError('invalid_attachment', '"attach" must be a URL.');
+  if (body.filename !== undefined && typeof body.filename !== 'string') throw new BeepError('invalid_attachment', '"filename" must be a string.');
   return toInput(
     {
       topic: jsonTopic(body),
@@ -129,6 +196,8 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher): N
       icon: body.icon,
       markdown: body.markdown === true,
       actions: actionsFromJson(body.actions),
+      // A JSON publish can only link a file (its body is the JSON).
+      attachment: typeof body.attach === 'string' && body.attach !== '' ? linkAttachment(body.attach, body.filename as string | undefined) : undefined,
     },
     publisher,
   );
