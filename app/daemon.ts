@@ -5,6 +5,7 @@ import type { Server as SocketServer } from 'socket.io';
 import { memoryLimiters } from './auth/limiter-factory';
 import { buildActions } from './composition/actions';
 import { buildRules, buildSources } from './composition/capture';
+import { buildAttachments } from './composition/attachments';
 import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
 import { buildDevices } from './composition/devices';
@@ -33,6 +34,7 @@ import { loadOrCreateAdminToken, removeRuntimeInfo, writeRuntimeInfo } from './d
 import type { LogContext } from './observability/log-context';
 import type { Logger } from './observability/logger';
 import type { DesktopSource } from './sources/source';
+import type { Attachment } from './domain/notification';
 import type { Store } from './store/store';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock';
 import { VERSION } from './version';
@@ -59,6 +61,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   let renewer: CertificateRenewer | undefined;
   let stopSigningKeyRotation: (() => void) | undefined;
   let stopPruning: (() => void) | undefined;
+  let stopSweeping: (() => void) | undefined;
   let stopAudit: (() => Promise<void>) | undefined;
   const servers: { admin?: http.Server; gateway?: https.Server; io?: SocketServer } = {};
   let edges: Edges | undefined;
@@ -83,11 +86,12 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     measureStore(db, metrics, logger);
     const audit = await openAuditLog(config, db.audit, metrics, log);
     stopAudit = () => audit.stop();
-    const { keys } = await openDataKeys(config, db, vault, audit, log);
+    const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: db.history }, vault.cipher, log);
+    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files);
     await recordConfigChange(config, db.audit, audit);
 
     const rules = buildRules(config, log);
-    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery, scheduled: db.scheduled }, mon, rules.engine, log));
+    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery, scheduled: db.scheduled }, mon, rules.engine, log, attachments?.links));
     sources = buildSources(config, core, { desktopIds: db.desktopIds, positions: db.sourcePositions }, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
     const signing = buildTokens(config, signingKeys, db.accounts, audit);
@@ -100,16 +104,20 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const { dashboard, passwordLogin, credentials } = buildDashboard(config, db.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const storage = { tokens: db.apiTokens, history: db.topicHistory, credentials: () => db.adminCredentials.adminCredentials(), ping: () => db.ping() };
-    const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, dismiss: (id: string) => core.dismiss(id, null) }, log));
+    const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, dismiss: (id: string) => core.dismiss(id, null), attachments: attachments?.ntfy }, log));
+    const fileRoutes = attachments ? [attachments.router] : [];
+    const topicsOf = async (id: string) => (await db.deviceAdmin.activeDevices()).find((d) => d.id === id && !d.revokedAt)?.topics;
+    const relink = attachments ? [attachments.relinkRouter({ verify: (token) => tokens.verify(token), topicsOf })] : [];
+    const uploads = attachments ? [attachments.uploadRouter((source, parse) => core.ingest.receive(source, parse))] : [];
 
     edges = buildEdges(config, metrics, limits, log, context);
-    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, scheduled: core.scheduler };
-    const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: apis.admin.routers };
+    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, scheduled: core.scheduler, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
+    const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
-    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: apis.gateway.routers, edge: edges.gateway }));
+    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway }));
     const actions = buildActions(config, { lookup: db.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
-    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db.accounts, actions }, log, context);
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db.accounts, actions, links: attachments?.links }, log, context);
     servers.io = sockets.io;
     // Every upgrade passes its listener's edge, then the first route that claims it.
     edges.admin.routeUpgrades(admin, apis.admin.upgrades);
@@ -121,6 +129,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     };
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
     stopPruning = startPruning(config, db, log);
+    stopSweeping = attachments?.startSweeping();
     // What fell due while the daemon was down goes now; the rest when due.
     await core.scheduler.start();
     for (const source of sources) source.start();
@@ -137,6 +146,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const listeners = [servers.admin, servers.gateway];
     const closed = stopAccepting(edges, listeners);
     stopPruning?.();
+    stopSweeping?.();
     await Promise.all(sources.map((s) => s.stop()));
     // Streams never finish on their own: they end now; then the requests in flight get their answers.
     relay?.hub.closeAll();

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { readAdminToken, readRuntimeInfo, type RuntimeInfo } from '../discovery';
 
 // How the `beep` CLI talks to a running daemon: daemon.json for the port, admin.token for
@@ -34,17 +36,33 @@ export class AdminClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+    return this.send<T>(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  }
+
+  /** POSTs a file as the body, streamed from disk (never read whole). */
+  async upload<T>(path: string, file: string, headers: Record<string, string>): Promise<{ status: number; body: T }> {
+    const size = fs.statSync(file).size;
+    const body = Readable.toWeb(fs.createReadStream(file)) as ReadableStream;
+    return this.send<T>(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/octet-stream', 'content-length': String(size), ...headers },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  }
+
+  private async send<T>(path: string, init: RequestInit): Promise<{ status: number; body: T }> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
+      response = await fetch(`${this.baseUrl}${path}`, init);
     } catch (error) {
       throw new AdminError(
         `Cannot reach Beep at ${this.baseUrl} (${(error as Error).message}); is the daemon (pid ${this.runtime.pid}) running?`,

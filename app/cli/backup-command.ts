@@ -4,6 +4,7 @@ import { decryptFile, encryptFile, FileDataKey } from '../crypto/backup-cipher';
 import { recordRestoredAudit } from '../store/audit-offline';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../store/data-dir-lock';
 import { checkDatabase, snapshotDatabase, swapInDatabase } from '../store/snapshot';
+import { embedAttachments, extractAttachments } from '../store/attachment-backup';
 import { describeAuditVerdict } from './security-commands';
 import type { Io } from './commands';
 import { count } from './text';
@@ -29,8 +30,10 @@ export async function backupCommand(dataDir: string, out: string, io: Io & { tty
   try {
     const { pages } = await snapshotDatabase(dataDir, plain, (p) => bar.update(p.totalPages - p.remainingPages, p.totalPages));
     const counts = checkDatabase(plain);
+    const files = embedAttachments(dataDir, plain);
     await encryptFile(plain, target, keys);
     io.out(`backed up ${count(counts.notifications, 'notification')} and ${count(counts.devices, 'device')} (${count(pages, 'page')}) to ${target}`);
+    if (files > 0) io.out(`with ${count(files, 'attachment file')}`);
     io.out(`encrypted with ${keys.file} (key ${keys.keyId()}): keep a copy of that key, or the backup cannot be restored`);
     return 0;
   } finally {
@@ -66,7 +69,9 @@ async function restoreLocked(dataDir: string, file: string, io: Io): Promise<num
   try {
     const header = await decryptFile(source, plain, FileDataKey.inDataDir(dataDir));
     const counts = checkDatabase(plain);
+    const files = extractAttachments(plain, dataDir);
     const { previous } = swapInDatabase(dataDir, plain);
+    if (files > 0) io.out(`restored ${count(files, 'attachment file')}`);
     io.out(`restored ${count(counts.notifications, 'notification')} and ${count(counts.devices, 'device')} from the backup of ${header.createdAt}`);
     if (previous) io.out(`the database it replaced is kept as ${previous}`);
     await reportRestoredAudit(dataDir, header.createdAt, io);

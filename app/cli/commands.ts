@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parsePriority } from '../domain/priority';
 import type { DeviceView } from '../domain/device';
@@ -41,6 +42,8 @@ export interface SendOptions {
   url?: string;
   topic?: string;
   id?: string;
+  /** A file to attach (`beep send --file`). */
+  file?: string;
   json?: boolean;
 }
 
@@ -56,6 +59,10 @@ export async function sendCommand(dataDir: string, title: string, options: SendO
       return 2;
     }
   }
+  if (options.file !== undefined && !fs.statSync(options.file, { throwIfNoEntry: false })?.isFile()) {
+    io.err(`--file: no file at ${options.file}`);
+    return 2;
+  }
   const client = AdminClient.fromDataDir(dataDir);
   const payload = {
     title,
@@ -67,12 +74,13 @@ export async function sendCommand(dataDir: string, title: string, options: SendO
     ...(options.topic !== undefined ? { topic: options.topic } : {}),
     ...(options.id !== undefined ? { id: options.id } : {}),
   };
-  const { status, body } = await client.request<{ id: string; error?: { message: string } }>(
-    'POST',
-    '/api/v1/notifications',
-    payload,
-    { 'x-beep-source': 'cli' },
-  );
+  const { status, body } = options.file
+    ? await client.upload<{ id: string; error?: { message: string } }>('/api/v1/notifications/attachment', options.file, {
+        'x-beep-source': 'cli',
+        'x-beep-notification': Buffer.from(JSON.stringify(payload)).toString('base64url'),
+        'x-beep-filename': encodeURIComponent(path.basename(options.file)),
+      })
+    : await client.request<{ id: string; error?: { message: string } }>('POST', '/api/v1/notifications', payload, { 'x-beep-source': 'cli' });
   if (status === 503) {
     io.err(`not accepted: ${body.error?.message ?? 'the daemon could not store it'}`);
     return 1;

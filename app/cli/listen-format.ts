@@ -7,8 +7,8 @@ import { localTime } from './text';
 // topic, the link it opens, then the body indented, then its action buttons (ntfy's view and
 // http actions; an http one is sent by the PC when a phone taps it).
 
-/** One notification as readable lines. */
-export function formatNotification(n: WireNotification, now = new Date()): string {
+/** One notification as readable lines (`gateway` resolves a stored attachment's link). */
+export function formatNotification(n: WireNotification, now = new Date(), gateway = ''): string {
   const tags = n.tags.length ? ` [${n.tags.join(', ')}]` : '';
   const topic = n.topic ? ` #${n.topic}` : '';
   const app = n.app ? `${n.app}: ` : '';
@@ -17,6 +17,11 @@ export function formatNotification(n: WireNotification, now = new Date()): strin
   if (n.url) lines.push(`    → ${n.url}`);
   if (n.body) lines.push(`    ${n.body.replace(/\n/g, '\n    ')}`);
   for (const a of n.actions ?? []) lines.push(`    ${actionLine(a)}`);
+  const a = n.attachment;
+  if (a) {
+    const size = a.size === undefined ? '' : ` (${a.size} bytes)`;
+    lines.push(`    📎 ${a.name}${size} ${a.url.startsWith('/') ? gateway + a.url : a.url}`);
+  }
   return lines.join('\n');
 }
 

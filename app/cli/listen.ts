@@ -232,12 +232,12 @@ export async function listen(options: ListenOptions): Promise<{ done: Promise<'r
       current.seen.push(n.id);
     }
     saveListenState(options.stateFile, current); // stored before acked: the at-least-once contract
-    for (const n of fresh) options.out(options.json ? JSON.stringify(n) : formatNotification(n));
+    for (const n of fresh) options.out(options.json ? JSON.stringify(n) : formatNotification(n, new Date(), current.gatewayUrl));
     ack({ ack: items.map((n) => n.id) });
   });
   // Recent history asked for at pairing: shown once, marked as earlier, never acked.
   socket.on('history', ({ items }) => {
-    for (const n of items) options.out(options.json ? JSON.stringify({ ...n, history: true }) : `(earlier) ${formatNotification(n)}`);
+    for (const n of items) options.out(options.json ? JSON.stringify({ ...n, history: true }) : `(earlier) ${formatNotification(n, new Date(), current.gatewayUrl)}`);
   });
   socket.on('dismissed', ({ ids }) => {
     for (const id of ids) options.out(options.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);

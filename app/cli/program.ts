@@ -68,6 +68,7 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
     .option('-u, --url <url>', 'a link to open on click')
     .option('--topic <topic>', 'a topic')
     .option('--id <id>', 'an idempotency id: sending it twice delivers once')
+    .option('-f, --file <path>', 'attach a file (streamed to the daemon, stored encrypted; README: "Attachments")')
     .option('--json', 'print {id, duplicate, devices, online} as JSON')
     .action((title: string, options) => run(() => sendCommand(dataDir(), title, options, io)));
 

@@ -1,4 +1,5 @@
 import busboy from 'busboy';
+import { Readable } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import { BeepError } from '../domain/errors';
 
@@ -82,5 +83,41 @@ export function readMultipart(req: Request, res: Response, limit: BodyLimit): Pr
     });
     req.on('error', () => fail(new BeepError('validation_failed', 'The request body could not be read.')));
     req.pipe(parser);
+  });
+}
+
+/**
+ * Reads a body's first `limit` bytes and no more: `rest` is null when the whole body fit, else
+ * a stream of all of it (those bytes, then what is still to come), for ntfy's rule that a body
+ * too long or not UTF-8 is a file.
+ */
+export function peekBody(req: Request, limit: number): Promise<{ head: Buffer; rest: Readable | null }> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const done = (rest: boolean) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      const head = Buffer.concat(parts);
+      if (!rest) return resolve({ head, rest: null });
+      req.pause();
+      resolve({
+        head,
+        rest: Readable.from(
+          (async function* () {
+            yield head;
+            for await (const chunk of req) yield chunk as Buffer;
+          })(),
+          { objectMode: false },
+        ),
+      });
+    };
+    const onData = (chunk: Buffer) => {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size > limit) done(true);
+    };
+    const onEnd = () => done(false);
+    const onError = () => reject(new BeepError('validation_failed', 'The request body could not be read.'));
+    req.on('data', onData).on('end', onEnd).on('error', onError);
   });
 }

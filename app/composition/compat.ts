@@ -6,7 +6,7 @@ import { StreamSlots } from '../compat/stream-slots';
 import type { SubscriberHub } from '../compat/subscriber-hub';
 import type { RelayBus } from '../delivery/relay-bus';
 import { handshakeServer, type UpgradeRoute } from '../compat/upgrades';
-import { ntfyRoutes } from '../compat/ntfy/ntfy-routes';
+import { ntfyRoutes, type NtfyAttachments } from '../compat/ntfy/ntfy-routes';
 import { ntfyWebSocket } from '../compat/ntfy/ntfy-ws';
 import { GotifyLogin } from '../compat/gotify/gotify-login';
 import { gotifyRoutes } from '../compat/gotify/gotify-routes';
@@ -54,7 +54,7 @@ export interface CompatStorage {
 /** Builds API tokens and the ntfy/Gotify routes for both listeners (empty when compat is off). */
 export function buildCompat(
   config: BeepConfig,
-  parts: { storage: CompatStorage; ingest: IngestService; hub: SubscriberHub; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets; dismiss: Dismiss },
+  parts: { storage: CompatStorage; ingest: IngestService; hub: SubscriberHub; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets; dismiss: Dismiss; attachments?: NtfyAttachments },
   log: LogFor,
 ): Compat {
   const { storage, ingest, hub, bus, metrics, audit, budgets } = parts;
@@ -99,6 +99,7 @@ export function buildCompat(
     const ntfy = {
       tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now, streams, slots, pageSize: STREAM_BACKLOG_PAGE,
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
+      attachments: parts.attachments,
       // Token-less local publishing: the loopback admin listener only.
       openTopics: new Set(listener === 'admin' ? config.compat.ntfy.openTopics : []),
       delayBounds: { minSec: config.compat.ntfy.minDelaySec, maxSec: config.compat.ntfy.maxDelaySec },

@@ -1,6 +1,6 @@
 import type { BeepConfig } from '../config/schema';
 import { SubscriberHub } from '../compat/subscriber-hub';
-import type { NotificationInput } from '../domain/notification';
+import type { Attachment, NotificationInput } from '../domain/notification';
 import { Delivery } from '../delivery/delivery';
 import type { DeliveryStore } from '../delivery/ports';
 import { LocalRelayBus, type RelayBus } from '../delivery/relay-bus';
@@ -45,7 +45,15 @@ export interface RelayStorage {
 }
 
 /** Builds the bus and its listeners, and ingest; a commit publishes on the bus, nothing else. */
-export function buildRelay(config: BeepConfig, store: RelayStorage, monitoring: Monitoring, engine: RulesEngine<NotificationInput>, log: LogFor): Relay {
+export function buildRelay(
+  config: BeepConfig,
+  store: RelayStorage,
+  monitoring: Monitoring,
+  engine: RulesEngine<NotificationInput>,
+  log: LogFor,
+  /** Signs stored attachments' links on what devices are sent (attachments/attachment-links.ts). */
+  links?: { pathOf(a: Attachment): string | null },
+): Relay {
   const { metrics, stats, feed } = monitoring;
   const bus = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
   const clock = { timers: new TimerWheel(systemTimers, DELIVERY_TIMER_TICK_MS), defer: (fn: () => void) => void setImmediate(fn) };
@@ -55,6 +63,7 @@ export function buildRelay(config: BeepConfig, store: RelayStorage, monitoring: 
     maxHeld: DELIVERY_MAX_HELD,
     saveIntervalMs: PROGRESS_SAVE_INTERVAL_MS,
     dismissPage: DISMISS_CATCH_UP_PAGE,
+    link: links ? (a: Attachment) => links.pathOf(a) : undefined,
   };
   const delivery = new Delivery(store.delivery, options, clock, {
     onBatch: (size, redelivered) => {

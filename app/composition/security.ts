@@ -78,6 +78,8 @@ export async function openDataKeys(
   vault: { master: Buffer; cipher: FieldCipher },
   audit: AuditLog,
   log: LogFor,
+  /** Attachment files, re-encrypted by a rotation (composition/attachments.ts). */
+  files?: { rekey(targetKeyId: string): Promise<number> },
 ): Promise<{ keys: KeyControl }> {
   const { master, cipher } = vault;
   const stored = await store.dataKeys.list();
@@ -92,6 +94,7 @@ export async function openDataKeys(
   const rotation = new KeyRotation(store.db, store.writer, cipher, {
     batchSize,
     pauseMs,
+    files,
     onFinished: (keyId, total) => {
       keysLog.info('data key rotation finished', { keyId, total });
       void audit.record('data_key_rotation_finished', 'system', { keyId, values: total });

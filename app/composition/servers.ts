@@ -28,7 +28,7 @@ import type { Relay } from './relay';
 import type { Limits } from './security';
 import { tlsOptions, type TlsState } from './tls';
 import { portHolder } from '../util/port-holder';
-import { toWire, type StoredNotification } from '../domain/notification';
+import { toWire, type Attachment, type StoredNotification } from '../domain/notification';
 import type { ActionService } from '../compat/ntfy/action-service';
 
 // The listeners: their edges, the admin HTTP server (loopback), the gateway HTTPS server with
@@ -117,7 +117,7 @@ export interface PairingHistory {
 /** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
 export function buildSockets(
   config: BeepConfig,
-  parts: GatewayParts & { audit: AuditLog; relay: Relay; pairingHistory: PairingHistory; actions?: ActionService },
+  parts: GatewayParts & { audit: AuditLog; relay: Relay; pairingHistory: PairingHistory; actions?: ActionService; links?: { pathOf(a: Attachment): string | null } },
   log: LogFor,
   context?: LogContext,
 ): GatewaySockets {
@@ -147,7 +147,7 @@ export function buildSockets(
     // The desktop close of a captured notification follows on the bus (composition/capture.ts).
     dismiss: (id, byDevice) => relay.dismiss(id, byDevice),
     setTopics: (deviceId, topics) => directory.setTopics(deviceId, topics),
-    history: (deviceId) => parts.pairingHistory.takePairingHistory(deviceId, config.auth.pairingHistoryMax).then((list) => list.map(toWire)),
+    history: (deviceId) => parts.pairingHistory.takePairingHistory(deviceId, config.auth.pairingHistoryMax).then((list) => list.map((n) => toWire(n, parts.links && ((a) => parts.links!.pathOf(a))))),
     maxDismissIds: config.queue.maxBatch,
     performAction: parts.actions ? (deviceId, id, action) => parts.actions!.perform(deviceId, id, action) : undefined,
     onAuthFailure: (code, address) => {

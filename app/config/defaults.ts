@@ -245,3 +245,21 @@ export const HTTP_ACTION_MAX_RESPONSE_BYTES = 64 * 1024;
 export const HTTP_ACTION_RESULT_CHARS = 1024;
 /** http actions one device may have in flight at once: a person taps one at a time; more is a looping client holding the PC's sockets. */
 export const HTTP_ACTIONS_IN_FLIGHT_PER_DEVICE = 4;
+
+/** bytes one attachment file may have: ntfy's own attachment-file-size-limit (15M), a phone photo or a log bundle. */
+export const ATTACHMENT_MAX_FILE_BYTES = 15 * 1024 * 1024;
+/**
+ * bytes every stored attachment may take together: ntfy's server default is 5G shared by every
+ * visitor of a public server (100M each); one user's PC keeps 1 GiB, ~68 full-size files.
+ */
+export const ATTACHMENT_MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
+/**
+ * seconds an attachment file is kept: ntfy keeps 3 h, but Beep holds notifications until a
+ * phone comes back, and a phone away for the evening would find every file of the afternoon
+ * gone; a day covers that while the total quota bounds the disk.
+ */
+export const ATTACHMENT_EXPIRY_SEC = 24 * 60 * 60;
+/** seconds a signed attachment link is valid: a link is a credential in a URL, so short; every read of the notification gets a fresh one. */
+export const ATTACHMENT_LINK_SEC = 60 * 60;
+/** seconds between sweeps of expired and orphaned attachment files: a file outlives its expiry by at most this. */
+export const ATTACHMENT_SWEEP_SEC = 60;

@@ -127,6 +127,8 @@ export interface BeepConfig {
   };
   /** The security audit log: retention, and the window wrong credentials are counted in. */
   audit: { retentionDays: number; failureWindowSec: number };
+  /** Attachment files (ntfy's PUT with a filename, `beep send --file`): quotas, expiry, link lifetime. */
+  attachments: { enabled: boolean; maxFileBytes: number; maxTotalBytes: number; expirySec: number; linkSec: number; sweepSec: number };
 }
 
 /** The user's notification rules (ingest/rules reads the same shape). */
@@ -356,6 +358,14 @@ export const configSchema = Joi.object<BeepConfig>({
   audit: Joi.object({
     retentionDays: positive.max(36_500).default(D.AUDIT_RETENTION_DAYS),
     failureWindowSec: positive.max(86_400).default(D.AUDIT_FAILURE_WINDOW_SEC),
+  }).default(),
+  attachments: Joi.object({
+    enabled: Joi.boolean().default(true),
+    maxFileBytes: positive.max(1024 ** 4).default(D.ATTACHMENT_MAX_FILE_BYTES),
+    maxTotalBytes: positive.max(1024 ** 5).default(D.ATTACHMENT_MAX_TOTAL_BYTES),
+    expirySec: positive.max(365 * 86_400).default(D.ATTACHMENT_EXPIRY_SEC),
+    linkSec: positive.max(7 * 86_400).default(D.ATTACHMENT_LINK_SEC),
+    sweepSec: positive.max(86_400).default(D.ATTACHMENT_SWEEP_SEC),
   }).default(),
 }).custom((value: BeepConfig, helpers) => {
   // Cross-field: two listeners cannot share a fixed port on the same address.

@@ -89,6 +89,17 @@ export class FieldCipher {
     return gcmOpen(key, rest, aad).toString('utf8');
   }
 
+  /**
+   * The attachment-file key of a data key (the current one when `id` is omitted): derived, so
+   * the data key itself never seals a file and a file names the data key it needs.
+   */
+  fileKey(id?: string): { id: string; key: Buffer } {
+    const keyId = id ?? this.current;
+    const key = this.keys.get(keyId);
+    if (!key) throw new Error(`unknown data key ${keyId}`);
+    return { id: keyId, key: Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), 'beep attachment files v1', KEY_BYTES)) };
+  }
+
   /** The key id a sealed value names ('' when it is not sealed). */
   keyIdOf(sealed: string): string {
     const [prefix, id] = sealed.split(':');

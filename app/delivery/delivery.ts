@@ -1,4 +1,4 @@
-import type { StoredNotification } from '../domain/notification';
+import type { AttachmentLinker, StoredNotification } from '../domain/notification';
 import { URGENT_PRIORITY } from '../domain/priority';
 import type { DeviceQueueOptions, OutgoingBatch } from '../queue/device-queue';
 import type { Timers } from '../queue/timers';
@@ -22,6 +22,8 @@ export interface DeliveryOptions extends Omit<DeviceQueueOptions, 'urgentPriorit
   saveIntervalMs: number;
   /** Dismissal ids read per page when a device catches up on what it missed. */
   dismissPage: number;
+  /** Signs a stored attachment's link into the wire JSON (absent: attachments are off). */
+  link?: AttachmentLinker;
 }
 
 /** Time for delivery: the queues' timers (a TimerWheel in production) and a yield between fan-out slices (setImmediate). */
@@ -50,10 +52,10 @@ export class Delivery implements RelayListener {
     clock: DeliveryClock,
     private readonly events: DeliveryEvents = {},
   ) {
-    const { fanOutSlice, maxHeld, saveIntervalMs, dismissPage, ...queue } = options;
+    const { fanOutSlice, maxHeld, saveIntervalMs, dismissPage, link, ...queue } = options;
     const window = queue.maxBatch * queue.maxInFlight;
     const held = Math.max(maxHeld, 2 * window);
-    const policy: SessionPolicy = { queue: { ...queue, urgentPriority: URGENT_PRIORITY }, maxHeld: held, pageRows: Math.floor(held / 2), dismissPage };
+    const policy: SessionPolicy = { queue: { ...queue, urgentPriority: URGENT_PRIORITY }, maxHeld: held, pageRows: Math.floor(held / 2), dismissPage, link };
     const report = (error: unknown, where: string) => this.events.onError?.(error, where);
     this.fanOut = new FanOut(() => this.sessions.values(), fanOutSlice, (fn) => clock.defer(fn), (e) => report(e, 'fan-out'));
     this.saver = new ProgressSaver((writes) => store.saveProgress(writes), clock.timers, saveIntervalMs, (e) => report(e, 'save progress'));
@@ -98,7 +100,7 @@ export class Delivery implements RelayListener {
   /** From the bus, synchronously after the commit (so seqs arrive in order); built once, offered to every session a slice at a time. */
   accepted(notification: StoredNotification): void {
     if (this.sessions.size === 0) return;
-    const item = toItem(notification);
+    const item = toItem(notification, this.context.policy.link);
     const replaces = notification.replaces ?? null;
     this.fanOut.run((session) => session.offer(item, replaces));
   }

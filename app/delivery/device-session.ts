@@ -1,4 +1,4 @@
-import type { StoredNotification } from '../domain/notification';
+import type { AttachmentLinker, StoredNotification } from '../domain/notification';
 import { toWire } from '../domain/notification';
 import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
 import { ProgressLedger } from '../queue/progress-ledger';
@@ -26,8 +26,8 @@ export interface Item extends EncodedNotification {
 }
 
 /** Encode once: the wire JSON is built here, once per notification, whatever the number of devices. */
-export function toItem(n: StoredNotification): Item {
-  const item: Item = { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n)), acceptedAtMs: Date.parse(n.createdAt) };
+export function toItem(n: StoredNotification, link?: AttachmentLinker): Item {
+  const item: Item = { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n, link)), acceptedAtMs: Date.parse(n.createdAt) };
   return n.owedTo ? { ...item, owedTo: new Set(n.owedTo) } : item;
 }
 
@@ -40,6 +40,8 @@ export interface SessionPolicy {
   pageRows: number;
   /** Dismissals read (and sent in one `dismissed`) per page when a device catches up. */
   dismissPage: number;
+  /** Signs stored attachments' links into the wire JSON. */
+  link?: AttachmentLinker;
 }
 
 /** What a session needs from delivery. */
@@ -327,7 +329,7 @@ export class DeviceSession {
   /** Decrypts one row; a row that cannot be read is reported and passed over (the watermark moves past it). */
   private open(row: BacklogRow): Item | null {
     try {
-      return toItem(row.open());
+      return toItem(row.open(), this.context.policy.link);
     } catch (error) {
       this.context.report(error, `backlog row ${row.seq}`);
       return null;

@@ -17,6 +17,41 @@ export interface NotificationCore {
   source: NotificationSource;
 }
 
+/**
+ * A notification's attachment: a file Beep stores encrypted (`file`, its id in the attachment
+ * store) or a link the publisher gave (`url`, shown as a link and never fetched by the daemon).
+ */
+export interface Attachment {
+  name: string;
+  /** Stored files: the type sniffed from their first bytes, their size in bytes, and when they are deleted (ms since epoch). */
+  type?: string;
+  size?: number;
+  expiresMs?: number;
+  file?: string;
+  url?: string;
+}
+
+/** An attachment on the wire (ntfy's shape): `url` is the publisher's link, or a short-lived signed link to the stored file. */
+export interface WireAttachment {
+  name: string;
+  url: string;
+  type?: string;
+  size?: number;
+  /** Unix seconds when the stored file is deleted. */
+  expires?: number;
+}
+
+/** Turns a stored file's attachment into a signed link (attachments/attachment-links.ts); null when it cannot be served. */
+export type AttachmentLinker = (attachment: Attachment) => string | null;
+
+/** The wire form of an attachment; a stored file without a linker (or past its expiry) is left out. */
+export function toWireAttachment(a: Attachment, link?: AttachmentLinker): WireAttachment | undefined {
+  if (a.url) return { name: a.name, url: a.url };
+  const url = a.file ? link?.(a) : null;
+  if (!url) return undefined;
+  return { name: a.name, url, ...(a.type ? { type: a.type } : {}), ...(a.size !== undefined ? { size: a.size } : {}), ...(a.expiresMs ? { expires: Math.floor(a.expiresMs / 1000) } : {}) };
+}
+
 /** What a source hands to ingest after validation. */
 export interface NotificationInput extends NotificationCore {
   id?: string;
@@ -42,6 +77,8 @@ export interface NotificationInput extends NotificationCore {
   givenPriority?: number;
   /** Action buttons (ntfy's view and http actions); absent when none. */
   actions?: NotificationAction[];
+  /** A file or link attached (ntfy attachments, `beep send --file`); sealed with the row. */
+  attachment?: Attachment | null;
 }
 
 /** An accepted notification: committed to the outbox, owed to every device paired before it. */
@@ -64,10 +101,13 @@ export interface WireNotification extends NotificationCore {
   markdown?: true;
   /** Present only when it has action buttons (a compatible v1 extension; an http action without its headers and body). */
   actions?: WireAction[];
+  /** Present only with an attachment (a compatible v1 extension, PROTOCOL.md "Attachments"). */
+  attachment?: WireAttachment;
 }
 
-/** Strips the internal fields; the one place the wire shape is built. */
-export function toWire(n: StoredNotification): WireNotification {
+/** Strips the internal fields; the one place the wire shape is built (`link` signs a stored attachment's URL). */
+export function toWire(n: StoredNotification, link?: AttachmentLinker): WireNotification {
+  const attachment = n.attachment ? toWireAttachment(n.attachment, link) : undefined;
   return {
     id: n.id,
     title: n.title,
@@ -83,5 +123,6 @@ export function toWire(n: StoredNotification): WireNotification {
     ...(n.icon ? { icon: n.icon } : {}),
     ...(n.markdown ? { markdown: true as const } : {}),
     ...(n.actions?.length ? { actions: n.actions.map(toWireAction) } : {}),
+    ...(attachment ? { attachment } : {}),
   };
 }

@@ -23,6 +23,7 @@ import { deviceRoutes } from './routes/device-routes';
 import { diagnosticRoutes } from './routes/diagnostic-routes';
 import { healthRoutes } from './routes/health-routes';
 import { notificationRoutes, type HistorySource } from './routes/notification-routes';
+import type { AttachmentLinker } from '../domain/notification';
 import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
 import { tokenRoutes, type TokenAdmin } from './routes/token-routes';
 import { scheduledRoutes, type ScheduledAdmin } from './routes/scheduled-routes';
@@ -37,6 +38,8 @@ export interface AdminDeps {
   credentials: AdminCredentialStore;
   ingest: IngestService;
   history: HistorySource;
+  /** Signs stored attachments' links in the history (absent when attachments are off). */
+  attachmentLink?: AttachmentLinker;
   pairing: PairingService;
   directory: DeviceDirectory;
   health: HealthChecks;
@@ -91,7 +94,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(
     express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) }),
   );
-  app.use(notificationRoutes(deps.ingest, deps.history));
+  app.use(notificationRoutes(deps.ingest, deps.history, deps.attachmentLink));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(rulesRoutes(deps.rules));
   app.use(tokenRoutes(deps.tokens));

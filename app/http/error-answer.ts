@@ -55,9 +55,12 @@ export function asKnown(error: unknown, logger: Logger, context: Record<string, 
   return new BeepError('internal');
 }
 
+/** ntfy's own codes where it has one for the same refusal (server/errors.go); others are status × 100. */
+const NTFY_CODES: Partial<Record<ErrorCode, number>> = { attachment_too_large: 41301, invalid_attachment: 40013 };
+
 /** The body of an error in the family's shape. */
 export function errorPayload(family: Family, error: BeepError): Record<string, unknown> {
-  if (family === 'ntfy') return { code: error.ntfyCode ?? error.status * 100, http: error.status, error: error.message, beep_code: error.code };
+  if (family === 'ntfy') return { code: error.ntfyCode ?? NTFY_CODES[error.code] ?? error.status * 100, http: error.status, error: error.message, beep_code: error.code };
   if (family === 'gotify') {
     return { error: http.STATUS_CODES[error.status] ?? 'Error', errorCode: error.status, errorDescription: error.message, beep_code: error.code };
   }

@@ -15,7 +15,7 @@ const PAIRING_CODE = /^\d{8}$/;
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Bearer\s+)[^\s"',;]+/gi, `$1${REDACTED}`],
   [/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, REDACTED],
-  [/([?&#](?:code|nonce|token|access_token|refresh_token)=)[^&\s"']+/gi, `$1${REDACTED}`],
+  [/([?&#](?:code|nonce|token|access_token|refresh_token|sig)=)[^&\s"']+/gi, `$1${REDACTED}`],
   [/(beep_session=)[^;\s"']+/gi, `$1${REDACTED}`],
   // 32+ url-safe characters that are neither hex (fingerprints, ids) nor a UUID: opaque tokens.
   [/(?<![A-Za-z0-9_-])(?![0-9a-f]{32,}(?![A-Za-z0-9_-]))(?![0-9a-f]{8}-[0-9a-f]{4}-)[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])/g, REDACTED],

@@ -26,7 +26,7 @@ export interface RotationProgress {
 
 interface RotationRow {
   target_key: string;
-  phase: 'notifications' | 'devices' | 'admin';
+  phase: 'notifications' | 'devices' | 'attachments' | 'admin';
   cursor: string;
   done: number;
   total: number;
@@ -37,6 +37,8 @@ export interface KeyRotationOptions {
   pauseMs: number;
   onFinished?: (keyId: string, total: number) => void;
   onError?: (error: unknown) => void;
+  /** Attachment files (store/AttachmentFiles): re-encrypted under the new key between the devices and the end, off the writer. */
+  files?: { rekey(targetKeyId: string): Promise<number> };
 }
 
 export class KeyRotation {
@@ -89,6 +91,13 @@ export class KeyRotation {
 
   private async loop(): Promise<void> {
     for (;;) {
+      const row = this.row();
+      if (row?.phase === 'attachments') {
+        // Files are streamed, not re-sealed in a transaction: each is renamed over its old self when whole.
+        const moved = (await this.options.files?.rekey(row.target_key)) ?? 0;
+        await this.writer.run((db) => void db.prepare("UPDATE key_rotation SET phase = 'admin', cursor = '', done = done + ? WHERE id = 1").run(moved));
+        continue;
+      }
       const finished = await this.writer.run(() => this.step());
       if (finished) {
         for (const id of finished.retired) this.sealer.drop(id);
@@ -127,7 +136,7 @@ export class KeyRotation {
       const rows = this.db
         .prepare('SELECT id, name FROM devices WHERE id > ? ORDER BY id LIMIT ?')
         .all(r.cursor, this.options.batchSize) as { id: string; name: string }[];
-      if (rows.length === 0) return save('admin', '', 0), null;
+      if (rows.length === 0) return save(this.options.files ? 'attachments' : 'admin', '', 0), null;
       const update = this.db.prepare('UPDATE devices SET name = ? WHERE id = ?');
       for (const row of rows) update.run(reseal(row.name, aadOf('devices', 'name', row.id)), row.id);
       save('devices', rows[rows.length - 1].id, rows.length);

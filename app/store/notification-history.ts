@@ -18,4 +18,9 @@ export class NotificationHistory implements HistorySource {
     }
     return this.notifications.history(limit, beforeSeq);
   }
+
+  /** One notification by its public id (the attachment route reads its attachment's name and type). */
+  findById(id: string): Promise<StoredNotification | undefined> {
+    return this.notifications.findById(id);
+  }
 }

@@ -36,6 +36,7 @@ export class NotificationRepository {
       sequence: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'notifications'"),
       deleteOld: db.prepare('DELETE FROM notifications WHERE created_ms < ?'),
       deleteOldDismissals: db.prepare('DELETE FROM dismissals WHERE at_ms < ?'),
+      linkAttachment: db.prepare('UPDATE attachments SET notification_id = ? WHERE id = ? AND notification_id IS NULL'),
     };
   }
 
@@ -54,7 +55,7 @@ export class NotificationRepository {
     const existing = this.stmts.byId.get(id) as NotificationRow | undefined;
     if (existing) return { notification: toNotification(existing, this.sealer), duplicate: true };
     const createdAt = now.toISOString();
-    const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null, givenPriority: input.givenPriority, actions: input.actions };
+    const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null, givenPriority: input.givenPriority, actions: input.actions, attachment: input.attachment ?? undefined };
     const info = this.stmts.insert.run({
       id,
       ...sealRow(this.sealer, id, secrets),
@@ -69,6 +70,8 @@ export class NotificationRepository {
       tokenId: input.tokenId ?? null,
     });
     if (input.owedTo) this.uncached.mark(Number(info.lastInsertRowid), input.owedTo);
+    // A stored attachment belongs to its notification from the same commit (store/attachment-files.ts).
+    if (input.attachment?.file) this.stmts.linkAttachment.run(id, input.attachment.file);
     // An update supersedes what it replaces: no longer owed to anyone, no `dismissed` sent.
     if (input.replaces) this.stmts.dismiss.run(createdAt, input.replaces);
     const { desktopEntry: _desktopEntry, ...stored } = input;

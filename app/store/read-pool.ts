@@ -7,6 +7,13 @@ import type { ReadReply, ReadRequest } from './read-worker';
 // end after a while without work, so an idle daemon holds none. Acquisition time and health are
 // exposed for metrics.
 
+/**
+ * MB of young generation a read worker's V8 heap may grow to. A worker only runs a query and
+ * posts its rows, so its garbage is short-lived and small; V8's default young generation (tens
+ * of MB per isolate) let each busy worker add that much RSS during a catch-up.
+ */
+const WORKER_YOUNG_GEN_MB = 4;
+
 export interface ReadPoolOptions {
   file: string;
   /** At most this many workers at once. */
@@ -113,7 +120,10 @@ export class ReadPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.options.workerFile ?? path.join(__dirname, 'read-worker.js'), { workerData: { file: this.options.file } });
+    const worker = new Worker(this.options.workerFile ?? path.join(__dirname, 'read-worker.js'), {
+      workerData: { file: this.options.file },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GEN_MB },
+    });
     const slot: Slot = { worker, busy: null, idleSince: Date.now() };
     worker.on('message', (reply: ReadReply) => {
       const job = slot.busy;

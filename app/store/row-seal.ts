@@ -1,4 +1,5 @@
 import type { NotificationAction } from '../domain/action';
+import type { Attachment } from '../domain/notification';
 import type { FieldSealer } from './rows';
 
 // One seal per notification row: every private field (title, body, app, tags, the click URL,
@@ -19,6 +20,8 @@ export interface RowSecrets {
   givenPriority?: number;
   /** Action buttons; absent when none (rows sealed before them read unchanged). */
   actions?: NotificationAction[];
+  /** Absent unless the notification has one (rows written before read unchanged). */
+  attachment?: Attachment;
 }
 
 /** The columns a notification row keeps its secrets in, whichever format it is in. */
@@ -50,10 +53,11 @@ function columnAad(column: string, id: string): string {
 }
 
 /** The optional fields, each present only when it holds something (a row without them seals as before). */
-function optionalOf(s: Partial<RowSecrets>): Pick<RowSecrets, 'givenPriority' | 'actions'> {
+function optionalOf(s: Partial<RowSecrets>): Pick<RowSecrets, 'givenPriority' | 'actions' | 'attachment'> {
   return {
     ...(typeof s.givenPriority === 'number' ? { givenPriority: s.givenPriority } : {}),
     ...(s.actions?.length ? { actions: s.actions } : {}),
+    ...(s.attachment ? { attachment: s.attachment } : {}),
   };
 }
 

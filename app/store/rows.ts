@@ -58,7 +58,7 @@ export const NOTIFICATION_COLUMNS = 'seq, id, title, body, app, priority, tags, 
 export const DEVICE_COLUMNS = 'id, name, platform, paired_at, last_seen_at, revoked_at, paired_seq, token_gen, topics';
 
 export function toNotification(row: NotificationRow, sealer: FieldSealer): StoredNotification {
-  const { title, body, app, tags, url, icon, givenPriority, actions } = openRow(sealer, row);
+  const { title, body, app, tags, url, icon, givenPriority, actions, attachment } = openRow(sealer, row);
   return {
     seq: row.seq,
     id: row.id,
@@ -79,6 +79,7 @@ export function toNotification(row: NotificationRow, sealer: FieldSealer): Store
     tokenId: row.token_id,
     ...(givenPriority !== undefined ? { givenPriority } : {}),
     ...(actions ? { actions } : {}),
+    ...(attachment ? { attachment } : {}),
   };
 }
 

@@ -38,6 +38,9 @@ export class SqliteScheduleStore implements ScheduleStore {
       next: db.prepare('SELECT MIN(due_ms) AS due FROM scheduled_notifications'),
       remove: db.prepare('DELETE FROM scheduled_notifications WHERE id = ?'),
       removeByToken: db.prepare('DELETE FROM scheduled_notifications WHERE token_id = ?'),
+      // An uploaded file is claimed by the scheduled notification at once (the attachment sweep
+      // keeps it while it waits; cancelled, it goes with the next sweep).
+      claimFile: db.prepare('UPDATE attachments SET notification_id = ? WHERE id = ? AND notification_id IS NULL'),
       list: db.prepare('SELECT id, due_ms, created_ms, sealed FROM scheduled_notifications ORDER BY due_ms, id LIMIT ?'),
     };
   }
@@ -45,7 +48,11 @@ export class SqliteScheduleStore implements ScheduleStore {
   add(entry: ScheduledEntry): Promise<void> {
     const sealed = this.sealer.seal(JSON.stringify(entry.input), scheduledAad(entry.id));
     const { topic, tokenId } = entry.input;
-    return this.writer.run(() => void this.stmts.insert.run(entry.id, entry.dueMs, entry.createdMs, topic, tokenId ?? null, sealed));
+    const file = entry.input.attachment?.file;
+    return this.writer.run(() => {
+      this.stmts.insert.run(entry.id, entry.dueMs, entry.createdMs, topic, tokenId ?? null, sealed);
+      if (file) this.stmts.claimFile.run(entry.id, file);
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { StoredNotification } from '../../domain/notification';
+import type { AttachmentLinker, StoredNotification } from '../../domain/notification';
 import type { Logger } from '../../observability/logger';
 import { pump } from '../backlog-pump';
 import type { SubscriberHistory } from '../ports';
@@ -26,6 +26,8 @@ export interface FeedOptions {
 export interface EventSink {
   writer: StreamWriter;
   encode(event: NtfyMessage): string;
+  /** Signs stored attachments' links for this subscriber (absolute, on the host it connected to). */
+  link?: AttachmentLinker;
 }
 
 function emit(sink: EventSink, event: NtfyMessage): boolean {
@@ -56,7 +58,7 @@ function feedOf(options: FeedOptions, topics: string[], sub: Subscription, token
   return {
     tokenId,
     accepts: (n: StoredNotification) => n.topic !== null && wanted.has(n.topic) && sub.matches(n),
-    send: (n) => emit(sink, toNtfyMessage(n, options.retentionSec)),
+    send: (n) => emit(sink, toNtfyMessage(n, options.retentionSec, sink.link)),
     drained: () => sink.writer.drained(),
     history: (afterSeq, limit) => options.history.after(afterSeq, sinceMs, topics, limit),
     close: (error) => {

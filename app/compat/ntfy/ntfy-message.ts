@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { NotificationAction } from '../../domain/action';
-import type { StoredNotification } from '../../domain/notification';
+import { toWireAttachment, type AttachmentLinker, type StoredNotification, type WireAttachment } from '../../domain/notification';
 
 // ntfy's JSON message format (docs/subscribe/api.md, "JSON message format"): the shape every
 // ntfy subscriber endpoint and the publish answer use. Beep's notification id is the ntfy id.
@@ -19,6 +19,8 @@ export interface NtfyMessage {
   icon?: string;
   content_type?: 'text/markdown';
   actions?: NotificationAction[];
+  /** ntfy's attachment object: name, url, and for a stored file its type, size and expiry. */
+  attachment?: WireAttachment;
 }
 
 /** A random id for open and keepalive events, shaped like ntfy's (12 characters). */
@@ -36,8 +38,9 @@ export function controlEvent(event: 'open' | 'keepalive', topics: readonly strin
  * as ntfy does: no title when the publisher gave none, no priority when it is the default (3),
  * no tags when empty. `expires` is when Beep's retention drops it.
  */
-export function toNtfyMessage(n: StoredNotification, retentionSec: number): NtfyMessage {
+export function toNtfyMessage(n: StoredNotification, retentionSec: number, link?: AttachmentLinker): NtfyMessage {
   const time = Math.floor(Date.parse(n.createdAt) / 1000);
+  const attachment = n.attachment ? toWireAttachment(n.attachment, link) : undefined;
   return {
     id: n.id,
     time,
@@ -52,5 +55,6 @@ export function toNtfyMessage(n: StoredNotification, retentionSec: number): Ntfy
     ...(n.icon ? { icon: n.icon } : {}),
     ...(n.markdown ? { content_type: 'text/markdown' as const } : {}),
     ...(n.actions?.length ? { actions: n.actions } : {}),
+    ...(attachment ? { attachment } : {}),
   };
 }

@@ -65,11 +65,12 @@ export const PUBLISH = {
   delay: ['x-delay', 'delay', 'x-at', 'at', 'x-in', 'in'],
   cache: ['x-cache', 'cache'],
   actions: ['x-actions', 'actions', 'action'],
+  attach: ['x-attach', 'attach', 'a'],
+  filename: ['x-filename', 'filename', 'file', 'f'],
 } as const;
 
 /** Publish parameters ntfy documents that Beep cannot honour: refused, never silently dropped. */
 export const UNSUPPORTED: Record<string, readonly string[]> = {
-  attachments: ['x-attach', 'attach', 'a', 'x-filename', 'filename', 'file', 'f'],
   'e-mail notifications': ['x-email', 'x-e-mail', 'email', 'e-mail', 'mail', 'e'],
   'phone calls': ['x-call', 'call'],
   'sequence ids (updating notifications)': ['x-sequence-id', 'sequence-id', 'sid'],

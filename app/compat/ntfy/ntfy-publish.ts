@@ -1,6 +1,6 @@
 import type { NotificationAction } from '../../domain/action';
 import { BeepError } from '../../domain/errors';
-import type { NotificationInput } from '../../domain/notification';
+import type { Attachment, NotificationInput } from '../../domain/notification';
 import { parsePriority, type Priority } from '../../domain/priority';
 import { parseNotification } from '../../ingest/notification-schema';
 import { dueAt, type DelayBounds } from '../../schedule/delay';
@@ -60,6 +60,50 @@ function timingOf(delay: string | undefined, cacheOff: boolean, timing: Timing):
   return { ...(delayed ? { deliverAt: dueAt(delay, timing.nowMs, timing.bounds!) } : {}), ...(cacheOff ? { uncached: true as const } : {}) };
 }
 
+/** A file the request's body was stored as (store/AttachmentFiles.save). */
+export interface UploadedFile {
+  id: string;
+  size: number;
+  type: string;
+  expiresMs: number;
+  /** The name to give it when the request named none (ntfy: "attachment.<ext>"). */
+  name?: string;
+}
+
+/** A file name as given (no path, no control characters), at most 255 bytes. */
+function fileName(raw: string): string {
+  const name = raw.replace(/[\x00-\x1f\x7f]/g, '').split(/[\\/]/).pop()!.trim();
+  if (Buffer.byteLength(name) > 255) throw new BeepError('invalid_attachment', 'The attachment\'s file name is longer than 255 bytes.');
+  return name;
+}
+
+/** An `Attach:` URL: kept as a link (never fetched), named by `Filename:` or its last path segment. */
+function linkAttachment(url: string, filename: string | undefined): Attachment {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    /* refused below */
+  }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || url.length > 2048) {
+    throw new BeepError('invalid_attachment', 'The attachment URL must be an absolute http or https URL of at most 2048 characters.');
+  }
+  let last = '';
+  try {
+    last = decodeURIComponent(parsed.pathname.split('/').pop() ?? '');
+  } catch {
+    /* an undecodable segment names nothing */
+  }
+  return { name: fileName(filename ?? '') || fileName(last) || 'attachment', url };
+}
+
+/** The name of the file this request's body is to be stored as, or null when the body is the message (ntfy: a `Filename` without `Attach`). */
+export function uploadName(params: NtfyParams): string | null {
+  const filename = params.get(PUBLISH.filename);
+  if (filename === undefined || params.get(PUBLISH.attach) !== undefined) return null;
+  return fileName(filename) || 'attachment';
+}
+
 interface Fields {
   topic: string;
   message: unknown;
@@ -70,6 +114,7 @@ interface Fields {
   icon: unknown;
   markdown: boolean;
   actions: NotificationAction[];
+  attachment?: Attachment;
 }
 
 /** Validates with Beep's schema (limits, codes), then adds what ntfy carries beyond it. */
@@ -89,21 +134,46 @@ function toInput(f: Fields, publisher: Publisher): NotificationInput {
     },
     'ntfy',
   );
-  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId, ...(f.actions.length ? { actions: f.actions } : {}) };
+  return { ...input, icon: iconUrl(f.icon), markdown: f.markdown, untitled, tokenId: publisher.tokenId, ...(f.actions.length ? { actions: f.actions } : {}), ...(f.attachment ? { attachment: f.attachment } : {}) };
 }
 
-/** PUT/POST /<topic> (body = message) and GET /<topic>/publish|send|trigger (query parameters). */
-export function fromRequest(topic: string, params: NtfyParams, body: string, contentType: string | undefined, publisher: Publisher, timing: Timing): NotificationInput {
+/**
+ * PUT/POST /<topic> (body = message, or the file when `file` is given) and GET
+ * /<topic>/publish|send|trigger (query parameters).
+ */
+export function fromRequest(
+  topic: string,
+  params: NtfyParams,
+  body: string,
+  contentType: string | undefined,
+  publisher: Publisher,
+  timing: Timing,
+  file?: UploadedFile,
+): NotificationInput {
   for (const [feature, names] of Object.entries(UNSUPPORTED)) {
     if (params.has(names)) throw new BeepError('unsupported_parameter', `Beep does not support ntfy ${feature}.`);
   }
   const later = timingOf(params.get(PUBLISH.delay), params.get(PUBLISH.cache)?.trim().toLowerCase() === 'no', timing);
   const tags = params.get(PUBLISH.tags);
   const actions = params.get(PUBLISH.actions);
+  const attach = params.get(PUBLISH.attach);
+  const filename = params.get(PUBLISH.filename);
+  const name = file ? (file.name ?? uploadName(params) ?? 'attachment') : '';
+  const attachment: Attachment | undefined = file
+    ? { name, type: file.type, size: file.size, expiresMs: file.expiresMs, file: file.id }
+    : attach !== undefined
+      ? linkAttachment(attach, filename)
+      : undefined;
+  // ntfy: an uploaded file must outlive its delayed delivery.
+  if (later.deliverAt !== undefined && attachment?.expiresMs && attachment.expiresMs < later.deliverAt) {
+    throw new BeepError('invalid_attachment', 'invalid request: attachment expiry before delayed delivery date', { ntfyCode: 40015 });
+  }
   const input = toInput(
     {
       topic,
-      message: params.get(PUBLISH.message) ?? body,
+      // ntfy's words for a file sent without a message.
+      message: params.get(PUBLISH.message) ?? (file ? `You received a file: ${name}` : body),
+      attachment,
       title: params.get(PUBLISH.title),
       priority: params.get(PUBLISH.priority),
       tags: tags === undefined ? [] : tags.split(',').map((t) => t.trim()).filter((t) => t.length > 0),
@@ -117,8 +187,8 @@ export function fromRequest(topic: string, params: NtfyParams, body: string, con
   return { ...input, ...later };
 }
 
-const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions', 'delay', 'cache']);
-const JSON_UNSUPPORTED = new Set(['attach', 'filename', 'email', 'call', 'sequence_id', 'template', 'firebase']);
+const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions', 'attach', 'filename', 'delay', 'cache']);
+const JSON_UNSUPPORTED = new Set(['email', 'call', 'sequence_id', 'template', 'firebase']);
 
 /** The topic a JSON publish names (checked before the token, which is scoped to topics). */
 export function jsonTopic(body: unknown): string {
@@ -136,6 +206,8 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher, ti
   }
   if (body.markdown !== undefined && typeof body.markdown !== 'boolean') throw new BeepError('invalid_type', '"markdown" must be a boolean.');
   if (body.priority !== undefined && typeof body.priority !== 'number') throw new BeepError('invalid_priority', '"priority" must be a number 1-5.');
+  if (body.attach !== undefined && typeof body.attach !== 'string') throw new BeepError('invalid_attachment', '"attach" must be a URL.');
+  if (body.filename !== undefined && typeof body.filename !== 'string') throw new BeepError('invalid_attachment', '"filename" must be a string.');
   if (body.delay !== undefined && typeof body.delay !== 'string' && typeof body.delay !== 'number') throw new BeepError('invalid_type', '"delay" must be a string.');
   const cacheOff = body.cache === false || (typeof body.cache === 'string' && body.cache.trim().toLowerCase() === 'no');
   const later = timingOf(body.delay === undefined ? undefined : String(body.delay), cacheOff, timing);
@@ -150,6 +222,8 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher, ti
       icon: body.icon,
       markdown: body.markdown === true,
       actions: actionsFromJson(body.actions),
+      // A JSON publish can only link a file (its body is the JSON).
+      attachment: typeof body.attach === 'string' && body.attach !== '' ? linkAttachment(body.attach, body.filename as string | undefined) : undefined,
     },
     publisher,
   );

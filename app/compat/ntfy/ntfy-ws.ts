@@ -5,7 +5,7 @@ import { StreamWriter, wsTransport } from '../stream-writer';
 import { upgradeWith, type UpgradeRoute } from '../upgrades';
 import { follow, poll, type EventSink } from './ntfy-feed';
 import { NtfyParams } from './ntfy-params';
-import type { NtfyDeps } from './ntfy-routes';
+import { linkerFor, type NtfyDeps } from './ntfy-routes';
 import { parseSubscription } from './ntfy-subscription';
 
 // ntfy's WebSocket endpoint, /<topics>/ws: the same JSON messages as /json, one per frame.
@@ -33,7 +33,7 @@ export function ntfyWebSocket(deps: NtfyDeps, wss: WebSocketServer): UpgradeRout
       socket.once('close', deps.slots.take(token.id, caller.ip));
       return (ws) => {
         const writer = new StreamWriter(wsTransport(ws), deps.streams);
-        const sink: EventSink = { writer, encode: (m) => JSON.stringify(m) };
+        const sink: EventSink = { writer, encode: (m) => JSON.stringify(m), link: linkerFor(deps.attachments, deps.listener, req.headers.host) };
         const started = sub.poll ? poll(deps, topics, sub, sink) : follow(deps, topics, sub, token.id, sink);
         started.catch((error: unknown) => {
           deps.logger.error('subscriber stream failed', { error: String(error) });

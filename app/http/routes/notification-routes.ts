@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { BeepError } from '../../domain/errors';
-import type { NotificationSource, StoredNotification } from '../../domain/notification';
+import type { AttachmentLinker, NotificationSource, StoredNotification } from '../../domain/notification';
 import { toWire } from '../../domain/notification';
 import type { IngestService } from '../../ingest/ingest-service';
 import { requireJson } from '../edge';
@@ -23,7 +23,7 @@ function parseLimit(raw: unknown): number {
   return n;
 }
 
-export function notificationRoutes(ingest: IngestService, history: HistorySource): Router {
+export function notificationRoutes(ingest: IngestService, history: HistorySource, link?: AttachmentLinker): Router {
   const router = Router();
 
   router.post('/api/v1/notifications', requireJson, async (req, res) => {
@@ -49,7 +49,7 @@ export function notificationRoutes(ingest: IngestService, history: HistorySource
       throw new BeepError('invalid_query', 'before must be a notification id.');
     }
     const items = await history.history(limit, (before as string | undefined) ?? null);
-    res.json(items.map((n) => ({ ...toWire(n), dismissedAt: n.dismissedAt })));
+    res.json(items.map((n) => ({ ...toWire(n, link), dismissedAt: n.dismissedAt })));
   });
 
   return router;

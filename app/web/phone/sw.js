@@ -47,7 +47,8 @@ self.addEventListener('activate', (event) => {
 });
 
 function isShell(url) {
-  return url.origin === self.location.origin && !url.pathname.startsWith('/api/') && !url.pathname.startsWith('/socket.io/') && url.pathname !== '/ca.crt';
+  // Attachments (/file/…) are not the shell: never kept in the cache (the browser's own cache honours their expiry).
+  return url.origin === self.location.origin && !url.pathname.startsWith('/api/') && !url.pathname.startsWith('/socket.io/') && !url.pathname.startsWith('/file/') && url.pathname !== '/ca.crt';
 }
 
 async function networkFirst(request) {

@@ -167,6 +167,17 @@ describe('refusals, in ntfy\'s shape and codes', () => {
     }
   });
 
+  test('a file that would expire before its delayed delivery is refused as ntfy refuses it (40015); one that outlives it is scheduled', async () => {
+    const file = Buffer.alloc(5000, 7);
+    const tooLate = await send('PUT', `${daemon.adminUrl}/files`, file, { ...auth(), Filename: 'late.bin', In: '2d' });
+    expect(tooLate.status).toBe(400);
+    expect(tooLate.body).toMatchObject({ code: 40015, beep_code: 'invalid_attachment', error: 'invalid request: attachment expiry before delayed delivery date' });
+    const soon = await send('PUT', `${daemon.adminUrl}/files`, file, { ...auth(), Filename: 'soon.bin', In: '1h' });
+    expect(soon.status).toBe(200);
+    expect(soon.body).toMatchObject({ attachment: { name: 'soon.bin' } });
+    expect((await daemon.admin('DELETE', `/api/v1/scheduled/${soon.body.id}`)).status).toBe(204);
+  });
+
   test('a delay with Cache: no is refused as ntfy refuses it (40002), by header and by the ntfy package', async () => {
     const res = await send('PUT', `${daemon.adminUrl}/alerts`, 'a message', { ...auth(), Cache: 'no', In: '30 min' });
     expect(res.status).toBe(400);

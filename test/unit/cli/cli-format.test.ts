@@ -25,6 +25,14 @@ test('the line carries priority, app, title, tags and topic; the link and the bo
   expect(lines.slice(2)).toEqual(['    42 GB', '    in 3 min']);
 });
 
+test('an attachment follows the body: a stored file with its size and its link on the gateway, a link as given', () => {
+  const now = new Date('2026-11-29T20:00:00.000Z');
+  const stored = { ...base, body: '', attachment: { name: 'flower.png', type: 'image/png', size: 309402, expires: 1, url: '/file/abc?exp=1&sig=x' } };
+  expect(formatNotification(stored, now, 'https://pc.lan:2337').split('\n')[2]).toBe('    📎 flower.png (309402 bytes) https://pc.lan:2337/file/abc?exp=1&sig=x');
+  const linked = { ...base, body: '', attachment: { name: 'r.pdf', url: 'https://example.com/r.pdf' } };
+  expect(formatNotification(linked, now).split('\n')[2]).toBe('    📎 r.pdf https://example.com/r.pdf');
+});
+
 test('an audit entry is a short line and its details key=value pairs, never one long JSON blob', () => {
   const now = new Date('2026-11-29T20:00:00.000Z');
   const text = formatAuditEntry(

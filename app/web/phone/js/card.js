@@ -11,7 +11,7 @@ const byId = (id) => document.getElementById(id);
  * The card for `n`. `showApp` puts the app's name on the card (an app with one notification
  * gets no group header); `expanded` shows the full text.
  */
-export function renderCard(n, { showApp = false, expanded = false, result = null } = {}) {
+export function renderCard(n, { showApp = false, expanded = false, result = null, relink } = {}) {
   const p = priorityOf(n);
   const li = byId('tpl-item').content.firstElementChild.cloneNode(true);
   li.dataset.id = n.id;
@@ -30,6 +30,7 @@ export function renderCard(n, { showApp = false, expanded = false, result = null
     shown.dataset.ok = String(result.ok);
     shown.hidden = false;
   }
+  fillAttachment(li.querySelector('.attachment'), n, relink);
   const time = li.querySelector('.when');
   time.dateTime = n.createdAt;
   time.title = new Date(n.createdAt).toLocaleString();
@@ -91,6 +92,72 @@ function fillBody(body, n) {
   } else {
     body.textContent = n.body;
   }
+}
+
+/** Image types the daemon serves inline (attachments/attachment-routes.ts): previewed. */
+const PREVIEWED = /^image\/(png|jpeg|gif|webp)$/;
+
+/**
+ * A file the daemon stores (a signed `/file/…` link, PROTOCOL.md "Attachments"): an image is
+ * previewed, anything else is a link with its name and size. A publisher's own URL is only a
+ * link, never loaded: the phone fetches nothing from a third party on its own.
+ */
+function fillAttachment(box, n, relink) {
+  const a = n.attachment;
+  if (!a || typeof a.url !== 'string' || typeof a.name !== 'string') return;
+  const stored = a.url.startsWith('/file/');
+  if (!stored && !/^https?:\/\//i.test(a.url)) return;
+  const link = document.createElement('a');
+  link.className = 'attachment-link';
+  link.href = a.url;
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  const label = document.createElement('span');
+  label.className = 'attachment-name';
+  label.textContent = typeof a.size === 'number' ? `📎 ${a.name} · ${formatSize(a.size)}` : `📎 ${a.name}`;
+  // A stored file's link lives an hour: past it (a notification kept from yesterday), ask for a fresh one first.
+  const file = stored ? /^\/file\/([A-Za-z0-9_-]+)\?/.exec(a.url)?.[1] : undefined;
+  let img = null;
+  if (stored && PREVIEWED.test(a.type ?? '')) {
+    img = document.createElement('img');
+    img.alt = a.name;
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    let retried = false;
+    img.addEventListener('error', () => {
+      // A link from before a daemon restart fails though unexpired: one fresh link, then give up.
+      if (!retried && file && relink) {
+        retried = true;
+        relink(file, true).then((fresh) => (fresh ? use(fresh) : gone()), gone);
+        return;
+      }
+      gone();
+    });
+    link.append(img);
+  }
+  link.append(label);
+  box.append(link);
+  box.hidden = false;
+  function use(url) {
+    link.href = url;
+    if (img) img.src = url;
+  }
+  function gone() {
+    img?.remove();
+    label.textContent = `📎 ${a.name} (no longer available)`;
+  }
+  const exp = Number(new URL(a.url, location.href).searchParams.get('exp'));
+  if (file && relink && !(exp * 1000 > Date.now() + 60_000)) {
+    relink(file).then((fresh) => (fresh ? use(fresh) : use(a.url)), () => use(a.url));
+  } else {
+    use(a.url);
+  }
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /** The small line under the text: the app (when no header names it), the priority word, the other tags, the time. */

@@ -37,12 +37,14 @@ function matches(n, query) {
 
 /** Owns #list: what is shown, the search and app filter, expanded cards and gestures. */
 export class ListView {
-  constructor({ onDismiss, onClear, onAction }) {
+  constructor({ onDismiss, onClear, onAction, relink }) {
     this.onDismiss = onDismiss;
     this.onClear = onClear;
     this.onAction = onAction;
     /** The last result of an http action per notification id, shown on its card until it goes. */
     this.results = new Map();
+    /** Asks the daemon for a fresh link to a stored attachment (its links expire). */
+    this.relink = relink;
     this.items = [];
     this.visible = [];
     this.query = '';
@@ -113,7 +115,7 @@ export class ListView {
       node.querySelector('.group-count').textContent = String(items.length);
       node.querySelector('.group-count').setAttribute('aria-label', `${items.length} notifications`);
     }
-    node.querySelector('.items').append(...items.map((n) => renderCard(n, { showApp: single, expanded: this.expanded.has(n.id), result: this.results.get(n.id) })));
+    node.querySelector('.items').append(...items.map((n) => renderCard(n, { showApp: single, expanded: this.expanded.has(n.id), result: this.results.get(n.id), relink: this.relink })));
     return node;
   }
 

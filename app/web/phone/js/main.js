@@ -50,6 +50,22 @@ class App {
     this.list = null;
     this.refreshing = null;
     this.refreshAgain = false;
+    /** Fresh attachment links asked for, by file id: one request per file while its link lasts. */
+    this.links = new Map();
+  }
+
+  /** A fresh signed link to a stored attachment (cached until shortly before it expires; `fresh` skips the cache). */
+  attachmentLink(file, fresh = false) {
+    const cached = this.links.get(file);
+    if (cached && !fresh && cached.until > Date.now()) return cached.url;
+    const url = this.session.attachmentLink(file).catch(() => null);
+    const entry = { url, until: Date.now() + 60_000 };
+    this.links.set(file, entry);
+    url.then((u) => {
+      if (u === null) return void this.links.delete(file);
+      entry.until = Number(new URL(u, location.href).searchParams.get('exp')) * 1000 - 60_000;
+    });
+    return url;
   }
 
   async boot() {
@@ -76,7 +92,7 @@ class App {
     }
     this.credentials = credentials;
     showView('list');
-    this.list ??= new ListView({ onDismiss: (id) => this.dismiss(id), onClear: (ids) => this.clear(ids), onAction: (id, actionId) => this.action(id, actionId) });
+    this.list ??= new ListView({ onDismiss: (id) => this.dismiss(id), onClear: (ids) => this.clear(ids), onAction: (id, actionId) => this.action(id, actionId), relink: (file, fresh) => this.attachmentLink(file, fresh) });
     await this.refreshList();
     this.connect();
     this.store.prune().catch(() => {});

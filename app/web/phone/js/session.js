@@ -110,6 +110,15 @@ export class Session {
     });
   }
 
+  /** A fresh signed link to a stored attachment (PROTOCOL.md §5.9); null when it is gone. */
+  async attachmentLink(file) {
+    const token = await this.token();
+    const response = await fetch(`/api/v1/attachments/${encodeURIComponent(file)}/link`, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+    if (!response.ok) return null;
+    const { url } = await response.json();
+    return typeof url === 'string' && url.startsWith('/file/') ? url : null;
+  }
+
   /** POST /api/v1/unpair (Beep protocol extension): revokes this device on the daemon. */
   async unpair() {
     try {
