@@ -91,7 +91,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     await recordConfigChange(config, db.audit, audit);
 
     const rules = buildRules(config, log);
-    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery }, mon, rules.engine, log, attachments?.links));
+    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery, scheduled: db.scheduled }, mon, rules.engine, log, attachments?.links));
     sources = buildSources(config, core, { desktopIds: db.desktopIds, positions: db.sourcePositions }, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
     const signing = buildTokens(config, signingKeys, db.accounts, audit);
@@ -111,7 +111,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const uploads = attachments ? [attachments.uploadRouter((source, parse) => core.ingest.receive(source, parse))] : [];
 
     edges = buildEdges(config, metrics, limits, log, context);
-    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
+    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, scheduled: core.scheduler, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
@@ -130,6 +130,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
     stopPruning = startPruning(config, db, log);
     stopSweeping = attachments?.startSweeping();
+    // What fell due while the daemon was down goes now; the rest when due.
+    await core.scheduler.start();
     for (const source of sources) source.start();
     mon.start();
     certificates.start();
@@ -151,6 +153,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     compat?.handshakes.close();
     await awaitAnswers(edges, SHUTDOWN_DRAIN_MS);
     relay?.ingest.close();
+    await relay?.scheduler.stop();
     monitoring?.stop();
     renewer?.stop();
     stopSigningKeyRotation?.();

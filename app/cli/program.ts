@@ -11,6 +11,7 @@ import { devicesCommand, pairCommand, reportCliError, revokeCommand, sendCommand
 import { dashboardCommand } from './dashboard-command';
 import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, certRotateCaCommand, keysRotateCommand } from './security-commands';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token-commands';
+import { scheduledCancelCommand, scheduledListCommand } from './scheduled-commands';
 
 // Every `beep` command, its options and help, wired to the command functions of cli/. main.ts
 // builds this and supplies `start` (the daemon in the foreground, with its signals). `listen`
@@ -109,6 +110,17 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
     .description('revoke a token by id: refused at once, its open streams closed')
     .argument('<id>')
     .action((id: string) => run(() => tokenRevokeCommand(dataDir(), id, io)));
+  const scheduled = program.command('scheduled').description('notifications scheduled for later (ntfy Delay/At/In) that are not due yet');
+  scheduled
+    .command('list')
+    .description('list them, earliest first')
+    .option('--json', 'print JSON')
+    .action((options) => run(() => scheduledListCommand(dataDir(), Boolean(options.json), io)));
+  scheduled
+    .command('cancel')
+    .description('cancel one by id: it is never sent')
+    .argument('<id>')
+    .action((id: string) => run(() => scheduledCancelCommand(dataDir(), id, io)));
   const service = program.command('service').description('run Beep as a user service (systemd on Linux, launchd on macOS, Task Scheduler on Windows)');
   const serviceSpec = () => ({
     node: process.execPath,

@@ -100,6 +100,9 @@ export function buildCompat(
       tokens: apiTokens, publish, hub, history, listener, logger, now: Date.now, streams, slots, pageSize: STREAM_BACKLOG_PAGE,
       retentionSec: config.store.retentionDays * 86_400, keepaliveMs: config.compat.keepaliveSec * 1000,
       attachments: parts.attachments,
+      // Token-less local publishing: the loopback admin listener only.
+      openTopics: new Set(listener === 'admin' ? config.compat.ntfy.openTopics : []),
+      delayBounds: { minSec: config.compat.ntfy.minDelaySec, maxSec: config.compat.ntfy.maxDelaySec },
     };
     const gotify = {
       tokens: apiTokens, login, publish, version: VERSION, listener, logger,

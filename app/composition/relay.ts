@@ -6,6 +6,8 @@ import type { DeliveryStore } from '../delivery/ports';
 import { LocalRelayBus, type RelayBus } from '../delivery/relay-bus';
 import { IngestService, type Outbox } from '../ingest/ingest-service';
 import type { RulesEngine } from '../ingest/rules/rules-engine';
+import { Scheduler, type ScheduleStore } from '../schedule/scheduler';
+import { SCHEDULE_RELEASE_PAGE, SCHEDULE_RETRY_MS } from '../config/defaults';
 import { DELIVERY_MAX_HELD, DELIVERY_TIMER_TICK_MS, DISMISS_CATCH_UP_PAGE, FANOUT_SLICE_DEVICES, PROGRESS_SAVE_INTERVAL_MS } from '../config/defaults';
 import { TimerWheel } from '../queue/timer-wheel';
 import { systemTimers } from '../queue/timers';
@@ -24,6 +26,8 @@ export interface Relay {
   delivery: Delivery;
   hub: SubscriberHub;
   ingest: IngestService;
+  /** Scheduled delivery: holds notifications until due (started once the daemon listens). */
+  scheduler: Scheduler;
   /** Dismissed on every phone, whoever asked (a phone, or the desktop via a source). */
   dismiss(id: string, byDevice: string | null): Promise<boolean>;
 }
@@ -37,6 +41,7 @@ export interface DismissStore {
 export interface RelayStorage {
   outbox: Outbox & DismissStore;
   delivery: DeliveryStore;
+  scheduled: ScheduleStore;
 }
 
 /** Builds the bus and its listeners, and ingest; a commit publishes on the bus, nothing else. */
@@ -78,7 +83,14 @@ export function buildRelay(
   bus.subscribe(delivery);
   bus.subscribe(hub);
   bus.subscribe({ accepted: (n) => feed.accepted(n), dismissed: (d) => feed.dismissed(d.id, d.byDevice) });
-  const ingest = new IngestService(
+  const scheduler: Scheduler = new Scheduler(store.scheduled, (input): Promise<unknown> => ingest.release(input), { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }, {
+    retryMs: SCHEDULE_RETRY_MS,
+    page: SCHEDULE_RELEASE_PAGE,
+    onError: (error, context) => log('schedule').error('scheduled delivery error', { context, error: String(error) }),
+  });
+  // A revoked API token's scheduled notifications are dropped.
+  bus.subscribe(scheduler);
+  const ingest: IngestService = new IngestService(
     store.outbox,
     (n) => void bus.accepted(n),
     {
@@ -92,6 +104,7 @@ export function buildRelay(
       onError: (error, context) => log('ingest').error('ingest error', { context, error: String(error) }),
     },
     { engine, timers: { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } },
+    { later: scheduler, connectedDevices: () => delivery.connectedIds() },
   );
   const dismiss = async (id: string, byDevice: string | null): Promise<boolean> => {
     const result = await store.outbox.dismiss(id, byDevice, (r) => {
@@ -99,7 +112,7 @@ export function buildRelay(
     });
     return result !== null;
   };
-  return { bus, delivery, hub, ingest, dismiss };
+  return { bus, delivery, hub, ingest, scheduler, dismiss };
 }
 
 /** Sweeps notifications older than `store.retentionDays` hourly; returns the stop. */

@@ -206,6 +206,14 @@ export const STREAMS_PER_TOKEN = 10;
 export const STREAMS_PER_ADDRESS = 30;
 /** seconds a client refused a stream is told to wait (Retry-After): slots free when its other streams end. */
 export const STREAM_RETRY_AFTER_SEC = 30;
+/** seconds a scheduled ntfy message must lie ahead at least: ntfy's own minimum (10 s), so a clock skew never delivers "delayed" ones at once. */
+export const NTFY_MIN_DELAY_SEC = 10;
+/** seconds a scheduled ntfy message may lie ahead at most: ntfy's own maximum (3 days). */
+export const NTFY_MAX_DELAY_SEC = 3 * 86_400;
+/** ms between retries when a due scheduled message could not be handed on (the store was busy): soon, without spinning. */
+export const SCHEDULE_RETRY_MS = 1_000;
+/** scheduled messages released per store read when many fall due at once (a restart after days): bounded memory. */
+export const SCHEDULE_RELEASE_PAGE = 100;
 /** bytes an ntfy or Gotify publish body may have, read only after its token is checked: one notification (4 KiB message, 256 B title) fits even escaped byte by byte (JSON \u00XX: six bytes each). */
 export const COMPAT_PUBLISH_BODY_BYTES = 32 * 1024;
 /** bytes of any other ntfy/Gotify JSON body (a Gotify client's name), read after authentication: as small as Beep's own gateway JSON. */

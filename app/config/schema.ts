@@ -111,8 +111,19 @@ export interface BeepConfig {
     streamsPerToken: number;
     streamsPerAddress: number;
     stalledStreamCloseSec: number;
-    /** ntfy specifics: the hosts an http action button may call when a phone asks the daemon to perform it. */
-    ntfy: { httpActionHosts: string[]; httpActionTimeoutMs: number; httpActionMaxResponseBytes: number };
+    /**
+     * ntfy specifics: the hosts an http action button may call when a phone asks the daemon to
+     * perform it; topics that take token-less publishes on the loopback admin listener; scheduled
+     * delivery's bounds.
+     */
+    ntfy: {
+      httpActionHosts: string[];
+      httpActionTimeoutMs: number;
+      httpActionMaxResponseBytes: number;
+      openTopics: string[];
+      minDelaySec: number;
+      maxDelaySec: number;
+    };
   };
   /** The security audit log: retention, and the window wrong credentials are counted in. */
   audit: { retentionDays: number; failureWindowSec: number };
@@ -339,6 +350,9 @@ export const configSchema = Joi.object<BeepConfig>({
       httpActionHosts: Joi.array().items(actionHost).max(256).default([]),
       httpActionTimeoutMs: positive.max(120_000).default(D.HTTP_ACTION_TIMEOUT_MS),
       httpActionMaxResponseBytes: positive.max(16 * 1024 * 1024).default(D.HTTP_ACTION_MAX_RESPONSE_BYTES),
+      openTopics: Joi.array().items(Joi.string().pattern(/^[-_A-Za-z0-9]{1,64}$/)).max(100).unique().default([]),
+      minDelaySec: Joi.number().min(0).max(86_400).default(D.NTFY_MIN_DELAY_SEC),
+      maxDelaySec: positive.max(30 * 86_400).default(D.NTFY_MAX_DELAY_SEC),
     }).default(),
   }).default(),
   audit: Joi.object({

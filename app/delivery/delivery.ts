@@ -124,6 +124,11 @@ export class Delivery implements RelayListener {
     this.sessions.get(deviceId)?.setTopics(topics);
   }
 
+  /** The devices connected now: what a `Cache: no` notification is owed to. */
+  connectedIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
   isOnline(deviceId: string): boolean {
     return this.sessions.has(deviceId);
   }

@@ -21,11 +21,14 @@ export interface Item extends EncodedNotification {
   topic: string | null;
   /** ms since epoch when it was accepted, for the latency histogram. */
   acceptedAtMs: number;
+  /** `Cache: no`: the only devices it is owed to (the others settle it unseen); absent = every device. */
+  owedTo?: ReadonlySet<string>;
 }
 
 /** Encode once: the wire JSON is built here, once per notification, whatever the number of devices. */
 export function toItem(n: StoredNotification, link?: AttachmentLinker): Item {
-  return { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n, link)), acceptedAtMs: Date.parse(n.createdAt) };
+  const item: Item = { seq: n.seq, priority: n.priority, id: n.id, topic: n.topic, json: JSON.stringify(toWire(n, link)), acceptedAtMs: Date.parse(n.createdAt) };
+  return n.owedTo ? { ...item, owedTo: new Set(n.owedTo) } : item;
 }
 
 /** How every session behaves. */
@@ -358,6 +361,7 @@ export class DeviceSession {
   }
 
   private wants(item: Item): boolean {
+    if (item.owedTo && !item.owedTo.has(this.deviceId)) return false;
     const topics = this.loaded!.topics;
     return topics === null || item.topic === null || topics.has(item.topic);
   }

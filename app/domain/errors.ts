@@ -26,6 +26,9 @@ export const ERRORS = {
   invalid_query: { status: 400, message: 'A query parameter is not valid.' },
   reserved_topic: { status: 400, message: 'This topic name is reserved for Beep\'s own routes.' },
   unsupported_parameter: { status: 400, message: 'Beep does not support this ntfy or Gotify parameter.' },
+  invalid_delay: { status: 400, message: 'The delay must be a duration (30m, 2 days), a Unix time or a time of day, within the allowed range.' },
+  delay_without_cache: { status: 400, message: 'cannot disable cache for delayed message' },
+  scheduled_not_found: { status: 404, message: 'No such scheduled notification.' },
   invalid_actions: { status: 400, message: 'The action buttons are not valid.' },
   unauthenticated: { status: 401, message: 'Authentication is required.' },
   invalid_token: { status: 401, message: 'The token is not valid.' },
@@ -75,14 +78,17 @@ export class BeepError extends Error {
   readonly details?: Record<string, unknown>;
   /** Seconds, for 429 answers. */
   readonly retryAfter?: number;
+  /** ntfy's own error code when it has a specific one (40002, 40004, ...); else status * 100. */
+  readonly ntfyCode?: number;
 
-  constructor(code: ErrorCode, message?: string, extra: { details?: Record<string, unknown>; retryAfter?: number } = {}) {
+  constructor(code: ErrorCode, message?: string, extra: { details?: Record<string, unknown>; retryAfter?: number; ntfyCode?: number } = {}) {
     super(message ?? ERRORS[code].message);
     this.name = 'BeepError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.details = extra.details;
     this.retryAfter = extra.retryAfter;
+    this.ntfyCode = extra.ntfyCode;
   }
 }
 

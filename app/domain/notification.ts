@@ -67,6 +67,12 @@ export interface NotificationInput extends NotificationCore {
   untitled?: boolean;
   /** The API token (ntfy / Gotify) that published it; also the Gotify application id. */
   tokenId?: number | null;
+  /** Scheduled delivery (ntfy Delay/At/In): ms since epoch when it is due; absent = now. Never stored on the row. */
+  deliverAt?: number;
+  /** ntfy `Cache: no`: owed only to who is connected when it is accepted, kept out of every history. */
+  uncached?: boolean;
+  /** Set by ingest for an uncached one: the devices connected at acceptance, the only ones it is owed to. */
+  owedTo?: string[];
   /** The priority a Gotify publisher gave (any integer), returned as given on Gotify routes; `priority` is Beep's level for it. */
   givenPriority?: number;
   /** Action buttons (ntfy's view and http actions); absent when none. */

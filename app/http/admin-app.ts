@@ -26,6 +26,7 @@ import { notificationRoutes, type HistorySource } from './routes/notification-ro
 import type { AttachmentLinker } from '../domain/notification';
 import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
 import { tokenRoutes, type TokenAdmin } from './routes/token-routes';
+import { scheduledRoutes, type ScheduledAdmin } from './routes/scheduled-routes';
 
 // The admin listener (loopback): ingest and admin API for the CLI, scripts and the dashboard.
 
@@ -47,6 +48,8 @@ export interface AdminDeps {
   /** The admin listener's edge: target, address, loopback Host check, error mapper. */
   edge: ListenerEdge;
   tokens: TokenAdmin;
+  /** Scheduled notifications not yet due (list, cancel). */
+  scheduled?: ScheduledAdmin;
   /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
   compat: Router[];
   dashboard: DashboardDeps;
@@ -95,6 +98,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(rulesRoutes(deps.rules));
   app.use(tokenRoutes(deps.tokens));
+  if (deps.scheduled) app.use(scheduledRoutes(deps.scheduled));
   app.use(dashboardApiRoutes(deps.dashboard));
   if (deps.leakInjector) app.use(diagnosticRoutes(deps.leakInjector));
   if (deps.crashInjection) app.use(crashRoutes());

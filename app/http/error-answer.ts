@@ -60,7 +60,7 @@ const NTFY_CODES: Partial<Record<ErrorCode, number>> = { attachment_too_large: 4
 
 /** The body of an error in the family's shape. */
 export function errorPayload(family: Family, error: BeepError): Record<string, unknown> {
-  if (family === 'ntfy') return { code: NTFY_CODES[error.code] ?? error.status * 100, http: error.status, error: error.message, beep_code: error.code };
+  if (family === 'ntfy') return { code: error.ntfyCode ?? NTFY_CODES[error.code] ?? error.status * 100, http: error.status, error: error.message, beep_code: error.code };
   if (family === 'gotify') {
     return { error: http.STATUS_CODES[error.status] ?? 'Error', errorCode: error.status, errorDescription: error.message, beep_code: error.code };
   }

@@ -26,6 +26,18 @@ export interface SummaryTimers {
   now(): number;
 }
 
+/** Where a notification with a due time waits until it is due (schedule/Scheduler); resolves once stored. */
+export interface Later {
+  schedule(input: NotificationInput, id: string, dueMs: number): Promise<void>;
+}
+
+/** Optional parts: scheduled delivery, and who is connected (for `Cache: no`, owed only to them). */
+export interface IngestExtras {
+  later?: Later;
+  /** The devices connected now (delivery's live sessions). */
+  connectedDevices?: () => string[];
+}
+
 /** Told of each newly accepted notification, synchronously after its commit, in seq order. */
 export type AcceptedListener = (notification: StoredNotification) => void;
 
@@ -66,6 +78,7 @@ export class IngestService {
     private readonly deliver: AcceptedListener,
     private readonly events: IngestEvents = {},
     private readonly rules?: { engine: RulesEngine<NotificationInput>; timers: SummaryTimers },
+    private readonly extras: IngestExtras = {},
   ) {}
 
   /** Validates a raw client body with Beep's schema, then accepts it. */
@@ -86,7 +99,44 @@ export class IngestService {
       if (error instanceof BeepError) this.events.onRejected?.(error.code, source);
       throw error;
     }
+    if (input.deliverAt !== undefined && this.extras.later) return { input, outcome: await this.later(input, input.deliverAt, this.extras.later) };
     return { input, outcome: await this.admit(input) };
+  }
+
+  /** A scheduled notification fell due: admitted now like one that just arrived (rules, seq, commit, bus). */
+  release(input: NotificationInput): Promise<IngestResult> {
+    return this.admit(input);
+  }
+
+  /**
+   * Accepted for later: stored in the schedule (no seq yet). The answer describes it as it will
+   * be delivered, stamped with its due time (ntfy answers a scheduled message's future `time`).
+   */
+  private async later(input: NotificationInput, dueMs: number, later: Later): Promise<AcceptedResult> {
+    const id = input.id ?? crypto.randomBytes(12).toString('base64url');
+    try {
+      await later.schedule(input, id, dueMs);
+    } catch (error) {
+      if (isCommitFailure(error)) {
+        this.events.onRejected?.('not_accepted', input.source);
+        throw new BeepError('not_accepted');
+      }
+      throw error;
+    }
+    const { desktopEntry: _desktopEntry, deliverAt: _deliverAt, ...rest } = input;
+    const notification: StoredNotification = {
+      ...rest,
+      replaces: input.replaces ?? null,
+      icon: input.icon ?? null,
+      markdown: input.markdown ?? false,
+      untitled: input.untitled ?? false,
+      tokenId: input.tokenId ?? null,
+      id,
+      seq: 0,
+      createdAt: new Date(dueMs).toISOString(),
+      dismissedAt: null,
+    };
+    return { notification, duplicate: false };
   }
 
   /** An already-valid notification (desktop captures): counted as received, then admitted. */
@@ -142,8 +192,10 @@ export class IngestService {
     }, Math.max(0, due - rules.timers.now()));
   }
 
-  private async store(input: NotificationInput): Promise<AcceptedResult> {
-    const id = input.id ?? crypto.randomBytes(12).toString('base64url');
+  private async store(given: NotificationInput): Promise<AcceptedResult> {
+    const id = given.id ?? crypto.randomBytes(12).toString('base64url');
+    // Cache: no — owed only to the devices connected now (a device connecting meanwhile settles it unseen).
+    const input = given.uncached ? { ...given, owedTo: this.extras.connectedDevices?.() ?? [] } : given;
     try {
       return await this.outbox.append(input, id, ({ notification, duplicate }) => {
         if (duplicate) return;

@@ -211,7 +211,8 @@ export class AttachmentFiles {
 
   /**
    * Deletes expired files, files whose notification retention removed, uploads never linked to
-   * a notification, and files on disk without a record (a crash between write and commit).
+   * a notification (a scheduled one waiting for its due time counts as one), and files on disk
+   * without a record (a crash between write and commit).
    */
   async sweep(): Promise<number> {
     const now = this.now();
@@ -220,7 +221,8 @@ export class AttachmentFiles {
         .prepare(
           `SELECT id, size FROM attachments WHERE expires_ms <= ?
              OR (notification_id IS NULL AND created_ms < ?)
-             OR (notification_id IS NOT NULL AND notification_id NOT IN (SELECT id FROM notifications))`,
+             OR (notification_id IS NOT NULL AND notification_id NOT IN (SELECT id FROM notifications)
+                 AND notification_id NOT IN (SELECT id FROM scheduled_notifications))`,
         )
         .all(now, now - UNLINKED_GRACE_MS) as { id: string; size: number }[];
       const del = db.prepare('DELETE FROM attachments WHERE id = ?');

@@ -1,9 +1,11 @@
 import type { BacklogArm } from '../delivery/backlog-cursor';
+import type { StoredNotification } from '../domain/notification';
 import type { BacklogRow, DeliveryStore, PriorityProgress, ProgressWrite, StoredProgress } from '../delivery/ports';
 import type { Db } from './database';
 import type { GroupWriter } from './group-writer';
 import type { ReadPool } from './read-pool';
 import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
+import { OWED_TO_COLUMN, UncachedRows } from './uncached-rows';
 
 // The DeliveryStore port on SQLite. Progress is kept per priority (device_priority_progress,
 // migration 010): a watermark each plus the few seqs acked above it, so a catch-up by priority
@@ -15,7 +17,7 @@ import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type Notificati
 const PRIORITIES = [1, 2, 3, 4, 5];
 
 /** One arm of a page read: a priority's undismissed rows above a seq, oldest first (uses notifications_owed). */
-const ARM_SQL = `SELECT * FROM (SELECT ${NOTIFICATION_COLUMNS} FROM notifications
+const ARM_SQL = `SELECT * FROM (SELECT ${NOTIFICATION_COLUMNS}, ${OWED_TO_COLUMN} FROM notifications
   WHERE priority = ? AND seq > ? AND dismissed_at IS NULL ORDER BY seq LIMIT ?)`;
 
 /** One priority's owed count: undismissed, above its watermark, not acked above it, and of the device's topics. */
@@ -23,6 +25,11 @@ const COUNT_SQL = `SELECT COUNT(*) AS n FROM notifications
   WHERE priority = ? AND seq > ? AND dismissed_at IS NULL
   AND seq NOT IN (SELECT value FROM json_each(?))
   AND (? IS NULL OR topic IS NULL OR topic IN (SELECT value FROM json_each(?)))`;
+
+/** A `Cache: no` row carries the devices it is owed to (the others settle it unseen). */
+function withOwed(n: StoredNotification, owedTo: string | null): StoredNotification {
+  return owedTo === null ? n : { ...n, uncached: true, owedTo: JSON.parse(owedTo) as string[] };
+}
 
 interface ProgressRow {
   watermark: number;
@@ -34,6 +41,8 @@ interface ProgressRow {
 /** Implements delivery's storage port: the main connection for small reads, the writer for writes, the pool for pages and counts. */
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly stmts;
+  /** `Cache: no` rows, purged once no device is owed them (checked with each progress write). */
+  private readonly uncached: UncachedRows;
 
   constructor(
     db: Db,
@@ -41,6 +50,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     private readonly pool: ReadPool,
     private readonly sealer: FieldSealer,
   ) {
+    this.uncached = new UncachedRows(db);
     this.stmts = {
       progress: db.prepare(
         'SELECT p.watermark, p.dismiss_cursor, d.topics, d.revoked_at FROM device_progress p JOIN devices d ON d.id = p.device_id WHERE p.device_id = ?',
@@ -72,8 +82,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   async page(arms: BacklogArm[], limit: number): Promise<BacklogRow[]> {
     if (arms.length === 0) return [];
     const sql = arms.map(() => ARM_SQL).join(' UNION ALL ');
-    const rows = await this.pool.all<NotificationRow>(sql, arms.flatMap((a) => [a.priority, a.afterSeq, limit]));
-    return rows.map((row) => ({ seq: row.seq, priority: row.priority, id: row.id, open: () => toNotification(row, this.sealer) }));
+    const rows = await this.pool.all<NotificationRow & { owed_to: string | null }>(sql, arms.flatMap((a) => [a.priority, a.afterSeq, limit]));
+    return rows.map((row) => ({ seq: row.seq, priority: row.priority, id: row.id, open: () => withOwed(toNotification(row, this.sealer), row.owed_to) }));
   }
 
   /** One transaction for every device that moved (the coalesced write). */
@@ -85,6 +95,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
         }
         if (write.dismissCursor !== undefined) this.stmts.saveCursor.run(write.dismissCursor, write.deviceId);
       }
+      this.uncached.purge();
     });
   }
 

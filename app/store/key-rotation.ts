@@ -2,6 +2,7 @@ import type { Db } from './database';
 import type { GroupWriter } from './group-writer';
 import { resealRow, type SealedColumns } from './row-seal';
 import { aadOf, type FieldSealer } from './rows';
+import { scheduledAad } from './scheduled-store';
 
 // Online data-key rotation: every sealed value is re-encrypted under the new key in small
 // batches that share the group writer with ingest, so the daemon keeps serving (a notification
@@ -146,6 +147,10 @@ export class KeyRotation {
       const secret = reseal(admin.totp_secret, aadOf('admin_credentials', 'totp_secret', '1'));
       this.db.prepare('UPDATE admin_credentials SET totp_secret = ? WHERE id = 1').run(secret);
     }
+    // Scheduled notifications wait three days at most: few, re-sealed in this last step.
+    const scheduled = this.db.prepare('SELECT id, sealed FROM scheduled_notifications').all() as { id: string; sealed: string }[];
+    const reschedule = this.db.prepare('UPDATE scheduled_notifications SET sealed = ? WHERE id = ?');
+    for (const row of scheduled) reschedule.run(reseal(row.sealed, scheduledAad(row.id)), row.id);
     const retired = (this.db.prepare('SELECT id FROM data_keys WHERE id != ?').all(r.target_key) as { id: string }[]).map((k) => k.id);
     this.db.prepare('DELETE FROM data_keys WHERE id != ?').run(r.target_key);
     this.db.prepare('DELETE FROM key_rotation WHERE id = 1').run();

@@ -3,6 +3,7 @@ import type { Db } from './database';
 import type { ReadPool } from './read-pool';
 import { sealRow } from './row-seal';
 import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
+import { NOT_UNCACHED, UncachedRows } from './uncached-rows';
 
 // The outbox table: writes run inside the group writer's transaction, reads on the pool.
 
@@ -13,12 +14,15 @@ export interface AppendOutcome {
 
 export class NotificationRepository {
   private readonly stmts;
+  /** `Cache: no` rows: marked at append, purged once no device is owed them. */
+  readonly uncached: UncachedRows;
 
   constructor(
     db: Db,
     private readonly pool: ReadPool,
     private readonly sealer: FieldSealer,
   ) {
+    this.uncached = new UncachedRows(db);
     this.stmts = {
       byId: db.prepare(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`),
       insert: db.prepare(
@@ -65,6 +69,7 @@ export class NotificationRepository {
       untitled: input.untitled ? 1 : 0,
       tokenId: input.tokenId ?? null,
     });
+    if (input.owedTo) this.uncached.mark(Number(info.lastInsertRowid), input.owedTo);
     // A stored attachment belongs to its notification from the same commit (store/attachment-files.ts).
     if (input.attachment?.file) this.stmts.linkAttachment.run(id, input.attachment.file);
     // An update supersedes what it replaces: no longer owed to anyone, no `dismissed` sent.
@@ -109,7 +114,7 @@ export class NotificationRepository {
   /** History, newest first, for the admin API. */
   async history(limit: number, beforeSeq: number | null): Promise<StoredNotification[]> {
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND ${NOT_UNCACHED} ORDER BY seq DESC LIMIT ?`,
       [beforeSeq ?? Number.MAX_SAFE_INTEGER, limit],
     );
     return rows.map((r) => toNotification(r, this.sealer));
@@ -122,7 +127,7 @@ export class NotificationRepository {
    */
   async recentUpTo(pairedSeq: number, fromMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]> {
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq <= ? AND created_ms >= ? AND dismissed_at IS NULL
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq <= ? AND created_ms >= ? AND dismissed_at IS NULL AND ${NOT_UNCACHED}
        AND (? IS NULL OR topic IS NULL OR topic IN (SELECT value FROM json_each(?)))
        ORDER BY seq DESC LIMIT ?`,
       [pairedSeq, fromMs, topics === null ? null : 1, JSON.stringify(topics ?? []), limit],

@@ -13,8 +13,13 @@ export class SqliteOutbox implements Outbox {
     private readonly notifications: NotificationRepository,
   ) {}
 
-  append(...[input, id, afterCommit]: Parameters<Outbox['append']>): ReturnType<Outbox['append']> {
-    return this.writer.run(() => this.notifications.append(input, id, new Date()), afterCommit);
+  async append(...[input, id, afterCommit]: Parameters<Outbox['append']>): ReturnType<Outbox['append']> {
+    const outcome = await this.writer.run(() => this.notifications.append(input, id, new Date()), afterCommit);
+    // Cache: no with no device connected: owed to nobody, so gone once live subscribers have had it
+    // (they got it from the commit callback). If this write fails (stopping), the next progress
+    // write or retention sweep purges it instead.
+    if (input.owedTo?.length === 0 && !outcome.duplicate) void this.writer.run(() => this.notifications.uncached.purge()).catch(() => undefined);
+    return outcome;
   }
 
   async has(id: string): Promise<boolean> {

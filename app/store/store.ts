@@ -22,6 +22,7 @@ import { SourcePositionRepository } from './source-position-repository';
 import { SqliteSourcePositions } from './source-position-store';
 import { SqliteAuditStore } from './sqlite-audit-store';
 import { SqliteOutbox } from './sqlite-outbox';
+import { SqliteScheduleStore } from './scheduled-store';
 import { TopicHistory } from './topic-history';
 
 // The SQLite store: one writer connection with group commit, a read pool, the repositories,
@@ -91,6 +92,8 @@ export class Store {
   readonly adminCredentials: SqliteAdminCredentials;
   /** The wrapped data keys of field encryption. */
   readonly dataKeys: SqliteDataKeys;
+  /** Scheduled notifications waiting for their due time (ntfy Delay/At/In). */
+  readonly scheduled: SqliteScheduleStore;
 
   private readonly notifications: NotificationRepository;
   private readonly credentials: CredentialRepository;
@@ -141,6 +144,7 @@ export class Store {
     this.audit = new SqliteAuditStore(writer, new AuditRepository(db, pool));
     this.adminCredentials = new SqliteAdminCredentials(db, writer, sealer);
     this.dataKeys = new SqliteDataKeys(db, writer);
+    this.scheduled = new SqliteScheduleStore(db, writer, sealer);
   }
 
   /** Who is told of commits and reads (set once the metrics exist; composition/store.ts). */
@@ -154,7 +158,8 @@ export class Store {
   prune(cutoffMs: number): Promise<number> {
     return this.writer.run(() => {
       this.credentials.dropExpired(Date.now());
-      return this.notifications.deleteOlderThan(cutoffMs);
+      // Cache: no rows owed only to devices since revoked go too.
+      return this.notifications.deleteOlderThan(cutoffMs) + this.notifications.uncached.purge();
     });
   }
 

@@ -2,6 +2,7 @@ import type { GotifyMessages, SubscriberHistory } from '../compat/ports';
 import type { StoredNotification } from '../domain/notification';
 import type { ReadPool } from './read-pool';
 import { NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from './rows';
+import { NOT_UNCACHED } from './uncached-rows';
 
 // Reads for ntfy and Gotify subscribers, in outbox seq order, filtered by topic. They run on the
 // read pool (a `since=all` can be large). `topics` null means every notification, untopiced
@@ -32,7 +33,7 @@ export class TopicHistory implements SubscriberHistory, GotifyMessages {
   async after(afterSeq: number, sinceMs: number, topics: string[] | null, limit: number): Promise<StoredNotification[]> {
     const json = topics ? JSON.stringify(topics) : null;
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq > ? AND created_ms >= ? AND ${TOPIC_FILTER}
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq > ? AND created_ms >= ? AND ${TOPIC_FILTER} AND ${NOT_UNCACHED}
        ORDER BY seq LIMIT ?`,
       [afterSeq, sinceMs, json, json, limit],
     );
@@ -43,7 +44,7 @@ export class TopicHistory implements SubscriberHistory, GotifyMessages {
   async before(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null = null): Promise<StoredNotification[]> {
     const json = topics ? JSON.stringify(topics) : null;
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND ${TOPIC_FILTER} AND (? IS NULL OR token_id = ?)
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND ${TOPIC_FILTER} AND (? IS NULL OR token_id = ?) AND ${NOT_UNCACHED}
        ORDER BY seq DESC LIMIT ?`,
       [beforeSeq, json, json, tokenId, tokenId, limit],
     );
@@ -54,7 +55,7 @@ export class TopicHistory implements SubscriberHistory, GotifyMessages {
   async listed(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null): Promise<StoredNotification[]> {
     const json = topics ? JSON.stringify(topics) : null;
     const rows = await this.pool.all<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${TOKEN_FILTER}
+      `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE seq < ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${TOKEN_FILTER} AND ${NOT_UNCACHED}
        ORDER BY seq DESC LIMIT ?`,
       [beforeSeq, json, json, tokenId, tokenId, limit],
     );
@@ -65,7 +66,7 @@ export class TopicHistory implements SubscriberHistory, GotifyMessages {
   async listedIds(beforeSeq: number, topics: string[] | null, limit: number, tokenId: number | null): Promise<{ id: string; seq: number }[]> {
     const json = topics ? JSON.stringify(topics) : null;
     return this.pool.all<{ id: string; seq: number }>(
-      `SELECT id, seq FROM notifications WHERE seq < ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${TOKEN_FILTER}
+      `SELECT id, seq FROM notifications WHERE seq < ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${TOKEN_FILTER} AND ${NOT_UNCACHED}
        ORDER BY seq DESC LIMIT ?`,
       [beforeSeq, json, json, tokenId, tokenId, limit],
     );
@@ -75,7 +76,7 @@ export class TopicHistory implements SubscriberHistory, GotifyMessages {
   async listedAt(seq: number, topics: string[] | null): Promise<string | undefined> {
     const json = topics ? JSON.stringify(topics) : null;
     const row = await this.pool.get<{ id: string }>(
-      `SELECT id FROM notifications WHERE seq = ? AND dismissed_at IS NULL AND ${TOPIC_FILTER}`,
+      `SELECT id FROM notifications WHERE seq = ? AND dismissed_at IS NULL AND ${TOPIC_FILTER} AND ${NOT_UNCACHED}`,
       [seq, json, json],
     );
     return row?.id;

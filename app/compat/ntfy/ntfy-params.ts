@@ -62,6 +62,8 @@ export const PUBLISH = {
   click: ['x-click', 'click'],
   icon: ['x-icon', 'icon'],
   markdown: ['x-markdown', 'markdown', 'md'],
+  delay: ['x-delay', 'delay', 'x-at', 'at', 'x-in', 'in'],
+  cache: ['x-cache', 'cache'],
   actions: ['x-actions', 'actions', 'action'],
   attach: ['x-attach', 'attach', 'a'],
   filename: ['x-filename', 'filename', 'file', 'f'],
@@ -69,7 +71,6 @@ export const PUBLISH = {
 
 /** Publish parameters ntfy documents that Beep cannot honour: refused, never silently dropped. */
 export const UNSUPPORTED: Record<string, readonly string[]> = {
-  'delayed delivery': ['x-delay', 'delay', 'x-at', 'at', 'x-in', 'in'],
   'e-mail notifications': ['x-email', 'x-e-mail', 'email', 'e-mail', 'mail', 'e'],
   'phone calls': ['x-call', 'call'],
   'sequence ids (updating notifications)': ['x-sequence-id', 'sequence-id', 'sid'],

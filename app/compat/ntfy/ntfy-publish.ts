@@ -3,6 +3,7 @@ import { BeepError } from '../../domain/errors';
 import type { Attachment, NotificationInput } from '../../domain/notification';
 import { parsePriority, type Priority } from '../../domain/priority';
 import { parseNotification } from '../../ingest/notification-schema';
+import { dueAt, type DelayBounds } from '../../schedule/delay';
 import { parseTopicList } from '../topics';
 import { actionsFromHeader, actionsFromJson } from './ntfy-actions';
 import { isTrue, NtfyParams, PUBLISH, UNSUPPORTED } from './ntfy-params';
@@ -14,7 +15,8 @@ import { isTrue, NtfyParams, PUBLISH, UNSUPPORTED } from './ntfy-params';
 
 /** What the adapter knows of the publisher besides the request. */
 export interface Publisher {
-  tokenId: number;
+  /** null: a token-less publish to an open topic (open-topics.ts). */
+  tokenId: number | null;
   name: string;
 }
 
@@ -39,6 +41,23 @@ function iconUrl(raw: unknown): string | null {
     throw new BeepError('invalid_url', 'The icon must be an absolute http or https URL.');
   }
   return raw;
+}
+
+/** What a delay is read against: now, and the configured bounds (undefined: delays are refused). */
+export interface Timing {
+  nowMs: number;
+  bounds?: DelayBounds;
+}
+
+/**
+ * Scheduled delivery and `Cache: no`, as ntfy reads them: a delay with the cache off is refused
+ * (40002) before the delay is parsed; an empty value is no delay.
+ */
+function timingOf(delay: string | undefined, cacheOff: boolean, timing: Timing): { deliverAt?: number; uncached?: true } {
+  const delayed = delay !== undefined && delay.trim() !== '';
+  if (delayed && cacheOff) throw new BeepError('delay_without_cache', undefined, { ntfyCode: 40002 });
+  if (delayed && !timing.bounds) throw new BeepError('unsupported_parameter', 'Beep does not support ntfy delayed delivery here.');
+  return { ...(delayed ? { deliverAt: dueAt(delay, timing.nowMs, timing.bounds!) } : {}), ...(cacheOff ? { uncached: true as const } : {}) };
 }
 
 /** A file the request's body was stored as (store/AttachmentFiles.save). */
@@ -128,14 +147,13 @@ export function fromRequest(
   body: string,
   contentType: string | undefined,
   publisher: Publisher,
+  timing: Timing,
   file?: UploadedFile,
 ): NotificationInput {
   for (const [feature, names] of Object.entries(UNSUPPORTED)) {
     if (params.has(names)) throw new BeepError('unsupported_parameter', `Beep does not support ntfy ${feature}.`);
   }
-  if (params.get(['x-cache', 'cache'])?.trim().toLowerCase() === 'no') {
-    throw new BeepError('unsupported_parameter', 'Beep stores every notification until it is delivered; "Cache: no" cannot be honoured.');
-  }
+  const later = timingOf(params.get(PUBLISH.delay), params.get(PUBLISH.cache)?.trim().toLowerCase() === 'no', timing);
   const tags = params.get(PUBLISH.tags);
   const actions = params.get(PUBLISH.actions);
   const attach = params.get(PUBLISH.attach);
@@ -146,7 +164,11 @@ export function fromRequest(
     : attach !== undefined
       ? linkAttachment(attach, filename)
       : undefined;
-  return toInput(
+  // ntfy: an uploaded file must outlive its delayed delivery.
+  if (later.deliverAt !== undefined && attachment?.expiresMs && attachment.expiresMs < later.deliverAt) {
+    throw new BeepError('invalid_attachment', 'invalid request: attachment expiry before delayed delivery date', { ntfyCode: 40015 });
+  }
+  const input = toInput(
     {
       topic,
       // ntfy's words for a file sent without a message.
@@ -162,10 +184,11 @@ export function fromRequest(
     },
     publisher,
   );
+  return { ...input, ...later };
 }
 
-const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions', 'attach', 'filename']);
-const JSON_UNSUPPORTED = new Set(['delay', 'email', 'call', 'sequence_id', 'template', 'cache', 'firebase']);
+const JSON_FIELDS = new Set(['topic', 'message', 'title', 'tags', 'priority', 'click', 'icon', 'markdown', 'actions', 'attach', 'filename', 'delay', 'cache']);
+const JSON_UNSUPPORTED = new Set(['email', 'call', 'sequence_id', 'template', 'firebase']);
 
 /** The topic a JSON publish names (checked before the token, which is scoped to topics). */
 export function jsonTopic(body: unknown): string {
@@ -176,7 +199,7 @@ export function jsonTopic(body: unknown): string {
 }
 
 /** PUT/POST / with a JSON object (docs/publish.md, "Publish as JSON"). */
-export function fromJson(body: Record<string, unknown>, publisher: Publisher): NotificationInput {
+export function fromJson(body: Record<string, unknown>, publisher: Publisher, timing: Timing): NotificationInput {
   for (const key of Object.keys(body)) {
     if (JSON_UNSUPPORTED.has(key)) throw new BeepError('unsupported_parameter', `Beep does not support the ntfy field "${key}".`);
     if (!JSON_FIELDS.has(key)) throw new BeepError('unknown_field', `"${key}" is not an ntfy publish field.`);
@@ -185,7 +208,10 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher): N
   if (body.priority !== undefined && typeof body.priority !== 'number') throw new BeepError('invalid_priority', '"priority" must be a number 1-5.');
   if (body.attach !== undefined && typeof body.attach !== 'string') throw new BeepError('invalid_attachment', '"attach" must be a URL.');
   if (body.filename !== undefined && typeof body.filename !== 'string') throw new BeepError('invalid_attachment', '"filename" must be a string.');
-  return toInput(
+  if (body.delay !== undefined && typeof body.delay !== 'string' && typeof body.delay !== 'number') throw new BeepError('invalid_type', '"delay" must be a string.');
+  const cacheOff = body.cache === false || (typeof body.cache === 'string' && body.cache.trim().toLowerCase() === 'no');
+  const later = timingOf(body.delay === undefined ? undefined : String(body.delay), cacheOff, timing);
+  const input = toInput(
     {
       topic: jsonTopic(body),
       message: body.message,
@@ -201,4 +227,5 @@ export function fromJson(body: Record<string, unknown>, publisher: Publisher): N
     },
     publisher,
   );
+  return { ...input, ...later };
 }

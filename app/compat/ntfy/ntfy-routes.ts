@@ -13,7 +13,9 @@ import { isTopicName, parseTopicList } from '../topics';
 import { follow, poll, type EventSink, type FeedOptions } from './ntfy-feed';
 import { toNtfyMessage, type NtfyMessage } from './ntfy-message';
 import { NtfyParams, PUBLISH } from './ntfy-params';
-import { fromJson, fromRequest, jsonTopic, uploadName, type UploadedFile } from './ntfy-publish';
+import type { DelayBounds } from '../../schedule/delay';
+import { openPublisher } from './open-topics';
+import { fromJson, fromRequest, jsonTopic, uploadName, type Publisher, type UploadedFile } from './ntfy-publish';
 import { parseSubscription } from './ntfy-subscription';
 import type { StreamSlots } from '../stream-slots';
 import { httpTransport, StreamWriter, type StreamWriterLimits } from '../stream-writer';
@@ -54,6 +56,10 @@ export interface NtfyDeps extends FeedOptions {
   publish: Publish;
   listener: string;
   logger: Logger;
+  /** Topics that take a token-less POST/PUT from a local script (compat.ntfy.openTopics; admin listener only, else empty). */
+  openTopics?: ReadonlySet<string>;
+  /** Scheduled delivery's bounds (compat.ntfy.minDelaySec/maxDelaySec); absent: delays are refused. */
+  delayBounds?: DelayBounds;
 }
 
 /** Content types and encoders of the three HTTP stream formats (docs/subscribe/api.md). */
@@ -77,6 +83,7 @@ const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': '
 
 export function ntfyRoutes(deps: NtfyDeps): Router {
   const router = Router();
+  const timing = () => ({ nowMs: deps.now(), bounds: deps.delayBounds });
   const caller = (req: Request) => ({ ip: peerOf(req), protocol: 'ntfy' as const, listener: deps.listener });
 
   async function answer(req: Request, res: Response, parse: () => NotificationInput): Promise<boolean> {
@@ -92,7 +99,7 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     res: Response,
     topic: string,
     params: NtfyParams,
-    publisher: { tokenId: number; name: string },
+    publisher: Publisher,
     source: Readable = req,
   ): Promise<void> {
     const attachments = deps.attachments;
@@ -101,7 +108,7 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const declared = Number(req.headers['content-length']);
     let file: UploadedFile;
     try {
-      fromRequest(topic, params, '', req.headers['content-type'], publisher, placeholder);
+      fromRequest(topic, params, '', req.headers['content-type'], publisher, timing(), placeholder);
       file = await attachments.files.save(source, Number.isFinite(declared) ? declared : undefined);
     } catch (error) {
       // Not read further: the answer goes out, then the connection closes.
@@ -111,7 +118,7 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     const named = { ...file, name: uploadName(params) ?? `attachment.${EXTENSIONS[file.type] ?? 'bin'}` };
     let kept = false;
     try {
-      kept = await answer(req, res, () => fromRequest(topic, params, '', req.headers['content-type'], publisher, named));
+      kept = await answer(req, res, () => fromRequest(topic, params, '', req.headers['content-type'], publisher, timing(), named));
     } finally {
       if (!kept) await attachments.files.discard(file.id);
     }
@@ -132,16 +139,15 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     }
     deps.tokens.requireScope(token, 'publish', [jsonTopic(body)], caller(req));
     if (!deps.attachments && (body as { attach?: unknown }).attach !== undefined) throw new BeepError('unsupported_parameter', 'Attachments are off on this Beep (attachments.enabled).');
-    await answer(req, res, () => fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }));
+    await answer(req, res, () => fromJson(body as Record<string, unknown>, { tokenId: token.id, name: token.name }, timing()));
   }
 
   async function publish(req: Request, res: Response, next: () => void): Promise<void> {
     const topic = String(req.params.topic);
     if (!isTopicName(topic)) return next();
     parseTopicList(topic);
-    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
+    const publisher = openPublisher(req, topic, deps.openTopics) ?? (await tokenPublisher(req, topic));
     const params = new NtfyParams(req.headers, req.query as Record<string, unknown>);
-    const publisher = { tokenId: token.id, name: token.name };
     if (uploadName(params) !== null) {
       if (req.method === 'GET') throw new BeepError('unsupported_parameter', 'A file is sent with PUT or POST and the file as the body.');
       return publishFile(req, res, topic, params, publisher);
@@ -156,7 +162,11 @@ export function ntfyRoutes(deps: NtfyDeps): Router {
     } else {
       body = (await publishBody(req, res)).toString('utf8');
     }
-    await answer(req, res, () => fromRequest(topic, params, body, req.headers['content-type'], { tokenId: token.id, name: token.name }));
+    await answer(req, res, () => fromRequest(topic, params, body, req.headers['content-type'], publisher, timing()));
+  }
+  async function tokenPublisher(req: Request, topic: string): Promise<Publisher> {
+    const token = await deps.tokens.authenticate(credentialOf(req), 'publish', [topic], caller(req));
+    return { tokenId: token.id, name: token.name };
   }
   router.put('/:topic', publish);
   router.post('/:topic', publish);

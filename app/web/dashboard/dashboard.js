@@ -4,6 +4,7 @@ import { $, ago, createApi, el, report } from './lib.js';
 import { auditPanel } from './audit-panel.js';
 import { rulesPanel } from './rules-panel.js';
 import { tokensPanel } from './tokens-panel.js';
+import { scheduledPanel } from './scheduled-panel.js';
 
 const client = createApi(showLogin);
 const api = client.call;
@@ -247,7 +248,7 @@ async function main() {
   $('logout').hidden = false;
   $('logout').addEventListener('click', () => api('POST', '/api/v1/dashboard/logout').then(showLogin, report));
   const context = { api, gatewayUrl: session.gatewayUrl };
-  const panels = [statusPanel, devicesPanel, sendPanel, feedPanel, tokensPanel(context), rulesPanel(context), auditPanel(context), chartsPanel];
+  const panels = [statusPanel, devicesPanel, sendPanel, feedPanel, tokensPanel(context), scheduledPanel(context), rulesPanel(context), auditPanel(context), chartsPanel];
   for (const panel of panels) {
     if (panel.start) await Promise.resolve(panel.start()).catch(report);
     if (panel.refresh) {

@@ -86,9 +86,7 @@ describe('publishing (docs/publish.md)', () => {
 
   test('what Beep cannot do is refused with a clear error, never dropped', async () => {
     const cases: [string, string, string | undefined, Record<string, string>, number, string][] = [
-      ['POST', '/alerts', 'x', { Delay: '30m' }, 400, 'unsupported_parameter'],
       ['POST', '/alerts', 'x', { Email: 'a@b.c' }, 400, 'unsupported_parameter'],
-      ['POST', '/alerts', 'x', { Cache: 'no' }, 400, 'unsupported_parameter'],
       ['POST', '/alerts', 'x', { Priority: 'loud' }, 400, 'invalid_priority'],
       ['POST', '/alerts', 'x', { Click: 'javascript:alert(1)' }, 400, 'invalid_url'],
       ['POST', '/', JSON.stringify({ topic: 'alerts', actions: [{ action: 'broadcast', label: 'Take picture' }] }), {}, 400, 'unsupported_parameter'],

@@ -13,7 +13,7 @@ function load(config: unknown) {
 }
 
 test('empty by default, with a 10 s timeout and a 64 KiB cap', () => {
-  expect(load({}).compat.ntfy).toEqual({ httpActionHosts: [], httpActionTimeoutMs: 10_000, httpActionMaxResponseBytes: 65_536 });
+  expect(load({}).compat.ntfy).toMatchObject({ httpActionHosts: [], httpActionTimeoutMs: 10_000, httpActionMaxResponseBytes: 65_536 });
 });
 
 test('names and addresses are kept (lowercase); a scheme, a port or a path is refused at start', () => {

@@ -10,6 +10,7 @@ import { AttachmentFiles } from '../../../app/store/attachment-files';
 import { migrate, WRITER_BUSY_TIMEOUT_MS } from '../../../app/store/database';
 import { GroupWriter } from '../../../app/store/group-writer';
 import { NotificationRepository } from '../../../app/store/notification-repository';
+import { SqliteScheduleStore } from '../../../app/store/scheduled-store';
 import type { ReadPool } from '../../../app/store/read-pool';
 import { NOTIFICATION_COLUMNS, toNotification, type NotificationRow } from '../../../app/store/rows';
 
@@ -87,4 +88,17 @@ test('over the file limit, streamed or declared up front: refused, nothing left 
   await expect(files.save(Readable.from([crypto.randomBytes(1_000_001)]))).rejects.toMatchObject({ code: 'attachment_too_large' });
   await expect(files.save(Readable.from([]), 1_000_001)).rejects.toMatchObject({ code: 'attachment_too_large' });
   expect(fs.readdirSync(path.join(dir, 'attachments'))).toEqual([]);
+});
+
+test('an upload a scheduled notification waits with is kept past the unlinked grace; cancelled, it goes', async () => {
+  const { db, writer, files, clock, cipher } = open();
+  const saved = await files.save(Readable.from([crypto.randomBytes(1000)]));
+  const schedule = new SqliteScheduleStore(db, writer, cipher);
+  await schedule.add({ id: 'later', dueMs: clock.now + 86_400_000, createdMs: clock.now, input: note('later', saved) });
+  clock.now += 30 * 60 * 1000; // past the unlinked grace, before the file's expiry
+  await files.sweep();
+  expect(await files.find(saved.id)).toBeDefined();
+  expect(await schedule.remove('later')).toBe(true);
+  await files.sweep();
+  expect(await files.find(saved.id)).toBeUndefined();
 });
