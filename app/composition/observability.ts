@@ -80,7 +80,7 @@ export function buildMonitoring(config: BeepConfig, log: LogFor, live: Monitorin
     queueDepth: () => Object.values(live.delivery()?.depthByPriority() ?? {}).reduce((a, b) => a + b, 0),
     memory: () => watch.current(),
   });
-  const feed = new ActivityFeed(live.deviceName);
+  const feed = new ActivityFeed(live.deviceName, config.dashboard.feedDevicesListed);
   let statsTimer: NodeJS.Timeout | undefined;
   return {
     watch,

@@ -159,6 +159,12 @@ export const MEMORY_LEAK_GROWTH_MB = 8;
 
 /** s between dashboard chart points; an hour of them is kept in memory (360 points). */
 export const STATS_INTERVAL_SEC = 10;
+/**
+ * Devices the dashboard's live feed lists by name per notification: more than a household or a
+ * team pairs, and as many as a row of pills shows. Past it a notification's other devices are
+ * counted, so a relay to 1000 phones keeps neither 1000 objects per entry nor 1000 pills.
+ */
+export const FEED_DEVICES_LISTED = 48;
 /** s the dashboard history covers. */
 export const STATS_SPAN_SEC = 3_600;
 /** s a one-time dashboard login link is valid. */

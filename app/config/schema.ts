@@ -30,7 +30,7 @@ export interface BeepConfig {
   };
   health: { checkTimeoutMs: number; cacheTtlMs: number };
   memory: { sampleIntervalMs: number; softLimitMb: number; hardLimitMb: number; leakGrowthMb: number };
-  dashboard: { statsIntervalSec: number; loginTtlSec: number; sessionIdleSec: number };
+  dashboard: { statsIntervalSec: number; loginTtlSec: number; sessionIdleSec: number; feedDevicesListed: number };
   /** Diagnostics for tests and troubleshooting; never enable in normal use. */
   diagnostics: {
     leakInjection: boolean;
@@ -260,6 +260,7 @@ export const configSchema = Joi.object<BeepConfig>({
     statsIntervalSec: positive.max(600).default(D.STATS_INTERVAL_SEC),
     loginTtlSec: positive.max(3_600).default(D.DASHBOARD_LOGIN_TTL_SEC),
     sessionIdleSec: positive.max(30 * 86_400).default(D.DASHBOARD_SESSION_IDLE_SEC),
+    feedDevicesListed: positive.max(1_000).default(D.FEED_DEVICES_LISTED),
   }).default(),
   diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false), crashInjection: Joi.boolean().default(false) }).default(),
   // Cluster mode is a later feature: refuse the setting rather than silently ignore it.

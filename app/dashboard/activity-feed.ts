@@ -21,14 +21,23 @@ export interface FeedEntry {
   source: string;
   createdAt: string;
   deliveries: FeedDelivery[];
+  /** Devices past the listed ones (dashboard.feedDevicesListed), counted rather than listed (absent while there are none). */
+  others?: FeedOthers;
   /** Set once it is dismissed: by which device's name, or "desktop" when closed on the PC. */
   dismissed?: { by: string; at: string };
 }
 
-/** What changed since the last delta: new entries whole, then each changed delivery and dismissal once (its latest state). */
+/** How many devices past the listed ones it went to, and how many of them acknowledged it. */
+export interface FeedOthers {
+  devices: number;
+  acked: number;
+}
+
+/** What changed since the last delta: new entries whole, then each changed delivery, count and dismissal once (its latest state). */
 export interface FeedDelta {
   added: FeedEntry[];
   deliveries: (FeedDelivery & { id: string })[];
+  others: (FeedOthers & { id: string })[];
   dismissed: { id: string; by: string; at: string }[];
 }
 
@@ -42,6 +51,9 @@ export interface FeedTimers {
 
 /** Entries kept for a dashboard that opens late: a screenful and then some. */
 const FEED_CAPACITY = 100;
+/** A counted device: sent, or sent and acknowledged. */
+const SENT = 1;
+const ACKED = 2;
 /** Live listeners (dashboard tabs) at once. */
 const MAX_LISTENERS = 32;
 /** ms between deltas at most: a dashboard sees changes within it, and a busy relay costs one event per tab per interval. */
@@ -68,6 +80,8 @@ export class ActivityFeed {
   private readonly listeners = new Set<FeedListener>();
   /** Per entry, its deliveries by device: `mark` runs for every batch, so no linear search. */
   private readonly byDevice = new WeakMap<FeedEntry, Map<string, FeedDelivery>>();
+  /** Per entry, the state of each device past the listed ones (no object per device). */
+  private readonly counted = new WeakMap<FeedEntry, Map<string, number>>();
   /** Device names looked up at most every NAME_TTL_MS (a lookup is a query plus a decrypt). */
   private readonly names = new Map<string, { name: string; at: number }>();
   /** Per device whose name is being looked up: who takes it when it arrives. */
@@ -78,11 +92,13 @@ export class ActivityFeed {
   private waitingForNames = false;
   private generation = 0;
   /** What the next delta carries: entries added, and the deliveries and dismissals changed (each once). */
-  private pending = { added: new Set<FeedEntry>(), deliveries: new Map<FeedDelivery, string>(), dismissed: new Set<FeedEntry>() };
+  private pending = { added: new Set<FeedEntry>(), deliveries: new Map<FeedDelivery, string>(), others: new Set<FeedEntry>(), dismissed: new Set<FeedEntry>() };
   private flushTimer: unknown = null;
 
   constructor(
     private readonly deviceName: (deviceId: string) => Promise<string>,
+    /** Devices listed by name per entry (config dashboard.feedDevicesListed); the rest are counted. */
+    private readonly listed: number,
     private readonly timers: FeedTimers = nodeTimers,
   ) {}
 
@@ -148,6 +164,10 @@ export class ActivityFeed {
       if (!deliveries) this.byDevice.set(entry, (deliveries = new Map()));
       let delivery = deliveries.get(deviceId);
       if (delivery?.state === 'acked') continue;
+      if (!delivery && deliveries.size >= this.listed) {
+        if (this.count(entry, deviceId, state) && this.changed() && !this.pending.added.has(entry)) this.pending.others.add(entry);
+        continue;
+      }
       at ??= new Date().toISOString();
       if (delivery) Object.assign(delivery, { state, at });
       else {
@@ -159,6 +179,20 @@ export class ActivityFeed {
       }
       if (this.changed() && !this.pending.added.has(entry)) this.pending.deliveries.set(delivery, id);
     }
+  }
+
+  /** Counts a device past the listed ones; returns whether the entry's counts changed. */
+  private count(entry: FeedEntry, deviceId: string, state: FeedDelivery['state']): boolean {
+    let states = this.counted.get(entry);
+    if (!states) this.counted.set(entry, (states = new Map()));
+    const was = states.get(deviceId);
+    const now = state === 'acked' ? ACKED : SENT;
+    if (was !== undefined && was >= now) return false;
+    states.set(deviceId, now);
+    const others = (entry.others ??= { devices: 0, acked: 0 });
+    if (was === undefined) others.devices++;
+    if (now === ACKED) others.acked++;
+    return true;
   }
 
   /** Something changed: whether anyone listens (then a delta is due within FEED_DELTA_MS). */
@@ -181,11 +215,12 @@ export class ActivityFeed {
       });
       return;
     }
-    const { added, deliveries, dismissed } = this.pending;
-    this.pending = { added: new Set(), deliveries: new Map(), dismissed: new Set() };
+    const { added, deliveries, others, dismissed } = this.pending;
+    this.pending = { added: new Set(), deliveries: new Map(), others: new Set(), dismissed: new Set() };
     const delta: FeedDelta = {
       added: [...added],
       deliveries: [...deliveries].map(([delivery, id]) => ({ id, ...delivery })),
+      others: [...others].map((entry) => ({ id: entry.id, ...entry.others! })),
       dismissed: [...dismissed].map((entry) => ({ id: entry.id, ...entry.dismissed! })),
     };
     for (const listener of this.listeners) listener(delta);

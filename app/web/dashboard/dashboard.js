@@ -138,6 +138,10 @@ const feedPanel = {
       if (at >= 0) entry.deliveries[at] = delivery;
       else entry.deliveries.push(delivery);
     }
+    for (const { id, devices, acked } of delta.others ?? []) {
+      const entry = this.entries.get(id);
+      if (entry) entry.others = { devices, acked };
+    }
     for (const { id, by, at } of delta.dismissed) {
       const entry = this.entries.get(id);
       if (entry) entry.dismissed = { by, at };
@@ -156,6 +160,7 @@ const feedPanel = {
         ...(n.deliveries.length
           ? n.deliveries.map((d) => el('span', { class: 'pill', 'data-status': d.state, 'data-device': d.deviceId }, d.deviceName + (d.state === 'acked' ? ' ✓ acknowledged' : ' · sent, awaiting ack')))
           : n.dismissed ? [] : [el('span', { class: 'muted small' }, 'no device online: kept until one connects')]),
+        n.others ? el('span', { class: 'muted small', 'data-others': String(n.others.devices) }, `and ${n.others.devices} more devices, ${n.others.acked} acknowledged`) : null,
         n.dismissed
           ? el('span', { class: 'pill', 'data-status': 'dismissed' }, n.dismissed.by === 'desktop' ? 'closed on the desktop' : 'dismissed on ' + n.dismissed.by)
           : null))));

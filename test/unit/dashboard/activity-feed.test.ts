@@ -1,3 +1,4 @@
+import { FEED_DEVICES_LISTED as FEED_DEVICES_PER_ENTRY } from '../../../app/config/defaults';
 import { ActivityFeed, FEED_DELTA_MS, type FeedDelta } from '../../../app/dashboard/activity-feed';
 import { stored } from '../delivery/fakes';
 import { ManualTimers } from '../queue/manual-timers';
@@ -7,7 +8,7 @@ import { ManualTimers } from '../queue/manual-timers';
 
 function setup() {
   const timers = new ManualTimers();
-  const feed = new ActivityFeed(async (id) => `phone ${id}`, timers);
+  const feed = new ActivityFeed(async (id) => `phone ${id}`, FEED_DEVICES_PER_ENTRY, timers);
   const deltas: FeedDelta[] = [];
   feed.subscribe((d) => deltas.push(d));
   return { timers, feed, deltas };
@@ -73,7 +74,7 @@ describe('ActivityFeed deltas', () => {
 
   it('keeps no delta and arms no timer while nobody listens; stop cancels a pending one', () => {
     const timers = new ManualTimers();
-    const feed = new ActivityFeed(async (id) => id, timers);
+    const feed = new ActivityFeed(async (id) => id, FEED_DEVICES_PER_ENTRY, timers);
     feed.accepted(stored(1));
     feed.sent('d', ['n1']);
     expect(timers.pendingCount).toBe(0);
@@ -89,7 +90,7 @@ describe('ActivityFeed deltas', () => {
   it('a delta waits for a name still being looked up, then carries the name (never a placeholder)', async () => {
     const timers = new ManualTimers();
     let answer: (name: string) => void = () => undefined;
-    const feed = new ActivityFeed((id) => (id === 'slow' ? new Promise<string>((resolve) => (answer = resolve)) : Promise.resolve(id)), timers);
+    const feed = new ActivityFeed((id) => (id === 'slow' ? new Promise<string>((resolve) => (answer = resolve)) : Promise.resolve(id)), FEED_DEVICES_PER_ENTRY, timers);
     const seen: FeedDelta[] = [];
     feed.subscribe((d) => seen.push(d));
     feed.accepted(stored(1));
@@ -101,5 +102,32 @@ describe('ActivityFeed deltas', () => {
     await namesLookedUp();
     expect(seen).toHaveLength(1);
     expect(seen[0].added[0].deliveries).toEqual([expect.objectContaining({ deviceId: 'slow', deviceName: 'Kitchen tablet', state: 'sent' })]);
+  });
+});
+
+describe('ActivityFeed at many devices', () => {
+  it(`lists the first ${FEED_DEVICES_PER_ENTRY} devices by name and counts the rest, each device once`, async () => {
+    const { timers, feed, deltas } = setup();
+    const many = Array.from({ length: FEED_DEVICES_PER_ENTRY + 30 }, (_, i) => `m${i}`);
+    feed.accepted(stored(1));
+    for (const d of many) feed.sent(d, ['n1']);
+    for (const d of many) feed.sent(d, ['n1']); // a redelivery: still one device each
+    for (const d of many.slice(0, FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, ['n1']);
+    await namesLookedUp();
+    timers.advance(FEED_DELTA_MS);
+    const [entry] = feed.recent();
+    expect(entry.deliveries).toHaveLength(FEED_DEVICES_PER_ENTRY);
+    expect(entry.others).toEqual({ devices: 30, acked: 10 });
+    expect(deltas).toHaveLength(1);
+    expect(deltas[0].added[0].others).toEqual({ devices: 30, acked: 10 });
+    expect(deltas[0].others).toEqual([]); // carried by the new entry itself
+
+    // Later acks of counted devices travel as the entry's new counts, once per delta.
+    for (const d of many.slice(FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, ['n1']);
+    for (const d of many.slice(FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, ['n1']);
+    timers.advance(FEED_DELTA_MS);
+    expect(deltas).toHaveLength(2);
+    expect(deltas[1].others).toEqual([{ id: 'n1', devices: 30, acked: 30 }]);
+    expect(deltas[1].deliveries).toEqual([]);
   });
 });
