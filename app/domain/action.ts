@@ -23,14 +23,7 @@ export interface NotificationAction {
 }
 
 /** What a phone is sent of an action (PROTOCOL.md, "Action buttons"): no headers, no body. */
-export interface WireAction {
-  id: string;
-  action: 'view' | 'http';
-  label: string;
-  url: string;
-  clear: boolean;
-  method?: string;
-}
+export type WireAction = Omit<NotificationAction, 'headers' | 'body'>;
 
 /** The phone's view of one action. */
 export function toWireAction(a: NotificationAction): WireAction {

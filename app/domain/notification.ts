@@ -89,6 +89,23 @@ export interface StoredNotification extends Omit<NotificationInput, 'id' | 'desk
   dismissedAt: string | null;
 }
 
+/** An input as stored once it has its id, seq and time: what is not stored (the .desktop id, the due time) dropped, the defaults filled in. */
+export function storedFrom(input: NotificationInput, id: string, seq: number, createdAt: string): StoredNotification {
+  const { desktopEntry: _desktopEntry, deliverAt: _deliverAt, ...rest } = input;
+  return {
+    ...rest,
+    replaces: input.replaces ?? null,
+    icon: input.icon ?? null,
+    markdown: input.markdown ?? false,
+    untitled: input.untitled ?? false,
+    tokenId: input.tokenId ?? null,
+    id,
+    seq,
+    createdAt,
+    dismissedAt: null,
+  };
+}
+
 /** The wire shape of PROTOCOL.md ("Notification on the wire"). */
 export interface WireNotification extends NotificationCore {
   id: string;

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { BeepError } from '../domain/errors';
-import type { NotificationInput, NotificationSource, StoredNotification } from '../domain/notification';
+import { storedFrom, type NotificationInput, type NotificationSource, type StoredNotification } from '../domain/notification';
 import { parseNotification } from './notification-schema';
 import type { RulesEngine } from './rules/rules-engine';
 import type { MuteKind } from './rules/rules';
@@ -123,20 +123,8 @@ export class IngestService {
       }
       throw error;
     }
-    const { desktopEntry: _desktopEntry, deliverAt: _deliverAt, ...rest } = input;
-    const notification: StoredNotification = {
-      ...rest,
-      replaces: input.replaces ?? null,
-      icon: input.icon ?? null,
-      markdown: input.markdown ?? false,
-      untitled: input.untitled ?? false,
-      tokenId: input.tokenId ?? null,
-      id,
-      seq: 0,
-      createdAt: new Date(dueMs).toISOString(),
-      dismissedAt: null,
-    };
-    return { notification, duplicate: false };
+    // No seq yet: it is given one when it falls due.
+    return { notification: storedFrom(input, id, 0, new Date(dueMs).toISOString()), duplicate: false };
   }
 
   /** An already-valid notification (desktop captures): counted as received, then admitted. */

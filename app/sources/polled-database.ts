@@ -109,3 +109,27 @@ export class PolledDatabase {
     this.reason = reason;
   }
 }
+
+/**
+ * What every database-polling source shares: start, stop and status are its loop's, and a
+ * notification cannot be closed from outside the platform that owns the database.
+ */
+export abstract class PolledSource {
+  protected abstract readonly loop: PolledDatabase;
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  status(): SourceStatus {
+    return this.loop.status();
+  }
+
+  async closeOnDesktop(): Promise<boolean> {
+    return false;
+  }
+}

@@ -1,4 +1,5 @@
 import type { Db } from './database';
+import type { ApplicationExtra, ApplicationFields } from '../compat/api-tokens';
 
 // ntfy / Gotify API tokens: only their SHA-256 hashes are stored; reads are tiny and indexed,
 // so they run on the main connection. Each records how it was created (migration 007): a
@@ -25,17 +26,6 @@ export interface ApiTokenRecord {
   defaultPriority: number | null;
 }
 
-/** What a Gotify application's settings are: its name, description and default priority. */
-export interface ApplicationFields {
-  name: string;
-  description: string;
-  defaultPriority: number | null;
-}
-
-/** What a Gotify application adds to a token: its settings, and its own topic, named from its id. */
-export interface ApplicationExtra extends Omit<ApplicationFields, 'name'> {
-  topicOf: (id: number) => string;
-}
 
 interface TokenRow {
   id: number;

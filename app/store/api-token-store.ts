@@ -1,5 +1,5 @@
-import type { ApiTokenStore } from '../compat/api-tokens';
-import type { ApiTokenOrigin, ApiTokenRecord, ApiTokenRepository, ApplicationExtra, ApplicationFields } from './api-token-repository';
+import type { ApiTokenStore, ApplicationExtra, ApplicationFields } from '../compat/api-tokens';
+import type { ApiTokenOrigin, ApiTokenRecord, ApiTokenRepository } from './api-token-repository';
 import type { GroupWriter } from './group-writer';
 
 // ntfy / Gotify API tokens on SQLite: each change is one write of a group commit; lookups read

@@ -1,4 +1,4 @@
-import type { NotificationInput, StoredNotification } from '../domain/notification';
+import { storedFrom, type NotificationInput, type StoredNotification } from '../domain/notification';
 import type { Db } from './database';
 import type { ReadPool } from './read-pool';
 import { sealRow } from './row-seal';
@@ -74,20 +74,7 @@ export class NotificationRepository {
     if (input.attachment?.file) this.stmts.linkAttachment.run(id, input.attachment.file);
     // An update supersedes what it replaces: no longer owed to anyone, no `dismissed` sent.
     if (input.replaces) this.stmts.dismiss.run(createdAt, input.replaces);
-    const { desktopEntry: _desktopEntry, ...stored } = input;
-    const notification: StoredNotification = {
-      ...stored,
-      replaces: input.replaces ?? null,
-      icon: input.icon ?? null,
-      markdown: input.markdown ?? false,
-      untitled: input.untitled ?? false,
-      tokenId: input.tokenId ?? null,
-      id,
-      seq: Number(info.lastInsertRowid),
-      createdAt,
-      dismissedAt: null,
-    };
-    return { notification, duplicate: false };
+    return { notification: storedFrom(input, id, Number(info.lastInsertRowid), createdAt), duplicate: false };
   }
 
   /** Inside a write: marks it dismissed; returns its seq, or null when unknown or already dismissed. */

@@ -113,6 +113,13 @@ export class Phone {
     return id;
   }
 
+  /** What arrived with this body (bodies are unique per test), waited for. */
+  async withBody(body: string, timeoutMs = 15_000): Promise<WireNotification> {
+    const find = () => [...this.unique.values()].find((n) => n.body === body);
+    await this.waitFor(() => find() !== undefined, timeoutMs, `"${body}" on the phone`);
+    return find()!;
+  }
+
   /** Polls until the predicate holds. */
   async waitFor(predicate: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -100,6 +100,12 @@ export class RealClients {
 }
 
 /** The first recorded request with this method and URL path. */
+/** A run's value; a failed run throws with the client's error and every request it made. */
+export function valueOf<T>(run: ClientRun<T>): T {
+  if (!run.ok) throw new Error(`the client failed: ${JSON.stringify(run.error)}; requests: ${JSON.stringify(run.requests)}`);
+  return run.value;
+}
+
 export function requestTo(run: ClientRun<unknown>, method: string, pathname: string): RecordedRequest | undefined {
   return run.requests.find((r) => r.method.toUpperCase() === method && new URL(r.url).pathname === pathname);
 }

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import crypto from 'node:crypto';
-import type { CaptureSink, DesktopSource, SkipCounter, SourcePositionStore, SourceStatus } from '../source';
+import type { CaptureSink, DesktopSource, SkipCounter, SourcePositionStore } from '../source';
 import type { SourceLog } from '../dbus/dbus-capture';
-import { PolledDatabase } from '../polled-database';
+import { PolledDatabase, PolledSource } from '../polled-database';
 import { advanced, KeptPosition, type Position } from '../read-position';
 import { recordToInput } from './notification-record';
 
@@ -42,9 +42,9 @@ function beepIdOf(row: RecordRow): string {
  *
  *   const mac = new MacosCapture({ enabled, database, pollMs }, sink, store, log); mac.start();
  */
-export class MacosCapture implements DesktopSource {
+export class MacosCapture extends PolledSource implements DesktopSource {
   readonly name = 'macos' as const;
-  private readonly loop: PolledDatabase;
+  protected readonly loop: PolledDatabase;
   private readonly kept: KeptPosition<number>;
   /** rec_id → Beep id of what was captured and is still in the notification centre. */
   private readonly tracked = new Map<number, string>();
@@ -56,25 +56,10 @@ export class MacosCapture implements DesktopSource {
     private readonly log: SourceLog,
     private readonly skipped: SkipCounter = () => {},
   ) {
+    super();
     this.kept = new KeptPosition('macos', options.database ?? '', positions, Number);
     const loopOptions = { ...options, configKey: 'sources.macos.enabled', what: 'the macOS notification centre' };
     this.loop = new PolledDatabase(loopOptions, { tables: ['record', 'app'], poll: (db) => this.poll(db) }, log);
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  status(): SourceStatus {
-    return this.loop.status();
-  }
-
-  async closeOnDesktop(): Promise<boolean> {
-    return false;
   }
 
   /** First attach: start after what is already there (history is not replayed to the phones). */

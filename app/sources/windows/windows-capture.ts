@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import crypto from 'node:crypto';
-import type { CaptureSink, DesktopSource, SkipCounter, SourcePositionStore, SourceStatus } from '../source';
+import type { CaptureSink, DesktopSource, SkipCounter, SourcePositionStore } from '../source';
 import type { SourceLog } from '../dbus/dbus-capture';
-import { PolledDatabase } from '../polled-database';
+import { PolledDatabase, PolledSource } from '../polled-database';
 import { advanced, KeptPosition, type Position } from '../read-position';
 import { SkippedToast, toastToInput } from './toast-record';
 
@@ -72,9 +72,9 @@ function filetime(value: bigint | null): bigint | null {
  *
  *   const win = new WindowsCapture({ enabled, database, pollMs }, sink, store, log, skipped); win.start();
  */
-export class WindowsCapture implements DesktopSource {
+export class WindowsCapture extends PolledSource implements DesktopSource {
   readonly name = 'windows' as const;
-  private readonly loop: PolledDatabase;
+  protected readonly loop: PolledDatabase;
   private readonly kept: KeptPosition<bigint>;
   /** Notification.Order → what was captured from it and is still in the database. */
   private readonly tracked = new Map<number, Tracked>();
@@ -88,27 +88,11 @@ export class WindowsCapture implements DesktopSource {
     private readonly log: SourceLog,
     private readonly skipped: SkipCounter = () => {},
   ) {
+    super();
     this.now = options.now ?? Date.now;
     this.kept = new KeptPosition('windows', options.database ?? '', positions, BigInt);
     const loopOptions = { ...options, configKey: 'sources.windows.enabled', what: 'the Windows notification platform' };
     this.loop = new PolledDatabase(loopOptions, { tables: ['Notification', 'NotificationHandler'], poll: (db) => this.poll(db) }, log);
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  status(): SourceStatus {
-    return this.loop.status();
-  }
-
-  /** The database belongs to the platform: a toast cannot be closed from outside it. */
-  async closeOnDesktop(): Promise<boolean> {
-    return false;
   }
 
   private async poll(db: Database.Database): Promise<void> {

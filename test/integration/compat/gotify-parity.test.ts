@@ -1,7 +1,7 @@
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until, WsReader } from '../../helpers/compat';
-import { answerTo, RealClients, type ClientRun } from '../../helpers/real-clients';
+import { answerTo, RealClients, valueOf } from '../../helpers/real-clients';
 import type { WireNotification } from '../../../app/domain/notification';
 
 // Issue 13, the Gotify part: exact priorities, deletes, applications, plugins and error shapes,
@@ -36,15 +36,8 @@ afterAll(async () => {
   await daemon?.stop();
 });
 
-function valueOf<T>(run: ClientRun<T>): T {
-  if (!run.ok) throw new Error(`the client failed: ${JSON.stringify(run.error)}; requests: ${JSON.stringify(run.requests)}`);
-  return run.value;
-}
-
-async function onPhone(body: string, timeoutMs = 15_000): Promise<WireNotification> {
-  const find = () => [...phone.unique.values()].find((n) => n.body === body);
-  await phone.waitFor(() => find() !== undefined, timeoutMs, `"${body}" on the phone`);
-  return find()!;
+function onPhone(body: string, timeoutMs?: number): Promise<WireNotification> {
+  return phone.withBody(body, timeoutMs);
 }
 
 const json = { 'content-type': 'application/json' };

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until } from '../../helpers/compat';
-import { answerTo, RealClients, type ClientRun } from '../../helpers/real-clients';
+import { answerTo, RealClients, valueOf } from '../../helpers/real-clients';
 import type { WireNotification } from '../../../app/domain/notification';
 
 // ntfy's action buttons (docs/publish.md, "Action buttons"): view and http actions, at most
@@ -71,15 +71,8 @@ afterAll(async () => {
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const gw = (p: string) => `${daemon.gatewayUrl}${p}`;
 
-function valueOf<T>(run: ClientRun<T>): T {
-  if (!run.ok) throw new Error(`the client failed: ${JSON.stringify(run.error)}; requests: ${JSON.stringify(run.requests)}`);
-  return run.value;
-}
-
-async function onPhone(body: string, timeoutMs = 15_000): Promise<WireNotification> {
-  const find = () => [...phone.unique.values()].find((n) => n.body === body);
-  await phone.waitFor(() => find() !== undefined, timeoutMs, `"${body}" on the phone`);
-  return find()!;
+function onPhone(body: string, timeoutMs?: number): Promise<WireNotification> {
+  return phone.withBody(body, timeoutMs);
 }
 
 /** Everything stored on a topic, as an ntfy poll reads it. */

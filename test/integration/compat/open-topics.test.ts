@@ -25,10 +25,8 @@ afterAll(async () => {
   await daemon?.stop();
 });
 
-async function onPhone(body: string): Promise<WireNotification> {
-  const find = () => [...phone.unique.values()].find((n) => n.body === body);
-  await phone.waitFor(() => find() !== undefined, 15_000, `"${body}" on the phone`);
-  return find()!;
+function onPhone(body: string, timeoutMs?: number): Promise<WireNotification> {
+  return phone.withBody(body, timeoutMs);
 }
 
 /** Nothing with this body arrived: a sentinel published after it has arrived first. */

@@ -1,7 +1,7 @@
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until } from '../../helpers/compat';
-import { answerTo, RealClients, requestTo, type ClientRun } from '../../helpers/real-clients';
+import { answerTo, RealClients, requestTo, valueOf } from '../../helpers/real-clients';
 import type { WireNotification } from '../../../app/domain/notification';
 
 // The real npm client packages of ntfy and Gotify (`ntfy`, `@cityssm/ntfy-publish`, `gotify`,
@@ -39,16 +39,9 @@ afterAll(async () => {
 });
 
 /** The call's value; a failed call fails the test with what the package threw and the answers it got. */
-function valueOf<T>(run: ClientRun<T>): T {
-  if (!run.ok) throw new Error(`the client failed: ${JSON.stringify(run.error)}; requests: ${JSON.stringify(run.requests)}`);
-  return run.value;
-}
-
 /** What the phone received with this body (bodies are unique per test). */
-async function onPhone(body: string): Promise<WireNotification> {
-  const find = () => [...phone.unique.values()].find((n) => n.body === body);
-  await phone.waitFor(() => find() !== undefined, 15_000, `"${body}" on the phone`);
-  return find()!;
+function onPhone(body: string, timeoutMs?: number): Promise<WireNotification> {
+  return phone.withBody(body, timeoutMs);
 }
 
 /** After the sentinel arrived, whatever was sent before it has arrived too. */

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until } from '../../helpers/compat';
-import { answerTo, RealClients, type ClientRun } from '../../helpers/real-clients';
+import { answerTo, RealClients, valueOf } from '../../helpers/real-clients';
 import type { WireNotification } from '../../../app/domain/notification';
 
 // Scheduled delivery (ntfy's Delay/X-Delay/At/In headers, the query parameters and JSON
@@ -38,15 +38,8 @@ afterAll(async () => {
 
 const auth = () => ({ authorization: `Bearer ${pub}` });
 
-function valueOf<T>(run: ClientRun<T>): T {
-  if (!run.ok) throw new Error(`the client failed: ${JSON.stringify(run.error)}; requests: ${JSON.stringify(run.requests)}`);
-  return run.value;
-}
-
-async function onPhone(p: Phone, body: string, timeoutMs = 30_000): Promise<WireNotification> {
-  const find = () => [...p.unique.values()].find((n) => n.body === body);
-  await p.waitFor(() => find() !== undefined, timeoutMs, `"${body}" on the phone`);
-  return find()!;
+function onPhone(p: Phone, body: string, timeoutMs = 30_000): Promise<WireNotification> {
+  return p.withBody(body, timeoutMs);
 }
 
 interface ScheduledView { id: string; dueAt: string; title: string; body: string; topic: string | null }

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon';
 import { Phone, pair } from '../../helpers/phone';
 import { createToken, HAMMER_LIMITS, HttpStream, send, until } from '../../helpers/compat';
-import { answerTo, RealClients, type ClientRun } from '../../helpers/real-clients';
+import { answerTo, RealClients, valueOf } from '../../helpers/real-clients';
 import type { WireNotification } from '../../../app/domain/notification';
 
 // ntfy `Cache: no` (X-Cache / Cache / ?cache=no, JSON cache, the ntfy package's disableCache,
@@ -30,15 +30,8 @@ afterAll(async () => {
   await daemon?.stop();
 });
 
-function valueOf<T>(run: ClientRun<T>): T {
-  if (!run.ok) throw new Error(`the client failed: ${JSON.stringify(run.error)}; requests: ${JSON.stringify(run.requests)}`);
-  return run.value;
-}
-
-async function onPhone(p: Phone, body: string): Promise<WireNotification> {
-  const find = () => [...p.unique.values()].find((n) => n.body === body);
-  await p.waitFor(() => find() !== undefined, 15_000, `"${body}" on the phone`);
-  return find()!;
+function onPhone(p: Phone, body: string, timeoutMs = 15_000): Promise<WireNotification> {
+  return p.withBody(body, timeoutMs);
 }
 
 async function polled(topic: string): Promise<any[]> {
