@@ -72,7 +72,7 @@ export function buildRelay(
     },
     onDelivered: (latencies) => {
       metrics.delivered.inc(latencies.length);
-      for (const l of latencies) metrics.deliveryLatency.observe(l);
+      metrics.deliveryLatency.observeAll(latencies);
       stats.delivered(latencies);
     },
     onSent: (deviceId, ids) => feed.sent(deviceId, ids),

@@ -94,6 +94,8 @@ export class ActivityFeed {
   /** What the next delta carries: entries added, and the deliveries and dismissals changed (each once). */
   private pending = { added: new Set<FeedEntry>(), deliveries: new Map<FeedDelivery, string>(), others: new Set<FeedEntry>(), dismissed: new Set<FeedEntry>() };
   private flushTimer: unknown = null;
+  private isoAt = 0;
+  private iso = '';
 
   constructor(
     private readonly deviceName: (deviceId: string) => Promise<string>,
@@ -156,7 +158,8 @@ export class ActivityFeed {
   }
 
   private mark(deviceId: string, ids: string[], state: FeedDelivery['state']): void {
-    let at: string | undefined;
+    // Runs for every batch sent and acked (per notification per device): map lookups and field
+    // writes only; the time string is built at most once per millisecond.
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry) continue;
@@ -168,9 +171,11 @@ export class ActivityFeed {
         if (this.count(entry, deviceId, state) && this.changed() && !this.pending.added.has(entry)) this.pending.others.add(entry);
         continue;
       }
-      at ??= new Date().toISOString();
-      if (delivery) Object.assign(delivery, { state, at });
-      else {
+      const at = this.isoNow();
+      if (delivery) {
+        delivery.state = state;
+        delivery.at = at;
+      } else {
         const created: FeedDelivery = { deviceId, deviceName: '', state, at };
         this.nameOf(deviceId, (name) => (created.deviceName = name));
         delivery = created;
@@ -179,6 +184,16 @@ export class ActivityFeed {
       }
       if (this.changed() && !this.pending.added.has(entry)) this.pending.deliveries.set(delivery, id);
     }
+  }
+
+  /** The current time as an ISO string, rebuilt only when the millisecond changed. */
+  private isoNow(): string {
+    const now = Date.now();
+    if (now !== this.isoAt) {
+      this.isoAt = now;
+      this.iso = new Date(now).toISOString();
+    }
+    return this.iso;
   }
 
   /** Counts a device past the listed ones; returns whether the entry's counts changed. */

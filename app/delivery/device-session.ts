@@ -84,8 +84,6 @@ const MAX_ACK_IDS = 1024;
 export class DeviceSession {
   readonly queue: DeviceQueue<Item>;
   closed = false;
-  /** Unsettled items in memory by public id, to map acks back to seqs. */
-  private readonly items = new Map<string, Item>();
   private loaded: Loaded | null = null;
   private reading = false;
   /** Ids dismissed (or replaced) while a page read is out: its rows of them are not taken. */
@@ -101,7 +99,9 @@ export class DeviceSession {
     readonly connection: DeviceConnection,
     private readonly context: SessionContext,
   ) {
-    this.queue = new DeviceQueue<Item>(context.policy.queue, context.timers, (batch) => this.send(batch));
+    // The ledgers are the queue's memory of what is settled: one record per delivery, not two.
+    const memory = { has: (seq: number, priority: number) => this.ledger(priority).isSettled(seq), add: () => undefined };
+    this.queue = new DeviceQueue<Item>(context.policy.queue, context.timers, (batch) => this.send(batch), memory);
   }
 
   get deviceId(): string {
@@ -142,16 +142,15 @@ export class DeviceSession {
       return this.fill();
     }
     if (!this.wants(item)) {
-      ledger.addKnown([item.seq]);
-      ledger.settle([item.seq]);
+      ledger.addOne(item.seq);
+      ledger.settleOne(item.seq);
       cursor.tookLive(p, item.seq);
       return this.context.progressMoved(this);
     }
     if (cursor.clearAtOrAbove(p) && this.held < this.context.policy.maxHeld) {
-      this.items.set(item.id, item);
-      ledger.addKnown([item.seq]);
       cursor.tookLive(p, item.seq);
       this.queue.enqueue(item);
+      ledger.addOne(item.seq);
       return this.context.holding(this.held);
     }
     // Not now: it is read from the store in its turn, and what waits below it makes way.
@@ -197,21 +196,12 @@ export class DeviceSession {
   ack(batchId: number, reply: unknown): Item[] {
     if (this.closed || !this.loaded) return [];
     const ids = (reply as { ack?: unknown } | null)?.ack;
-    const acked: Item[] = [];
-    if (Array.isArray(ids)) {
-      for (const id of ids.slice(0, MAX_ACK_IDS)) {
-        const item = typeof id === 'string' ? this.items.get(id) : undefined;
-        if (item) acked.push(item);
-      }
-    }
+    const acked = Array.isArray(ids) ? this.queue.itemsByKey(batchId, ids.slice(0, MAX_ACK_IDS), (item) => item.id) : [];
     // acknowledge returns the seqs it settled in the order given: a subsequence of `acked`.
     const settled = this.queue.acknowledge(batchId, acked.map((i) => i.seq));
     const done: Item[] = [];
     for (let i = 0, j = 0; i < acked.length && j < settled.length; i++) if (acked[i].seq === settled[j]) done.push(acked[i]), j++;
-    for (const item of done) {
-      this.items.delete(item.id);
-      this.ledger(item.priority).settle([item.seq]);
-    }
+    for (const item of done) this.ledger(item.priority).settleOne(item.seq);
     if (done.length > 0) this.context.progressMoved(this);
     this.fill();
     return done;
@@ -222,21 +212,17 @@ export class DeviceSession {
     if (this.loaded) this.loaded.topics = topics ? new Set(topics) : null;
   }
 
-  /** What moved since the last write (null: nothing); the queue forgets what the watermarks now cover. */
+  /** What moved since the last write (null: nothing). */
   progressWrite(): ProgressWrite | null {
     if (!this.loaded) return null;
     const write: ProgressWrite = { deviceId: this.deviceId, priorities: [] };
-    const watermarks = new Map<number, number>();
     for (const p of PRIORITIES_DESC) {
       const snapshot = this.ledger(p).snapshot(this.loaded.cursor.coverage(p));
-      watermarks.set(p, snapshot.watermark);
       const key = JSON.stringify(snapshot);
       if (this.saved.get(p) === key) continue;
       this.saved.set(p, key);
       write.priorities.push({ priority: p, ...snapshot });
     }
-    const lowest = Math.min(...watermarks.values());
-    this.queue.forgetSettled((seq, priority) => seq <= (priority === undefined ? lowest : (watermarks.get(priority) ?? lowest)));
     if (this.dismissCursor > this.savedCursor) write.dismissCursor = this.savedCursor = this.dismissCursor;
     return write.priorities.length > 0 || write.dismissCursor !== undefined ? write : null;
   }
@@ -304,16 +290,15 @@ export class DeviceSession {
         if (room === 0) break;
         used++;
         last = row.seq;
-        if (this.dismissedWhileReading.has(row.id) || ledger.isSettled(row.seq) || this.items.has(row.id)) continue;
+        if (this.dismissedWhileReading.has(row.id) || ledger.isSettled(row.seq) || this.queue.held(row.seq)) continue;
         const item = this.open(row);
         if (!item) continue;
-        ledger.addKnown([item.seq]);
+        ledger.addOne(item.seq);
         if (!this.wants(item)) {
-          ledger.settle([item.seq]);
+          ledger.settleOne(item.seq);
           moved = true;
           continue;
         }
-        this.items.set(item.id, item);
         fresh.push(item);
         room--;
       }
@@ -341,7 +326,6 @@ export class DeviceSession {
     const evicted = this.queue.evictPendingBelow(priority);
     const from = new Map<number, number>();
     for (const item of evicted) {
-      this.items.delete(item.id);
       from.set(item.priority, Math.min(from.get(item.priority) ?? item.seq, item.seq));
     }
     for (const [p, seq] of from) this.loaded!.cursor.rewind(p, seq);
@@ -349,14 +333,13 @@ export class DeviceSession {
 
   /** Settles an item held in memory by id; one not held is kept from the page being read. Returns whether it was held. */
   private forget(id: string): boolean {
-    const item = this.items.get(id);
+    const item = this.queue.findHeld((held) => held.id === id);
     if (!item) {
       if (this.reading) this.dismissedWhileReading.add(id);
       return false;
     }
-    this.items.delete(id);
     this.queue.settle([item.seq]);
-    this.ledger(item.priority).settle([item.seq]);
+    this.ledger(item.priority).settleOne(item.seq);
     return true;
   }
 

@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { CountingHistogram } from './counting-histogram';
 
 // Every metric family Beep exports, on its own registry (no global state). Label values are
 // bounded: sources, error codes, priorities, route patterns — never ids or raw paths.
@@ -103,18 +104,9 @@ export class Metrics {
       help: 'Notifications sent again after a lost or partial ack.',
       registers,
     });
-    this.deliveryLatency = new client.Histogram({
-      name: 'beep_delivery_latency_seconds',
-      help: 'Time from acceptance to a device ack.',
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.batchSize = new client.Histogram({
-      name: 'beep_batch_size',
-      help: 'Notifications per batch sent to a device.',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-      registers,
-    });
+    // Observed once per notification per device: counted without prom-client's per-call label work.
+    this.deliveryLatency = new CountingHistogram('beep_delivery_latency_seconds', 'Time from acceptance to a device ack.', LATENCY_BUCKETS, registers);
+    this.batchSize = new CountingHistogram('beep_batch_size', 'Notifications per batch sent to a device.', [1, 2, 4, 8, 16, 32, 64, 128], registers);
     this.httpDuration = new client.Histogram({
       name: 'beep_http_request_duration_seconds',
       help: 'HTTP request duration by listener, route pattern and status.',

@@ -25,6 +25,16 @@ export interface OutgoingBatch<T> {
   redelivered: number;
 }
 
+/**
+ * Which seqs are settled for good, so enqueuing one again is ignored. By default the queue
+ * remembers them itself; an owner that keeps its own record (delivery's progress ledgers)
+ * passes that instead, so every delivery is not recorded twice.
+ */
+export interface SettledMemory {
+  has(seq: number, priority: number): boolean;
+  add(seq: number, priority: number): void;
+}
+
 /** Bookkeeping of an unsettled item; `batchId === null` means it waits in `pending`. */
 interface Entry<T> { item: T; sends: number; batchId: number | null }
 
@@ -50,8 +60,11 @@ interface Entry<T> { item: T; sends: number; batchId: number | null }
 export class DeviceQueue<T extends { seq: number; priority: number }> {
   private readonly pending = new PendingHeap<T>();
   private readonly entries = new Map<number, Entry<T>>();
-  /** Settled seqs still remembered, with their priority when known. */
+  /** Settled seqs still remembered, with their priority when known (unused when the owner remembers). */
   private readonly settled = new Map<number, number | undefined>();
+  private readonly memory: SettledMemory;
+  /** Whether `settled` is the memory (no owner's memory was given). */
+  private readonly ownMemory: boolean;
   private readonly inFlight: InFlightBatches;
   private readonly batcher: Batcher;
   private readonly maxInFlight: number;
@@ -66,7 +79,10 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
     options: DeviceQueueOptions,
     private readonly timers: Timers,
     private readonly send: (batch: OutgoingBatch<T>) => void,
+    memory?: SettledMemory,
   ) {
+    this.ownMemory = memory === undefined;
+    this.memory = memory ?? { has: (seq) => this.settled.has(seq), add: (seq, priority) => void this.settled.set(seq, priority) };
     const { batchWindowMs: windowMs, maxBatch, maxInFlight, redeliverAfterMs, urgentPriority } = options;
     if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1)) throw new RangeError(`maxInFlight must be >= 1, got ${maxInFlight}`);
     if (!(redeliverAfterMs > 0)) throw new RangeError(`redeliverAfterMs must be > 0, got ${redeliverAfterMs}`);
@@ -121,6 +137,8 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
    * batchIds still settle their acked seqs (late ack). Returns the seqs newly settled.
    */
   acknowledge(batchId: number, ackedSeqs: Iterable<number>): number[] {
+    // The batch closes first: its acked seqs then need no removal from it, one by one.
+    const open = this.inFlight.take(batchId);
     const newlySettled: number[] = [];
     for (const seq of ackedSeqs) {
       const entry = this.entries.get(seq);
@@ -128,11 +146,49 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
       this.settleEntry(seq, entry);
       newlySettled.push(seq);
     }
-    this.requeue(this.inFlight.take(batchId) ?? []);
+    if (open !== undefined) this.requeue(open.filter((seq) => this.entries.get(seq)?.batchId === batchId));
     // The device is reading: what gathered behind the unacknowledged batches goes out now.
     if (this.pending.size > 0) this.batcher.forceDue();
     this.pump();
     return newlySettled;
+  }
+
+  /**
+   * The held items whose `keyOf` is among `keys`, in the order of `keys` (unknown ones skipped):
+   * looked up in batch `batchId` first, where an ack's keys are, in order; any other held item
+   * through one index built for this call, so a hostile list costs one pass over what is held.
+   */
+  itemsByKey(batchId: number, keys: readonly unknown[], keyOf: (item: T) => unknown): T[] {
+    const seqs = this.inFlight.seqsOf(batchId) ?? [];
+    const found: T[] = [];
+    let next = 0;
+    let index: Map<unknown, T> | undefined;
+    for (const key of keys) {
+      const expected = next < seqs.length ? this.entries.get(seqs[next])?.item : undefined;
+      if (expected !== undefined && keyOf(expected) === key) {
+        found.push(expected);
+        next++;
+        continue;
+      }
+      if (index === undefined) {
+        index = new Map();
+        for (const entry of this.entries.values()) index.set(keyOf(entry.item), entry.item);
+      }
+      const item = index.get(key);
+      if (item !== undefined) found.push(item);
+    }
+    return found;
+  }
+
+  /** The held (waiting or in-flight) item with this seq, if any. */
+  held(seq: number): T | undefined {
+    return this.entries.get(seq)?.item;
+  }
+
+  /** The first held item `match` accepts (a pass over what is held: for rare lookups such as a dismissal). */
+  findHeld(match: (item: T) => boolean): T | undefined {
+    for (const entry of this.entries.values()) if (match(entry.item)) return entry.item;
+    return undefined;
   }
 
   /** Settles seqs decided elsewhere (other socket, dismissed) so they are never (re)sent. Returns those it held. */
@@ -143,8 +199,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
       if (entry !== undefined) {
         this.settleEntry(seq, entry);
         removed.push(seq);
-      }
-      if (!this.settled.has(seq)) this.settled.set(seq, undefined); // unknown seqs too, so a later enqueue of them is ignored
+      } else if (this.ownMemory && !this.settled.has(seq)) this.settled.set(seq, undefined); // unknown seqs too, so a later enqueue of them is ignored
     }
     this.pump();
     return removed;
@@ -191,26 +246,28 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
     if (!Number.isFinite(item.seq) || !Number.isFinite(item.priority)) {
       throw new TypeError(`seq and priority must be finite numbers (seq ${item.seq}, priority ${item.priority})`);
     }
-    if (this.closed || this.entries.has(item.seq) || this.settled.has(item.seq)) return false;
+    if (this.closed || this.entries.has(item.seq) || this.memory.has(item.seq, item.priority)) return false;
     this.entries.set(item.seq, { item, sends: 0, batchId: null });
     this.addPending(item);
     return true;
   }
 
   private addPending(item: T): void {
-    this.batcher.onQueued(this.timers.now(), this.pending.size);
+    const waiting = this.pending.size;
+    // Only the first item into an empty queue starts the window: no clock read for the others.
+    this.batcher.onQueued(waiting === 0 ? this.timers.now() : 0, waiting);
     this.pending.push(item);
   }
 
   private settleEntry(seq: number, entry: Entry<T>): void {
     this.entries.delete(seq);
-    this.settled.set(seq, entry.item.priority);
+    this.memory.add(seq, entry.item.priority);
     if (entry.batchId === null) this.pending.remove(seq);
     else this.inFlight.removeSeq(entry.batchId, seq);
   }
 
   /** Puts unacknowledged seqs back; resends have already waited, so they leave as soon as a slot allows. */
-  private requeue(seqs: number[]): void {
+  private requeue(seqs: readonly number[]): void {
     for (const seq of seqs) {
       const entry = this.entries.get(seq) as Entry<T>;
       entry.batchId = null;

@@ -4,9 +4,9 @@
  */
 import type { Timers } from './timers';
 
-/** One unacknowledged batch: its still-unsettled seqs and its redelivery timer. */
+/** One unacknowledged batch: its still-unsettled seqs (an array: a batch is small, and most are acked whole) and its redelivery timer. */
 interface OpenBatch {
-  seqs: Set<number>;
+  seqs: number[];
   timer: unknown;
 }
 
@@ -48,12 +48,17 @@ export class InFlightBatches {
       const batch = this.batches.get(batchId);
       if (batch === undefined) return;
       this.batches.delete(batchId);
-      this.items -= batch.seqs.size;
-      this.onExpire(batchId, [...batch.seqs]);
+      this.items -= batch.seqs.length;
+      this.onExpire(batchId, batch.seqs);
     }, this.expireAfterMs);
-    const open = { seqs: new Set(seqs), timer };
+    const open = { seqs: [...seqs], timer };
     this.batches.set(batchId, open);
-    this.items += open.seqs.size;
+    this.items += open.seqs.length;
+  }
+
+  /** A batch's still-unsettled seqs (read only), or undefined if it is not open. */
+  seqsOf(batchId: number): readonly number[] | undefined {
+    return this.batches.get(batchId)?.seqs;
   }
 
   /** Closes a batch (acknowledged) and returns its still-unsettled seqs, or undefined if it is not open. */
@@ -61,17 +66,20 @@ export class InFlightBatches {
     const batch = this.batches.get(batchId);
     if (batch === undefined) return undefined;
     this.batches.delete(batchId);
-    this.items -= batch.seqs.size;
+    this.items -= batch.seqs.length;
     this.timers.clearTimeout(batch.timer);
-    return [...batch.seqs];
+    return batch.seqs;
   }
 
   /** Forgets a settled seq; a batch left with nothing to wait for is closed. */
   removeSeq(batchId: number, seq: number): void {
     const batch = this.batches.get(batchId);
-    if (batch === undefined || !batch.seqs.delete(seq)) return;
+    if (batch === undefined) return;
+    const at = batch.seqs.indexOf(seq);
+    if (at < 0) return;
+    batch.seqs.splice(at, 1);
     this.items--;
-    if (batch.seqs.size > 0) return;
+    if (batch.seqs.length > 0) return;
     this.batches.delete(batchId);
     this.timers.clearTimeout(batch.timer);
   }

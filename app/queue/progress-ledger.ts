@@ -1,5 +1,10 @@
 // One device's delivery progress in memory, reduced to what is stored: a watermark (every seq
 // at or below it is settled) and the few seqs settled above it. Pure; no I/O.
+//
+// It is on the path of every delivery (one addKnown and one settle per notification per
+// device), so it keeps no hash set on that path: the known seqs are an ascending array with a
+// settled flag each, found by binary search; only seqs settled before they were known (stored
+// acks above the watermark, dismissals of unread rows) go to a small set.
 
 export interface ProgressSnapshot {
   watermark: number;
@@ -19,64 +24,82 @@ export interface ProgressSnapshot {
  */
 export class ProgressLedger {
   private watermark: number;
+  /** The highest seq known (or stored as acked): the watermark may reach it once all below are settled. */
   private highest: number;
-  /** The highest seq ever settled here: above it and above `highest`, nothing is settled. */
-  private highestSettled = 0;
-  /** Unsettled-or-settled seqs above the watermark, ascending; `head` skips the consumed prefix. */
+  /** The highest seq known or settled: above it nothing is settled (a live arrival needs no lookup). */
+  private ceiling: number;
+  /** Known seqs above the watermark, ascending from `head` (the consumed prefix is skipped). */
   private order: number[] = [];
+  /** `done[i]` says whether `order[i]` is settled. */
+  private done: boolean[] = [];
   private head = 0;
-  private readonly known = new Set<number>();
-  private readonly settled = new Set<number>();
+  /** Seqs settled above the watermark that are not (yet) known. */
+  private readonly loose = new Set<number>();
 
   constructor(watermark: number, ackedAbove: number[] = []) {
     this.watermark = watermark;
     this.highest = watermark;
     for (const seq of ackedAbove) {
       if (seq > watermark) {
-        this.settled.add(seq);
-        this.highest = Math.max(this.highest, seq);
-        this.highestSettled = Math.max(this.highestSettled, seq);
+        this.loose.add(seq);
+        if (seq > this.highest) this.highest = seq;
       }
     }
+    this.ceiling = this.highest;
   }
 
   /** Records seqs owed to the device (any order; duplicates ignored). */
   addKnown(seqs: readonly number[]): void {
-    let sorted = true;
-    for (const seq of seqs) {
-      // Every known seq is at or below `highest`: a new arrival above it needs no lookup.
-      if (seq <= this.watermark || (seq <= this.highest && this.known.has(seq))) continue;
-      this.known.add(seq);
-      const last = this.order.length > this.head ? this.order[this.order.length - 1] : -Infinity;
-      if (seq < last) sorted = false;
+    for (const seq of seqs) this.addOne(seq);
+  }
+
+  /** Records one seq owed to the device (a duplicate is ignored). */
+  addOne(seq: number): void {
+    if (seq <= this.watermark) return;
+    const end = this.order.length;
+    const settled = this.loose.size > 0 && this.loose.delete(seq);
+    if (end === this.head || seq > this.order[end - 1]) {
+      // The usual case: a live arrival above everything known.
       this.order.push(seq);
-      this.highest = Math.max(this.highest, seq);
+      this.done.push(settled);
+    } else {
+      const at = this.lowerBound(seq);
+      if (this.order[at] === seq) return;
+      this.order.splice(at, 0, seq);
+      this.done.splice(at, 0, settled);
     }
-    if (!sorted) {
-      this.order = this.order.slice(this.head).sort((a, b) => a - b);
-      this.head = 0;
-    }
+    if (seq > this.highest) this.highest = seq;
+    if (seq > this.ceiling) this.ceiling = seq;
   }
 
   /** Marks seqs delivered (acked) or otherwise done with (dismissed). */
   settle(seqs: readonly number[]): void {
-    for (const seq of seqs) {
-      if (seq <= this.watermark) continue;
-      this.settled.add(seq);
-      if (seq > this.highestSettled) this.highestSettled = seq;
+    for (const seq of seqs) this.settleOne(seq);
+  }
+
+  /** Marks one seq delivered (acked) or otherwise done with (dismissed). */
+  settleOne(seq: number): void {
+    if (seq <= this.watermark) return;
+    const at = this.indexOf(seq);
+    if (at >= 0) this.done[at] = true;
+    else {
+      this.loose.add(seq);
+      if (seq > this.ceiling) this.ceiling = seq;
     }
   }
 
   isSettled(seq: number): boolean {
-    // A live arrival is above everything seen: no lookup in the settled set for it.
-    if (seq > this.highest && seq > this.highestSettled) return false;
-    return seq <= this.watermark || this.settled.has(seq);
+    if (seq <= this.watermark) return true;
+    // A live arrival is above everything seen: no lookup for it.
+    if (seq > this.ceiling) return false;
+    const at = this.indexOf(seq);
+    return at >= 0 ? this.done[at] : this.loose.has(seq);
   }
 
   /** How many known seqs are still unsettled. */
   get unsettled(): number {
     let n = 0;
-    for (let i = this.head; i < this.order.length; i++) if (!this.settled.has(this.order[i])) n++;
+    for (let i = this.head; i < this.order.length; i++) if (!this.done[i]) n++;
     return n;
   }
 
@@ -86,20 +109,45 @@ export class ProgressLedger {
    * page at a time), so the watermark never passes them.
    */
   snapshot(coveredUpTo = Number.POSITIVE_INFINITY): ProgressSnapshot {
-    while (this.head < this.order.length && this.settled.has(this.order[this.head])) this.head++;
-    const lowestOpen = this.head < this.order.length ? this.order[this.head] : undefined;
-    const next = Math.min(lowestOpen === undefined ? this.highest : lowestOpen - 1, coveredUpTo);
+    const { order, done } = this;
+    let head = this.head;
+    while (head < order.length && done[head]) head++;
+    const next = Math.min(head < order.length ? order[head] - 1 : this.highest, coveredUpTo);
     if (next > this.watermark) this.watermark = next;
-    for (const seq of this.settled) {
-      if (seq <= this.watermark) {
-        this.settled.delete(seq);
-        this.known.delete(seq);
-      }
-    }
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
+    // Known seqs at or below the watermark are consumed (they are all settled: it stops below the first open one).
+    while (this.head < order.length && order[this.head] <= this.watermark) this.head++;
+    for (const seq of this.loose) if (seq <= this.watermark) this.loose.delete(seq);
+    if (this.head > 1024 && this.head * 2 > order.length) {
+      this.order = order.slice(this.head);
+      this.done = done.slice(this.head);
       this.head = 0;
     }
-    return { watermark: this.watermark, ackedAbove: [...this.settled].sort((a, b) => a - b) };
+    const ackedAbove: number[] = [];
+    for (let i = this.head; i < this.order.length; i++) if (this.done[i]) ackedAbove.push(this.order[i]);
+    if (this.loose.size > 0) {
+      ackedAbove.push(...this.loose);
+      ackedAbove.sort((a, b) => a - b);
+    }
+    return { watermark: this.watermark, ackedAbove };
+  }
+
+  /** Index of `seq` among the known seqs, or -1. */
+  private indexOf(seq: number): number {
+    const end = this.order.length;
+    if (end === this.head || seq > this.order[end - 1] || seq < this.order[this.head]) return -1;
+    const at = this.lowerBound(seq);
+    return this.order[at] === seq ? at : -1;
+  }
+
+  /** The first index from `head` whose seq is >= `seq`. */
+  private lowerBound(seq: number): number {
+    let lo = this.head;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order[mid] < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }

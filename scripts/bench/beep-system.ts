@@ -45,6 +45,12 @@ export async function startBeep(plan: CorePlan): Promise<SystemUnderTest> {
       const offline = devices.filter((d) => !d.online).length;
       return `Beep's device list: ${owing.length} devices with ${total} pending, ${offline} offline`;
     },
+    async frames() {
+      const answer = await fetch(`${daemon.adminUrl}/metrics`, { headers: { authorization: `Bearer ${daemon.adminToken}` } });
+      const text = await answer.text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return { frames: value('beep_batch_size_count'), items: value('beep_batch_size_sum') };
+    },
     problems: exitProblems,
     async stop() {
       const code = await stopDaemon(daemon);

@@ -28,10 +28,17 @@ export async function runPhonePhase(
   post: () => Promise<PostOutcome>,
 ): Promise<PhaseRun> {
   await fleet.beginPhase(phase, capacity, trackLatency);
+  const framesBefore = await readFrames(system);
   const meter = new PhaseMeter(ctx.plan, system.pid, ctx.sizes.saturatedAbove);
   const outcome = await post();
   await fleet.waitForAll(outcome.acceptedIndexes, ctx.sizes.drainTimeoutMs);
   const usage = meter.finish();
+  const framesAfter = await readFrames(system);
+  if (framesBefore && framesAfter && framesAfter.frames > framesBefore.frames) {
+    const frames = framesAfter.frames - framesBefore.frames;
+    const perFrame = (framesAfter.items - framesBefore.items) / frames;
+    ctx.results.notes.push(`${label}: ${formatPairs(frames)} frames to phones, ${perFrame.toFixed(1)} notifications per frame on average`);
+  }
   const receipts = await fleet.endPhase(outcome.acceptedIndexes);
   recordPostProblems(ctx, label, outcome);
   if (receipts.missing > 0) {
@@ -43,6 +50,12 @@ export async function runPhonePhase(
   }
   if (receipts.duplicates > 0) ctx.results.notes.push(`${label}: ${formatPairs(receipts.duplicates)} duplicate receipts (redeliveries; not counted)`);
   return { outcome, receipts, usage };
+}
+
+/** The server's frame count, when it reports one (read outside the metered span; undefined when unreadable). */
+async function readFrames(system: SystemUnderTest): Promise<{ frames: number; items: number } | undefined> {
+  const read = await system.frames?.().catch(() => undefined);
+  return read && Number.isFinite(read.frames) && Number.isFinite(read.items) ? read : undefined;
 }
 
 /** Refused posts fail the run; retried keep-alive posts are noted. */

@@ -38,6 +38,8 @@ export interface SystemUnderTest {
   preparePhones(count: number): Promise<FleetSpec>;
   /** What the server itself says is still undelivered (Beep: its devices' pending counts); for a report on lost receipts. */
   undelivered?(): Promise<string>;
+  /** Frames sent to phones so far and the notifications they carried (Beep: its batch-size histogram), to show how batches formed. */
+  frames?(): Promise<{ frames: number; items: number }>;
   /** Why the run is broken on the server's side (it exited), if it is. */
   problems(): string[];
   /** Stops the process (SIGTERM) and removes its temp dir; resolves with its exit code. */

@@ -174,3 +174,46 @@ describe('DeviceQueue for a paged backlog', () => {
     expect(sent.map(seqs)).toEqual([[1], [3, 2]]);
   });
 });
+
+describe('DeviceQueue resolving an ack by key (itemsByKey)', () => {
+  const keyOf = (n: Note) => `n${n.seq}`;
+
+  it('finds the batch items in the order given, then any other held item, and skips the rest', () => {
+    const { timers, queue } = setup({ maxBatch: 2 });
+    queue.enqueueMany([note(1), note(2), note(3), note(4)], { flush: true });
+    expect(queue.itemsByKey(1, ['n1', 'n2'], keyOf).map((n) => n.seq)).toEqual([1, 2]);
+    // Out of order, another batch's item, an unknown id and a non-string: found by the index, or skipped.
+    expect(queue.itemsByKey(1, ['n2', 'n4', 'n9', 7, 'n1'], keyOf).map((n) => n.seq)).toEqual([2, 4, 1]);
+    // A late ack for an expired batch: its items went back to the queue and are found there.
+    timers.advance(1000);
+    expect(queue.itemsByKey(1, ['n1'], keyOf).map((n) => n.seq)).toEqual([1]);
+  });
+
+  it('a hostile list of keys costs one index over what is held, and settles nothing extra', () => {
+    const { queue } = setup();
+    queue.enqueueMany([note(1), note(2)], { flush: true });
+    const junk = Array.from({ length: 1000 }, (_x, i) => `x${i}`);
+    const found = queue.itemsByKey(1, [...junk, 'n2', 'n2'], keyOf);
+    expect(found.map((n) => n.seq)).toEqual([2, 2]);
+    expect(queue.acknowledge(1, found.map((n) => n.seq))).toEqual([2]);
+    expect(queue.held(1)).toEqual(note(1)); // resent, still held
+    expect(queue.held(2)).toBeUndefined();
+  });
+});
+
+describe('DeviceQueue with its owner remembering what is settled (SettledMemory)', () => {
+  it('asks the owner, tells it each settled seq with its priority, and keeps no memory of its own', () => {
+    const timers = new ManualTimers();
+    const owner = new Map<number, number>();
+    const memory = { has: (seq: number) => owner.has(seq), add: (seq: number, priority: number) => void owner.set(seq, priority) };
+    const queue = new DeviceQueue<Note>(BASE, timers, () => undefined, memory);
+    queue.enqueueMany([note(1, 3), note(2)], { flush: true });
+    queue.acknowledge(1, [1]);
+    expect([...owner]).toEqual([[1, 3]]);
+    expect(queue.rememberedSettled).toBe(0);
+    expect(queue.enqueue(note(1, 3))).toBe(false); // the owner says it is settled
+    owner.set(5, 1);
+    expect(queue.enqueue(note(5))).toBe(false);
+    expect(queue.enqueue(note(6))).toBe(true);
+  });
+});

@@ -65,6 +65,20 @@ describe('ProgressLedger', () => {
   });
 });
 
+describe('ProgressLedger with seqs settled before they are known', () => {
+  test('a settled unknown seq is listed above the watermark, never lets it jump, and counts once known', () => {
+    const ledger = new ProgressLedger(10);
+    ledger.settle([20]);
+    expect(ledger.isSettled(20)).toBe(true);
+    expect(ledger.isSettled(21)).toBe(false);
+    expect(ledger.snapshot()).toEqual({ watermark: 10, ackedAbove: [20] });
+    ledger.addKnown([11, 20]);
+    expect(ledger.unsettled).toBe(1);
+    ledger.settle([11]);
+    expect(ledger.snapshot()).toEqual({ watermark: 20, ackedAbove: [] });
+  });
+});
+
 describe('ProgressLedger with a paged backlog', () => {
   test('the watermark never passes what is not known yet (coveredUpTo)', () => {
     const ledger = new ProgressLedger(10, [13]);
