@@ -22,7 +22,7 @@ import { keyRoutes, type KeyControl } from './routes/key-routes';
 import { deviceRoutes } from './routes/device-routes';
 import { diagnosticRoutes } from './routes/diagnostic-routes';
 import { healthRoutes } from './routes/health-routes';
-import { notificationRoutes, type HistorySource } from './routes/notification-routes';
+import { notificationRoutes, postNotification, type HistorySource } from './routes/notification-routes';
 import type { AttachmentLinker } from '../domain/notification';
 import { rulesRoutes, type RulesAdmin } from './routes/rules-routes';
 import { tokenRoutes, type TokenAdmin } from './routes/token-routes';
@@ -84,17 +84,18 @@ export function createAdminApp(deps: AdminDeps): Express {
   const authenticated = adminAuth(deps.token, deps.dashboard.sessions, addressOf, (address) => {
     void deps.audit.record('auth_failed', `ip:${address}`, { channel: 'admin', code: 'invalid_token' });
   });
+  // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
+  // invalid_type; body-parser's strict mode would mislabel it invalid_json.
+  const json = express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) });
+  // The hot path, matched first: scripts post here all day, and each router below would test its path in turn.
+  app.post('/api/v1/notifications', authenticated, json, ...postNotification(deps.ingest));
   app.use(healthRoutes(deps.health, deps.metrics, authenticated));
   app.use(dashboardPublicRoutes(deps.dashboard));
   app.use(dashboardLoginRoutes(deps.passwordLogin));
   app.use('/api', authenticated);
   for (const router of deps.compat) app.use(router);
-  // strict: false so a valid JSON scalar ("text", 42) reaches the route and is refused as
-  // invalid_type; body-parser's strict mode would mislabel it invalid_json.
-  app.use(
-    express.json({ limit: MAX_REQUEST_BYTES, strict: false, type: 'application/json', verify: jsonDepthGuard(MAX_JSON_DEPTH) }),
-  );
-  app.use(notificationRoutes(deps.ingest, deps.history, deps.attachmentLink));
+  app.use(json);
+  app.use(notificationRoutes(deps.history, deps.attachmentLink));
   app.use(deviceRoutes(deps.pairing, deps.directory));
   app.use(rulesRoutes(deps.rules));
   app.use(tokenRoutes(deps.tokens));

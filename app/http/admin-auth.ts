@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import type { RequestHandler } from 'express';
-import type { Request } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BeepError } from '../domain/errors';
 
 // The admin listener's gates: a loopback Host header (against DNS rebinding; the listener's
@@ -59,25 +58,27 @@ export function adminAuth(
   onFailure?: (address: string) => void,
 ): RequestHandler {
   const expected = digest(token); // hashed once: each request hashes only what it presents
-  return async (req, res, next) => {
-    const header = req.headers.authorization;
-    if (header || !sessions) {
-      const match = /^Bearer ([^\s]+)$/.exec(header ?? '');
-      if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
-      if (!crypto.timingSafeEqual(digest(match[1]), expected)) {
-        onFailure?.(addressOf(req));
-        return next(new BeepError('invalid_token'));
-      }
-      res.locals.auth = 'token';
-      return next();
-    }
-    const session = await sessions.get(sessionCookie(req));
+  const bySession = async (req: Request, res: Response, next: NextFunction, lookup: SessionLookup) => {
+    const session = await lookup.get(sessionCookie(req));
     if (!session) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>, or log in with `beep dashboard`.'));
     if (!SAFE_METHODS.has(req.method)) {
       const csrf = req.get('x-csrf-token');
       if (!csrf || !sameSecret(csrf, session.csrfToken)) return next(new BeepError('csrf_failed'));
     }
     res.locals.auth = 'session';
+    next();
+  };
+  // Synchronous for the token (every script's post passes here); only a session lookup awaits.
+  return (req, res, next) => {
+    const header = req.headers.authorization;
+    if (!header && sessions) return bySession(req, res, next, sessions);
+    const match = /^Bearer ([^\s]+)$/.exec(header ?? '');
+    if (!match) return next(new BeepError('unauthenticated', 'Send Authorization: Bearer <admin token>.'));
+    if (!crypto.timingSafeEqual(digest(match[1]), expected)) {
+      onFailure?.(addressOf(req));
+      return next(new BeepError('invalid_token'));
+    }
+    res.locals.auth = 'token';
     next();
   };
 }

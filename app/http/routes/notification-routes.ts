@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { BeepError } from '../../domain/errors';
 import type { AttachmentLinker, NotificationSource, StoredNotification } from '../../domain/notification';
 import { toWire } from '../../domain/notification';
@@ -23,24 +23,31 @@ function parseLimit(raw: unknown): number {
   return n;
 }
 
-export function notificationRoutes(ingest: IngestService, history: HistorySource, link?: AttachmentLinker): Router {
-  const router = Router();
+/** POST /api/v1/notifications (ingest): the admin app mounts it first, after authentication and the JSON parser (the hot path). */
+export function postNotification(ingest: IngestService): RequestHandler[] {
+  return [
+    requireJson,
+    async (req, res) => {
+      const claimed = req.get('X-Beep-Source') as NotificationSource | undefined;
+      const source = claimed && CLAIMABLE_SOURCES.has(claimed) ? claimed : 'http';
+      const result = await ingest.submit(req.body, source);
+      if ('muted' in result) {
+        res.status(200).json({ id: null, muted: result.muted });
+        return;
+      }
+      const { notification, duplicate } = result;
+      res.status(duplicate ? 200 : 202).json({
+        id: notification.id,
+        acceptedAt: notification.createdAt,
+        ...(duplicate ? { duplicate: true, notification: toWire(notification) } : {}),
+      });
+    },
+  ];
+}
 
-  router.post('/api/v1/notifications', requireJson, async (req, res) => {
-    const claimed = req.get('X-Beep-Source') as NotificationSource | undefined;
-    const source = claimed && CLAIMABLE_SOURCES.has(claimed) ? claimed : 'http';
-    const result = await ingest.submit(req.body, source);
-    if ('muted' in result) {
-      res.status(200).json({ id: null, muted: result.muted });
-      return;
-    }
-    const { notification, duplicate } = result;
-    res.status(duplicate ? 200 : 202).json({
-      id: notification.id,
-      acceptedAt: notification.createdAt,
-      ...(duplicate ? { duplicate: true, notification: toWire(notification) } : {}),
-    });
-  });
+/** GET /api/v1/notifications (history). */
+export function notificationRoutes(history: HistorySource, link?: AttachmentLinker): Router {
+  const router = Router();
 
   router.get('/api/v1/notifications', async (req, res) => {
     const limit = parseLimit(req.query.limit);
