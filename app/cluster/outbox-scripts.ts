@@ -6,8 +6,8 @@ import { LuaScript } from './lua-script';
 // script's first write when it is out of memory, and a script that has written runs to its end:
 // either everything below happened or nothing did. The first write of each is chosen so.
 
-/** Takes a notification's seq out of the owed indexes (dismissed, replaced, or no longer owed). */
-const UNINDEX = `
+/** Lua: takes a notification's seq out of the owed indexes (dismissed, replaced, or owed to nobody any more). */
+export const UNINDEX = `
 local function unindex(P, seq)
   local e = redis.call('XRANGE', P .. 'outbox', seq .. '-0', seq .. '-0')[1]
   if not e then return end

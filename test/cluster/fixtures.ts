@@ -26,3 +26,8 @@ export async function connectTo(server: RedisServer): Promise<{ conn: RedisConne
   const conn = await openRedis({ url: server.url, prefix: 'beep:', durability: 'normal', commandTimeoutMs: 2_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 }, () => undefined);
   return { conn, keys: new RedisKeys('beep:') };
 }
+
+/** A paired device as the Redis layout holds it (redis-keys.ts `device`): its pairing seq and topic filter. */
+export async function addDevice(redis: import('ioredis').default, keys: RedisKeys, id: string, pairedSeq: number, topics: string[] | null = null): Promise<void> {
+  await redis.hset(keys.device(id), { pairedSeq: String(pairedSeq), ...(topics ? { topics: JSON.stringify(topics) } : {}) });
+}
