@@ -72,6 +72,10 @@ async function connect(url: string, options: RedisOptions, timeoutMs: number, on
   const redis = new Redis(url, { ...options, retryStrategy: () => null });
   // Connection errors (Redis gone, reconnect refused) are also each command's rejection; this is for the log.
   redis.on('error', onError);
+  // The cause (a refused certificate, ECONNREFUSED) comes as an event; connect() only says "closed".
+  let cause: Error | undefined;
+  const remember = (error: Error) => (cause = error);
+  redis.on('error', remember);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -80,9 +84,10 @@ async function connect(url: string, options: RedisOptions, timeoutMs: number, on
     ]);
   } catch (error) {
     redis.disconnect();
-    throw new RedisRefusedError(`cannot connect: ${(error as Error).message}`);
+    throw new RedisRefusedError(`cannot connect: ${(cause ?? (error as Error)).message}`);
   } finally {
     clearTimeout(timer);
+    redis.off('error', remember);
   }
   // Connected once: from now on reconnect by itself (ioredis' default back-off, capped at 2 s).
   redis.options.retryStrategy = (times: number) => Math.min(times * 100, 2_000);

@@ -1,4 +1,5 @@
 import { checkDurability, versionAtLeast } from '../../app/cluster/redis-checks';
+import { createCertificateAuthority, issueServerCertificate } from '../../app/crypto/certificate-authority';
 import { openRedis, parseRedisUrl, type RedisConnectionOptions } from '../../app/cluster/redis-connection';
 import { RedisServer } from '../helpers/redis-server';
 
@@ -105,13 +106,27 @@ describe('start-up checks against a real redis-server', () => {
   test('a wrong password or no server: a clear refusal, not a hang', async () => {
     const server = await RedisServer.start({ password: 'right-pass' });
     try {
-      await expect(opened(`redis://:wrong-pass@127.0.0.1:${server.port}`)).rejects.toThrow(/Redis refused for cluster mode: cannot connect/);
+      await expect(opened(`redis://:wrong-pass@127.0.0.1:${server.port}`)).rejects.toThrow(/Redis refused for cluster mode: cannot connect: WRONGPASS/);
       expect(await opened(server.url)).toEqual([]);
     } finally {
       await server.stop();
     }
-    await expect(opened(`redis://127.0.0.1:${server.port}`)).rejects.toThrow(/cannot connect/);
+    await expect(opened(`redis://127.0.0.1:${server.port}`)).rejects.toThrow(/cannot connect: .*ECONNREFUSED/);
   });
+});
+
+test('rediss:// works with the CA given, and an untrusted certificate is refused', async () => {
+  const ca = await createCertificateAuthority('redis-test', new Date());
+  const cert = await issueServerCertificate(ca, { hostnames: ['localhost'], addresses: ['127.0.0.1'] }, new Date());
+  const server = await RedisServer.start({ tls: cert, password: 'tls-pass' });
+  try {
+    expect(server.url).toMatch(/^rediss:\/\/:tls-pass@localhost:/);
+    expect(await opened(server.url, { tlsCa: ca.certPem })).toEqual([]);
+    await expect(opened(server.url)).rejects.toThrow(/cannot connect: .*(self[- ]signed|unable to (get|verify))/i);
+    await expect(opened(server.url.replace('rediss:', 'redis:'))).rejects.toThrow(/cannot connect/);
+  } finally {
+    await server.stop();
+  }
 });
 
 test('while Redis is down a command fails instead of waiting; the connection comes back by itself', async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -20,6 +21,8 @@ export interface RedisServerOptions {
   password?: string;
   /** Extra raw lines (ACL `user ...` lines, say). */
   lines?: string[];
+  /** Serve TLS only (rediss://) with this certificate and key (PEM). */
+  tls?: { certPem: string; keyPem: string };
 }
 
 const DEFAULTS: Record<string, string> = {
@@ -43,9 +46,10 @@ async function freePort(): Promise<number> {
 }
 
 /** One PING (after AUTH when a password is set); resolves true once the server answers it. */
-function pingOnce(port: number, password?: string): Promise<boolean> {
+function pingOnce(port: number, password: string | undefined, useTls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    // Only "is it up?": the test itself checks the certificate through the client under test.
+    const socket = useTls ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
     let text = '';
     const done = (ok: boolean) => {
       socket.destroy();
@@ -59,7 +63,7 @@ function pingOnce(port: number, password?: string): Promise<boolean> {
       if (text.includes('+PONG') || text.includes('-NOAUTH')) done(true);
       else if (text.includes('-LOADING') || text.includes('-ERR') || text.includes('-WRONGPASS')) done(false);
     });
-    socket.on('connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}PING\r\n`));
+    socket.on(useTls ? 'secureConnect' : 'connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}PING\r\n`));
   });
 }
 
@@ -72,6 +76,7 @@ export class RedisServer {
     readonly port: number,
     readonly password: string | undefined,
     private readonly confFile: string,
+    readonly tls: boolean,
   ) {}
 
   /** Writes the config, starts the server and waits until it answers PING. */
@@ -80,17 +85,23 @@ export class RedisServer {
     const port = await freePort();
     const settings: Record<string, string> = { ...DEFAULTS, ...options.config, port: String(port), bind: '127.0.0.1', dir, logfile: path.join(dir, 'redis.log') };
     if (options.password) settings.requirepass = options.password;
+    if (options.tls) {
+      fs.writeFileSync(path.join(dir, 'tls.crt'), options.tls.certPem);
+      fs.writeFileSync(path.join(dir, 'tls.key'), options.tls.keyPem, { mode: 0o600 });
+      Object.assign(settings, { port: '0', 'tls-port': String(port), 'tls-cert-file': path.join(dir, 'tls.crt'), 'tls-key-file': path.join(dir, 'tls.key'), 'tls-auth-clients': 'no' });
+    }
     const lines = [...Object.entries(settings).map(([k, v]) => `${k} ${v}`), ...(options.lines ?? [])];
     const confFile = path.join(dir, 'redis.conf');
     fs.writeFileSync(confFile, `${lines.join('\n')}\n`);
-    const server = new RedisServer(dir, port, options.password, confFile);
+    const server = new RedisServer(dir, port, options.password, confFile, options.tls !== undefined);
     await server.launch();
     return server;
   }
 
-  /** `redis://` URL for the default user (with the password when one is set). */
+  /** `redis://` URL for the default user (with the password when one is set); `rediss://localhost` when it serves TLS. */
   get url(): string {
-    return this.password ? `redis://:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}` : `redis://127.0.0.1:${this.port}`;
+    const auth = this.password ? `:${encodeURIComponent(this.password)}@` : '';
+    return this.tls ? `rediss://${auth}localhost:${this.port}` : `redis://${auth}127.0.0.1:${this.port}`;
   }
 
   /** The server's own log, for a failing test's message. */
@@ -110,7 +121,7 @@ export class RedisServer {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (exited) throw new Error(`redis-server exited at start:\n${this.log().slice(-2000)}`);
-      if (await pingOnce(this.port, this.password)) return;
+      if (await pingOnce(this.port, this.password, this.tls)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     // Never leave a server behind: jest would wait for it at exit.
