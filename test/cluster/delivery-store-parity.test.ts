@@ -20,7 +20,7 @@ import { RedisServer } from '../helpers/redis-server';
 import { addDevice, connectTo, input, realSealer } from './fixtures';
 
 // The Redis delivery port answers exactly what the SQLite one does: the same notifications
-// appended and dismissed through each outbox, then the same pages, owed counts, dismissals and
+// appended (some replacing another) and dismissed through each outbox, then the same pages, owed counts, dismissals and
 // saved progress, for random priorities, topics, dismissals, watermarks, acked-above seqs and
 // topic filters (fast-check; a failure prints the smallest case).
 
@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 interface Case {
-  notes: { priority: number; topic: (typeof TOPICS)[number]; dismissed: boolean }[];
+  notes: { priority: number; topic: (typeof TOPICS)[number]; dismissed: boolean; replaces: number | null }[];
   watermarks: number[];
   acked: number[][];
   topics: string[] | null;
@@ -53,7 +53,7 @@ interface Case {
 }
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
-  notes: fc.array(fc.record({ priority: fc.integer({ min: 1, max: 5 }), topic: fc.constantFrom(...TOPICS), dismissed: fc.boolean() }), { maxLength: 30 }),
+  notes: fc.array(fc.record({ priority: fc.integer({ min: 1, max: 5 }), topic: fc.constantFrom(...TOPICS), dismissed: fc.boolean(), replaces: fc.option(fc.integer({ min: 1, max: 30 }), { nil: null, freq: 4 }) }), { maxLength: 30 }),
   watermarks: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 5, maxLength: 5 }),
   acked: fc.array(fc.uniqueArray(fc.integer({ min: 1, max: 30 }), { maxLength: 12 }), { minLength: 5, maxLength: 5 }),
   topics: fc.option(fc.uniqueArray(fc.constantFrom('a', 'b', 'c'), { maxLength: 3 }), { nil: null }),
@@ -103,7 +103,7 @@ test('pages, owed counts, dismissals and saved progress: Redis answers what SQLi
       const lite = sqlite();
       try {
         for (const side of [lite, redis]) {
-          for (const [i, n] of c.notes.entries()) await side.outbox.append(input({ title: `t${i}`, priority: n.priority as Priority, topic: n.topic }), `n${i + 1}`, noop);
+          for (const [i, n] of c.notes.entries()) await side.outbox.append(input({ title: `t${i}`, priority: n.priority as Priority, topic: n.topic, replaces: n.replaces !== null ? `n${n.replaces}` : null }), `n${i + 1}`, noop);
           for (const [i, n] of c.notes.entries()) if (n.dismissed) await side.outbox.dismiss(`n${i + 1}`, null);
         }
         expect(await answers(redis.store, c)).toEqual(await answers(lite.store, c));
