@@ -94,7 +94,12 @@ export class RedisServer {
     const confFile = path.join(dir, 'redis.conf');
     fs.writeFileSync(confFile, `${lines.join('\n')}\n`);
     const server = new RedisServer(dir, port, options.password, confFile, options.tls !== undefined);
-    await server.launch();
+    try {
+      await server.launch();
+    } catch (error) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     return server;
   }
 
