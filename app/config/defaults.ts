@@ -278,7 +278,7 @@ export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 /** retries of one command across a reconnect: one, so a command never waits for more than a reconnect while Redis is down. */
 export const REDIS_MAX_RETRIES_PER_REQUEST = 1;
-/** ms the outbox reader's XREAD blocks before it asks again (and notices a stop); well under the command timeout it runs without. */
+/** ms the outbox reader's XREAD blocks before it asks again; its own connection's command timeout must be above it (RedisConnection.duplicate). */
 export const REDIS_READ_BLOCK_MS = 1_000;
 /** entries one outbox read returns at most: a page of stream entries decoded at once. */
 export const REDIS_READ_COUNT = 256;

@@ -38,16 +38,17 @@ async function collect(reader: OutboxReader, afterSeq: number, n: number): Promi
   return got;
 }
 
-test('two readers each see every entry in seq order; a reader from a seq sees only what is above it', async () => {
+test('two nodes appending at once: two readers each see every entry, in seq order, no gap; a reader from a seq sees only what is above it', async () => {
   await conn.redis.flushall();
-  const outbox = new RedisOutbox(conn.redis, keys, sealer, 3_600);
+  // Two nodes append at once, each on its own connection.
+  const outboxes = [new RedisOutbox(conn.redis, keys, sealer, 3_600), new RedisOutbox(await conn.duplicate(), keys, sealer, 3_600)];
   const a = new OutboxReader(await conn.duplicate(3_000), keys, sealer, OPTIONS);
   const b = new OutboxReader(await conn.duplicate(3_000), keys, sealer, OPTIONS);
   const late = new OutboxReader(await conn.duplicate(3_000), keys, sealer, OPTIONS);
   const readA = collect(a, 0, 100);
   const readB = collect(b, 0, 100);
   const readLate = collect(late, 60, 40);
-  await Promise.all(Array.from({ length: 100 }, (_, i) => outbox.append(input({ title: `t${i}`, priority: ((i % 5) + 1) as 1 }), `n${i}`, noop)));
+  await Promise.all(Array.from({ length: 100 }, (_, i) => outboxes[i % 2].append(input({ title: `t${i}`, priority: ((i % 5) + 1) as 1 }), `n${i}`, noop)));
   const seqs = Array.from({ length: 100 }, (_, i) => i + 1);
   const [gotA, gotB, gotLate] = await Promise.all([readA, readB, readLate]);
   expect(gotA.map((n) => n.seq)).toEqual(seqs);
