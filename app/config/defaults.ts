@@ -269,3 +269,18 @@ export const ATTACHMENT_EXPIRY_SEC = 24 * 60 * 60;
 export const ATTACHMENT_LINK_SEC = 60 * 60;
 /** seconds between sweeps of expired and orphaned attachment files: a file outlives its expiry by at most this. */
 export const ATTACHMENT_SWEEP_SEC = 60;
+
+/** Cluster mode ([cluster]): every key Beep writes in Redis starts with this, so one Redis can hold other data (or two clusters) without collisions. */
+export const REDIS_KEY_PREFIX = 'beep:';
+/** ms a Redis command may take before it fails: a post is answered 503 instead of hanging while Redis is unreachable (the offline queue is off). */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/** ms to open the connection at start before the daemon gives up with a clear message. */
+export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/** retries of one command across a reconnect: one, so a command never waits for more than a reconnect while Redis is down. */
+export const REDIS_MAX_RETRIES_PER_REQUEST = 1;
+/** ms the outbox reader's XREAD blocks before it asks again; its own connection's command timeout must be above it (RedisConnection.duplicate). */
+export const REDIS_READ_BLOCK_MS = 1_000;
+/** entries one outbox read returns at most: a page of stream entries decoded at once. */
+export const REDIS_READ_COUNT = 256;
+/** ms a device's lease lives in Redis unless its node renews it (Redis' TTL, never a node's clock): a node paused longer loses its devices' progress writes. */
+export const DEVICE_LEASE_TTL_MS = 15_000;

@@ -1,0 +1,88 @@
+// Every Redis key cluster mode uses, in one place, each under the configured prefix. Lua
+// scripts build the same names from the prefix (outbox-scripts.ts, progress-scripts.ts): a
+// rename here must be made there too. Redis Cluster is refused, so keys need no hash tags.
+
+/** The key layout of one cluster (its prefix, `beep:` by default). */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** The last notification seq handed out (INCR). */
+  get seq(): string {
+    return `${this.prefix}seq`;
+  }
+
+  /** The outbox stream: one entry per notification, id `<seq>-0`, fields p (priority), t (topic or ''), n (the sealed entry's JSON). */
+  get outbox(): string {
+    return `${this.prefix}outbox`;
+  }
+
+  /** A public id's seq; also the client-id claim, expiring with retention. */
+  id(id: string): string {
+    return `${this.prefix}id:${id}`;
+  }
+
+  /** Sorted set (score = member = seq) of the undismissed notifications of a priority that are owed to some device. */
+  owed(priority: number): string {
+    return `${this.prefix}owed:${priority}`;
+  }
+
+  /** The same, only the untopiced ones (owed counts with a topic filter). */
+  owedUntopiced(priority: number): string {
+    return `${this.prefix}owed:${priority}:u`;
+  }
+
+  /** The same, only those of one topic. */
+  owedTopic(priority: number, topic: string): string {
+    return `${this.prefix}owed:${priority}:t:${topic}`;
+  }
+
+  /** Sorted set of every cached notification's seq (admin history, Gotify lists). */
+  get history(): string {
+    return `${this.prefix}history`;
+  }
+
+  /** Sorted set of a topic's cached notifications (ntfy since=, the topic's history). */
+  topic(topic: string): string {
+    return `${this.prefix}topic:${topic}`;
+  }
+
+  /** Hash seq → when it was dismissed (ISO); present = dismissed (or replaced). */
+  get dismissed(): string {
+    return `${this.prefix}dismissed`;
+  }
+
+  /** Sorted set of the `Cache: no` notifications still owed to some device (their owedTo is in the entry). */
+  get uncached(): string {
+    return `${this.prefix}uncached`;
+  }
+
+  /** The last dismissal seq handed out (INCR), apart from notification seqs. */
+  get dismissalSeq(): string {
+    return `${this.prefix}dismissal-seq`;
+  }
+
+  /** Stream of dismissals, id `<dismissal seq>-0`, fields id (notification id), by (device id or ''), at (ms). */
+  get dismissals(): string {
+    return `${this.prefix}dismissals`;
+  }
+
+  /** Hash of a paired device: pairedSeq, revokedAt (absent while not revoked), topics (JSON, absent = every topic), lastSeenAt. */
+  device(deviceId: string): string {
+    return `${this.prefix}device:${deviceId}`;
+  }
+
+  /** Hash of a device's progress: w<p> (watermark), a<p> (JSON seqs acked above it) per priority, dc (dismissal cursor). */
+  progress(deviceId: string): string {
+    return `${this.prefix}progress:${deviceId}`;
+  }
+
+  /** A device's fencing epoch (INCR on every acquire; never expires). */
+  epoch(deviceId: string): string {
+    return `${this.prefix}epoch:${deviceId}`;
+  }
+
+  /** A device's lease: `<epoch> <nodeId>`, with Redis' TTL (PX). */
+  lease(deviceId: string): string {
+    return `${this.prefix}lease:${deviceId}`;
+  }
+}
