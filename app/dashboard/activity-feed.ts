@@ -159,7 +159,9 @@ export class ActivityFeed {
 
   private mark(deviceId: string, ids: string[], state: FeedDelivery['state']): void {
     // Runs for every batch sent and acked (per notification per device): map lookups and field
-    // writes only; the time string is built at most once per millisecond.
+    // writes only; the time and the device's name are looked up once per batch.
+    let at: string | undefined;
+    let name: string | null | undefined;
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry) continue;
@@ -171,19 +173,27 @@ export class ActivityFeed {
         if (this.count(entry, deviceId, state) && this.changed() && !this.pending.added.has(entry)) this.pending.others.add(entry);
         continue;
       }
-      const at = this.isoNow();
+      at ??= this.isoNow();
       if (delivery) {
         delivery.state = state;
         delivery.at = at;
       } else {
         const created: FeedDelivery = { deviceId, deviceName: '', state, at };
-        this.nameOf(deviceId, (name) => (created.deviceName = name));
+        if (name === undefined) name = this.freshName(deviceId);
+        if (name !== null) created.deviceName = name;
+        else this.nameOf(deviceId, (looked) => (created.deviceName = looked));
         delivery = created;
         deliveries.set(deviceId, delivery);
         entry.deliveries.push(delivery);
       }
       if (this.changed() && !this.pending.added.has(entry)) this.pending.deliveries.set(delivery, id);
     }
+  }
+
+  /** The device's name if it was looked up within NAME_TTL_MS, else null (then nameOf looks it up). */
+  private freshName(deviceId: string): string | null {
+    const cached = this.names.get(deviceId);
+    return cached && Date.now() - cached.at < NAME_TTL_MS ? cached.name : null;
   }
 
   /** The current time as an ISO string, rebuilt only when the millisecond changed. */

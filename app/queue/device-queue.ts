@@ -4,7 +4,7 @@
  */
 import { Batcher } from './batcher';
 import { InFlightBatches } from './in-flight-batches';
-import { PendingHeap } from './pending-heap';
+import { PendingLanes } from './pending-lanes';
 import type { Timers } from './timers';
 
 /** Tunables of one device queue; all required so the owner states its policy explicitly. */
@@ -58,7 +58,7 @@ interface Entry<T> { item: T; sends: number; batchId: number | null }
  * socket.on('disconnect', () => queue.close());
  */
 export class DeviceQueue<T extends { seq: number; priority: number }> {
-  private readonly pending = new PendingHeap<T>();
+  private readonly pending = new PendingLanes<T>();
   private readonly entries = new Map<number, Entry<T>>();
   /** Settled seqs still remembered, with their priority when known (unused when the owner remembers). */
   private readonly settled = new Map<number, number | undefined>();
