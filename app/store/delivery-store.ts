@@ -11,10 +11,17 @@ import { OWED_TO_COLUMN, UncachedRows } from './uncached-rows';
 // migration 010): a watermark each plus the few seqs acked above it, so a catch-up by priority
 // keeps every ledger small. A device with no row for a priority (paired after the migration)
 // starts that priority at its `device_progress.watermark` (its pairing seq). Backlog pages are
-// read on the read pool by (priority, seq) through the partial index `notifications_owed`, and
-// only the rows a session takes are decrypted, on the main thread, a page at a time.
+// read by (priority, seq) through the partial index `notifications_owed`, on the main
+// connection, one page per event-loop turn (an indexed range: a few milliseconds at most), and
+// only the rows a session takes are decrypted. No read worker is needed for a catch-up: a
+// worker's isolate cost more memory than the pages it read, and each page was copied across.
 
 const PRIORITIES = [1, 2, 3, 4, 5];
+
+/** Resolves on the next turn of the event loop (after I/O), so consecutive page reads let other work in between. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** One arm of a page read: a priority's undismissed rows above a seq, oldest first (uses notifications_owed). */
 const ARM_SQL = `SELECT * FROM (SELECT ${NOTIFICATION_COLUMNS}, ${OWED_TO_COLUMN} FROM notifications
@@ -38,14 +45,16 @@ interface ProgressRow {
   revoked_at: string | null;
 }
 
-/** Implements delivery's storage port: the main connection for small reads, the writer for writes, the pool for pages and counts. */
+/** Implements delivery's storage port: the main connection for reads of bounded size, the writer for writes, the pool for counts. */
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly stmts;
+  /** Page statements by number of arms (1-5), prepared on first use. */
+  private readonly pageStatements = new Map<number, ReturnType<Db['prepare']>>();
   /** `Cache: no` rows, purged once no device is owed them (checked with each progress write). */
   private readonly uncached: UncachedRows;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly writer: GroupWriter,
     private readonly pool: ReadPool,
     private readonly sealer: FieldSealer,
@@ -63,6 +72,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       ),
       saveCursor: db.prepare('UPDATE device_progress SET dismiss_cursor = MAX(dismiss_cursor, ?) WHERE device_id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
+      dismissals: db.prepare('SELECT seq, notification_id AS notificationId FROM dismissals WHERE seq > ? ORDER BY seq LIMIT ?'),
     };
   }
 
@@ -78,11 +88,13 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return { priorities, dismissCursor: row.dismiss_cursor, topics: row.topics === null ? null : (JSON.parse(row.topics) as string[]) };
   }
 
-  /** Read pool: one query of up to five arms; each row is decrypted only if taken. */
+  /** Main connection, on a turn of its own: one query of up to five arms; each row is decrypted only if taken. */
   async page(arms: BacklogArm[], limit: number): Promise<BacklogRow[]> {
     if (arms.length === 0) return [];
-    const sql = arms.map(() => ARM_SQL).join(' UNION ALL ');
-    const rows = await this.pool.all<NotificationRow & { owed_to: string | null }>(sql, arms.flatMap((a) => [a.priority, a.afterSeq, limit]));
+    await nextTurn();
+    let statement = this.pageStatements.get(arms.length);
+    if (!statement) this.pageStatements.set(arms.length, (statement = this.db.prepare(arms.map(() => ARM_SQL).join(' UNION ALL '))));
+    const rows = statement.all(arms.flatMap((a) => [a.priority, a.afterSeq, limit])) as (NotificationRow & { owed_to: string | null })[];
     return rows.map((row) => ({ seq: row.seq, priority: row.priority, id: row.id, open: () => withOwed(toNotification(row, this.sealer), row.owed_to) }));
   }
 
@@ -99,11 +111,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
     });
   }
 
-  dismissalsAfter(cursor: number, limit: number): Promise<{ seq: number; notificationId: string }[]> {
-    return this.pool.all<{ seq: number; notificationId: string }>(
-      'SELECT seq, notification_id AS notificationId FROM dismissals WHERE seq > ? ORDER BY seq LIMIT ?',
-      [cursor, limit],
-    );
+  /** Main connection, on a turn of its own (an indexed range). */
+  async dismissalsAfter(cursor: number, limit: number): Promise<{ seq: number; notificationId: string }[]> {
+    await nextTurn();
+    return this.stmts.dismissals.all(cursor, limit) as { seq: number; notificationId: string }[];
   }
 
   /** Read pool: one count per priority, summed. */
