@@ -8,7 +8,7 @@ import type { FieldSealer } from '../store/rows';
 import { CREATE_CODE, PAIR, ROTATE, TAKE_HISTORY } from './account-scripts';
 import { readDevice, sealDeviceName } from './device-hash';
 import { notificationById, recentUpTo } from './notification-reads';
-import { RedisCommitError } from './redis-errors';
+import { committed } from './redis-commit';
 import type { RedisKeys } from './redis-keys';
 
 // A device's credentials on Redis, shared by every node (what store/device-accounts.ts is on
@@ -73,11 +73,4 @@ export class RedisDeviceAccounts implements PairingStore, DeviceLookup, ActionLo
     if (kind === 'rotated' || kind === 'reused') return { kind, deviceId: deviceId! };
     return { kind: 'invalid' };
   }
-}
-
-/** A write Redis did not confirm is a CommitError (the HTTP layer answers 503, as for a failed SQLite commit). */
-export function committed<T>(reply: Promise<T>): Promise<T> {
-  return reply.catch((error: unknown) => {
-    throw new RedisCommitError(error);
-  });
 }

@@ -4,7 +4,7 @@ import type { DirectoryStore } from '../gateway/device-directory';
 import type { FieldSealer } from '../store/rows';
 import { REVOKE_DEVICE, SET_DEVICE_FIELD } from './account-scripts';
 import { deviceOf, openDeviceName, sealDeviceName } from './device-hash';
-import { committed } from './redis-device-accounts';
+import { committed } from './redis-commit';
 import type { RedisKeys } from './redis-keys';
 
 // The admin's view of devices on Redis (what store/device-admin.ts is on SQLite): the list in
