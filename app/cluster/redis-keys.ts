@@ -161,6 +161,11 @@ export class RedisKeys {
     return `${this.prefix}dash-sessions`;
   }
 
+  /** The last dashboard session number handed out (INCR): the opening order of the sessions index. */
+  get dashboardSessionSeq(): string {
+    return `${this.prefix}dash-session-seq`;
+  }
+
   /** The last TOTP step used to log in to the dashboard, with the secret's fingerprint: `<fingerprint> <step>`. */
   get totpStep(): string {
     return `${this.prefix}totp-step`;
