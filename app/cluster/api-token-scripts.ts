@@ -5,11 +5,14 @@ import { LuaScript } from './lua-script';
 // under it, at any depth, in the same script (store/api-token-repository.ts LINEAGE on SQLite).
 
 /**
- * ARGV: prefix, id (taken with INCR), hash, fields JSON (strings; a null field left out), parent id
- * ('' = none). 1 when stored, 0 when the parent is unknown or revoked.
+ * ARGV: prefix, id (the counter + 1 when the caller read it), hash, fields JSON (strings; a null
+ * field left out), parent id ('' = none). 1 when stored under that id, 0 when the parent is unknown
+ * or revoked (no id spent, as SQLite's AUTOINCREMENT), -1 when another insert took the id first
+ * (read the counter again and retry).
  */
 export const INSERT_TOKEN = new LuaScript(`
 local P, id, h, parent = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+if tonumber(redis.call('GET', P .. 'api-token-seq') or '0') + 1 ~= tonumber(id) then return -1 end
 if parent ~= '' then
   local pk = P .. 'api-token:' .. parent
   if redis.call('EXISTS', pk) == 0 or redis.call('HEXISTS', pk, 'revokedMs') == 1 then return 0 end
@@ -23,6 +26,7 @@ for k, v in pairs(fields) do
   table.insert(flat, v)
 end
 redis.call('HSET', P .. 'api-token:' .. id, unpack(flat))
+redis.call('SET', P .. 'api-token-seq', id)
 redis.call('SET', hk, id)
 redis.call('ZADD', P .. 'api-tokens', id, id)
 if parent ~= '' and fields.kind == 'subscribe' then redis.call('SADD', P .. 'api-token-children:' .. parent, id) end

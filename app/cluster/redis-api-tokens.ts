@@ -27,15 +27,19 @@ export class RedisApiTokens implements ApiTokenStore {
     app?: ApplicationExtra,
   ): Promise<ApiTokenRecord | undefined> {
     // The id first: an application's topic is named from it, in the same script that stores it.
-    const id = await committed(this.redis.incr(this.keys.apiTokenSeq));
-    const ownTopics = app ? [app.topicOf(id)] : topics;
-    const fields: Record<string, string> = { kind, name, createdMs: String(Date.now()), origin: by.origin };
-    if (ownTopics) fields.topics = JSON.stringify(ownTopics);
-    if (by.parentId !== null) fields.parentId = String(by.parentId);
-    if (app) fields.description = app.description;
-    if (app && app.defaultPriority !== null) fields.defaultPriority = String(app.defaultPriority);
-    const stored = Number(await committed(INSERT_TOKEN.run(this.redis, [this.keys.prefix, id, hash, JSON.stringify(fields), by.parentId ?? ''])));
-    return stored === 1 ? this.byId(id) : undefined;
+    // The script takes the id only if no other insert took it meanwhile (then read it again).
+    for (;;) {
+      const id = Number((await this.redis.get(this.keys.apiTokenSeq)) ?? 0) + 1;
+      const ownTopics = app ? [app.topicOf(id)] : topics;
+      const fields: Record<string, string> = { kind, name, createdMs: String(Date.now()), origin: by.origin };
+      if (ownTopics) fields.topics = JSON.stringify(ownTopics);
+      if (by.parentId !== null) fields.parentId = String(by.parentId);
+      if (app) fields.description = app.description;
+      if (app && app.defaultPriority !== null) fields.defaultPriority = String(app.defaultPriority);
+      const stored = Number(await committed(INSERT_TOKEN.run(this.redis, [this.keys.prefix, id, hash, JSON.stringify(fields), by.parentId ?? ''])));
+      if (stored === -1) continue;
+      return stored === 1 ? this.byId(id) : undefined;
+    }
   }
 
   async updateApplication(id: number, app: ApplicationFields): Promise<ApiTokenRecord | undefined> {
