@@ -82,7 +82,9 @@ redis.call('DEL', code)
 if ARGV[8] ~= '' then redis.call('HSET', dk, 'topics', ARGV[8]) end
 local history = offers == '1' and ARGV[9] ~= ''
 if history then redis.call('HSET', dk, 'historyFromMs', ARGV[9]) end
-redis.call('ZADD', P .. 'devices', now, d)
+-- Listed in pairing order: after every device listed, even one paired in the same ms.
+local last = redis.call('ZRANGE', P .. 'devices', -1, -1, 'WITHSCORES')
+redis.call('ZADD', P .. 'devices', last[2] and math.max(now, tonumber(last[2]) + 1) or now, d)
 -- Dismissals made before it paired are not its business (as SQLite's progress row starts).
 redis.call('HSET', P .. 'progress:' .. d, 'dc', redis.call('GET', P .. 'dismissal-seq') or '0')
 if not insertRefresh(P, ARGV[10], d, ARGV[11], now, tonumber(ARGV[12])) then return redis.error_reply('refresh token hash exists') end

@@ -71,7 +71,7 @@ export class RedisKeys {
     return `${this.prefix}device:${deviceId}`;
   }
 
-  /** Sorted set of the devices not revoked, scored by when they paired (ms): the admin list's order. */
+  /** Sorted set of the devices not revoked, scored by when they paired (ms, at least 1 more than the last listed): the admin list's order. */
   get devices(): string {
     return `${this.prefix}devices`;
   }
