@@ -1,5 +1,4 @@
 import type Redis from 'ioredis';
-import type { AdminCredentialPort } from '../composition/observability';
 import type { AdminCredentialStore } from '../http/routes/admin-password-routes';
 import type { AdminCredentials } from '../store/admin-credential-store';
 import { aadOf, type FieldSealer } from '../store/rows';
@@ -12,8 +11,8 @@ import type { RedisKeys } from './redis-keys';
 
 const TOTP_AAD = aadOf('admin_credentials', 'totp_secret', '1');
 
-/** What the password routes, the dashboard login and the Gotify login need, for every node of a cluster. */
-export class RedisAdminCredentials implements AdminCredentialPort, AdminCredentialStore {
+/** What the password routes, the dashboard login and the Gotify login need (composition/observability.ts AdminCredentialPort), for every node of a cluster. */
+export class RedisAdminCredentials implements AdminCredentialStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
