@@ -66,9 +66,109 @@ export class RedisKeys {
     return `${this.prefix}dismissals`;
   }
 
-  /** Hash of a paired device: pairedSeq, revokedAt (absent while not revoked), topics (JSON, absent = every topic), lastSeenAt. */
+  /** Hash of a paired device: pairedSeq, revokedAt (absent while not revoked), topics (JSON, absent = every topic), lastSeenAt; and (device-accounts) name (sealed), platform, pairedAt, tokenGen, historyFromMs (absent = no history owed). */
   device(deviceId: string): string {
     return `${this.prefix}device:${deviceId}`;
+  }
+
+  /** Sorted set of the devices not revoked, scored by when they paired (ms, at least 1 more than the last listed): the admin list's order. */
+  get devices(): string {
+    return `${this.prefix}devices`;
+  }
+
+  /** Hash of a pairing code, by the SHA-256 of the code: h ('1' = may offer history); gone once used, expired by its TTL. */
+  pairingCode(hash: string): string {
+    return `${this.prefix}pairing:${hash}`;
+  }
+
+  /** Hash of a refresh token, by its SHA-256: d (device), f (family), c (created ms), e (expires ms, 0 = family revoked), u (used ms). */
+  refreshToken(hash: string): string {
+    return `${this.prefix}refresh:${hash}`;
+  }
+
+  /** Set of the token hashes of one refresh-token family (a pairing's line of rotations). */
+  refreshFamily(family: string): string {
+    return `${this.prefix}family:${family}`;
+  }
+
+  /** Sorted set of a device's live refresh-token families, scored by when each started (ms): the session cap. */
+  liveFamilies(deviceId: string): string {
+    return `${this.prefix}families:${deviceId}`;
+  }
+
+  /** Set of a device's revoked families (kept for reuse detection until their tokens expire). */
+  deadFamilies(deviceId: string): string {
+    return `${this.prefix}dead-families:${deviceId}`;
+  }
+
+  /** The last API token id handed out (INCR). */
+  get apiTokenSeq(): string {
+    return `${this.prefix}api-token-seq`;
+  }
+
+  /** Hash of an API token (api-token-store fields); kept after revocation with revokedMs. */
+  apiToken(id: number): string {
+    return `${this.prefix}api-token:${id}`;
+  }
+
+  /** An API token's id by the SHA-256 of its secret (deleted when it is revoked). */
+  apiTokenHash(hash: string): string {
+    return `${this.prefix}api-token-hash:${hash}`;
+  }
+
+  /** Sorted set (score = member = id) of the API tokens not revoked. */
+  get apiTokens(): string {
+    return `${this.prefix}api-tokens`;
+  }
+
+  /** Set of the ids of the subscribe tokens (Gotify clients) created by token `id`: revoked with it. */
+  apiTokenChildren(id: number): string {
+    return `${this.prefix}api-token-children:${id}`;
+  }
+
+  /** Hash of a captured notification's desktop mapping: node (the node whose desktop showed it), source, key. */
+  desktopOwner(notificationId: string): string {
+    return `${this.prefix}desktop:${notificationId}`;
+  }
+
+  /** Sorted set of the notifications one node captured under a desktop key, scored by seq (newest wins). */
+  desktopKey(nodeId: string, source: string, key: string): string {
+    return `${this.prefix}desktop-key:${nodeId}:${source}:${key}`;
+  }
+
+  /** Hash of the dashboard password: passwordHash, totpSecret (sealed, absent = no second factor), updatedMs. */
+  get adminCredentials(): string {
+    return `${this.prefix}admin-credentials`;
+  }
+
+  /** A dashboard login nonce by its SHA-256 (expires by TTL; deleted when redeemed). */
+  dashboardNonce(hash: string): string {
+    return `${this.prefix}dash-nonce:${hash}`;
+  }
+
+  /** Sorted set of outstanding login nonce hashes, scored by creation (ms): the oldest go past the cap. */
+  get dashboardNonces(): string {
+    return `${this.prefix}dash-nonces`;
+  }
+
+  /** Hash of a dashboard session by the SHA-256 of its cookie value: csrf, expiresAt (ms); idle expiry by TTL. */
+  dashboardSession(hash: string): string {
+    return `${this.prefix}dash-session:${hash}`;
+  }
+
+  /** Sorted set of session hashes, scored by opening order: the oldest go past the cap; endAll ends them all. */
+  get dashboardSessions(): string {
+    return `${this.prefix}dash-sessions`;
+  }
+
+  /** The last dashboard session number handed out (INCR): the opening order of the sessions index. */
+  get dashboardSessionSeq(): string {
+    return `${this.prefix}dash-session-seq`;
+  }
+
+  /** The last TOTP step used to log in to the dashboard, with the secret's fingerprint: `<fingerprint> <step>`. */
+  get totpStep(): string {
+    return `${this.prefix}totp-step`;
   }
 
   /** Hash of a device's progress: w<p> (watermark), a<p> (JSON seqs acked above it) per priority, dc (dismissal cursor). */
