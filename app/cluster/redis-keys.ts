@@ -85,4 +85,29 @@ export class RedisKeys {
   lease(deviceId: string): string {
     return `${this.prefix}lease:${deviceId}`;
   }
+
+  /** Sorted set of scheduled notification ids by when a node may take them next: the due time, or a claim's end. */
+  get scheduledDue(): string {
+    return `${this.prefix}sched:due`;
+  }
+
+  /** Sorted set of scheduled notification ids by their due time (what `list` shows). */
+  get scheduledOrder(): string {
+    return `${this.prefix}sched:order`;
+  }
+
+  /** Hash id → a scheduled notification's JSON (due, created, token id, the sealed input). */
+  get scheduledEntries(): string {
+    return `${this.prefix}sched:entries`;
+  }
+
+  /** Set of the scheduled ids an API token published (dropped with it). */
+  scheduledByToken(tokenId: number | string): string {
+    return `${this.prefix}sched:token:${tokenId}`;
+  }
+
+  /** A node's claim on a due scheduled notification: its token, with Redis' TTL (PX). */
+  scheduledClaim(id: string): string {
+    return `${this.prefix}sched:claim:${id}`;
+  }
 }
