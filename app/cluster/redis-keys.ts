@@ -110,4 +110,24 @@ export class RedisKeys {
   scheduledClaim(id: string): string {
     return `${this.prefix}sched:claim:${id}`;
   }
+
+  /** The audit chain (one for the cluster): a stream, id `<seq>-0`, fields a (at ms), e (event), c (actor), d (details JSON), m (MAC). */
+  get audit(): string {
+    return `${this.prefix}audit`;
+  }
+
+  /** Hash: the audit chain's signed prune anchor (seq, mac, sig, at). */
+  get auditAnchor(): string {
+    return `${this.prefix}audit:anchor`;
+  }
+
+  /** Hash `<event> <actor>` → the newest at (ms) of the events recorded once a day (auditRecordedSince). */
+  get auditDaily(): string {
+    return `${this.prefix}audit:daily`;
+  }
+
+  /** Hash event → the newest entry's details (the last config fingerprint). */
+  get auditLastDetails(): string {
+    return `${this.prefix}audit:last-details`;
+  }
 }
