@@ -130,4 +130,29 @@ export class RedisKeys {
   get auditLastDetails(): string {
     return `${this.prefix}audit:last-details`;
   }
+
+  /** A cluster-wide lease (`keys rotate`, signing-key rotation): its holder's token, with Redis' TTL (PX). */
+  clusterLease(name: string): string {
+    return `${this.prefix}cluster-lease:${name}`;
+  }
+
+  /** A value sealed under the master key that proves a node was started with the cluster's master key. */
+  get masterCheck(): string {
+    return `${this.prefix}trust:master-check`;
+  }
+
+  /** Hash data-key id → JSON {wrapped (sealed under the master key), createdMs}. */
+  get dataKeys(): string {
+    return `${this.prefix}trust:data-keys`;
+  }
+
+  /** Hash createdMs → the JWT signing key's PKCS#8 PEM, sealed under the master key. */
+  get signingKeys(): string {
+    return `${this.prefix}trust:signing-keys`;
+  }
+
+  /** The cluster's CA (JSON {certPem, keyPem}) sealed under the master key. */
+  get certificateAuthority(): string {
+    return `${this.prefix}trust:ca`;
+  }
 }
