@@ -155,4 +155,9 @@ export class RedisKeys {
   get certificateAuthority(): string {
     return `${this.prefix}trust:ca`;
   }
+
+  /** A secret every node must share (the audit key), sealed under the master key. */
+  sharedSecret(name: string): string {
+    return `${this.prefix}trust:secret:${name}`;
+  }
 }

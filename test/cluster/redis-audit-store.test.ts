@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Redis from 'ioredis';
+import { joinAuditChain } from '../../app/cluster/audit-join';
 import { RedisAuditStore } from '../../app/cluster/redis-audit-store';
 import type { RedisConnection } from '../../app/cluster/redis-connection';
 import type { RedisKeys } from '../../app/cluster/redis-keys';
@@ -144,6 +145,32 @@ test('seven years on, old entries are pruned behind a signed anchor; it can be n
     expect(await verify(store)).toMatchObject({ ok: false, seq: 1, problem: 'missing' });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a node joining a chain with entries starts its checkpoint file from the verified head; both nodes then verify', async () => {
+  const [dirA, dirB] = [fs.mkdtempSync(path.join(os.tmpdir(), 'beep-redis-audit-')), fs.mkdtempSync(path.join(os.tmpdir(), 'beep-redis-audit-'))];
+  try {
+    const clock = { now: Date.now() };
+    const a = await auditLog(new RedisAuditStore(redis, keys), dirA, clock);
+    for (let i = 0; i < 3; i++) await a.record('device_revoked', 'admin', { i });
+    const storeB = new RedisAuditStore(other, keys);
+    const unjoined = await auditLog(storeB, dirB, clock);
+    expect(await unjoined.verify()).toMatchObject({ ok: false, problem: 'checkpoint_missing' });
+    await unjoined.stop();
+    expect(await joinAuditChain(storeB, key, CheckpointFile.inDataDir(dirB))).toMatchObject({ ok: true, head: { seq: 3 } });
+    expect(await joinAuditChain(storeB, key, CheckpointFile.inDataDir(dirB))).toBeNull(); // joined once
+    const b = await auditLog(storeB, dirB, clock);
+    await b.record('device_revoked', 'admin', { i: 'b' });
+    await a.record('device_revoked', 'admin', { i: 'a' });
+    expect(await a.verify()).toMatchObject({ ok: true, checked: 5 });
+    expect(await b.verify()).toMatchObject({ ok: true, checked: 5 });
+    // The tail cut (entries 4 and 5) is caught on B too: B recorded entry 4 in its own file.
+    await redis.xdel(keys.audit, '5-0', '4-0');
+    expect(await b.verify()).toMatchObject({ ok: false, seq: 4, problem: 'truncated' });
+    await Promise.all([a.stop(), b.stop()]);
+  } finally {
+    for (const d of [dirA, dirB]) fs.rmSync(d, { recursive: true, force: true });
   }
 });
 

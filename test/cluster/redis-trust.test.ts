@@ -12,6 +12,7 @@ import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDataKeys } from '../../app/cluster/redis-data-keys';
 import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisMasterCheck } from '../../app/cluster/redis-master-check';
+import { RedisSharedSecret } from '../../app/cluster/redis-shared-secret';
 import { RedisSigningKeyRing } from '../../app/cluster/redis-signing-key-ring';
 import { loadOrCreateCertificates } from '../../app/crypto/certificates';
 import { FieldCipher, newDataKey } from '../../app/crypto/field-cipher';
@@ -71,6 +72,20 @@ describe('sealed under the master key', () => {
     await new RedisMasterCheck(redis, keys, master).verify();
     await new RedisMasterCheck(other, keys, Buffer.from(master)).verify();
     await expect(new RedisMasterCheck(other, keys, crypto.randomBytes(32)).verify()).rejects.toThrow(/another master key than the cluster's/);
+  });
+});
+
+describe('a shared secret (the audit key)', () => {
+  test('every node uses the first one offered; Redis holds it sealed', async () => {
+    const first = crypto.randomBytes(32);
+    const [a, b] = await Promise.all([
+      new RedisSharedSecret(redis, keys, master, 'audit-key').shared(first),
+      new RedisSharedSecret(other, keys, master, 'audit-key').shared(crypto.randomBytes(32)),
+    ]);
+    expect(b.equals(a)).toBe(true);
+    expect((await new RedisSharedSecret(redis, keys, master, 'audit-key').shared(crypto.randomBytes(32))).equals(a)).toBe(true);
+    expect(await everything()).not.toContain(a.toString('base64'));
+    await expect(new RedisSharedSecret(redis, keys, crypto.randomBytes(32), 'audit-key').shared(first)).rejects.toThrow(/another master key/);
   });
 });
 
