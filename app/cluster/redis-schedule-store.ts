@@ -28,6 +28,8 @@ interface EntryJson {
 export class RedisScheduleStore implements ScheduleStore {
   /** This store's claims (one per process, so a restarted node never mistakes an old claim for its own). */
   private readonly token: string;
+  /** Ids this store claimed and has not removed: a release that failed is taken again at the next pass. */
+  private readonly mine = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -53,16 +55,22 @@ export class RedisScheduleStore implements ScheduleStore {
    * can never be sent: it is dropped and reported by throwing once, as on SQLite.
    */
   async due(nowMs: number, limit: number): Promise<ScheduledEntry[]> {
-    const flat = (await this.write(CLAIM_DUE, [nowMs, limit, this.token, this.claimMs])) as string[];
+    const flat = (await this.write(CLAIM_DUE, [nowMs, limit, this.token, this.claimMs, ...this.mine])) as string[];
+    // What was not taken again is not this node's any more (removed, or its claim ended and another node took it).
+    this.mine.clear();
     const entries: ScheduledEntry[] = [];
     const unreadable: string[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
+      this.mine.add(flat[i]);
       const entry = this.tryOpen(flat[i], flat[i + 1]);
       if (entry) entries.push(entry);
       else unreadable.push(flat[i]);
     }
     if (unreadable.length > 0) {
-      for (const id of unreadable) await this.write(DROP_ONE, [id]);
+      for (const id of unreadable) {
+        await this.write(DROP_ONE, [id]);
+        this.mine.delete(id);
+      }
       throw new Error(`scheduled notifications that could not be opened were dropped: ${unreadable.join(', ')}`);
     }
     return entries.sort((a, b) => a.dueMs - b.dueMs || (a.id < b.id ? -1 : 1));
@@ -76,7 +84,9 @@ export class RedisScheduleStore implements ScheduleStore {
 
   /** false when unknown, or claimed by another node right now (being sent: too late to cancel). */
   async remove(id: string): Promise<boolean> {
-    return (await this.write(REMOVE, [id, this.token])) === 1;
+    const removed = (await this.write(REMOVE, [id, this.token])) === 1;
+    this.mine.delete(id);
+    return removed;
   }
 
   async removeByToken(tokenId: number): Promise<number> {

@@ -31,13 +31,27 @@ return 1
 `);
 
 /**
- * ARGV: prefix, now ms, limit, claim token, claim ms. Claims up to `limit` entries due at or
- * before now that no live claim holds, earliest first; returns {id, entry JSON, ...}.
+ * ARGV: prefix, now ms, limit, claim token, claim ms, then ids this token claimed before and has
+ * not removed (a release that failed: retried now, not when the claim ends). Takes those still
+ * claimed by this token again, then claims entries due at or before now that no live claim
+ * holds, earliest first, up to `limit` in all; returns {id, entry JSON, ...}.
  */
 export const CLAIM_DUE = new LuaScript(`
 local P, now, limit, token, claimMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local out = {}
-local ids = redis.call('ZRANGEBYSCORE', P .. 'sched:due', '-inf', now, 'LIMIT', 0, limit)
+for i = 6, #ARGV do
+  if #out / 2 >= limit then break end
+  local id = ARGV[i]
+  local json = redis.call('HGET', P .. 'sched:entries', id)
+  if json and redis.call('GET', P .. 'sched:claim:' .. id) == token then
+    redis.call('PEXPIRE', P .. 'sched:claim:' .. id, claimMs)
+    redis.call('ZADD', P .. 'sched:due', now + claimMs, id)
+    out[#out + 1] = id
+    out[#out + 1] = json
+  end
+end
+if #out / 2 >= limit then return out end
+local ids = redis.call('ZRANGEBYSCORE', P .. 'sched:due', '-inf', now, 'LIMIT', 0, limit - #out / 2)
 for _, id in ipairs(ids) do
   local json = redis.call('HGET', P .. 'sched:entries', id)
   if not json then

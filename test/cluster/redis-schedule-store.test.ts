@@ -90,12 +90,13 @@ test('two nodes asking at once: every due entry is claimed by exactly one of the
         const page = await s.due(5000, 7);
         if (page.length === 0) return;
         got[n].push(...page.map((e) => e.id));
+        for (const e of page) expect(await s.remove(e.id)).toBe(true); // handed on, as the scheduler does
       }
     }),
   );
   expect(got[0].length + got[1].length).toBe(200);
   expect(new Set([...got[0], ...got[1]]).size).toBe(200);
-  expect(await store(redis, 'c').due(5000, 500)).toEqual([]);
+  expect(await redis.zcard(keys.scheduledOrder)).toBe(0);
 });
 
 /** A scheduler on real time whose release appends through the shared outbox. */
@@ -148,6 +149,29 @@ test('a node killed between claim and append, or between append and remove: anot
   expect(released.sort()).toEqual(['b:after-append:duplicate', 'b:before-append']); // the outbox stored after-append once
   const ids = (await redis.xrange(keys.outbox, '-', '+')).map(([, f]) => JSON.parse(f[5]).id);
   expect(ids.sort()).toEqual(['after-append', 'before-append']);
+});
+
+test('a release that failed is taken again by the same node at its retry, not when its claim ends', async () => {
+  const s = store(redis, 'a', 600_000);
+  const outbox = new RedisOutbox(redis, keys, sealer, 86_400);
+  let failures = 1;
+  const errors: string[] = [];
+  const clock: ScheduleClock = { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+  const scheduler = new Scheduler(
+    s,
+    async (i) => {
+      if (failures-- > 0) throw new Error('ingest busy');
+      await outbox.append(i, i.id!, () => undefined);
+    },
+    clock,
+    { retryMs: 50, page: 10, onError: (e) => errors.push(String(e)) },
+  );
+  await s.add({ id: 'flaky', dueMs: Date.now(), createdMs: 1, input: input('flaky') });
+  await scheduler.start();
+  await until(async () => (await redis.zcard(keys.scheduledOrder)) === 0);
+  await scheduler.stop();
+  expect(errors).toEqual(['Error: ingest busy']);
+  expect(await redis.xlen(keys.outbox)).toBe(1);
 });
 
 test('survives a redis-server restart', async () => {
