@@ -35,11 +35,25 @@ export class RedisDataKeys {
 
   /** Every stored data key, oldest first (the newest is current unless a rotation says otherwise). */
   async list(): Promise<WrappedKey[]> {
+    return (await this.dated()).map(({ id, wrapped }) => ({ id, wrapped }));
+  }
+
+  /**
+   * The key nodes seal with: the newest one added at least `activationMs` ago by Redis' clock
+   * (every node reloads the ring more often than that, so each can open what it seals before
+   * anyone seals with it), else the oldest. Undefined when the ring is empty.
+   */
+  async currentId(activationMs: number): Promise<string | undefined> {
+    const [ring, now] = await Promise.all([this.dated(), this.redisNow()]);
+    const active = ring.filter((k) => k.createdMs + activationMs <= now);
+    return (active[active.length - 1] ?? ring[0])?.id;
+  }
+
+  private async dated(): Promise<(WrappedKey & StoredKey)[]> {
     const all = await this.redis.hgetall(this.keys.dataKeys);
     return Object.entries(all)
       .map(([id, json]) => ({ id, ...(JSON.parse(json) as StoredKey) }))
-      .sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : 1))
-      .map(({ id, wrapped }) => ({ id, wrapped }));
+      .sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : 1));
   }
 
   /** Stores the first data key (first start) unless another node stored one first: list() again after it. */
@@ -59,8 +73,12 @@ export class RedisDataKeys {
 
   /** Dated by Redis' clock, so the ring's order never depends on a node clock. */
   private async json(key: WrappedKey): Promise<string> {
-    const [sec, micro] = await this.redis.time();
-    const stored: StoredKey = { wrapped: key.wrapped, createdMs: Number(sec) * 1000 + Math.floor(Number(micro) / 1000) };
+    const stored: StoredKey = { wrapped: key.wrapped, createdMs: await this.redisNow() };
     return JSON.stringify(stored);
+  }
+
+  private async redisNow(): Promise<number> {
+    const [sec, micro] = await this.redis.time();
+    return Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
   }
 }

@@ -294,3 +294,7 @@ export const CLUSTER_LEASE_TTL_MS = 30_000;
 export const SIGNING_KEY_ACTIVATION_MS = 120_000;
 /** entries retention deletes per Redis command (bounded work per call). */
 export const REDIS_TRIM_BATCH = 500;
+/** ms a rotation's new data key waits in Redis before a node seals with it: every node reloads the ring sooner, so it opens first. */
+export const DATA_KEY_ACTIVATION_MS = 120_000;
+/** ms between a node's reloads of the cluster's data-key and signing-key rings (well under both activation delays). */
+export const TRUST_REFRESH_MS = 30_000;

@@ -164,6 +164,8 @@ describe('the data-key ring', () => {
     expect(await ring.add(second)).toBe(false);
     await ring.insert(newDataKey(master)); // not the first start any more: ignored
     expect((await ring.list()).map((k) => k.id)).toEqual([first.id, second.id]);
+    expect(await ring.currentId(60_000)).toBe(first.id); // the new key is not sealed with before every node has it
+    expect(await ring.currentId(0)).toBe(second.id);
     expect(await ring.remove(first.id)).toBe(true);
     expect((await ring.list()).map((k) => k.id)).toEqual([second.id]);
   });
