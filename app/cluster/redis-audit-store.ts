@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type Redis from 'ioredis';
 import { GENESIS_HASH, type AuditAnchor, type AuditEvent, type AuditInput, type AuditKey, type AuditRow, type ChainHead } from '../domain/audit-chain';
 import { treatmentOf } from '../domain/audit-policy';
@@ -13,8 +14,14 @@ import type { RedisKeys } from './redis-keys';
 // Retention moves a signed anchor and deletes behind it in one script. Every entry is keyed:
 // a Redis chain has no unkeyed past to upgrade.
 
-/** Tries before an append gives up (each lost race means another node appended meanwhile). */
+/** Lost races before an append gives up (each means another node appended meanwhile; the turn makes a second loss rare). */
 const MAX_TRIES = 100;
+/** ms a node that lost a race holds the next turn at most (a node that died holding it delays others this long). */
+const TURN_MS = 2_000;
+/** ms a write waits at most for other nodes' turns before it gives up. */
+const WAIT_LIMIT_MS = 10_000;
+/** ms between looks while another node's turn holds. */
+const WAIT_STEP_MS = 1;
 /** Entries read per step while looking for where retention stops. */
 const SCAN_STEP = 500;
 
@@ -31,6 +38,8 @@ export class RedisAuditStore implements AuditStore {
   private head: ChainHead = { seq: 0, mac: GENESIS_HASH };
   /** This node's writes, one at a time (as the SQLite writer runs them): only other nodes can race it. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Names this store's turn (audit-scripts.ts). */
+  private readonly token = crypto.randomUUID();
 
   constructor(
     private readonly redis: Redis,
@@ -44,14 +53,12 @@ export class RedisAuditStore implements AuditStore {
   private async append(input: AuditInput, atMs: number, key: AuditKey): Promise<ChainHead> {
     const details = JSON.stringify(input.details);
     const daily = treatmentOf(input.event) === 'daily' ? `${input.event} ${input.actor}` : '';
-    for (let i = 0; i < MAX_TRIES; i++) {
-      const head = this.head;
+    const head = await this.compareAndWrite(async (head) => {
       const mac = key.entryMac(head.mac, { seq: head.seq + 1, at_ms: atMs, event: input.event, actor: input.actor, details });
-      const reply = (await this.run(APPEND_AUDIT, [head.seq, head.mac, atMs, input.event, input.actor, details, mac, daily])) as [number, number, string?];
-      if (reply[0] === 1) return (this.head = { seq: reply[1], mac });
-      this.head = { seq: reply[1], mac: reply[2]! };
-    }
-    throw new Error(`audit append lost the race ${MAX_TRIES} times in a row`);
+      const reply = (await this.run(APPEND_AUDIT, [head.seq, head.mac, atMs, input.event, input.actor, details, mac, daily, this.token, TURN_MS])) as (number | string)[];
+      return { reply, done: () => ({ seq: Number(reply[1]), mac }) };
+    });
+    return head!; // an append never answers -1
   }
 
   /** Newest first, below `beforeSeq`. */
@@ -103,18 +110,38 @@ export class RedisAuditStore implements AuditStore {
     const entries = last.seq - first.seq + 1;
     const details = JSON.stringify({ throughSeq: last.seq, entries, olderThan: new Date(cutoffMs).toISOString() });
     const sig = key.sign('anchor', [last.seq, last.mac!]);
-    for (let i = 0; i < MAX_TRIES; i++) {
-      const head = this.head;
+    const outcome = await this.compareAndWrite(async (head) => {
       const mac = key.entryMac(head.mac, { seq: head.seq + 1, at_ms: atMs, event: 'audit_pruned', actor: 'system', details });
-      const reply = (await this.run(PRUNE_AUDIT, [last.seq, last.mac!, sig, atMs, head.seq, head.mac, 'audit_pruned', 'system', details, mac, first.seq])) as (number | string)[];
-      if (Number(reply[0]) === -1) return null; // another node pruned meanwhile; the next maintenance looks again
-      if (Number(reply[0]) === 1) {
-        this.head = { seq: Number(reply[2]), mac };
-        return { pruned: entries, throughSeq: last.seq, head: this.head };
+      const reply = (await this.run(PRUNE_AUDIT, [last.seq, last.mac!, sig, atMs, head.seq, head.mac, 'audit_pruned', 'system', details, mac, first.seq, this.token, TURN_MS])) as (number | string)[];
+      return { reply, done: () => ({ seq: Number(reply[2]), mac }) };
+    });
+    return outcome === null ? null : { pruned: entries, throughSeq: last.seq, head: outcome };
+  }
+
+  /**
+   * One chain write: tries it over the head this node believes current; the script appends (1),
+   * names the real head (0: MAC again over it), asks to wait for another node's turn (2), or finds
+   * nothing to do (-1: null).
+   */
+  private async compareAndWrite(attempt: (head: ChainHead) => Promise<{ reply: (number | string)[]; done: () => ChainHead }>): Promise<ChainHead | null> {
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    let lost = 0;
+    for (;;) {
+      const { reply, done } = await attempt(this.head);
+      switch (Number(reply[0])) {
+        case 1:
+          return (this.head = done());
+        case -1:
+          return null;
+        case 2:
+          if (Date.now() > deadline) throw new Error(`audit write waited ${WAIT_LIMIT_MS} ms for other nodes' turns`);
+          await new Promise((r) => setTimeout(r, WAIT_STEP_MS));
+          break;
+        default:
+          this.head = { seq: Number(reply[1]), mac: String(reply[2]) };
+          if (++lost >= MAX_TRIES) throw new Error(`audit write lost the race ${MAX_TRIES} times in a row`);
       }
-      this.head = { seq: Number(reply[1]), mac: String(reply[2]) };
     }
-    throw new Error(`audit prune lost the race ${MAX_TRIES} times in a row`);
   }
 
   /** The newest details recorded for an event (e.g. the last config fingerprint); an unreadable one counts as none. */

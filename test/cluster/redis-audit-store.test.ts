@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Redis from 'ioredis';
 import { joinAuditChain } from '../../app/cluster/audit-join';
+import { APPEND_AUDIT } from '../../app/cluster/audit-scripts';
 import { RedisAuditStore } from '../../app/cluster/redis-audit-store';
 import type { RedisConnection } from '../../app/cluster/redis-connection';
 import type { RedisKeys } from '../../app/cluster/redis-keys';
@@ -71,13 +72,39 @@ test('a node whose idea of the head is stale MACs again over the real head', asy
   expect(await verify(a)).toMatchObject({ ok: true, checked: 3 });
 });
 
-test('two connections appending at once still give one valid chain', async () => {
+test('two connections appending at once still give one valid chain; neither node starves', async () => {
+  // Each node has more queued than an append may lose races in a row (100): without the turn, the
+  // node whose reply comes first would send its next append first and win every round.
   const stores = [new RedisAuditStore(redis, keys), new RedisAuditStore(other, keys)];
-  const heads = await Promise.all(stores.flatMap((s, n) => Array.from({ length: 150 }, (_, i) => s.appendAudit(entry(n * 1000 + i), 5000 + i, key))));
-  expect(new Set(heads.map((h) => h.seq)).size).toBe(300);
-  expect(await verify(stores[0])).toMatchObject({ ok: true, checked: 300, head: { seq: 300 } });
+  const heads = await Promise.all(stores.flatMap((s, n) => Array.from({ length: 300 }, (_, i) => s.appendAudit(entry(n * 1000 + i), 5000 + i, key))));
+  expect(new Set(heads.map((h) => h.seq)).size).toBe(600);
+  expect(await verify(stores[0])).toMatchObject({ ok: true, checked: 600, head: { seq: 600 } });
   const details = (await stores[0].auditPage(0, 1000)).map((r) => JSON.parse(r.details).i);
-  expect(new Set(details).size).toBe(300);
+  expect(new Set(details).size).toBe(600);
+  expect(await redis.exists(`${keys.audit}:turn`)).toBe(0); // the last turn ended with its append
+});
+
+test('the node that lost a race takes the next turn: another node\'s append waits for it', async () => {
+  const a = new RedisAuditStore(redis, keys);
+  const first = await a.appendAudit(entry(1), 1, key);
+  // Node b lost a race (it MACed over the genesis): it holds the next turn.
+  const stale = await APPEND_AUDIT.run(other, [keys.prefix, 0, '0'.repeat(64), 2, 'pairing_failed', 'ip:b', '{}', 'x', '', 'node-b', 60_000]);
+  expect(stale).toEqual([0, 1, first.mac]);
+  const monitor = await redis.monitor();
+  let attempts = 0;
+  monitor.on('monitor', (_t: string, args: string[]) => (attempts += /^eval/i.test(args[0]) ? 1 : 0));
+  try {
+    const waiting = a.appendAudit(entry(3), 3, key);
+    const deadline = Date.now() + 10_000;
+    while (attempts < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5)); // a has tried (and been told to wait)
+    const details = '{"i":2}';
+    const mac = key.entryMac(first.mac, { seq: 2, at_ms: 2, event: 'pairing_failed', actor: 'ip:b', details });
+    expect(await APPEND_AUDIT.run(other, [keys.prefix, 1, first.mac, 2, 'pairing_failed', 'ip:b', details, mac, '', 'node-b', 60_000])).toEqual([1, 2]);
+    expect(await waiting).toMatchObject({ seq: 3 });
+  } finally {
+    monitor.disconnect();
+  }
+  expect(await verify(a)).toMatchObject({ ok: true, checked: 3 });
 });
 
 test('recorded today, the last details of an event', async () => {
