@@ -121,6 +121,11 @@ export class RedisKeys {
     return `${this.prefix}audit:anchor`;
   }
 
+  /** Whose turn it is to write the audit chain after a lost race: a node's token, with Redis' TTL (audit-scripts.ts). */
+  get auditTurn(): string {
+    return `${this.prefix}audit:turn`;
+  }
+
   /** Hash `<event> <actor>` → the newest at (ms) of the events recorded once a day (auditRecordedSince). */
   get auditDaily(): string {
     return `${this.prefix}audit:daily`;

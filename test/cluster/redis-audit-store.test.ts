@@ -81,7 +81,7 @@ test('two connections appending at once still give one valid chain; neither node
   expect(await verify(stores[0])).toMatchObject({ ok: true, checked: 600, head: { seq: 600 } });
   const details = (await stores[0].auditPage(0, 1000)).map((r) => JSON.parse(r.details).i);
   expect(new Set(details).size).toBe(600);
-  expect(await redis.exists(`${keys.audit}:turn`)).toBe(0); // the last turn ended with its append
+  expect(await redis.exists(keys.auditTurn)).toBe(0); // the last turn ended with its append
 });
 
 test('the node that lost a race takes the next turn: another node\'s append waits for it', async () => {
