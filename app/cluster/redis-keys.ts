@@ -185,4 +185,84 @@ export class RedisKeys {
   lease(deviceId: string): string {
     return `${this.prefix}lease:${deviceId}`;
   }
+
+  /** Sorted set of scheduled notification ids by when a node may take them next: the due time, or a claim's end. */
+  get scheduledDue(): string {
+    return `${this.prefix}sched:due`;
+  }
+
+  /** Sorted set of scheduled notification ids by their due time (what `list` shows). */
+  get scheduledOrder(): string {
+    return `${this.prefix}sched:order`;
+  }
+
+  /** Hash id → a scheduled notification's JSON (due, created, token id, the sealed input). */
+  get scheduledEntries(): string {
+    return `${this.prefix}sched:entries`;
+  }
+
+  /** Set of the scheduled ids an API token published (dropped with it). */
+  scheduledByToken(tokenId: number | string): string {
+    return `${this.prefix}sched:token:${tokenId}`;
+  }
+
+  /** A node's claim on a due scheduled notification: its token, with Redis' TTL (PX). */
+  scheduledClaim(id: string): string {
+    return `${this.prefix}sched:claim:${id}`;
+  }
+
+  /** The audit chain (one for the cluster): a stream, id `<seq>-0`, fields a (at ms), e (event), c (actor), d (details JSON), m (MAC). */
+  get audit(): string {
+    return `${this.prefix}audit`;
+  }
+
+  /** Hash: the audit chain's signed prune anchor (seq, mac, sig, at). */
+  get auditAnchor(): string {
+    return `${this.prefix}audit:anchor`;
+  }
+
+  /** Whose turn it is to write the audit chain after a lost race: a node's token, with Redis' TTL (audit-scripts.ts). */
+  get auditTurn(): string {
+    return `${this.prefix}audit:turn`;
+  }
+
+  /** Hash `<event> <actor>` → the newest at (ms) of the events recorded once a day (auditRecordedSince). */
+  get auditDaily(): string {
+    return `${this.prefix}audit:daily`;
+  }
+
+  /** Hash event → the newest entry's details (the last config fingerprint). */
+  get auditLastDetails(): string {
+    return `${this.prefix}audit:last-details`;
+  }
+
+  /** A cluster-wide lease (`keys rotate`, signing-key rotation): its holder's token, with Redis' TTL (PX). */
+  clusterLease(name: string): string {
+    return `${this.prefix}cluster-lease:${name}`;
+  }
+
+  /** A value sealed under the master key that proves a node was started with the cluster's master key. */
+  get masterCheck(): string {
+    return `${this.prefix}trust:master-check`;
+  }
+
+  /** Hash data-key id → JSON {wrapped (sealed under the master key), createdMs}. */
+  get dataKeys(): string {
+    return `${this.prefix}trust:data-keys`;
+  }
+
+  /** Hash createdMs → the JWT signing key's PKCS#8 PEM, sealed under the master key. */
+  get signingKeys(): string {
+    return `${this.prefix}trust:signing-keys`;
+  }
+
+  /** The cluster's CA (JSON {certPem, keyPem}) sealed under the master key. */
+  get certificateAuthority(): string {
+    return `${this.prefix}trust:ca`;
+  }
+
+  /** A secret every node must share (the audit key), sealed under the master key. */
+  sharedSecret(name: string): string {
+    return `${this.prefix}trust:secret:${name}`;
+  }
 }

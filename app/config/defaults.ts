@@ -284,3 +284,17 @@ export const REDIS_READ_BLOCK_MS = 1_000;
 export const REDIS_READ_COUNT = 256;
 /** ms a device's lease lives in Redis unless its node renews it (Redis' TTL, never a node's clock): a node paused longer loses its devices' progress writes. */
 export const DEVICE_LEASE_TTL_MS = 15_000;
+/** entries a cluster history read asks Redis for per step (a page scans in steps of this, never a whole topic). */
+export const REDIS_HISTORY_SCAN_PAGE = 200;
+/** ms a node's claim on a due scheduled notification lasts; past it another node releases it (the outbox id dedupes). */
+export const SCHEDULE_CLAIM_MS = 30_000;
+/** ms a cluster lease (`keys rotate`, signing-key rotation) lasts unless renewed. */
+export const CLUSTER_LEASE_TTL_MS = 30_000;
+/** ms a new JWT signing key waits in Redis before a node signs with it: every node reloads the ring sooner, so it verifies first. */
+export const SIGNING_KEY_ACTIVATION_MS = 120_000;
+/** entries retention deletes per Redis command (bounded work per call). */
+export const REDIS_TRIM_BATCH = 500;
+/** ms a rotation's new data key waits in Redis before a node seals with it: every node reloads the ring sooner, so it opens first. */
+export const DATA_KEY_ACTIVATION_MS = 120_000;
+/** ms between a node's reloads of the cluster's data-key and signing-key rings (well under both activation delays). */
+export const TRUST_REFRESH_MS = 30_000;
