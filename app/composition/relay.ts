@@ -53,9 +53,12 @@ export function buildRelay(
   log: LogFor,
   /** Signs stored attachments' links on what devices are sent (attachments/attachment-links.ts). */
   links?: { pathOf(a: Attachment): string | null },
+  /** Cluster mode (composition/cluster.ts): wraps the local bus; a commit then publishes nothing, the outbox reader does, in seq order. */
+  wrapBus?: (local: RelayBus) => RelayBus,
 ): Relay {
   const { metrics, stats, feed } = monitoring;
-  const bus = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
+  const local = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
+  const bus = wrapBus ? wrapBus(local) : local;
   const clock = { timers: new TimerWheel(systemTimers, DELIVERY_TIMER_TICK_MS), defer: (fn: () => void) => void setImmediate(fn) };
   const options = {
     ...config.queue,
@@ -92,7 +95,7 @@ export function buildRelay(
   bus.subscribe(scheduler);
   const ingest: IngestService = new IngestService(
     store.outbox,
-    (n) => void bus.accepted(n),
+    wrapBus ? () => undefined : (n) => void bus.accepted(n),
     {
       onIngested: (source) => metrics.ingested.inc({ source }),
       onRejected: (code, source) => metrics.rejected.inc({ code, source }),
