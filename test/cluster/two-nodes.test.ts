@@ -96,6 +96,12 @@ test('the newest connection wins: a phone moving from A to B is closed on A and 
   const devices = await b.admin('GET', '/api/v1/devices');
   const nodeOfB = (await b.admin('GET', '/health/detailed')).body.checks.redis.node;
   expect(devices.body.find((d: { id: string }) => d.id === nodes.phones[2].deviceId)).toMatchObject({ online: true, node: nodeOfB });
+  // `beep status` on A lists both nodes and says B holds the phone.
+  const nodeOfA = (await a.admin('GET', '/health/detailed')).body.checks.redis.node;
+  const status = await a.cli(['status']);
+  expect(status.stdout).toContain(`cluster: this is node ${nodeOfA}; 2 node(s) alive`);
+  expect(status.stdout).toMatch(new RegExp(`node ${nodeOfB}\\s+1 phone\\(s\\)`));
+  expect(status.stdout).toContain(`phone phone 2 (${nodes.phones[2].deviceId.slice(0, 8)}) on node ${nodeOfB}`);
   onB.disconnect();
 });
 
