@@ -120,7 +120,12 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
         insuranceLimiter: new RateLimiterMemory(options),
       }),
   );
-  const adapter = createAdapter(redis, { streamName: `${conn.prefix}socket.io`, maxLen: REDIS_ADAPTER_MAX_LEN, blockTimeInMs: REDIS_ADAPTER_BLOCK_MS });
+  // The adapter reads in a loop that retries at once on a failed XREAD: on a client without an
+  // offline queue that is a rejection per microtask while Redis is away, which starves the event
+  // loop. Its own connection queues instead (each command still ends at the command timeout).
+  const adapterRedis = await conn.duplicate();
+  adapterRedis.options.enableOfflineQueue = true;
+  const adapter = createAdapter(adapterRedis, { streamName: `${conn.prefix}socket.io`, maxLen: REDIS_ADAPTER_MAX_LEN, blockTimeInMs: REDIS_ADAPTER_BLOCK_MS });
 
   // Acks taken while Redis was away are written as soon as it is back.
   redis.on('ready', () => {
@@ -181,7 +186,12 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
     },
     async health() {
       const started = Date.now();
-      await redis.ping();
+      try {
+        await redis.ping();
+      } catch (error) {
+        // Phones stay connected meanwhile; their acks wait here (heldWrites) for Redis to come back.
+        return { status: 'down', reason: `Redis unreachable: ${(error as Error).message}`, node: nodeId, heldWrites: delivery.heldWrites };
+      }
       const nodes = await registry.list();
       return { status: 'ok', node: nodeId, roundTripMs: Date.now() - started, nodes: nodes.map((n) => ({ id: n.id, devices: n.devices, version: n.version, seenAt: n.seenAt })), heldWrites: delivery.heldWrites };
     },

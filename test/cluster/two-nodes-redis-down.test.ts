@@ -10,7 +10,7 @@ import { nodeConfig, post, startPair, type NodePair } from './two-nodes';
 // shows redis down; once it is back the held acks are written and posting works, with nobody
 // restarting anything. A Redis that evicts keys is refused at start.
 
-jest.setTimeout(120_000);
+jest.setTimeout(60_000);
 
 let redis: RedisServer;
 let nodes: NodePair | undefined;
@@ -19,6 +19,15 @@ afterAll(async () => {
   for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
   await redis?.stop();
 });
+
+/** Polls an asynchronous predicate. */
+async function until(predicate: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** /health/detailed once its redis check reports `status`. */
 async function healthOf(node: RunningDaemon, status: 'ok' | 'down') {
@@ -68,6 +77,8 @@ test('Redis down: ingest 503, the phone stays connected and its acks are held; R
   const other = new Phone(nodes.phones[1]);
   const refusal = await other.connect(b).then(() => 'connected', (e: { code?: string }) => e.code);
   expect(refusal).toBe('unavailable');
+  // The ack's progress write was tried and is held on B (the node says so while Redis is away).
+  await until(async () => (await healthOf(b, 'down')).body.checks.redis.heldWrites >= 1, 'the ack to be held');
   // Still connected.
   expect(phone.disconnectReason).toBeUndefined();
   expect(phone.socket?.connected).toBe(true);
