@@ -13,6 +13,8 @@ export class ClusterRelayBus implements RelayBus {
   constructor(
     private readonly local: RelayBus,
     private readonly control: ControlChannel,
+    /** Whether API token ids are the cluster's (the token store on Redis); a node's own ids must not close another node's streams. */
+    private readonly sharedTokens: boolean,
   ) {}
 
   /** From the outbox reader only. */
@@ -31,7 +33,7 @@ export class ClusterRelayBus implements RelayBus {
   }
 
   tokenRevoked(tokenId: number): Promise<void> {
-    this.control.send({ kind: 'token-revoked', tokenId });
+    if (this.sharedTokens) this.control.send({ kind: 'token-revoked', tokenId });
     return this.local.tokenRevoked(tokenId);
   }
 

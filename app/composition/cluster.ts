@@ -60,8 +60,8 @@ export interface ClusterNode {
   limiters: LimiterFactory;
   /** The socket.io adapter for the gateway's io server (its own stream under the key prefix). */
   adapter: ReturnType<typeof createAdapter>;
-  /** The node's bus: the local one plus control events to the other nodes. */
-  bus(local: RelayBus): ClusterRelayBus;
+  /** The node's bus: the local one plus control events to the other nodes (`sharedTokens`: API token ids are the cluster's). */
+  bus(local: RelayBus, sharedTokens: boolean): ClusterRelayBus;
   /** Connects the control channel once socket.io exists. */
   attachControl(io: ControlTransport, bus: ClusterRelayBus): void;
   /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal. */
@@ -151,7 +151,7 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
     registry,
     limiters,
     adapter,
-    bus: (local) => new ClusterRelayBus(local, control),
+    bus: (local, sharedTokens) => new ClusterRelayBus(local, control, sharedTokens),
     attachControl(io, bus) {
       control.attach(io, (message) => {
         if (message.kind === 'device-connected') leases.takenElsewhere(message.deviceId, message.epoch);
