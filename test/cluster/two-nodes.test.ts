@@ -116,6 +116,19 @@ test('a revoke on A closes the phone\'s socket on B (a control event, not a peri
   await phone.waitFor(() => phone.revoked && phone.disconnectReason !== undefined, 20_000, 'B to close the revoked phone');
 });
 
+test('pairing failures spent on A count on B (failure budgets on Redis)', async () => {
+  const { a, b } = nodes;
+  const code = await a.admin('POST', '/api/v1/pairings');
+  expect(code.status).toBe(201);
+  const wrong = String((Number(code.body.code) + 1) % 1e8).padStart(8, '0');
+  const attempt = (node: RunningDaemon) => node.gateway<{ error: { code: string } }>('POST', '/api/v1/pair', { code: wrong, name: 'x', platform: 'test' });
+  // The default budget: 5 failures per address per window (rateLimits.pairingAttempts).
+  for (let i = 0; i < 5; i++) expect((await attempt(a)).status).toBe(401);
+  const onB = await attempt(b);
+  expect(onB.status).toBe(429);
+  expect(onB.body.error.code).toBe('rate_limited');
+});
+
 test('kill -9 of A while posting to B and A: every 2xx reaches the phone on B once', async () => {
   const { a, b } = nodes;
   const phone = new Phone(nodes.phones[0]);
