@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Redis from 'ioredis';
 import { Phone } from '../helpers/phone';
 import { RedisServer } from '../helpers/redis-server';
@@ -124,4 +126,18 @@ test('a Redis whose maxmemory-policy is allkeys-lru is refused at start: exit 1 
   } finally {
     await lru.stop();
   }
+});
+
+test('a Redis that cannot be reached at start: exit 1 with the reason, no daemon.json left', async () => {
+  const gone = await RedisServer.start();
+  const url = gone.url;
+  await gone.stop();
+  const dataDir = tempDir();
+  const failure = await startDaemon({ dataDir, env: { BEEP_REDIS_URL: url } }).then(
+    () => 'started',
+    (e: Error) => e.message,
+  );
+  expect(failure).toMatch(/exited with 1/);
+  expect(failure).toMatch(/Redis refused for cluster mode: cannot connect: .*ECONNREFUSED/);
+  expect(fs.existsSync(path.join(dataDir, 'daemon.json'))).toBe(false);
 });
