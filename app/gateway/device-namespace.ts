@@ -160,9 +160,14 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
         }, next);
       },
       (error: unknown) => {
-        const code = error instanceof BeepError ? error.code : 'invalid_token';
-        deps.onAuthFailure?.(code, address);
-        next(failure(code, error instanceof BeepError ? error.message : 'The token is not valid.'));
+        // Only a BeepError is a verdict on the token; anything else is the device lookup failing
+        // (the store or Redis out of reach): retryable, never a sign-out.
+        if (!(error instanceof BeepError)) {
+          deps.onError?.(error, 'token check');
+          return next(failure('unavailable', 'The server cannot check the token right now; retry shortly.'));
+        }
+        deps.onAuthFailure?.(error.code, address);
+        next(failure(error.code, error.message));
       },
     );
   });
