@@ -102,8 +102,11 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     let clusterBus: ClusterRelayBus | undefined;
     // Token revocations go to the other nodes only once API token ids are the cluster's (on Redis).
     const sharedTokens = !PORTS_STILL_LOCAL.some((p) => p.startsWith('apiTokens'));
-    const wrapBus = node && ((local: Parameters<ClusterNode['bus']>[0]) => (clusterBus = node.bus(local, sharedTokens)));
-    const core = (relay = buildRelay(config, { outbox: stores.outbox, delivery: stores.delivery, scheduled: stores.scheduled }, mon, rules.engine, log, attachments?.links, wrapBus));
+    const clusterRelay = node && {
+      wrapBus: (local: Parameters<ClusterNode['bus']>[0]) => (clusterBus = node.bus(local, sharedTokens)),
+      connectedDevices: () => node.connectedDevices(),
+    };
+    const core = (relay = buildRelay(config, { outbox: stores.outbox, delivery: stores.delivery, scheduled: stores.scheduled }, mon, rules.engine, log, attachments?.links, clusterRelay));
     sources = buildSources(config, core, { desktopIds: stores.desktopIds, positions: db.sourcePositions }, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, node?.limiters ?? memoryLimiters());
     const signing = buildTokens(config, signingKeys, stores.accounts, audit);

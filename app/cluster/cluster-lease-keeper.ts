@@ -67,6 +67,11 @@ export class LeaseKeeper {
     return this.held.size;
   }
 
+  /** The phones this node holds. */
+  heldIds(): string[] {
+    return [...this.held.keys()];
+  }
+
   /** Starts renewing every `renewEveryMs`. */
   start(): void {
     this.timer ??= setInterval(() => void this.renewAll(), this.renewEveryMs);

@@ -15,6 +15,8 @@ export interface NodeRecord {
   adminPort: number;
   /** Phones connected to it at its last heartbeat. */
   devices: number;
+  /** Their ids (what a `Cache: no` notification accepted on any node is owed to). */
+  deviceIds: string[];
   startedAt: string;
   /** Its last heartbeat (its own clock; shown, never compared). */
   seenAt: string;

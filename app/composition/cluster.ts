@@ -66,6 +66,8 @@ export interface ClusterNode {
   attachControl(io: ControlTransport, bus: ClusterRelayBus): void;
   /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal. */
   start(bus: RelayBus, info: () => NodeInfo): Promise<void>;
+  /** The cluster's connected phones: this node's now, the others' as of their last heartbeat (up to NODE_HEARTBEAT_MS old). */
+  connectedDevices(): string[];
   /** /health/detailed's `redis` check: down while Redis cannot be reached. */
   health(): Promise<CheckOutcome>;
   /** The nodes alive now and which holds each of these devices. */
@@ -139,7 +141,12 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
   const timers: NodeJS.Timeout[] = [];
   let current: () => NodeInfo = () => ({ version: '', gatewayPort: 0, adminPort: 0 });
   const startedAt = new Date().toISOString();
-  const beat = () => registry.beat({ ...current(), devices: leases.count, startedAt });
+  // The phones the other nodes held at their last heartbeat (a `Cache: no` notification is owed to them too).
+  let elsewhere: string[] = [];
+  const beat = async () => {
+    await registry.beat({ ...current(), devices: leases.count, deviceIds: leases.heldIds(), startedAt });
+    elsewhere = (await registry.list()).filter((n) => n.id !== nodeId).flatMap((n) => n.deviceIds ?? []);
+  };
 
   return {
     nodeId,
@@ -196,6 +203,7 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
       return { status: 'ok', node: nodeId, roundTripMs: Date.now() - started, nodes: nodes.map((n) => ({ id: n.id, devices: n.devices, version: n.version, seenAt: n.seenAt })), heldWrites: delivery.heldWrites };
     },
     nodes: () => registry.list(),
+    connectedDevices: () => [...new Set([...leases.heldIds(), ...elsewhere])],
     async stop() {
       for (const t of timers) clearInterval(t);
       leases.stop();

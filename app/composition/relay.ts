@@ -53,9 +53,14 @@ export function buildRelay(
   log: LogFor,
   /** Signs stored attachments' links on what devices are sent (attachments/attachment-links.ts). */
   links?: { pathOf(a: Attachment): string | null },
-  /** Cluster mode (composition/cluster.ts): wraps the local bus; a commit then publishes nothing, the outbox reader does, in seq order. */
-  wrapBus?: (local: RelayBus) => RelayBus,
+  /**
+   * Cluster mode (composition/cluster.ts): `wrapBus` wraps the local bus (a commit then publishes
+   * nothing, the outbox reader does, in seq order); `connectedDevices` are the cluster's, which a
+   * `Cache: no` notification is owed to.
+   */
+  cluster?: { wrapBus: (local: RelayBus) => RelayBus; connectedDevices: () => string[] },
 ): Relay {
+  const wrapBus = cluster?.wrapBus;
   const { metrics, stats, feed } = monitoring;
   const local = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
   const bus = wrapBus ? wrapBus(local) : local;
@@ -107,7 +112,7 @@ export function buildRelay(
       onError: (error, context) => log('ingest').error('ingest error', { context, error: String(error) }),
     },
     { engine, timers: { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } },
-    { later: scheduler, connectedDevices: () => delivery.connectedIds() },
+    { later: scheduler, connectedDevices: cluster ? cluster.connectedDevices : () => delivery.connectedIds() },
   );
   const dismiss = async (id: string, byDevice: string | null): Promise<boolean> => {
     const result = await store.outbox.dismiss(id, byDevice, (r) => {

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { Phone } from '../helpers/phone';
 import { RedisServer } from '../helpers/redis-server';
-import { createToken, HttpStream, until } from '../helpers/compat';
+import { createToken, HttpStream, send, until } from '../helpers/compat';
 import type { RunningDaemon } from '../helpers/daemon';
 import { post, startPair, type NodePair } from './two-nodes';
 
@@ -82,6 +82,26 @@ test('an ntfy subscriber on B sees a publish made on A', async () => {
   expect(res.status).toBe(202);
   await until(() => stream.json.some((e) => e.event === 'message' && e.message === 'published on A'), 'the message on B', 20_000);
   stream.close();
+});
+
+test('Cache: no posted on A is owed to a phone connected to B (the cluster\'s connected phones, not A\'s)', async () => {
+  const { a, b } = nodes;
+  const phone = new Phone(nodes.phones[1]);
+  await phone.connect(b);
+  const pub = await createToken(a, 'publish');
+  // Posted until one is owed to it: each node learns the phones the others hold within a heartbeat.
+  let id = '';
+  const deadline = Date.now() + 30_000;
+  while (!id) {
+    const res = await send('POST', `${a.adminUrl}/uncached-topic`, `not cached ${Date.now()}`, { authorization: `Bearer ${pub.token}`, Cache: 'no' });
+    expect(res.status).toBe(200);
+    const sentinel = await phone.sentinel(b);
+    if (phone.unique.has(res.body.id as string)) id = res.body.id as string;
+    else if (Date.now() > deadline) throw new Error(`the uncached notification never reached the phone on B (sentinel ${sentinel} did)`);
+    else await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(phone.unique.get(id)?.body).toMatch(/^not cached/);
+  phone.disconnect();
 });
 
 test('the newest connection wins: a phone moving from A to B is closed on A and receives on B', async () => {
