@@ -1,6 +1,6 @@
 import type { TlsMaterial } from './crypto/certificates';
 import type { Delivery } from './delivery/delivery';
-import { HealthChecks, type CheckOutcome } from './observability/health';
+import { HealthChecks, type Check, type CheckOutcome } from './observability/health';
 import type { MemoryWatch } from './observability/memory-watch';
 import type { DesktopSource } from './sources/source';
 
@@ -22,6 +22,8 @@ export interface HealthParts {
   sources: () => CheckOutcome;
   timeoutMs: number;
   cacheTtlMs: number;
+  /** More checks by name (cluster mode: `redis`). */
+  extra?: Record<string, Check>;
 }
 
 /** Share of the size cap past which the database is degraded: posts will soon get 503. */
@@ -75,6 +77,7 @@ export function buildHealthChecks(parts: HealthParts): HealthChecks {
       certificate: () => certificate(parts.tls()),
       memory: () => parts.memory.check(),
       sources: parts.sources,
+      ...parts.extra,
     },
     { timeoutMs: parts.timeoutMs, cacheTtlMs: parts.cacheTtlMs },
   );

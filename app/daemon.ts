@@ -9,6 +9,9 @@ import { buildAttachments } from './composition/attachments';
 import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
 import { buildDevices } from './composition/devices';
+import { openCluster, type ClusterNode } from './composition/cluster';
+import { clusterPorts, embeddedPorts, PORTS_STILL_LOCAL } from './composition/ports';
+import type { ClusterRelayBus } from './cluster/cluster-relay-bus';
 import { buildDashboard, buildHealth, buildMonitoring, type LogFor, type Monitoring } from './composition/observability';
 import { buildRelay, startPruning, type Relay } from './composition/relay';
 import { measureStore, openStore } from './composition/store';
@@ -67,6 +70,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   let edges: Edges | undefined;
   let ports = { gatewayPort: 0, adminPort: 0 };
   let lock: DataDirLock | undefined;
+  let cluster: ClusterNode | undefined;
 
   async function start(): Promise<void> {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -75,50 +79,72 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     tls = await loadTls(config, log);
     const signingKeys = openSigningKeys(config);
     const vault = openVault(config);
+    // Cluster mode: Redis is opened and checked first; a refusal stops the start with its reason.
+    const node = config.cluster.redisUrl ? (cluster = await openCluster(config, vault.cipher, log)) : undefined;
+    if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; still on this node: ${PORTS_STILL_LOCAL.join(', ')}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
     const db: Store = (store = openStore(config, vault.cipher, logger));
+    const stores = node ? clusterPorts(db, { outbox: node.outbox, delivery: node.delivery, mirror: node.mirror }) : embeddedPorts(db);
     const mon: Monitoring = (monitoring = buildMonitoring(config, log, {
       delivery: () => relay?.delivery,
       tls: () => tls.current,
-      deviceName: async (id): Promise<string> => (await db.deviceAdmin.nameOf(id)) ?? id.slice(0, 8),
+      deviceName: async (id): Promise<string> => (await stores.deviceAdmin.nameOf(id)) ?? id.slice(0, 8),
       writer: () => db.writer.state(),
     }));
     const { metrics } = mon;
     measureStore(db, metrics, logger);
-    const audit = await openAuditLog(config, db.audit, metrics, log);
+    const audit = await openAuditLog(config, stores.audit, metrics, log);
     stopAudit = () => audit.stop();
-    const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: db.history }, vault.cipher, log);
-    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files);
-    await recordConfigChange(config, db.audit, audit);
+    const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: stores.history }, vault.cipher, log);
+    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files, stores.dataKeys);
+    await recordConfigChange(config, stores.audit, audit);
 
     const rules = buildRules(config, log);
-    const core = (relay = buildRelay(config, { outbox: db.outbox, delivery: db.delivery, scheduled: db.scheduled }, mon, rules.engine, log, attachments?.links));
-    sources = buildSources(config, core, { desktopIds: db.desktopIds, positions: db.sourcePositions }, log, metrics);
-    const limits = buildLimits(config, metrics, audit, log, memoryLimiters());
-    const signing = buildTokens(config, signingKeys, db.accounts, audit);
+    let clusterBus: ClusterRelayBus | undefined;
+    // Token revocations go to the other nodes only once API token ids are the cluster's (on Redis).
+    const sharedTokens = !PORTS_STILL_LOCAL.some((p) => p.startsWith('apiTokens'));
+    const clusterRelay = node && {
+      wrapBus: (local: Parameters<ClusterNode['bus']>[0]) => (clusterBus = node.bus(local, sharedTokens)),
+      connectedDevices: () => node.connectedDevices(),
+    };
+    const core = (relay = buildRelay(config, { outbox: stores.outbox, delivery: stores.delivery, scheduled: stores.scheduled }, mon, rules.engine, log, attachments?.links, clusterRelay));
+    sources = buildSources(config, core, { desktopIds: stores.desktopIds, positions: db.sourcePositions }, log, metrics);
+    const limits = buildLimits(config, metrics, audit, log, node?.limiters ?? memoryLimiters());
+    const signing = buildTokens(config, signingKeys, stores.accounts, audit);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
-    const devices = { accounts: db.accounts, deviceAdmin: db.deviceAdmin, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets };
-    const { pairing, directory } = buildDevices(config, devices, pairingAddress, log);
-    const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources });
-    const { dashboard, passwordLogin, credentials } = buildDashboard(config, db.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
+    const devices = { accounts: stores.accounts, deviceAdmin: stores.deviceAdmin, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets };
+    const { pairing, directory } = buildDevices(config, devices, pairingAddress, log, node && ((ids) => node.registry.holders(ids)));
+    const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources }, node && { redis: () => node.health() });
+    const { dashboard, passwordLogin, credentials } = buildDashboard(config, stores.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
-    const storage = { tokens: db.apiTokens, history: db.topicHistory, credentials: () => db.adminCredentials.adminCredentials(), ping: () => db.ping() };
+    const storage = { tokens: stores.apiTokens, history: stores.topicHistory, credentials: () => stores.adminCredentials.adminCredentials(), ping: () => db.ping() };
     const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, dismiss: (id: string) => core.dismiss(id, null), attachments: attachments?.ntfy }, log));
     const fileRoutes = attachments ? [attachments.router] : [];
-    const topicsOf = async (id: string) => (await db.deviceAdmin.activeDevices()).find((d) => d.id === id && !d.revokedAt)?.topics;
+    const topicsOf = async (id: string) => (await stores.deviceAdmin.activeDevices()).find((d) => d.id === id && !d.revokedAt)?.topics;
     const relink = attachments ? [attachments.relinkRouter({ verify: (token) => tokens.verify(token), topicsOf })] : [];
     const uploads = attachments ? [attachments.uploadRouter((source, parse) => core.ingest.receive(source, parse))] : [];
 
     edges = buildEdges(config, metrics, limits, log, context);
-    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: db.history, scheduled: core.scheduler, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
+    const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: stores.history, scheduled: core.scheduler, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway }));
-    const actions = buildActions(config, { lookup: db.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
-    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: db.accounts, actions, links: attachments?.links }, log, context);
+    const actions = buildActions(config, { lookup: stores.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
+    const socketCluster = node && {
+      adapter: node.adapter,
+      claim: async (deviceId: string, close: () => void) => {
+        const device = await stores.accounts.device(deviceId);
+        if (device) await node.mirror.ensure(device);
+        return (await node.leases.claim(deviceId, close)).lease;
+      },
+      // After the socket's last progress write (Delivery.detach started it).
+      release: (deviceId: string, lease: string) => void core.delivery.settled().then(() => node.leases.release(deviceId, lease)).catch(() => undefined),
+    };
+    const sockets = buildSockets(config, { ...gatewayParts, audit, relay: core, pairingHistory: stores.accounts, actions, links: attachments?.links, cluster: socketCluster }, log, context);
     servers.io = sockets.io;
+    if (node && clusterBus) node.attachControl(sockets.io, clusterBus);
     // Every upgrade passes its listener's edge, then the first route that claims it.
     edges.admin.routeUpgrades(admin, apis.admin.upgrades);
     edges.gateway.routeUpgrades(gateway, [sockets.route, ...apis.gateway.upgrades]);
@@ -127,6 +153,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       adminPort: await listen(admin, config.admin.port, config.admin.host, 'admin'),
       gatewayPort: await listen(gateway, config.gateway.port, config.gateway.host, 'gateway'),
     };
+    // The outbox reader is the node's only path from a commit to its bus (every lower seq first).
+    await node?.start(core.bus, () => ({ version: VERSION, ...ports }));
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
     stopPruning = startPruning(config, db, log);
     stopSweeping = attachments?.startSweeping();
@@ -159,6 +187,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     stopSigningKeyRotation?.();
     await relay?.delivery.closeAll();
     await closeSockets(servers.io);
+    await cluster?.stop();
     // Open audit windows are written while the store still takes writes.
     await stopAudit?.();
     // Commits what is queued (those requests get their 2xx) and refuses any later write, so a

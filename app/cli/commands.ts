@@ -121,8 +121,10 @@ export async function devicesCommand(dataDir: string, json: boolean, io: Io): Pr
     io.out('No paired devices. Pair one with `beep pair`.');
     return 0;
   }
-  const rows = body.map((d) => [d.id, d.name, d.platform, d.online ? 'online' : 'offline', String(d.pending), ago(d.lastSeenAt)]);
-  const header = ['ID', 'NAME', 'PLATFORM', 'STATE', 'PENDING', 'LAST SEEN'];
+  // Cluster mode: which node holds each phone.
+  const clustered = body.some((d) => d.node !== undefined);
+  const rows = body.map((d) => [d.id, d.name, d.platform, d.online ? 'online' : 'offline', String(d.pending), ago(d.lastSeenAt), ...(clustered ? [d.node ?? '-'] : [])]);
+  const header = ['ID', 'NAME', 'PLATFORM', 'STATE', 'PENDING', 'LAST SEEN', ...(clustered ? ['NODE'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const row of [header, ...rows]) io.out(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
   return 0;
@@ -163,8 +165,29 @@ export async function statusCommand(dataDir: string, json: boolean, io: Io): Pro
       const reason = check.reason ? ` (${check.reason})` : '';
       io.out(`  ${name.padEnd(12)} ${check.status.padEnd(9)} ${check.latencyMs} ms${reason}`);
     }
+    const redis = body.checks.redis as (HealthReport['checks'][string] & ClusterHealth) | undefined;
+    if (redis?.nodes) await printCluster(client, redis, io);
   }
   return body.status === 'ok' ? 0 : 1;
+}
+
+/** What the `redis` check of a cluster node reports (composition/cluster.ts). */
+interface ClusterHealth {
+  node: string;
+  nodes: { id: string; devices: number; version: string; seenAt: string }[];
+}
+
+/** Cluster mode: the nodes alive now, and which node holds each phone. */
+async function printCluster(client: AdminClient, redis: ClusterHealth, io: Io): Promise<void> {
+  // Phones per node from their leases now (a heartbeat's count may be seconds old).
+  const { body: devices } = await client.request<DeviceView[]>('GET', '/api/v1/devices');
+  const held = devices.filter((x) => x.node);
+  io.out(`  cluster: this is node ${redis.node}; ${redis.nodes.length} node(s) alive`);
+  for (const n of redis.nodes) {
+    const phones = held.filter((d) => d.node === n.id).length;
+    io.out(`    node ${n.id.padEnd(24)} ${String(phones).padStart(4)} phone(s)  beep ${n.version}  seen ${ago(n.seenAt)}${n.id === redis.node ? '  (this node)' : ''}`);
+  }
+  for (const d of held) io.out(`    phone ${d.name} (${d.id.slice(0, 8)}) on node ${d.node}`);
 }
 
 /** Turns an AdminError into one readable line and an exit code. */

@@ -24,6 +24,8 @@ export function buildDevices(
   parts: { accounts: PairingStore; deviceAdmin: DirectoryStore; tokens: TokenService; delivery: Delivery; bus: RelayBus; metrics: Metrics; audit: AuditLog; budgets: Budgets },
   address: PairingAddress,
   log: LogFor,
+  /** Cluster mode: which node holds each phone. */
+  holders?: (deviceIds: string[]) => Promise<Map<string, string>>,
 ) {
   const { accounts, deviceAdmin, tokens, delivery, bus, metrics, audit, budgets } = parts;
   const pairingLog = log('pairing');
@@ -63,6 +65,6 @@ export function buildDevices(
     log('devices').info('device revoked', { deviceId: id });
     void audit.record('device_revoked', 'admin', { deviceId: id });
     void bus.deviceRevoked(id);
-  });
+  }, holders);
   return { pairing, directory };
 }

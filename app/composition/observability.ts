@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FailureBudget } from '../auth/failure-limiter';
 import { FileTotpSteps } from '../auth/totp-steps';
 import type { AuditLog } from '../observability/audit-log';
-import type { HealthChecks } from '../observability/health';
+import type { Check, HealthChecks } from '../observability/health';
 import type { Logger } from '../observability/logger';
 import { MemoryWatch } from '../observability/memory-watch';
 import { Metrics } from '../observability/metrics';
@@ -106,8 +106,11 @@ export function buildHealth(
   store: DatabaseHealth,
   watch: MemoryWatch,
   live: { delivery: () => Delivery; tls: () => TlsMaterial; sources: () => DesktopSource[] },
+  /** More checks by name (cluster mode: `redis`). */
+  extra?: Record<string, Check>,
 ): HealthChecks {
   return buildHealthChecks({
+    extra,
     store,
     delivery: live.delivery,
     tls: live.tls,

@@ -53,9 +53,17 @@ export function buildRelay(
   log: LogFor,
   /** Signs stored attachments' links on what devices are sent (attachments/attachment-links.ts). */
   links?: { pathOf(a: Attachment): string | null },
+  /**
+   * Cluster mode (composition/cluster.ts): `wrapBus` wraps the local bus (a commit then publishes
+   * nothing, the outbox reader does, in seq order); `connectedDevices` are the cluster's, which a
+   * `Cache: no` notification is owed to.
+   */
+  cluster?: { wrapBus: (local: RelayBus) => RelayBus; connectedDevices: () => string[] },
 ): Relay {
+  const wrapBus = cluster?.wrapBus;
   const { metrics, stats, feed } = monitoring;
-  const bus = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
+  const local = new LocalRelayBus((error, event) => log('relay').error('relay listener failed', { event, error: String(error) }));
+  const bus = wrapBus ? wrapBus(local) : local;
   const clock = { timers: new TimerWheel(systemTimers, DELIVERY_TIMER_TICK_MS), defer: (fn: () => void) => void setImmediate(fn) };
   const options = {
     ...config.queue,
@@ -92,7 +100,7 @@ export function buildRelay(
   bus.subscribe(scheduler);
   const ingest: IngestService = new IngestService(
     store.outbox,
-    (n) => void bus.accepted(n),
+    wrapBus ? () => undefined : (n) => void bus.accepted(n),
     {
       onIngested: (source) => metrics.ingested.inc({ source }),
       onRejected: (code, source) => metrics.rejected.inc({ code, source }),
@@ -104,7 +112,7 @@ export function buildRelay(
       onError: (error, context) => log('ingest').error('ingest error', { context, error: String(error) }),
     },
     { engine, timers: { now: Date.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } },
-    { later: scheduler, connectedDevices: () => delivery.connectedIds() },
+    { later: scheduler, connectedDevices: cluster ? cluster.connectedDevices : () => delivery.connectedIds() },
   );
   const dismiss = async (id: string, byDevice: string | null): Promise<boolean> => {
     const result = await store.outbox.dismiss(id, byDevice, (r) => {

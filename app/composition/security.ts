@@ -80,12 +80,14 @@ export async function openDataKeys(
   log: LogFor,
   /** Attachment files, re-encrypted by a rotation (composition/attachments.ts). */
   files?: { rekey(targetKeyId: string): Promise<number> },
+  /** Where the data-key ring is kept (composition/ports.ts chooses; the SQLite store's by default). */
+  dataKeys: Pick<Store['dataKeys'], 'list' | 'insert'> = store.dataKeys,
 ): Promise<{ keys: KeyControl }> {
   const { master, cipher } = vault;
-  const stored = await store.dataKeys.list();
+  const stored = await dataKeys.list();
   if (stored.length === 0) {
     const first = newDataKey(master);
-    await store.dataKeys.insert(first);
+    await dataKeys.insert(first);
     stored.push(first);
   }
   cipher.load(master, stored);

@@ -10,7 +10,7 @@ import { CONNECTION_CHECK_MS, SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults'
 import { EventThrottle } from '../gateway/event-throttle';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import { attachDeviceNamespace } from '../gateway/device-namespace';
-import { createSocketServer, type GatewaySockets } from '../gateway/socket-server';
+import { createSocketServer, type GatewaySockets, type SocketServerOptions } from '../gateway/socket-server';
 import { createAdminApp, type AdminDeps } from '../http/admin-app';
 import { isLoopbackHost } from '../http/admin-auth';
 import { createGatewayApp } from '../http/gateway-app';
@@ -114,10 +114,17 @@ export interface PairingHistory {
   takePairingHistory(deviceId: string, limit: number): Promise<StoredNotification[]>;
 }
 
+/** Cluster mode's part of the gateway sockets: the adapter, and device leases tied to sockets (composition/cluster.ts). */
+export interface SocketCluster {
+  adapter: SocketServerOptions['adapter'];
+  claim: (deviceId: string, close: () => void) => Promise<string>;
+  release: (deviceId: string, lease: string) => void;
+}
+
 /** Builds socket.io for the gateway (its handshakes reach it through the gateway edge's upgrade route) and the `/device` namespace (auth, throttle, delivery, dismiss). */
 export function buildSockets(
   config: BeepConfig,
-  parts: GatewayParts & { audit: AuditLog; relay: Relay; pairingHistory: PairingHistory; actions?: ActionService; links?: { pathOf(a: Attachment): string | null } },
+  parts: GatewayParts & { audit: AuditLog; relay: Relay; pairingHistory: PairingHistory; actions?: ActionService; links?: { pathOf(a: Attachment): string | null }; cluster?: SocketCluster },
   log: LogFor,
   context?: LogContext,
 ): GatewaySockets {
@@ -127,6 +134,7 @@ export function buildSockets(
     maxBatch: config.queue.maxBatch,
     authTimeoutMs: SOCKET_AUTH_TIMEOUT_MS,
     onRefused: (reason) => metrics.rateLimited.inc({ scope: reason }),
+    adapter: parts.cluster?.adapter,
   });
   const { io } = sockets;
   const gatewayLog = log('gateway');
@@ -156,6 +164,8 @@ export function buildSockets(
     },
     onError: (error, where) => gatewayLog.error('socket error', { context: where, error: String(error) }),
     runEvent: context ? (fn) => context.event(fn) : undefined,
+    claim: parts.cluster?.claim,
+    release: parts.cluster?.release,
   });
   return sockets;
 }

@@ -298,3 +298,11 @@ export const REDIS_TRIM_BATCH = 500;
 export const DATA_KEY_ACTIVATION_MS = 120_000;
 /** ms between a node's reloads of the cluster's data-key and signing-key rings (well under both activation delays). */
 export const TRUST_REFRESH_MS = 30_000;
+/** ms between a cluster node's heartbeats in the node registry (`beep status`, the dashboard's node list). */
+export const NODE_HEARTBEAT_MS = 5_000;
+/** ms a node's registry record lives without a heartbeat: three missed beats and it leaves the list. */
+export const NODE_HEARTBEAT_TTL_MS = 15_000;
+/** ms the socket.io Redis Streams adapter's XREAD blocks: below REDIS_COMMAND_TIMEOUT_MS, which its connection (a duplicate of the main one) keeps. */
+export const REDIS_ADAPTER_BLOCK_MS = 1_000;
+/** control events the adapter's stream keeps (approximate MAXLEN): they are read within a second; this only bounds memory. */
+export const REDIS_ADAPTER_MAX_LEN = 10_000;

@@ -78,7 +78,7 @@ function layer(values: {
     gateway: { port: values.gatewayPort, host: values.gatewayHost },
     admin: { port: values.adminPort, host: values.adminHost },
     log: { level: values.logLevel },
-    redisUrl: values.redisUrl,
+    cluster: { redisUrl: values.redisUrl },
     tls: { certDir: values.certDir ? path.resolve(values.certDir) : undefined },
     encryption: { passphrase: values.passphrase },
   };

@@ -37,7 +37,15 @@ export interface BeepConfig {
     /** An admin route that crashes the process on purpose (tests of the crash exit and restart). */
     crashInjection: boolean;
   };
-  redisUrl: string | null;
+  /** Cluster mode: with a Redis URL the daemon is a node sharing its state through Redis (README: "Several PCs, one set of phones"). */
+  cluster: {
+    /** redis:// or rediss:// (BEEP_REDIS_URL); null = embedded mode (SQLite only). */
+    redisUrl: string | null;
+    /** Every key Beep writes in Redis starts with it. */
+    keyPrefix: string;
+    /** This node's name in the cluster; null = a stable id kept in <data dir>/node-id. */
+    nodeId: string | null;
+  };
   tls: { certDir: string; minVersion: 'TLSv1.2' | 'TLSv1.3'; renewBeforeDays: number };
   store: {
     durability: 'normal' | 'full';
@@ -263,10 +271,11 @@ export const configSchema = Joi.object<BeepConfig>({
     feedDevicesListed: positive.max(1_000).default(D.FEED_DEVICES_LISTED),
   }).default(),
   diagnostics: Joi.object({ leakInjection: Joi.boolean().default(false), crashInjection: Joi.boolean().default(false) }).default(),
-  // Cluster mode is a later feature: refuse the setting rather than silently ignore it.
-  redisUrl: Joi.valid(null)
-    .default(null)
-    .messages({ 'any.only': '{{#label}}: cluster mode (Redis) is not available in this version of Beep' }),
+  cluster: Joi.object({
+    redisUrl: Joi.string().uri({ scheme: ['redis', 'rediss'] }).allow(null).default(null),
+    keyPrefix: Joi.string().pattern(/^[A-Za-z0-9:_.-]{1,64}$/).default(D.REDIS_KEY_PREFIX),
+    nodeId: Joi.string().pattern(/^[A-Za-z0-9_.-]{1,64}$/).allow(null).default(null),
+  }).default(),
   tls: Joi.object({
     certDir: Joi.string().required(),
     minVersion: Joi.string().valid('TLSv1.2', 'TLSv1.3').default('TLSv1.3'),

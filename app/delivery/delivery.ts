@@ -162,6 +162,11 @@ export class Delivery implements RelayListener {
     return this.context.policy.maxHeld;
   }
 
+  /** Resolves once every progress write taken so far is done (a lease is given up after it). */
+  settled(): Promise<void> {
+    return this.saver.idle();
+  }
+
   /** Disconnect everyone (shutdown); resolves once their progress is written (one write for all). */
   closeAll(): Promise<void> {
     this.fanOut.clear();

@@ -24,6 +24,8 @@ export interface DeviceView {
   pending: number;
   /** The device's topic filter; null = every topic. */
   topics: string[] | null;
+  /** Cluster mode: the node holding the phone's connection (null: none); absent in embedded mode. */
+  node?: string | null;
 }
 
 /** A device about to be enrolled, with the hash of its first refresh token. */

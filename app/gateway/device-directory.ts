@@ -16,10 +16,13 @@ export class DeviceDirectory {
     private readonly store: DirectoryStore,
     private readonly delivery: Delivery,
     private readonly onRevoked?: (deviceId: string) => void,
+    /** Cluster mode: which node holds each phone (node-registry.ts); a phone on another node is online too. */
+    private readonly holders?: (deviceIds: string[]) => Promise<Map<string, string>>,
   ) {}
 
   async list(): Promise<DeviceView[]> {
     const devices = await this.store.activeDevices();
+    const held = this.holders ? await this.holders(devices.map((d) => d.id)).catch(() => new Map<string, string>()) : undefined;
     return Promise.all(
       devices.map(async (d) => {
         // Delivery owns progress (per priority, acks not yet written included).
@@ -30,9 +33,10 @@ export class DeviceDirectory {
           platform: d.platform,
           pairedAt: d.pairedAt,
           lastSeenAt: d.lastSeenAt,
-          online: this.delivery.isOnline(d.id),
+          online: this.delivery.isOnline(d.id) || held?.has(d.id) === true,
           topics: d.topics,
           pending,
+          ...(held ? { node: held.get(d.id) ?? null } : {}),
         };
       }),
     );

@@ -54,6 +54,10 @@ export interface DeviceNamespaceDeps {
   runEvent?: <T>(fn: () => T) => T;
   /** Exempts the socket's connection from the auth deadline (socket-server.ts) once it authenticated. */
   authenticated?: (conn: EngineConnection) => void;
+  /** Cluster mode: takes the device's lease before its progress is read (rejects: refused retryably); resolves with what `release` gives back. */
+  claim?: (deviceId: string, close: () => void) => Promise<string>;
+  /** Cluster mode: the socket closed; gives its lease up after its last progress write. */
+  release?: (deviceId: string, lease: string) => void;
 }
 
 const RATE_LIMITED = { error: { code: 'rate_limited', message: 'Too many events; slow down.' } };
@@ -137,15 +141,33 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
       (claims) => {
         socket.data.deviceId = claims.deviceId;
         deps.perDevice.consume(socket.data.deviceId).then((d) => {
-          if (d.allowed) return next();
-          deps.onLimited?.('device', socket.data.deviceId);
-          next(failure('rate_limited', `Too many connections; retry in ${d.resetSec} s.`));
+          if (!d.allowed) {
+            deps.onLimited?.('device', socket.data.deviceId);
+            return next(failure('rate_limited', `Too many connections; retry in ${d.resetSec} s.`));
+          }
+          if (!deps.claim) return next();
+          deps.claim(socket.data.deviceId, () => socket.disconnect(true)).then(
+            (lease) => {
+              socket.data.lease = lease;
+              next();
+            },
+            (error: unknown) => {
+              deps.onError?.(error, 'lease');
+              // The shared state is out of reach: the phone retries later; never a sign-out.
+              next(failure('unavailable', 'The server cannot reach its shared state right now; retry shortly.'));
+            },
+          );
         }, next);
       },
       (error: unknown) => {
-        const code = error instanceof BeepError ? error.code : 'invalid_token';
-        deps.onAuthFailure?.(code, address);
-        next(failure(code, error instanceof BeepError ? error.message : 'The token is not valid.'));
+        // Only a BeepError is a verdict on the token; anything else is the device lookup failing
+        // (the store or Redis out of reach): retryable, never a sign-out.
+        if (!(error instanceof BeepError)) {
+          deps.onError?.(error, 'token check');
+          return next(failure('unavailable', 'The server cannot check the token right now; retry shortly.'));
+        }
+        deps.onAuthFailure?.(error.code, address);
+        next(failure(error.code, error.message));
       },
     );
   });
@@ -157,6 +179,7 @@ export function attachDeviceNamespace(io: Server, deps: DeviceNamespaceDeps): Na
     guardEvents(socket, deps);
     socket.on('disconnect', () => {
       deps.delivery.detach(connection.deviceId, connection);
+      if (socket.data.lease !== undefined) deps.release?.(connection.deviceId, socket.data.lease);
       // The connection's only authenticated socket left: nothing else may linger on it.
       socket.conn.close();
     });

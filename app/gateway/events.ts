@@ -63,4 +63,6 @@ export interface DeviceToServerEvents {
 /** What the daemon keeps on each authenticated socket. */
 export interface DeviceSocketData {
   deviceId: string;
+  /** Cluster mode: the device lease this socket was accepted under. */
+  lease?: string;
 }

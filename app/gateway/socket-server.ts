@@ -1,6 +1,6 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Server as SocketServer } from 'socket.io';
+import { Server as SocketServer, type ServerOptions } from 'socket.io';
 import { BeepError } from '../domain/errors';
 import { edgeStamp } from '../http/client-address';
 import type { UpgradeRoute } from '../http/listener-edge';
@@ -51,6 +51,8 @@ export interface SocketServerOptions {
   /** ms a connection may take to join /device (authenticate) before it is closed. */
   authTimeoutMs: number;
   onRefused?: (reason: 'origin', address: string) => void;
+  /** Cluster mode: socket.io's Redis Streams adapter (control events between the nodes). */
+  adapter?: ServerOptions['adapter'];
 }
 
 /** socket.io on the gateway, and the mark `/device` sets on a connection once it authenticated. */
@@ -81,6 +83,7 @@ export function createSocketServer(options: SocketServerOptions): GatewaySockets
     // No `cors` option and no polling. The route below refuses a cross-origin WebSocket
     // (browsers do not apply CORS to it) in Beep's error shape; this is the engine's backstop.
     allowRequest: (req, callback) => callback(originAllowed(req) ? null : 'cross-origin handshake refused', originAllowed(req)),
+    ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   // The edge's accounting hears how each handshake ended.
   io.engine.on('connection', (conn: EngineConnection) => edgeStamp(conn.request)?.settle(101));

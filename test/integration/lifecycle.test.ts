@@ -81,11 +81,11 @@ describe('daemon lifecycle', () => {
     expect(broken.stderr).toContain('config.json: is not valid JSON');
 
     const redis = spawnSync(process.execPath, [MAIN, 'start'], {
-      env: { PATH: process.env.PATH, BEEP_HOME: tempDir(), BEEP_REDIS_URL: 'redis://127.0.0.1:6379' },
+      env: { PATH: process.env.PATH, BEEP_HOME: tempDir(), BEEP_REDIS_URL: 'ftp://127.0.0.1:6379' },
       encoding: 'utf8',
     });
     expect(redis.status).toBe(2);
-    expect(redis.stderr).toContain('cluster mode');
+    expect(redis.stderr).toContain('cluster.redisUrl');
   });
 
   test('flags override the environment, which overrides the file', async () => {

@@ -74,7 +74,9 @@ const devicesPanel = {
       el('span', { class: 'name' }, d.name),
       el('span', { class: 'pill', 'data-status': d.online ? 'online' : 'offline' }, d.online ? 'online' : 'offline'),
       el('span', { class: 'actions' }, rename, revoke),
-      el('span', { class: 'meta' }, d.platform + ' · ' + d.pending + ' pending · last seen ' + ago(d.lastSeenAt) + ' · paired ' + ago(d.pairedAt)));
+      el('span', { class: 'meta' }, d.platform + ' · ' + d.pending + ' pending · last seen ' + ago(d.lastSeenAt) + ' · paired ' + ago(d.pairedAt) +
+        // Cluster mode: the node holding the phone's connection.
+        (d.node === undefined ? '' : d.node ? ' · on node ' + d.node : ' · on no node')));
     return li;
   },
   renameForm(d) {

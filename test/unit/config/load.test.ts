@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       store: { retentionDays: 7, durability: 'normal' },
       auth: { accessTokenTtlSec: 900, refreshTokenTtlDays: 30, pairingCodeTtlSec: 300 },
       tls: { certDir: path.join(d, 'certs'), minVersion: 'TLSv1.3' },
-      redisUrl: null,
+      cluster: { redisUrl: null, keyPrefix: 'beep:', nodeId: null },
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.queue)).toBe(true);
@@ -67,10 +67,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({}, { BEEP_HOME: clash })).toThrow(/must differ/);
   });
 
-  test('a broken file and Redis are reported, not ignored', () => {
+  test('a broken file and a bad Redis URL are reported, not ignored; a good one is taken', () => {
     expect(() => loadConfig({}, { BEEP_HOME: dir('{ nope') })).toThrow(/not valid JSON/);
     expect(() => loadConfig({}, { BEEP_HOME: dir('[1]') })).toThrow(/JSON object/);
-    expect(() => loadConfig({}, { BEEP_HOME: dir(), BEEP_REDIS_URL: 'redis://x' })).toThrow(/cluster mode/);
+    expect(loadConfig({}, { BEEP_HOME: dir(), BEEP_REDIS_URL: 'redis://x:6379' }).cluster.redisUrl).toBe('redis://x:6379');
+    expect(loadConfig({}, { BEEP_HOME: dir({ cluster: { redisUrl: 'rediss://:pw@h:6380', keyPrefix: 'home:', nodeId: 'desk' } }) }).cluster).toEqual({
+      redisUrl: 'rediss://:pw@h:6380',
+      keyPrefix: 'home:',
+      nodeId: 'desk',
+    });
+    expect(() => loadConfig({}, { BEEP_HOME: dir(), BEEP_REDIS_URL: 'http://x' })).toThrow(/cluster\.redisUrl/);
+    expect(() => loadConfig({}, { BEEP_HOME: dir({ redisUrl: 'redis://x' }) })).toThrow(/redisUrl/);
   });
 
   test('data directory: flag, BEEP_HOME, XDG_DATA_HOME, home', () => {

@@ -1,0 +1,216 @@
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { storeLimiters, type LimiterFactory } from '../auth/limiter-factory';
+import { LeaseKeeper } from '../cluster/cluster-lease-keeper';
+import { ClusterRelayBus } from '../cluster/cluster-relay-bus';
+import { ControlChannel, type ControlTransport } from '../cluster/control-channel';
+import { DeviceLeases } from '../cluster/device-leases';
+import { loadOrCreateNodeId } from '../cluster/node-id';
+import { NodeRegistry, type NodeRecord } from '../cluster/node-registry';
+import { OutboxReader } from '../cluster/outbox-reader';
+import { checkDurability } from '../cluster/redis-checks';
+import { openRedis, type RedisConnection } from '../cluster/redis-connection';
+import { RedisDeliveryStore } from '../cluster/redis-delivery-store';
+import { RedisKeys } from '../cluster/redis-keys';
+import { RedisOutbox } from '../cluster/redis-outbox';
+import {
+  DEVICE_LEASE_TTL_MS,
+  NODE_HEARTBEAT_MS,
+  NODE_HEARTBEAT_TTL_MS,
+  REDIS_ADAPTER_BLOCK_MS,
+  REDIS_ADAPTER_MAX_LEN,
+  REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_CONNECT_TIMEOUT_MS,
+  REDIS_MAX_RETRIES_PER_REQUEST,
+  REDIS_READ_BLOCK_MS,
+  REDIS_READ_COUNT,
+} from '../config/defaults';
+import type { BeepConfig } from '../config/schema';
+import type { RelayBus } from '../delivery/relay-bus';
+import type { CheckOutcome } from '../observability/health';
+import type { FieldSealer } from '../store/rows';
+import { DeviceMirror } from './cluster-devices';
+import type { LogFor } from './observability';
+
+// Cluster mode's parts (only built with cluster.redisUrl): the checked Redis connection, the
+// shared outbox and delivery store, the outbox reader that is a node's only path from a commit
+// to its RelayBus, device leases tied to sockets, the node registry, control events between the
+// nodes over socket.io's Redis Streams adapter, and rate limits and failure budgets on Redis.
+
+/** ms between run-time re-checks of Redis' persistence for store.durability "full" (someone may CONFIG SET it). */
+const DURABILITY_RECHECK_MS = 60_000;
+
+/** What this node reports into its registry record at each heartbeat. */
+export interface NodeInfo {
+  version: string;
+  gatewayPort: number;
+  adminPort: number;
+}
+
+/** A node of the cluster: its shared ports and the machinery that keeps it in step with the others. */
+export interface ClusterNode {
+  nodeId: string;
+  keys: RedisKeys;
+  outbox: RedisOutbox;
+  delivery: RedisDeliveryStore;
+  leases: LeaseKeeper;
+  mirror: DeviceMirror;
+  registry: NodeRegistry;
+  /** Rate limits and failure budgets shared by every node (this node's memory while Redis is away). */
+  limiters: LimiterFactory;
+  /** The socket.io adapter for the gateway's io server (its own stream under the key prefix). */
+  adapter: ReturnType<typeof createAdapter>;
+  /** The node's bus: the local one plus control events to the other nodes (`sharedTokens`: API token ids are the cluster's). */
+  bus(local: RelayBus, sharedTokens: boolean): ClusterRelayBus;
+  /** Connects the control channel once socket.io exists. */
+  attachControl(io: ControlTransport, bus: ClusterRelayBus): void;
+  /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal. */
+  start(bus: RelayBus, info: () => NodeInfo): Promise<void>;
+  /** The cluster's connected phones: this node's now, the others' as of their last heartbeat (up to NODE_HEARTBEAT_MS old). */
+  connectedDevices(): string[];
+  /** /health/detailed's `redis` check: down while Redis cannot be reached. */
+  health(): Promise<CheckOutcome>;
+  /** The nodes alive now and which holds each of these devices. */
+  nodes(): Promise<NodeRecord[]>;
+  stop(): Promise<void>;
+}
+
+/** Opens Redis and checks it (a RedisRefusedError stops the start with its message); builds the node. */
+export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: LogFor): Promise<ClusterNode> {
+  const clusterLog = log('cluster');
+  const url = config.cluster.redisUrl!;
+  const durability = config.store.durability;
+  let lastError = '';
+  const conn: RedisConnection = await openRedis(
+    {
+      url,
+      prefix: config.cluster.keyPrefix,
+      durability,
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS,
+      maxRetriesPerRequest: REDIS_MAX_RETRIES_PER_REQUEST,
+    },
+    (message) => clusterLog.warn(message),
+    (error) => {
+      // One line per distinct failure, not one per reconnect attempt.
+      if (error.message === lastError) return;
+      lastError = error.message;
+      clusterLog.warn('Redis connection error; ingest answers 503 and phones stay connected until it is back', { error: error.message });
+    },
+  );
+  const { redis } = conn;
+  const nodeId = loadOrCreateNodeId(config.dataDir, config.cluster.nodeId);
+  const keys = new RedisKeys(conn.prefix);
+  const deviceLeases = new DeviceLeases(redis, keys, nodeId, DEVICE_LEASE_TTL_MS);
+  const control = new ControlChannel((error) => clusterLog.error('control event failed', { error: String(error) }));
+  const leases = new LeaseKeeper(deviceLeases, Math.floor(DEVICE_LEASE_TTL_MS / 3), {
+    // The newest connection wins: the other nodes close theirs.
+    onClaimed: (deviceId, epoch) => control.send({ kind: 'device-connected', deviceId, epoch, node: nodeId }),
+    onClosed: (deviceId, why) => clusterLog.info('socket closed: its lease is held elsewhere', { deviceId, why }),
+    onError: (error, context) => clusterLog.warn('lease renewal failed; the socket stays open', { context, error: String(error) }),
+  });
+  const delivery = new RedisDeliveryStore(redis, keys, sealer, deviceLeases, (deviceId) => leases.fenced(deviceId));
+  const outbox = new RedisOutbox(redis, keys, sealer, config.store.retentionDays * 86_400);
+  const registry = new NodeRegistry(redis, keys, nodeId, NODE_HEARTBEAT_TTL_MS);
+  const limiters = storeLimiters(
+    (options) =>
+      new RateLimiterRedis({
+        storeClient: redis,
+        ...options,
+        keyPrefix: `${conn.prefix}rl:${options.keyPrefix}`,
+        // While Redis is away each node counts on its own rather than refusing or letting everything through.
+        insuranceLimiter: new RateLimiterMemory(options),
+      }),
+  );
+  // The adapter reads in a loop that retries at once on a failed XREAD: on a client without an
+  // offline queue that is a rejection per microtask while Redis is away, which starves the event
+  // loop. Its own connection queues instead (each command still ends at the command timeout).
+  const adapterRedis = await conn.duplicate();
+  adapterRedis.options.enableOfflineQueue = true;
+  const adapter = createAdapter(adapterRedis, { streamName: `${conn.prefix}socket.io`, maxLen: REDIS_ADAPTER_MAX_LEN, blockTimeInMs: REDIS_ADAPTER_BLOCK_MS });
+
+  // Acks taken while Redis was away are written as soon as it is back.
+  redis.on('ready', () => {
+    if (lastError) clusterLog.info('Redis is reachable again', { heldWrites: delivery.heldWrites });
+    lastError = '';
+    delivery.flushHeld().catch((error) => clusterLog.warn('held progress writes not flushed yet', { error: String(error) }));
+  });
+
+  let reader: OutboxReader | undefined;
+  let reading: Promise<void> | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  let current: () => NodeInfo = () => ({ version: '', gatewayPort: 0, adminPort: 0 });
+  const startedAt = new Date().toISOString();
+  // The phones the other nodes held at their last heartbeat (a `Cache: no` notification is owed to them too).
+  let elsewhere: string[] = [];
+  const beat = async () => {
+    await registry.beat({ ...current(), devices: leases.count, deviceIds: leases.heldIds(), startedAt });
+    elsewhere = (await registry.list()).filter((n) => n.id !== nodeId).flatMap((n) => n.deviceIds ?? []);
+  };
+
+  return {
+    nodeId,
+    keys,
+    outbox,
+    delivery,
+    leases,
+    mirror: new DeviceMirror(redis, keys),
+    registry,
+    limiters,
+    adapter,
+    bus: (local, sharedTokens) => new ClusterRelayBus(local, control, sharedTokens),
+    attachControl(io, bus) {
+      control.attach(io, (message) => {
+        if (message.kind === 'device-connected') leases.takenElsewhere(message.deviceId, message.epoch);
+        else bus.receive(message);
+      });
+    },
+    async start(bus, info) {
+      current = info;
+      // A node reads from the seq at its start: its phones connect afterwards and page their backlog from their progress.
+      const from = Number((await redis.get(keys.seq)) ?? 0);
+      reader = new OutboxReader(await conn.duplicate(REDIS_READ_BLOCK_MS + REDIS_COMMAND_TIMEOUT_MS), keys, sealer, {
+        blockMs: REDIS_READ_BLOCK_MS,
+        count: REDIS_READ_COUNT,
+        retryMs: REDIS_READ_BLOCK_MS,
+        onError: (error, context) => clusterLog.warn('outbox read failed; it resumes from the last seq read', { context, error: String(error) }),
+      });
+      const r = reader;
+      reading = (async () => {
+        for await (const n of r.read(from)) void bus.accepted(n);
+      })().catch((error: unknown) => void clusterLog.error('outbox reader stopped', { error: String(error) }));
+      leases.start();
+      await beat();
+      timers.push(setInterval(() => void beat().catch(() => undefined), NODE_HEARTBEAT_MS));
+      if (durability === 'full') {
+        timers.push(
+          setInterval(() => {
+            checkDurability(redis, durability, (m) => clusterLog.warn(m)).catch((error) => clusterLog.error('Redis no longer meets store.durability "full"', { error: String(error) }));
+          }, DURABILITY_RECHECK_MS),
+        );
+      }
+      for (const t of timers) t.unref();
+    },
+    async health() {
+      const started = Date.now();
+      try {
+        await redis.ping();
+      } catch (error) {
+        // Phones stay connected meanwhile; their acks wait here (heldWrites) for Redis to come back.
+        return { status: 'down', reason: `Redis unreachable: ${(error as Error).message}`, node: nodeId, heldWrites: delivery.heldWrites };
+      }
+      const nodes = await registry.list();
+      return { status: 'ok', node: nodeId, roundTripMs: Date.now() - started, nodes: nodes.map((n) => ({ id: n.id, devices: n.devices, version: n.version, seenAt: n.seenAt })), heldWrites: delivery.heldWrites };
+    },
+    nodes: () => registry.list(),
+    connectedDevices: () => [...new Set([...leases.heldIds(), ...elsewhere])],
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      leases.stop();
+      reader?.stop();
+      await reading;
+      await registry.leave().catch(() => undefined);
+      await conn.close();
+    },
+  };
+}

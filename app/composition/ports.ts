@@ -1,0 +1,98 @@
+import type { DeliveryStore } from '../delivery/ports';
+import type { ScheduleStore } from '../schedule/scheduler';
+import type { Store } from '../store/store';
+import type { DeviceMirror } from './cluster-devices';
+import type { RelayStorage } from './relay';
+
+// The one switch between the embedded store (SQLite) and cluster mode (Redis): every store port
+// the daemon hands out comes from here, one line each. A port with a Redis implementation is
+// taken from Redis in cluster mode; the others are still this node's SQLite, and are named in
+// PORTS_STILL_LOCAL, which the daemon logs at start in cluster mode ("still on this node: …").
+// When a Redis class lands, its line in `clusterPorts` changes and its name leaves the list.
+
+/** A class's public surface (what a Redis implementation must offer to stand in for the SQLite one). */
+type PublicOf<T> = Pick<T, keyof T>;
+
+/** Every store port the daemon hands out. */
+export interface StorePorts {
+  outbox: RelayStorage['outbox'];
+  delivery: DeliveryStore;
+  scheduled: ScheduleStore;
+  accounts: PublicOf<Store['accounts']>;
+  deviceAdmin: PublicOf<Store['deviceAdmin']>;
+  apiTokens: PublicOf<Store['apiTokens']>;
+  desktopIds: PublicOf<Store['desktopIds']>;
+  adminCredentials: PublicOf<Store['adminCredentials']>;
+  history: PublicOf<Store['history']>;
+  topicHistory: PublicOf<Store['topicHistory']>;
+  audit: PublicOf<Store['audit']>;
+  dataKeys: PublicOf<Store['dataKeys']>;
+}
+
+/**
+ * What cluster mode does not share yet: each node keeps its own (pairing, tokens, history, the
+ * audit chain, keys, ...). Pairing on one node and connecting to another does not work while
+ * `accounts` is here; notifications sealed on one node are readable on another only while the
+ * nodes hold the same data keys (`dataKeys`).
+ */
+export const PORTS_STILL_LOCAL = [
+  'accounts (pairing, refresh tokens, token checks)',
+  'deviceAdmin (device list, revoke, rename, topics)',
+  'apiTokens',
+  'desktopIds',
+  'adminCredentials (dashboard password, TOTP)',
+  'dashboard sessions',
+  'history (admin history)',
+  'topicHistory (ntfy since=, Gotify lists)',
+  'scheduled',
+  'audit (one chain per node)',
+  'dataKeys (the data-key ring)',
+  'CA and server certificate',
+  'JWT signing-key ring',
+  'cluster lease (keys rotate)',
+  'retention (the Redis outbox is not trimmed)',
+] as const;
+
+/** The Redis ports built so far (composition/cluster.ts). */
+export interface RedisPorts {
+  outbox: RelayStorage['outbox'];
+  delivery: DeliveryStore;
+  /** Stands in for the accounts port on Redis: mirrors this node's devices into what `delivery` reads. */
+  mirror: DeviceMirror;
+}
+
+/** Embedded mode: every port on SQLite. */
+export function embeddedPorts(db: Store): StorePorts {
+  return {
+    outbox: db.outbox,
+    delivery: db.delivery,
+    scheduled: db.scheduled,
+    accounts: db.accounts,
+    deviceAdmin: db.deviceAdmin,
+    apiTokens: db.apiTokens,
+    desktopIds: db.desktopIds,
+    adminCredentials: db.adminCredentials,
+    history: db.history,
+    topicHistory: db.topicHistory,
+    audit: db.audit,
+    dataKeys: db.dataKeys,
+  };
+}
+
+/** Cluster mode: the shared ports on Redis, the rest still on this node (PORTS_STILL_LOCAL). */
+export function clusterPorts(db: Store, redis: RedisPorts): StorePorts {
+  return {
+    outbox: redis.outbox,
+    delivery: redis.delivery,
+    scheduled: db.scheduled,
+    accounts: redis.mirror.accounts(db.accounts),
+    deviceAdmin: redis.mirror.deviceAdmin(db.deviceAdmin),
+    apiTokens: db.apiTokens,
+    desktopIds: db.desktopIds,
+    adminCredentials: db.adminCredentials,
+    history: db.history,
+    topicHistory: db.topicHistory,
+    audit: db.audit,
+    dataKeys: db.dataKeys,
+  };
+}
