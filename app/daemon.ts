@@ -83,7 +83,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const node = config.cluster.redisUrl ? (cluster = await openCluster(config, vault.cipher, log)) : undefined;
     if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; still on this node: ${PORTS_STILL_LOCAL.join(', ')}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
     const db: Store = (store = openStore(config, vault.cipher, logger));
-    const stores = node ? clusterPorts(db, { outbox: node.outbox, delivery: node.delivery, mirror: node.mirror }) : embeddedPorts(db);
+    const stores = node ? clusterPorts(db, node) : embeddedPorts(db);
     const mon: Monitoring = (monitoring = buildMonitoring(config, log, {
       delivery: () => relay?.delivery,
       tls: () => tls.current,
@@ -116,7 +116,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const devices = { accounts: stores.accounts, deviceAdmin: stores.deviceAdmin, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets };
     const { pairing, directory } = buildDevices(config, devices, pairingAddress, log, node && ((ids) => node.registry.holders(ids)));
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources }, node && { redis: () => node.health() });
-    const { dashboard, passwordLogin, credentials } = buildDashboard(config, stores.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
+    const { dashboard, passwordLogin, credentials } = buildDashboard(config, stores.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl, node && { sessions: node.dashboardSessions, totpSteps: node.totpSteps });
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const storage = { tokens: stores.apiTokens, history: stores.topicHistory, credentials: () => stores.adminCredentials.adminCredentials(), ping: () => db.ping() };
     const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, dismiss: (id: string) => core.dismiss(id, null), attachments: attachments?.ntfy }, log));
@@ -134,11 +134,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const actions = buildActions(config, { lookup: stores.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
     const socketCluster = node && {
       adapter: node.adapter,
-      claim: async (deviceId: string, close: () => void) => {
-        const device = await stores.accounts.device(deviceId);
-        if (device) await node.mirror.ensure(device);
-        return (await node.leases.claim(deviceId, close)).lease;
-      },
+      claim: async (deviceId: string, close: () => void) => (await node.leases.claim(deviceId, close)).lease,
       // After the socket's last progress write (Delivery.detach started it).
       release: (deviceId: string, lease: string) => void core.delivery.settled().then(() => node.leases.release(deviceId, lease)).catch(() => undefined),
     };

@@ -13,7 +13,15 @@ import { openRedis, type RedisConnection } from '../cluster/redis-connection';
 import { RedisDeliveryStore } from '../cluster/redis-delivery-store';
 import { RedisKeys } from '../cluster/redis-keys';
 import { RedisOutbox } from '../cluster/redis-outbox';
+import { RedisAdminCredentials } from '../cluster/redis-admin-credentials';
+import { RedisApiTokens } from '../cluster/redis-api-tokens';
+import { RedisDashboardSessions } from '../cluster/redis-dashboard-sessions';
+import { RedisDesktopIds } from '../cluster/redis-desktop-ids';
+import { RedisDeviceAccounts } from '../cluster/redis-device-accounts';
+import { RedisDeviceAdmin } from '../cluster/redis-device-admin';
+import { RedisTotpSteps } from '../cluster/redis-totp-steps';
 import {
+  DASHBOARD_SESSION_SWEEP_MS,
   DEVICE_LEASE_TTL_MS,
   NODE_HEARTBEAT_MS,
   NODE_HEARTBEAT_TTL_MS,
@@ -29,11 +37,11 @@ import type { BeepConfig } from '../config/schema';
 import type { RelayBus } from '../delivery/relay-bus';
 import type { CheckOutcome } from '../observability/health';
 import type { FieldSealer } from '../store/rows';
-import { DeviceMirror } from './cluster-devices';
 import type { LogFor } from './observability';
 
 // Cluster mode's parts (only built with cluster.redisUrl): the checked Redis connection, the
-// shared outbox and delivery store, the outbox reader that is a node's only path from a commit
+// shared outbox and delivery store, the accounts (devices, API tokens, desktop ids, dashboard
+// password, sessions and TOTP step), the outbox reader that is a node's only path from a commit
 // to its RelayBus, device leases tied to sockets, the node registry, control events between the
 // nodes over socket.io's Redis Streams adapter, and rate limits and failure budgets on Redis.
 
@@ -54,7 +62,15 @@ export interface ClusterNode {
   outbox: RedisOutbox;
   delivery: RedisDeliveryStore;
   leases: LeaseKeeper;
-  mirror: DeviceMirror;
+  accounts: RedisDeviceAccounts;
+  deviceAdmin: RedisDeviceAdmin;
+  apiTokens: RedisApiTokens;
+  desktopIds: RedisDesktopIds;
+  adminCredentials: RedisAdminCredentials;
+  /** Dashboard sessions every node accepts; one ended on a node closes its live feeds on the others (control event). */
+  dashboardSessions: RedisDashboardSessions;
+  /** The dashboard's last used TOTP step, claimed once across the cluster. */
+  totpSteps: RedisTotpSteps;
   registry: NodeRegistry;
   /** Rate limits and failure budgets shared by every node (this node's memory while Redis is away). */
   limiters: LimiterFactory;
@@ -111,6 +127,11 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
   });
   const delivery = new RedisDeliveryStore(redis, keys, sealer, deviceLeases, (deviceId) => leases.fenced(deviceId));
   const outbox = new RedisOutbox(redis, keys, sealer, config.store.retentionDays * 86_400);
+  const dashboardSessions = new RedisDashboardSessions(redis, keys, {
+    loginTtlSec: config.dashboard.loginTtlSec,
+    sessionIdleSec: config.dashboard.sessionIdleSec,
+    onEnded: (sessionKeys) => control.send({ kind: 'sessions-ended', sessionKeys }),
+  });
   const registry = new NodeRegistry(redis, keys, nodeId, NODE_HEARTBEAT_TTL_MS);
   const limiters = storeLimiters(
     (options) =>
@@ -154,7 +175,13 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
     outbox,
     delivery,
     leases,
-    mirror: new DeviceMirror(redis, keys),
+    accounts: new RedisDeviceAccounts(redis, keys, sealer, config.auth.maxSessionsPerDevice),
+    deviceAdmin: new RedisDeviceAdmin(redis, keys, sealer),
+    apiTokens: new RedisApiTokens(redis, keys),
+    desktopIds: new RedisDesktopIds(redis, keys, nodeId),
+    adminCredentials: new RedisAdminCredentials(redis, keys, sealer),
+    dashboardSessions,
+    totpSteps: new RedisTotpSteps(redis, keys),
     registry,
     limiters,
     adapter,
@@ -162,6 +189,7 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
     attachControl(io, bus) {
       control.attach(io, (message) => {
         if (message.kind === 'device-connected') leases.takenElsewhere(message.deviceId, message.epoch);
+        else if (message.kind === 'sessions-ended') dashboardSessions.closeEnded(message.sessionKeys);
         else bus.receive(message);
       });
     },
@@ -182,6 +210,8 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
       leases.start();
       await beat();
       timers.push(setInterval(() => void beat().catch(() => undefined), NODE_HEARTBEAT_MS));
+      // Sessions gone from Redis (idle expiry, an announcement missed) close their feeds here too.
+      timers.push(setInterval(() => void dashboardSessions.sweep().catch(() => undefined), DASHBOARD_SESSION_SWEEP_MS));
       if (durability === 'full') {
         timers.push(
           setInterval(() => {

@@ -1,7 +1,6 @@
 import type { DeliveryStore } from '../delivery/ports';
 import type { ScheduleStore } from '../schedule/scheduler';
 import type { Store } from '../store/store';
-import type { DeviceMirror } from './cluster-devices';
 import type { RelayStorage } from './relay';
 
 // The one switch between the embedded store (SQLite) and cluster mode (Redis): every store port
@@ -30,18 +29,11 @@ export interface StorePorts {
 }
 
 /**
- * What cluster mode does not share yet: each node keeps its own (pairing, tokens, history, the
- * audit chain, keys, ...). Pairing on one node and connecting to another does not work while
- * `accounts` is here; notifications sealed on one node are readable on another only while the
- * nodes hold the same data keys (`dataKeys`).
+ * What cluster mode does not share yet: each node keeps its own (history, the audit chain,
+ * keys, ...). Notifications sealed on one node are readable on another only while the nodes
+ * hold the same data keys (`dataKeys`).
  */
 export const PORTS_STILL_LOCAL = [
-  'accounts (pairing, refresh tokens, token checks)',
-  'deviceAdmin (device list, revoke, rename, topics)',
-  'apiTokens',
-  'desktopIds',
-  'adminCredentials (dashboard password, TOTP)',
-  'dashboard sessions',
   'history (admin history)',
   'topicHistory (ntfy since=, Gotify lists)',
   'scheduled',
@@ -57,8 +49,11 @@ export const PORTS_STILL_LOCAL = [
 export interface RedisPorts {
   outbox: RelayStorage['outbox'];
   delivery: DeliveryStore;
-  /** Stands in for the accounts port on Redis: mirrors this node's devices into what `delivery` reads. */
-  mirror: DeviceMirror;
+  accounts: StorePorts['accounts'];
+  deviceAdmin: StorePorts['deviceAdmin'];
+  apiTokens: StorePorts['apiTokens'];
+  desktopIds: StorePorts['desktopIds'];
+  adminCredentials: StorePorts['adminCredentials'];
 }
 
 /** Embedded mode: every port on SQLite. */
@@ -85,11 +80,11 @@ export function clusterPorts(db: Store, redis: RedisPorts): StorePorts {
     outbox: redis.outbox,
     delivery: redis.delivery,
     scheduled: db.scheduled,
-    accounts: redis.mirror.accounts(db.accounts),
-    deviceAdmin: redis.mirror.deviceAdmin(db.deviceAdmin),
-    apiTokens: db.apiTokens,
-    desktopIds: db.desktopIds,
-    adminCredentials: db.adminCredentials,
+    accounts: redis.accounts,
+    deviceAdmin: redis.deviceAdmin,
+    apiTokens: redis.apiTokens,
+    desktopIds: redis.desktopIds,
+    adminCredentials: redis.adminCredentials,
     history: db.history,
     topicHistory: db.topicHistory,
     audit: db.audit,
