@@ -76,11 +76,15 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     lock = acquireDataDirLock(config.dataDir);
     const adminToken = loadOrCreateAdminToken(config.dataDir);
-    tls = await loadTls(config, log);
-    const signingKeys = openSigningKeys(config);
+    const clustered = Boolean(config.cluster.redisUrl);
+    if (!clustered) tls = await loadTls(config, log);
+    const fileSigningKeys = openSigningKeys(config);
     const vault = openVault(config);
-    // Cluster mode: Redis is opened and checked first; a refusal stops the start with its reason.
-    const node = config.cluster.redisUrl ? (cluster = await openCluster(config, vault.cipher, log)) : undefined;
+    // Cluster mode: Redis is opened and checked first (a refusal, or another master key, stops the
+    // start with its reason); the certificates load after the cluster's CA is in certs/.
+    const node = clustered ? (cluster = await openCluster(config, vault, log, [fileSigningKeys.current()])) : undefined;
+    if (node) tls = await loadTls(config, log);
+    const signingKeys = node?.signingKeys ?? fileSigningKeys;
     if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; still on this node: ${PORTS_STILL_LOCAL.join(', ')}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
     const db: Store = (store = openStore(config, vault.cipher, logger));
     const stores = node ? clusterPorts(db, node) : embeddedPorts(db);
@@ -95,7 +99,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const audit = await openAuditLog(config, stores.audit, metrics, log);
     stopAudit = () => audit.stop();
     const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: stores.history }, vault.cipher, log);
-    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files, stores.dataKeys);
+    const sharedKeys = node && { currentId: () => node.currentDataKey(), rotate: () => node.rotateDataKey() };
+    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files, stores.dataKeys, sharedKeys);
     await recordConfigChange(config, stores.audit, audit);
 
     const rules = buildRules(config, log);
@@ -109,7 +114,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const core = (relay = buildRelay(config, { outbox: stores.outbox, delivery: stores.delivery, scheduled: stores.scheduled }, mon, rules.engine, log, attachments?.links, clusterRelay));
     sources = buildSources(config, core, { desktopIds: stores.desktopIds, positions: db.sourcePositions }, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, node?.limiters ?? memoryLimiters());
-    const signing = buildTokens(config, signingKeys, stores.accounts, audit);
+    const signing = await buildTokens(config, signingKeys, stores.accounts, audit, log);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { storeLimiters, type LimiterFactory } from '../auth/limiter-factory';
@@ -20,8 +21,21 @@ import { RedisDesktopIds } from '../cluster/redis-desktop-ids';
 import { RedisDeviceAccounts } from '../cluster/redis-device-accounts';
 import { RedisDeviceAdmin } from '../cluster/redis-device-admin';
 import { RedisTotpSteps } from '../cluster/redis-totp-steps';
+import { RedisCaStore } from '../cluster/redis-ca-store';
+import { LeaseBusyError, RedisClusterLease } from '../cluster/redis-cluster-lease';
+import { RedisDataKeys } from '../cluster/redis-data-keys';
+import { RedisMasterCheck } from '../cluster/redis-master-check';
+import { RedisSigningKeyRing } from '../cluster/redis-signing-key-ring';
+import type { SigningKey } from '../auth/signing-keys';
+import { newDataKey, type FieldCipher } from '../crypto/field-cipher';
+import { BeepError } from '../domain/errors';
+import type { RotationProgressView } from '../http/routes/key-routes';
 import {
+  CLUSTER_LEASE_TTL_MS,
   DASHBOARD_SESSION_SWEEP_MS,
+  DATA_KEY_ACTIVATION_MS,
+  SIGNING_KEY_ACTIVATION_MS,
+  TRUST_REFRESH_MS,
   DEVICE_LEASE_TTL_MS,
   NODE_HEARTBEAT_MS,
   NODE_HEARTBEAT_TTL_MS,
@@ -36,7 +50,6 @@ import {
 import type { BeepConfig } from '../config/schema';
 import type { RelayBus } from '../delivery/relay-bus';
 import type { CheckOutcome } from '../observability/health';
-import type { FieldSealer } from '../store/rows';
 import type { LogFor } from './observability';
 
 // Cluster mode's parts (only built with cluster.redisUrl): the checked Redis connection, the
@@ -44,6 +57,9 @@ import type { LogFor } from './observability';
 // password, sessions and TOTP step), the outbox reader that is a node's only path from a commit
 // to its RelayBus, device leases tied to sockets, the node registry, control events between the
 // nodes over socket.io's Redis Streams adapter, and rate limits and failure budgets on Redis.
+
+/** seconds a retired signing key verifies beyond the token lifetime: tolerated clock skew (as composition/security.ts). */
+const CLOCK_SKEW_SEC = 60;
 
 /** ms between run-time re-checks of Redis' persistence for store.durability "full" (someone may CONFIG SET it). */
 const DURABILITY_RECHECK_MS = 60_000;
@@ -71,6 +87,20 @@ export interface ClusterNode {
   dashboardSessions: RedisDashboardSessions;
   /** The dashboard's last used TOTP step, claimed once across the cluster. */
   totpSteps: RedisTotpSteps;
+  /** The data-key ring every node seals with (reloaded every TRUST_REFRESH_MS). */
+  dataKeys: RedisDataKeys;
+  /** The key nodes seal with: the newest one every node has had time to load. */
+  currentDataKey(): Promise<string | undefined>;
+  /** The token signing keys every node signs and verifies with (reloaded every TRUST_REFRESH_MS). */
+  signingKeys: RedisSigningKeyRing;
+  /** A lease one node of the cluster holds at a time (key rotation, ...). */
+  lease(name: string): RedisClusterLease;
+  /**
+   * `beep keys rotate` on a cluster: under the `data-key-rotation` lease, a new key joins the
+   * shared ring; every node loads it and seals with it once DATA_KEY_ACTIVATION_MS has passed.
+   * Older keys stay in the ring (outbox entries are never rewritten; retention trims them).
+   */
+  rotateDataKey(): Promise<{ started: boolean; progress: RotationProgressView }>;
   registry: NodeRegistry;
   /** Rate limits and failure budgets shared by every node (this node's memory while Redis is away). */
   limiters: LimiterFactory;
@@ -91,8 +121,19 @@ export interface ClusterNode {
   stop(): Promise<void>;
 }
 
-/** Opens Redis and checks it (a RedisRefusedError stops the start with its message); builds the node. */
-export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: LogFor): Promise<ClusterNode> {
+/**
+ * Opens Redis and checks it (a RedisRefusedError stops the start with its message), checks this
+ * node's master key is the cluster's, makes the certificate directory's CA the cluster's (before
+ * the certificates are loaded) and opens the shared signing-key ring; builds the node.
+ */
+export async function openCluster(
+  config: BeepConfig,
+  vault: { master: Buffer; cipher: FieldCipher },
+  log: LogFor,
+  /** The node's file signing key: it seeds an empty cluster ring, so tokens it signed stay valid. */
+  seed: SigningKey[],
+): Promise<ClusterNode> {
+  const { master, cipher: sealer } = vault;
   const clusterLog = log('cluster');
   const url = config.cluster.redisUrl!;
   const durability = config.store.durability;
@@ -117,6 +158,35 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
   const { redis } = conn;
   const nodeId = loadOrCreateNodeId(config.dataDir, config.cluster.nodeId);
   const keys = new RedisKeys(conn.prefix);
+  const lease = (name: string) => new RedisClusterLease(redis, keys, name, nodeId, CLUSTER_LEASE_TTL_MS);
+  let signingKeys: RedisSigningKeyRing;
+  try {
+    // Another master key could open none of the cluster's keys: refused here, with what to copy.
+    await new RedisMasterCheck(redis, keys, master).verify();
+    const ca = await new RedisCaStore(redis, keys, master).syncToDirectory(config.tls.certDir, config.gateway.publicHost ?? os.hostname());
+    if (ca.outcome === 'replaced') {
+      clusterLog.warn(`this node's CA (${ca.previous ?? 'unreadable'}) was replaced by the cluster's (${ca.fingerprint}): phones paired with this node before it joined must pair again`, { ...ca });
+    } else clusterLog.info(`the cluster's CA: ${ca.outcome}`, { ...ca });
+    signingKeys = await RedisSigningKeyRing.open(
+      redis,
+      keys,
+      master,
+      lease('signing-key-rotation'),
+      { rotationDays: config.auth.signingKeyRotationDays, retainMs: (config.auth.accessTokenTtlSec + CLOCK_SKEW_SEC) * 1000, activationMs: SIGNING_KEY_ACTIVATION_MS },
+      seed,
+    );
+  } catch (error) {
+    await conn.close().catch(() => undefined);
+    throw error;
+  }
+  const dataKeys = new RedisDataKeys(redis, keys);
+  // A key another node added (a rotation) is loaded here before anyone seals with it (DATA_KEY_ACTIVATION_MS > TRUST_REFRESH_MS).
+  const refreshTrust = async () => {
+    for (const key of await dataKeys.list()) sealer.add(master, key);
+    const current = await dataKeys.currentId(DATA_KEY_ACTIVATION_MS);
+    if (current) sealer.use(current);
+    await signingKeys.refresh();
+  };
   const deviceLeases = new DeviceLeases(redis, keys, nodeId, DEVICE_LEASE_TTL_MS);
   const control = new ControlChannel((error) => clusterLog.error('control event failed', { error: String(error) }));
   const leases = new LeaseKeeper(deviceLeases, Math.floor(DEVICE_LEASE_TTL_MS / 3), {
@@ -182,6 +252,21 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
     adminCredentials: new RedisAdminCredentials(redis, keys, sealer),
     dashboardSessions,
     totpSteps: new RedisTotpSteps(redis, keys),
+    dataKeys,
+    currentDataKey: () => dataKeys.currentId(DATA_KEY_ACTIVATION_MS),
+    signingKeys,
+    lease,
+    async rotateDataKey() {
+      const key = newDataKey(master);
+      try {
+        await lease('data-key-rotation').run(async () => void (await dataKeys.add(key)));
+      } catch (error) {
+        if (error instanceof LeaseBusyError) throw new BeepError('rate_limited', 'Another node is rotating the data key; try again later.', { retryAfter: Math.ceil(CLUSTER_LEASE_TTL_MS / 1000) });
+        throw error;
+      }
+      sealer.add(master, key);
+      return { started: true, progress: { running: false, keyId: key.id, phase: null, done: 0, total: 0 } };
+    },
     registry,
     limiters,
     adapter,
@@ -212,6 +297,7 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
       timers.push(setInterval(() => void beat().catch(() => undefined), NODE_HEARTBEAT_MS));
       // Sessions gone from Redis (idle expiry, an announcement missed) close their feeds here too.
       timers.push(setInterval(() => void dashboardSessions.sweep().catch(() => undefined), DASHBOARD_SESSION_SWEEP_MS));
+      timers.push(setInterval(() => void refreshTrust().catch((error) => clusterLog.warn('reloading the data keys and signing keys failed; retried', { error: String(error) })), TRUST_REFRESH_MS));
       if (durability === 'full') {
         timers.push(
           setInterval(() => {

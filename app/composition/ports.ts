@@ -28,20 +28,12 @@ export interface StorePorts {
   dataKeys: PublicOf<Store['dataKeys']>;
 }
 
-/**
- * What cluster mode does not share yet: each node keeps its own (history, the audit chain,
- * keys, ...). Notifications sealed on one node are readable on another only while the nodes
- * hold the same data keys (`dataKeys`).
- */
+/** What cluster mode does not share yet: each node keeps its own (history, the audit chain, ...). */
 export const PORTS_STILL_LOCAL = [
   'history (admin history)',
   'topicHistory (ntfy since=, Gotify lists)',
   'scheduled',
   'audit (one chain per node)',
-  'dataKeys (the data-key ring)',
-  'CA and server certificate',
-  'JWT signing-key ring',
-  'cluster lease (keys rotate)',
   'retention (the Redis outbox is not trimmed)',
 ] as const;
 
@@ -54,6 +46,7 @@ export interface RedisPorts {
   apiTokens: StorePorts['apiTokens'];
   desktopIds: StorePorts['desktopIds'];
   adminCredentials: StorePorts['adminCredentials'];
+  dataKeys: StorePorts['dataKeys'];
 }
 
 /** Embedded mode: every port on SQLite. */
@@ -88,6 +81,6 @@ export function clusterPorts(db: Store, redis: RedisPorts): StorePorts {
     history: db.history,
     topicHistory: db.topicHistory,
     audit: db.audit,
-    dataKeys: db.dataKeys,
+    dataKeys: redis.dataKeys,
   };
 }
