@@ -155,7 +155,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       gatewayPort: await listen(gateway, config.gateway.port, config.gateway.host, 'gateway'),
     };
     // The outbox reader is the node's only path from a commit to its bus (every lower seq first).
-    await node?.start(core.bus, () => ({ version: VERSION, ...ports }));
+    await node?.start(core.bus, () => ({ version: VERSION, ...ports }), core.scheduler);
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
     stopPruning = startPruning(config, db, log);
     stopSweeping = attachments?.startSweeping();

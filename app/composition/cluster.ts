@@ -21,6 +21,9 @@ import { RedisDesktopIds } from '../cluster/redis-desktop-ids';
 import { RedisDeviceAccounts } from '../cluster/redis-device-accounts';
 import { RedisDeviceAdmin } from '../cluster/redis-device-admin';
 import { RedisTotpSteps } from '../cluster/redis-totp-steps';
+import { RedisNotificationHistory } from '../cluster/redis-notification-history';
+import { RedisScheduleStore } from '../cluster/redis-schedule-store';
+import { RedisTopicHistory } from '../cluster/redis-topic-history';
 import { RedisCaStore } from '../cluster/redis-ca-store';
 import { LeaseBusyError, RedisClusterLease } from '../cluster/redis-cluster-lease';
 import { RedisDataKeys } from '../cluster/redis-data-keys';
@@ -34,6 +37,8 @@ import {
   CLUSTER_LEASE_TTL_MS,
   DASHBOARD_SESSION_SWEEP_MS,
   DATA_KEY_ACTIVATION_MS,
+  REDIS_HISTORY_SCAN_PAGE,
+  SCHEDULE_CLAIM_MS,
   SIGNING_KEY_ACTIVATION_MS,
   TRUST_REFRESH_MS,
   DEVICE_LEASE_TTL_MS,
@@ -87,6 +92,12 @@ export interface ClusterNode {
   dashboardSessions: RedisDashboardSessions;
   /** The dashboard's last used TOTP step, claimed once across the cluster. */
   totpSteps: RedisTotpSteps;
+  /** The admin history (and attachments' lookup by id), read from the shared outbox. */
+  history: RedisNotificationHistory;
+  /** ntfy since= and Gotify lists, read from the shared outbox. */
+  topicHistory: RedisTopicHistory;
+  /** Scheduled notifications: every node runs its Scheduler; a due entry is claimed by one node. */
+  scheduled: RedisScheduleStore;
   /** The data-key ring every node seals with (reloaded every TRUST_REFRESH_MS). */
   dataKeys: RedisDataKeys;
   /** The key nodes seal with: the newest one every node has had time to load. */
@@ -110,8 +121,8 @@ export interface ClusterNode {
   bus(local: RelayBus, sharedTokens: boolean): ClusterRelayBus;
   /** Connects the control channel once socket.io exists. */
   attachControl(io: ControlTransport, bus: ClusterRelayBus): void;
-  /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal. */
-  start(bus: RelayBus, info: () => NodeInfo): Promise<void>;
+  /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal; wakes the scheduler every SCHEDULE_CLAIM_MS. */
+  start(bus: RelayBus, info: () => NodeInfo, scheduler: { wake(): Promise<void> }): Promise<void>;
   /** The cluster's connected phones: this node's now, the others' as of their last heartbeat (up to NODE_HEARTBEAT_MS old). */
   connectedDevices(): string[];
   /** /health/detailed's `redis` check: down while Redis cannot be reached. */
@@ -252,6 +263,9 @@ export async function openCluster(
     adminCredentials: new RedisAdminCredentials(redis, keys, sealer),
     dashboardSessions,
     totpSteps: new RedisTotpSteps(redis, keys),
+    history: new RedisNotificationHistory(redis, keys, sealer, REDIS_HISTORY_SCAN_PAGE),
+    topicHistory: new RedisTopicHistory(redis, keys, sealer, REDIS_HISTORY_SCAN_PAGE),
+    scheduled: new RedisScheduleStore(redis, keys, sealer, nodeId, SCHEDULE_CLAIM_MS),
     dataKeys,
     currentDataKey: () => dataKeys.currentId(DATA_KEY_ACTIVATION_MS),
     signingKeys,
@@ -278,7 +292,7 @@ export async function openCluster(
         else bus.receive(message);
       });
     },
-    async start(bus, info) {
+    async start(bus, info, scheduler) {
       current = info;
       // A node reads from the seq at its start: its phones connect afterwards and page their backlog from their progress.
       const from = Number((await redis.get(keys.seq)) ?? 0);
@@ -297,6 +311,8 @@ export async function openCluster(
       timers.push(setInterval(() => void beat().catch(() => undefined), NODE_HEARTBEAT_MS));
       // Sessions gone from Redis (idle expiry, an announcement missed) close their feeds here too.
       timers.push(setInterval(() => void dashboardSessions.sweep().catch(() => undefined), DASHBOARD_SESSION_SWEEP_MS));
+      // An entry scheduled on another node (or left claimed by a node that died) is due here too: one node claims it.
+      timers.push(setInterval(() => void scheduler.wake().catch(() => undefined), SCHEDULE_CLAIM_MS));
       timers.push(setInterval(() => void refreshTrust().catch((error) => clusterLog.warn('reloading the data keys and signing keys failed; retried', { error: String(error) })), TRUST_REFRESH_MS));
       if (durability === 'full') {
         timers.push(

@@ -30,9 +30,6 @@ export interface StorePorts {
 
 /** What cluster mode does not share yet: each node keeps its own (history, the audit chain, ...). */
 export const PORTS_STILL_LOCAL = [
-  'history (admin history)',
-  'topicHistory (ntfy since=, Gotify lists)',
-  'scheduled',
   'audit (one chain per node)',
   'retention (the Redis outbox is not trimmed)',
 ] as const;
@@ -47,6 +44,9 @@ export interface RedisPorts {
   desktopIds: StorePorts['desktopIds'];
   adminCredentials: StorePorts['adminCredentials'];
   dataKeys: StorePorts['dataKeys'];
+  history: StorePorts['history'];
+  topicHistory: StorePorts['topicHistory'];
+  scheduled: StorePorts['scheduled'];
 }
 
 /** Embedded mode: every port on SQLite. */
@@ -72,14 +72,14 @@ export function clusterPorts(db: Store, redis: RedisPorts): StorePorts {
   return {
     outbox: redis.outbox,
     delivery: redis.delivery,
-    scheduled: db.scheduled,
+    scheduled: redis.scheduled,
     accounts: redis.accounts,
     deviceAdmin: redis.deviceAdmin,
     apiTokens: redis.apiTokens,
     desktopIds: redis.desktopIds,
     adminCredentials: redis.adminCredentials,
-    history: db.history,
-    topicHistory: db.topicHistory,
+    history: redis.history,
+    topicHistory: redis.topicHistory,
     audit: db.audit,
     dataKeys: redis.dataKeys,
   };

@@ -20,7 +20,7 @@ test('embedded mode: every port is the SQLite one', () => {
 
 /** Every Redis port a node builds (composition/cluster.ts), each a distinct object. */
 function fakeRedis(): RedisPorts {
-  const names = ['outbox', 'delivery', 'accounts', 'deviceAdmin', 'apiTokens', 'desktopIds', 'adminCredentials', 'dataKeys'];
+  const names = ['outbox', 'delivery', 'accounts', 'deviceAdmin', 'apiTokens', 'desktopIds', 'adminCredentials', 'dataKeys', 'history', 'topicHistory', 'scheduled'];
   return Object.fromEntries(names.map((n) => [n, { redis: n }])) as unknown as RedisPorts;
 }
 
@@ -31,7 +31,7 @@ test('cluster mode: PORTS_STILL_LOCAL names exactly the ports that are still thi
   const dbPorts = db as unknown as Record<string, unknown>;
   for (const name of Object.keys(ports) as (keyof StorePorts)[]) {
     const local = ports[name] === dbPorts[name];
-    const listed = PORTS_STILL_LOCAL.some((entry) => entry === name || entry.startsWith(`${name} `));
+    const listed = PORTS_STILL_LOCAL.some((entry: string) => entry === name || entry.startsWith(`${name} `));
     expect({ port: name, local }).toEqual({ port: name, local: listed });
   }
 });
