@@ -96,7 +96,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     }));
     const { metrics } = mon;
     measureStore(db, metrics, logger);
-    const audit = await openAuditLog(config, stores.audit, metrics, log);
+    const audit = await openAuditLog(config, stores.audit, metrics, log, await node?.joinAudit());
     stopAudit = () => audit.stop();
     const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: stores.history }, vault.cipher, log);
     const sharedKeys = node && { currentId: () => node.currentDataKey(), rotate: () => node.rotateDataKey() };
@@ -156,7 +156,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     };
     // The outbox reader is the node's only path from a commit to its bus (every lower seq first).
     await node?.start(core.bus, () => ({ version: VERSION, ...ports }), core.scheduler);
-    writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
+    writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION, ...(node ? { nodeId: node.nodeId } : {}) });
     stopPruning = startPruning(config, db, log);
     stopSweeping = attachments?.startSweeping();
     // What fell due while the daemon was down goes now; the rest when due.

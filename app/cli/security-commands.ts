@@ -1,5 +1,6 @@
 import type { ChainVerdict } from '../domain/audit-chain';
 import { verifyAuditFiles } from '../store/audit-offline';
+import { readRuntimeInfo } from '../discovery';
 import { AdminClient } from './admin-client';
 import type { Io } from './commands';
 import { formatAuditEntry, type AuditEntryView } from './audit-format';
@@ -100,7 +101,9 @@ export async function certRotateCaCommand(dataDir: string, confirm: RotateConfir
  * stopped too, e.g. right after `beep restore`.
  */
 export async function auditVerifyCommand(dataDir: string, io: Io): Promise<number> {
-  const verdict = await verifyAuditFiles(dataDir);
+  // A cluster node's chain is the cluster's, in Redis: the running daemon verifies it.
+  const clustered = readRuntimeInfo(dataDir)?.nodeId !== undefined;
+  const verdict = clustered ? (await AdminClient.fromDataDir(dataDir).request<ChainVerdict>('GET', '/api/v1/audit/verify')).body : await verifyAuditFiles(dataDir);
   if (verdict.ok) {
     io.out(describeAuditVerdict(verdict));
     return 0;

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { storeLimiters, type LimiterFactory } from '../auth/limiter-factory';
@@ -21,6 +22,12 @@ import { RedisDesktopIds } from '../cluster/redis-desktop-ids';
 import { RedisDeviceAccounts } from '../cluster/redis-device-accounts';
 import { RedisDeviceAdmin } from '../cluster/redis-device-admin';
 import { RedisTotpSteps } from '../cluster/redis-totp-steps';
+import { joinAuditChain } from '../cluster/audit-join';
+import { RedisAuditStore } from '../cluster/redis-audit-store';
+import { RedisSharedSecret } from '../cluster/redis-shared-secret';
+import { loadOrCreateAuditKey } from '../crypto/audit-key';
+import { AuditKey } from '../domain/audit-chain';
+import { CheckpointFile } from '../store/audit-checkpoint-file';
 import { RedisNotificationHistory } from '../cluster/redis-notification-history';
 import { RedisScheduleStore } from '../cluster/redis-schedule-store';
 import { RedisTopicHistory } from '../cluster/redis-topic-history';
@@ -98,6 +105,14 @@ export interface ClusterNode {
   topicHistory: RedisTopicHistory;
   /** Scheduled notifications: every node runs its Scheduler; a due entry is claimed by one node. */
   scheduled: RedisScheduleStore;
+  /** One audit chain for the cluster (compare-and-append). */
+  audit: RedisAuditStore;
+  /**
+   * Before the audit log opens: the cluster's audit MAC key (the first node's keys/audit.key,
+   * sealed under the master key in Redis) and, on a node joining a chain that has entries, its
+   * checkpoint file started from the chain's verified head.
+   */
+  joinAudit(): Promise<AuditKey>;
   /** The data-key ring every node seals with (reloaded every TRUST_REFRESH_MS). */
   dataKeys: RedisDataKeys;
   /** The key nodes seal with: the newest one every node has had time to load. */
@@ -191,6 +206,7 @@ export async function openCluster(
     throw error;
   }
   const dataKeys = new RedisDataKeys(redis, keys);
+  const audit = new RedisAuditStore(redis, keys);
   // A key another node added (a rotation) is loaded here before anyone seals with it (DATA_KEY_ACTIVATION_MS > TRUST_REFRESH_MS).
   const refreshTrust = async () => {
     for (const key of await dataKeys.list()) sealer.add(master, key);
@@ -266,6 +282,13 @@ export async function openCluster(
     history: new RedisNotificationHistory(redis, keys, sealer, REDIS_HISTORY_SCAN_PAGE),
     topicHistory: new RedisTopicHistory(redis, keys, sealer, REDIS_HISTORY_SCAN_PAGE),
     scheduled: new RedisScheduleStore(redis, keys, sealer, nodeId, SCHEDULE_CLAIM_MS),
+    audit,
+    async joinAudit() {
+      const key = new AuditKey(await new RedisSharedSecret(redis, keys, master, 'audit-key').shared(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))));
+      const joined = await joinAuditChain(audit, key, CheckpointFile.inDataDir(config.dataDir, durability === 'full'));
+      if (joined && !joined.ok) clusterLog.error('the cluster\'s audit chain does not verify; this node starts no checkpoint from it', { seq: joined.seq, problem: joined.problem });
+      return key;
+    },
     dataKeys,
     currentDataKey: () => dataKeys.currentId(DATA_KEY_ACTIVATION_MS),
     signingKeys,

@@ -30,7 +30,6 @@ export interface StorePorts {
 
 /** What cluster mode does not share yet: each node keeps its own (history, the audit chain, ...). */
 export const PORTS_STILL_LOCAL = [
-  'audit (one chain per node)',
   'retention (the Redis outbox is not trimmed)',
 ] as const;
 
@@ -47,6 +46,7 @@ export interface RedisPorts {
   history: StorePorts['history'];
   topicHistory: StorePorts['topicHistory'];
   scheduled: StorePorts['scheduled'];
+  audit: StorePorts['audit'];
 }
 
 /** Embedded mode: every port on SQLite. */
@@ -67,8 +67,12 @@ export function embeddedPorts(db: Store): StorePorts {
   };
 }
 
-/** Cluster mode: the shared ports on Redis, the rest still on this node (PORTS_STILL_LOCAL). */
-export function clusterPorts(db: Store, redis: RedisPorts): StorePorts {
+/**
+ * Cluster mode: the shared ports on Redis. Every store port is there now; `_db` (this node's
+ * SQLite, which still keeps what is node-local by nature: desktop read positions, attachment
+ * files) stays a parameter so a port can be taken from it while its Redis class is missing.
+ */
+export function clusterPorts(_db: Store, redis: RedisPorts): StorePorts {
   return {
     outbox: redis.outbox,
     delivery: redis.delivery,
@@ -80,7 +84,7 @@ export function clusterPorts(db: Store, redis: RedisPorts): StorePorts {
     adminCredentials: redis.adminCredentials,
     history: redis.history,
     topicHistory: redis.topicHistory,
-    audit: db.audit,
+    audit: redis.audit,
     dataKeys: redis.dataKeys,
   };
 }

@@ -50,9 +50,9 @@ const DAY_MS = 86_400_000;
  * whoever rewrites the database cannot reach it), the checkpoint file, the event policy's
  * window and retention. Keys an unkeyed chain from an earlier version, then starts maintenance.
  */
-export async function openAuditLog(config: BeepConfig, store: AuditStore, metrics: Metrics, log: LogFor): Promise<AuditLog> {
+export async function openAuditLog(config: BeepConfig, store: AuditStore, metrics: Metrics, log: LogFor, /** Cluster mode: the cluster's key. */ key?: AuditKey): Promise<AuditLog> {
   const audit = new AuditLog(store, {
-    key: new AuditKey(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))),
+    key: key ?? new AuditKey(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))),
     checkpoint: CheckpointFile.inDataDir(config.dataDir, config.store.durability === 'full'),
     failureWindowMs: config.audit.failureWindowSec * 1000,
     maxOpenWindows: AUDIT_MAX_OPEN_WINDOWS,

@@ -20,7 +20,7 @@ test('embedded mode: every port is the SQLite one', () => {
 
 /** Every Redis port a node builds (composition/cluster.ts), each a distinct object. */
 function fakeRedis(): RedisPorts {
-  const names = ['outbox', 'delivery', 'accounts', 'deviceAdmin', 'apiTokens', 'desktopIds', 'adminCredentials', 'dataKeys', 'history', 'topicHistory', 'scheduled'];
+  const names = ['outbox', 'delivery', 'accounts', 'deviceAdmin', 'apiTokens', 'desktopIds', 'adminCredentials', 'dataKeys', 'history', 'topicHistory', 'scheduled', 'audit'];
   return Object.fromEntries(names.map((n) => [n, { redis: n }])) as unknown as RedisPorts;
 }
 
