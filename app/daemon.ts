@@ -85,7 +85,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const node = clustered ? (cluster = await openCluster(config, vault, log, [fileSigningKeys.current()])) : undefined;
     if (node) tls = await loadTls(config, log);
     const signingKeys = node?.signingKeys ?? fileSigningKeys;
-    if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; still on this node: ${PORTS_STILL_LOCAL.join(', ')}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
+    const local = PORTS_STILL_LOCAL.length > 0 ? `still on this node: ${PORTS_STILL_LOCAL.join(', ')}` : 'every store port is on Redis';
+    if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; ${local}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
     const db: Store = (store = openStore(config, vault.cipher, logger));
     const stores = node ? clusterPorts(db, node) : embeddedPorts(db);
     const mon: Monitoring = (monitoring = buildMonitoring(config, log, {
@@ -157,7 +158,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     // The outbox reader is the node's only path from a commit to its bus (every lower seq first).
     await node?.start(core.bus, () => ({ version: VERSION, ...ports }), core.scheduler);
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION, ...(node ? { nodeId: node.nodeId } : {}) });
-    stopPruning = startPruning(config, db, log);
+    stopPruning = startPruning(config, node?.retention ?? db, log);
     stopSweeping = attachments?.startSweeping();
     // What fell due while the daemon was down goes now; the rest when due.
     await core.scheduler.start();

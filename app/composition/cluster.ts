@@ -22,6 +22,7 @@ import { RedisDesktopIds } from '../cluster/redis-desktop-ids';
 import { RedisDeviceAccounts } from '../cluster/redis-device-accounts';
 import { RedisDeviceAdmin } from '../cluster/redis-device-admin';
 import { RedisTotpSteps } from '../cluster/redis-totp-steps';
+import { RedisRetention } from '../cluster/redis-retention';
 import { joinAuditChain } from '../cluster/audit-join';
 import { RedisAuditStore } from '../cluster/redis-audit-store';
 import { RedisSharedSecret } from '../cluster/redis-shared-secret';
@@ -45,6 +46,7 @@ import {
   DASHBOARD_SESSION_SWEEP_MS,
   DATA_KEY_ACTIVATION_MS,
   REDIS_HISTORY_SCAN_PAGE,
+  REDIS_TRIM_BATCH,
   SCHEDULE_CLAIM_MS,
   SIGNING_KEY_ACTIVATION_MS,
   TRUST_REFRESH_MS,
@@ -105,6 +107,8 @@ export interface ClusterNode {
   topicHistory: RedisTopicHistory;
   /** Scheduled notifications: every node runs its Scheduler; a due entry is claimed by one node. */
   scheduled: RedisScheduleStore;
+  /** The retention sweep of the shared outbox (never trims what a paired device still owes); every node runs it. */
+  retention: { prune(cutoffMs: number): Promise<number> };
   /** One audit chain for the cluster (compare-and-append). */
   audit: RedisAuditStore;
   /**
@@ -207,6 +211,7 @@ export async function openCluster(
   }
   const dataKeys = new RedisDataKeys(redis, keys);
   const audit = new RedisAuditStore(redis, keys);
+  const retention = new RedisRetention(redis, keys, REDIS_TRIM_BATCH);
   // A key another node added (a rotation) is loaded here before anyone seals with it (DATA_KEY_ACTIVATION_MS > TRUST_REFRESH_MS).
   const refreshTrust = async () => {
     for (const key of await dataKeys.list()) sealer.add(master, key);
@@ -283,6 +288,14 @@ export async function openCluster(
     topicHistory: new RedisTopicHistory(redis, keys, sealer, REDIS_HISTORY_SCAN_PAGE),
     scheduled: new RedisScheduleStore(redis, keys, sealer, nodeId, SCHEDULE_CLAIM_MS),
     audit,
+    retention: {
+      async prune(cutoffMs) {
+        const removed = await retention.prune(cutoffMs);
+        // A paired phone that never comes back keeps its owed notifications (and the outbox) from being trimmed.
+        if (retention.last?.heldBackBy) clusterLog.warn('retention is held back by a paired device that has not fetched what it is owed; revoke it if it is gone', { ...retention.last });
+        return removed;
+      },
+    },
     async joinAudit() {
       const key = new AuditKey(await new RedisSharedSecret(redis, keys, master, 'audit-key').shared(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))));
       const joined = await joinAuditChain(audit, key, CheckpointFile.inDataDir(config.dataDir, durability === 'full'));

@@ -28,10 +28,8 @@ export interface StorePorts {
   dataKeys: PublicOf<Store['dataKeys']>;
 }
 
-/** What cluster mode does not share yet: each node keeps its own (history, the audit chain, ...). */
-export const PORTS_STILL_LOCAL = [
-  'retention (the Redis outbox is not trimmed)',
-] as const;
+/** What cluster mode does not share yet (each node keeps its own): nothing today; a port whose Redis class is missing is named here. */
+export const PORTS_STILL_LOCAL: readonly string[] = [];
 
 /** The Redis ports built so far (composition/cluster.ts). */
 export interface RedisPorts {
