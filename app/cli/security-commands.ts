@@ -148,6 +148,11 @@ function bar(p: RotationProgress): string {
 export async function keysRotateCommand(dataDir: string, io: Io & { progress?: (line: string) => void }): Promise<number> {
   const client = AdminClient.fromDataDir(dataDir);
   const { status, body: first } = await client.request<RotationProgress>('POST', '/api/v1/keys/rotate');
+  if (first.phase === 'activating') {
+    // A cluster node: the key joined the shared ring; nothing is re-sealed (see README, "Several PCs, one set of phones").
+    io.out(`data key ${first.keyId} added to the cluster's ring: every node seals with it within a few minutes; older keys are kept`);
+    return 0;
+  }
   io.out(status === 202 ? `rotating to data key ${first.keyId}` : `joining the rotation to data key ${first.keyId} already under way`);
   const draw = io.progress ?? ((line: string) => io.err(line));
   let p = first;

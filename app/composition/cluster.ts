@@ -315,7 +315,7 @@ export async function openCluster(
         throw error;
       }
       sealer.add(master, key);
-      return { started: true, progress: { running: false, keyId: key.id, phase: null, done: 0, total: 0 } };
+      return { started: true, progress: { running: false, keyId: key.id, phase: 'activating', done: 0, total: 0 } };
     },
     registry,
     limiters,

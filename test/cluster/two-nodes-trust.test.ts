@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import Redis from 'ioredis';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon';
@@ -8,7 +9,7 @@ import { joiningDataDir, nodeConfig, post } from './two-nodes';
 
 // The trust material a cluster shares, through real daemons: a node joining on a fresh data
 // directory with only the master key pins the same CA as the first node (one fingerprint for
-// the phones) with a server certificate of its own; a phone paired through A (its access token
+// the phones) with a server certificate of its own (a data-key rotation on A adds to the one shared ring); a phone paired through A (its access token
 // signed by the cluster's signing key) is accepted by B with the CA it pinned on A; a node
 // started with another master key is refused at start (exit 1) with a message saying what to copy.
 
@@ -42,6 +43,19 @@ test('a joining node pins the cluster\'s CA with its own server certificate; a p
   await phone.connect(Object.assign(Object.create(b) as RunningDaemon, { caPem: a.caPem }));
   expect((await post(b, { body: 'sealed on B, signed for A' })).status).toBe(202);
   await phone.withBody('sealed on B, signed for A');
+
+  // `beep keys rotate` on A: a second key joins the one shared ring (under the cluster lease); delivery goes on.
+  const client = new Redis(redis.url);
+  try {
+    expect(await client.hlen('beep:trust:data-keys')).toBe(1);
+    const rotated = await a.cli(['keys', 'rotate']);
+    expect({ status: rotated.status, out: rotated.stdout }).toEqual({ status: 0, out: expect.stringContaining('added to the cluster\'s ring') });
+    expect(await client.hlen('beep:trust:data-keys')).toBe(2);
+  } finally {
+    client.disconnect();
+  }
+  expect((await post(a, { body: 'after the rotation' })).status).toBe(202);
+  await phone.withBody('after the rotation');
   phone.disconnect();
 });
 
