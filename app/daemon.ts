@@ -41,6 +41,7 @@ import type { Attachment } from './domain/notification';
 import type { Store } from './store/store';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock';
 import { VERSION } from './version';
+import { BeepError } from './domain/errors';
 
 // The composition root: builds every part from the config, starts them in order, stops them
 // in reverse. Each group of parts is built by a small builder in composition/, given what it
@@ -83,7 +84,11 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     // Cluster mode: Redis is opened and checked first (a refusal, or another master key, stops the
     // start with its reason); the certificates load after the cluster's CA is in certs/.
     const node = clustered ? (cluster = await openCluster(config, vault, log, [fileSigningKeys.current()])) : undefined;
-    if (node) tls = await loadTls(config, log);
+    if (node) {
+      tls = await loadTls(config, log);
+      // One CA for the cluster: a node replacing it alone would split the phones' pins (and lose it at its next start).
+      tls.rotate = () => Promise.reject(new BeepError('forbidden', 'Replacing the CA is not available in cluster mode yet: every node shares one CA through Redis.'));
+    }
     const signingKeys = node?.signingKeys ?? fileSigningKeys;
     const local = PORTS_STILL_LOCAL.length > 0 ? `still on this node: ${PORTS_STILL_LOCAL.join(', ')}` : 'every store port is on Redis';
     if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; ${local}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
