@@ -89,7 +89,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       // One CA for the cluster: a node replacing it alone would split the phones' pins (and lose it at its next start).
       tls.rotate = () => Promise.reject(new BeepError('forbidden', 'Replacing the CA is not available in cluster mode yet: every node shares one CA through Redis.'));
     }
-    const signingKeys = node?.signingKeys ?? fileSigningKeys;
+    const signingKeys = node?.trust.signingKeys ?? fileSigningKeys;
     const local = PORTS_STILL_LOCAL.length > 0 ? `still on this node: ${PORTS_STILL_LOCAL.join(', ')}` : 'every store port is on Redis';
     if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; ${local}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
     const db: Store = (store = openStore(config, vault.cipher, logger));
@@ -105,7 +105,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const audit = await openAuditLog(config, stores.audit, metrics, log, await node?.joinAudit());
     stopAudit = () => audit.stop();
     const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: stores.history }, vault.cipher, log);
-    const sharedKeys = node && { currentId: () => node.currentDataKey(), rotate: () => node.rotateDataKey() };
+    const sharedKeys = node && { currentId: () => node.trust.currentDataKey(), rotate: () => node.trust.rotateDataKey() };
     const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files, stores.dataKeys, sharedKeys);
     await recordConfigChange(config, stores.audit, audit);
 

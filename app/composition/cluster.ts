@@ -1,5 +1,3 @@
-import os from 'node:os';
-import path from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { storeLimiters, type LimiterFactory } from '../auth/limiter-factory';
@@ -23,32 +21,20 @@ import { RedisDeviceAccounts } from '../cluster/redis-device-accounts';
 import { RedisDeviceAdmin } from '../cluster/redis-device-admin';
 import { RedisTotpSteps } from '../cluster/redis-totp-steps';
 import { RedisRetention } from '../cluster/redis-retention';
-import { joinAuditChain } from '../cluster/audit-join';
 import { RedisAuditStore } from '../cluster/redis-audit-store';
-import { RedisSharedSecret } from '../cluster/redis-shared-secret';
-import { loadOrCreateAuditKey } from '../crypto/audit-key';
-import { AuditKey } from '../domain/audit-chain';
-import { CheckpointFile } from '../store/audit-checkpoint-file';
 import { RedisNotificationHistory } from '../cluster/redis-notification-history';
 import { RedisScheduleStore } from '../cluster/redis-schedule-store';
 import { RedisTopicHistory } from '../cluster/redis-topic-history';
-import { RedisCaStore } from '../cluster/redis-ca-store';
-import { LeaseBusyError, RedisClusterLease } from '../cluster/redis-cluster-lease';
-import { RedisDataKeys } from '../cluster/redis-data-keys';
-import { RedisMasterCheck } from '../cluster/redis-master-check';
-import { RedisSigningKeyRing } from '../cluster/redis-signing-key-ring';
 import type { SigningKey } from '../auth/signing-keys';
-import { newDataKey, type FieldCipher } from '../crypto/field-cipher';
-import { BeepError } from '../domain/errors';
-import type { RotationProgressView } from '../http/routes/key-routes';
+import type { FieldCipher } from '../crypto/field-cipher';
+import type { RedisDataKeys } from '../cluster/redis-data-keys';
+import type { AuditKey } from '../domain/audit-chain';
+import { openClusterTrust, type ClusterTrust } from './cluster-trust';
 import {
-  CLUSTER_LEASE_TTL_MS,
   DASHBOARD_SESSION_SWEEP_MS,
-  DATA_KEY_ACTIVATION_MS,
   REDIS_HISTORY_SCAN_PAGE,
   REDIS_TRIM_BATCH,
   SCHEDULE_CLAIM_MS,
-  SIGNING_KEY_ACTIVATION_MS,
   TRUST_REFRESH_MS,
   DEVICE_LEASE_TTL_MS,
   NODE_HEARTBEAT_MS,
@@ -71,9 +57,6 @@ import type { LogFor } from './observability';
 // password, sessions and TOTP step), the outbox reader that is a node's only path from a commit
 // to its RelayBus, device leases tied to sockets, the node registry, control events between the
 // nodes over socket.io's Redis Streams adapter, and rate limits and failure budgets on Redis.
-
-/** seconds a retired signing key verifies beyond the token lifetime: tolerated clock skew (as composition/security.ts). */
-const CLOCK_SKEW_SEC = 60;
 
 /** ms between run-time re-checks of Redis' persistence for store.durability "full" (someone may CONFIG SET it). */
 const DURABILITY_RECHECK_MS = 60_000;
@@ -111,26 +94,12 @@ export interface ClusterNode {
   retention: { prune(cutoffMs: number): Promise<number> };
   /** One audit chain for the cluster (compare-and-append). */
   audit: RedisAuditStore;
-  /**
-   * Before the audit log opens: the cluster's audit MAC key (the first node's keys/audit.key,
-   * sealed under the master key in Redis) and, on a node joining a chain that has entries, its
-   * checkpoint file started from the chain's verified head.
-   */
+  /** Before the audit log opens: the cluster's audit key, this node's checkpoint joined to the chain (cluster-trust.ts). */
   joinAudit(): Promise<AuditKey>;
-  /** The data-key ring every node seals with (reloaded every TRUST_REFRESH_MS). */
+  /** What the node trusts, shared (cluster-trust.ts): the data-key and signing-key rings, the data-key rotation. */
+  trust: ClusterTrust;
+  /** The data-key ring (also a store port: openDataKeys loads it). */
   dataKeys: RedisDataKeys;
-  /** The key nodes seal with: the newest one every node has had time to load. */
-  currentDataKey(): Promise<string | undefined>;
-  /** The token signing keys every node signs and verifies with (reloaded every TRUST_REFRESH_MS). */
-  signingKeys: RedisSigningKeyRing;
-  /** A lease one node of the cluster holds at a time (key rotation, ...). */
-  lease(name: string): RedisClusterLease;
-  /**
-   * `beep keys rotate` on a cluster: under the `data-key-rotation` lease, a new key joins the
-   * shared ring; every node loads it and seals with it once DATA_KEY_ACTIVATION_MS has passed.
-   * Older keys stay in the ring (outbox entries are never rewritten; retention trims them).
-   */
-  rotateDataKey(): Promise<{ started: boolean; progress: RotationProgressView }>;
   registry: NodeRegistry;
   /** Rate limits and failure budgets shared by every node (this node's memory while Redis is away). */
   limiters: LimiterFactory;
@@ -163,7 +132,7 @@ export async function openCluster(
   /** The node's file signing key: it seeds an empty cluster ring, so tokens it signed stay valid. */
   seed: SigningKey[],
 ): Promise<ClusterNode> {
-  const { master, cipher: sealer } = vault;
+  const sealer = vault.cipher;
   const clusterLog = log('cluster');
   const url = config.cluster.redisUrl!;
   const durability = config.store.durability;
@@ -188,37 +157,15 @@ export async function openCluster(
   const { redis } = conn;
   const nodeId = loadOrCreateNodeId(config.dataDir, config.cluster.nodeId);
   const keys = new RedisKeys(conn.prefix);
-  const lease = (name: string) => new RedisClusterLease(redis, keys, name, nodeId, CLUSTER_LEASE_TTL_MS);
-  let signingKeys: RedisSigningKeyRing;
+  let trust: ClusterTrust;
   try {
-    // Another master key could open none of the cluster's keys: refused here, with what to copy.
-    await new RedisMasterCheck(redis, keys, master).verify();
-    const ca = await new RedisCaStore(redis, keys, master).syncToDirectory(config.tls.certDir, config.gateway.publicHost ?? os.hostname());
-    if (ca.outcome === 'replaced') {
-      clusterLog.warn(`this node's CA (${ca.previous ?? 'unreadable'}) was replaced by the cluster's (${ca.fingerprint}): phones paired with this node before it joined must pair again`, { ...ca });
-    } else clusterLog.info(`the cluster's CA: ${ca.outcome}`, { ...ca });
-    signingKeys = await RedisSigningKeyRing.open(
-      redis,
-      keys,
-      master,
-      lease('signing-key-rotation'),
-      { rotationDays: config.auth.signingKeyRotationDays, retainMs: (config.auth.accessTokenTtlSec + CLOCK_SKEW_SEC) * 1000, activationMs: SIGNING_KEY_ACTIVATION_MS },
-      seed,
-    );
+    trust = await openClusterTrust(config, { redis, keys, nodeId }, vault, clusterLog, seed);
   } catch (error) {
     await conn.close().catch(() => undefined);
     throw error;
   }
-  const dataKeys = new RedisDataKeys(redis, keys);
   const audit = new RedisAuditStore(redis, keys);
   const retention = new RedisRetention(redis, keys, REDIS_TRIM_BATCH);
-  // A key another node added (a rotation) is loaded here before anyone seals with it (DATA_KEY_ACTIVATION_MS > TRUST_REFRESH_MS).
-  const refreshTrust = async () => {
-    for (const key of await dataKeys.list()) sealer.add(master, key);
-    const current = await dataKeys.currentId(DATA_KEY_ACTIVATION_MS);
-    if (current) sealer.use(current);
-    await signingKeys.refresh();
-  };
   const deviceLeases = new DeviceLeases(redis, keys, nodeId, DEVICE_LEASE_TTL_MS);
   const control = new ControlChannel((error) => clusterLog.error('control event failed', { error: String(error) }));
   const leases = new LeaseKeeper(deviceLeases, Math.floor(DEVICE_LEASE_TTL_MS / 3), {
@@ -296,27 +243,9 @@ export async function openCluster(
         return removed;
       },
     },
-    async joinAudit() {
-      const key = new AuditKey(await new RedisSharedSecret(redis, keys, master, 'audit-key').shared(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))));
-      const joined = await joinAuditChain(audit, key, CheckpointFile.inDataDir(config.dataDir, durability === 'full'));
-      if (joined && !joined.ok) clusterLog.error('the cluster\'s audit chain does not verify; this node starts no checkpoint from it', { seq: joined.seq, problem: joined.problem });
-      return key;
-    },
-    dataKeys,
-    currentDataKey: () => dataKeys.currentId(DATA_KEY_ACTIVATION_MS),
-    signingKeys,
-    lease,
-    async rotateDataKey() {
-      const key = newDataKey(master);
-      try {
-        await lease('data-key-rotation').run(async () => void (await dataKeys.add(key)));
-      } catch (error) {
-        if (error instanceof LeaseBusyError) throw new BeepError('rate_limited', 'Another node is rotating the data key; try again later.', { retryAfter: Math.ceil(CLUSTER_LEASE_TTL_MS / 1000) });
-        throw error;
-      }
-      sealer.add(master, key);
-      return { started: true, progress: { running: false, keyId: key.id, phase: 'activating', done: 0, total: 0 } };
-    },
+    joinAudit: () => trust.joinAudit(audit),
+    trust,
+    dataKeys: trust.dataKeys,
     registry,
     limiters,
     adapter,
@@ -349,7 +278,7 @@ export async function openCluster(
       timers.push(setInterval(() => void dashboardSessions.sweep().catch(() => undefined), DASHBOARD_SESSION_SWEEP_MS));
       // An entry scheduled on another node (or left claimed by a node that died) is due here too: one node claims it.
       timers.push(setInterval(() => void scheduler.wake().catch(() => undefined), SCHEDULE_CLAIM_MS));
-      timers.push(setInterval(() => void refreshTrust().catch((error) => clusterLog.warn('reloading the data keys and signing keys failed; retried', { error: String(error) })), TRUST_REFRESH_MS));
+      timers.push(setInterval(() => void trust.refresh().catch((error) => clusterLog.warn('reloading the data keys and signing keys failed; retried', { error: String(error) })), TRUST_REFRESH_MS));
       if (durability === 'full') {
         timers.push(
           setInterval(() => {
