@@ -5,8 +5,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // Tests written ahead of the ports they need (each says which); moved out of pending/ once those land.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/pending/'],
+  testPathIgnorePatterns: ['/node_modules/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   testTimeout: 60000,
   maxWorkers: 2,

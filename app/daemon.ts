@@ -41,6 +41,7 @@ import type { Attachment } from './domain/notification';
 import type { Store } from './store/store';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock';
 import { VERSION } from './version';
+import { BeepError } from './domain/errors';
 
 // The composition root: builds every part from the config, starts them in order, stops them
 // in reverse. Each group of parts is built by a small builder in composition/, given what it
@@ -76,14 +77,23 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     lock = acquireDataDirLock(config.dataDir);
     const adminToken = loadOrCreateAdminToken(config.dataDir);
-    tls = await loadTls(config, log);
-    const signingKeys = openSigningKeys(config);
+    const clustered = Boolean(config.cluster.redisUrl);
+    if (!clustered) tls = await loadTls(config, log);
+    const fileSigningKeys = openSigningKeys(config);
     const vault = openVault(config);
-    // Cluster mode: Redis is opened and checked first; a refusal stops the start with its reason.
-    const node = config.cluster.redisUrl ? (cluster = await openCluster(config, vault.cipher, log)) : undefined;
-    if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; still on this node: ${PORTS_STILL_LOCAL.join(', ')}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
+    // Cluster mode: Redis is opened and checked first (a refusal, or another master key, stops the
+    // start with its reason); the certificates load after the cluster's CA is in certs/.
+    const node = clustered ? (cluster = await openCluster(config, vault, log, [fileSigningKeys.current()])) : undefined;
+    if (node) {
+      tls = await loadTls(config, log);
+      // One CA for the cluster: a node replacing it alone would split the phones' pins (and lose it at its next start).
+      tls.rotate = () => Promise.reject(new BeepError('forbidden', 'Replacing the CA is not available in cluster mode yet: every node shares one CA through Redis.'));
+    }
+    const signingKeys = node?.trust.signingKeys ?? fileSigningKeys;
+    const local = PORTS_STILL_LOCAL.length > 0 ? `still on this node: ${PORTS_STILL_LOCAL.join(', ')}` : 'every store port is on Redis';
+    if (node) log('cluster').warn(`cluster mode: node ${node.nodeId}; ${local}`, { nodeId: node.nodeId, prefix: node.keys.prefix });
     const db: Store = (store = openStore(config, vault.cipher, logger));
-    const stores = node ? clusterPorts(db, { outbox: node.outbox, delivery: node.delivery, mirror: node.mirror }) : embeddedPorts(db);
+    const stores = node ? clusterPorts(db, node) : embeddedPorts(db);
     const mon: Monitoring = (monitoring = buildMonitoring(config, log, {
       delivery: () => relay?.delivery,
       tls: () => tls.current,
@@ -92,10 +102,11 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     }));
     const { metrics } = mon;
     measureStore(db, metrics, logger);
-    const audit = await openAuditLog(config, stores.audit, metrics, log);
+    const audit = await openAuditLog(config, stores.audit, metrics, log, await node?.joinAudit());
     stopAudit = () => audit.stop();
     const attachments = buildAttachments(config, { db: db.db, writer: db.writer, pool: db.pool, notifications: stores.history }, vault.cipher, log);
-    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files, stores.dataKeys);
+    const sharedKeys = node && { currentId: () => node.trust.currentDataKey(), rotate: () => node.trust.rotateDataKey() };
+    const { keys } = await openDataKeys(config, db, vault, audit, log, attachments?.files, stores.dataKeys, sharedKeys);
     await recordConfigChange(config, stores.audit, audit);
 
     const rules = buildRules(config, log);
@@ -109,14 +120,14 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const core = (relay = buildRelay(config, { outbox: stores.outbox, delivery: stores.delivery, scheduled: stores.scheduled }, mon, rules.engine, log, attachments?.links, clusterRelay));
     sources = buildSources(config, core, { desktopIds: stores.desktopIds, positions: db.sourcePositions }, log, metrics);
     const limits = buildLimits(config, metrics, audit, log, node?.limiters ?? memoryLimiters());
-    const signing = buildTokens(config, signingKeys, stores.accounts, audit);
+    const signing = await buildTokens(config, signingKeys, stores.accounts, audit, log);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
     const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
     const devices = { accounts: stores.accounts, deviceAdmin: stores.deviceAdmin, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets };
     const { pairing, directory } = buildDevices(config, devices, pairingAddress, log, node && ((ids) => node.registry.holders(ids)));
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources }, node && { redis: () => node.health() });
-    const { dashboard, passwordLogin, credentials } = buildDashboard(config, stores.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl);
+    const { dashboard, passwordLogin, credentials } = buildDashboard(config, stores.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl, node && { sessions: node.dashboardSessions, totpSteps: node.totpSteps });
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
     const storage = { tokens: stores.apiTokens, history: stores.topicHistory, credentials: () => stores.adminCredentials.adminCredentials(), ping: () => db.ping() };
     const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, dismiss: (id: string) => core.dismiss(id, null), attachments: attachments?.ntfy }, log));
@@ -134,11 +145,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const actions = buildActions(config, { lookup: stores.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
     const socketCluster = node && {
       adapter: node.adapter,
-      claim: async (deviceId: string, close: () => void) => {
-        const device = await stores.accounts.device(deviceId);
-        if (device) await node.mirror.ensure(device);
-        return (await node.leases.claim(deviceId, close)).lease;
-      },
+      claim: async (deviceId: string, close: () => void) => (await node.leases.claim(deviceId, close)).lease,
       // After the socket's last progress write (Delivery.detach started it).
       release: (deviceId: string, lease: string) => void core.delivery.settled().then(() => node.leases.release(deviceId, lease)).catch(() => undefined),
     };
@@ -154,9 +161,9 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       gatewayPort: await listen(gateway, config.gateway.port, config.gateway.host, 'gateway'),
     };
     // The outbox reader is the node's only path from a commit to its bus (every lower seq first).
-    await node?.start(core.bus, () => ({ version: VERSION, ...ports }));
-    writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION });
-    stopPruning = startPruning(config, db, log);
+    await node?.start(core.bus, () => ({ version: VERSION, ...ports }), core.scheduler);
+    writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION, ...(node ? { nodeId: node.nodeId } : {}) });
+    stopPruning = startPruning(config, node?.retention ?? db, log);
     stopSweeping = attachments?.startSweeping();
     // What fell due while the daemon was down goes now; the rest when due.
     await core.scheduler.start();

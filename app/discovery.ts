@@ -11,6 +11,8 @@ export interface RuntimeInfo {
   adminPort: number;
   caFingerprint: string;
   version: string;
+  /** Cluster mode: this node's id (its audit chain and histories are in Redis, read through the daemon). */
+  nodeId?: string;
 }
 
 export const RUNTIME_FILE = 'daemon.json';

@@ -8,8 +8,8 @@ import { readIfExists, writeSecretFile } from '../util/secure-file';
 
 /** What the dashboard login needs: the claim of a step for a secret. */
 export interface TotpSteps {
-  /** True when `step` is later than the last one used with `secret`; it is then the last one. */
-  claim(secret: string, step: number): boolean;
+  /** True when `step` is later than the last one used with `secret`; it is then the last one (on Redis in cluster mode: a promise). */
+  claim(secret: string, step: number): boolean | Promise<boolean>;
 }
 
 interface LastUsed {

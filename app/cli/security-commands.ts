@@ -1,5 +1,6 @@
 import type { ChainVerdict } from '../domain/audit-chain';
 import { verifyAuditFiles } from '../store/audit-offline';
+import { readRuntimeInfo } from '../discovery';
 import { AdminClient } from './admin-client';
 import type { Io } from './commands';
 import { formatAuditEntry, type AuditEntryView } from './audit-format';
@@ -100,7 +101,9 @@ export async function certRotateCaCommand(dataDir: string, confirm: RotateConfir
  * stopped too, e.g. right after `beep restore`.
  */
 export async function auditVerifyCommand(dataDir: string, io: Io): Promise<number> {
-  const verdict = await verifyAuditFiles(dataDir);
+  // A cluster node's chain is the cluster's, in Redis: the running daemon verifies it.
+  const clustered = readRuntimeInfo(dataDir)?.nodeId !== undefined;
+  const verdict = clustered ? (await AdminClient.fromDataDir(dataDir).request<ChainVerdict>('GET', '/api/v1/audit/verify')).body : await verifyAuditFiles(dataDir);
   if (verdict.ok) {
     io.out(describeAuditVerdict(verdict));
     return 0;
@@ -145,6 +148,11 @@ function bar(p: RotationProgress): string {
 export async function keysRotateCommand(dataDir: string, io: Io & { progress?: (line: string) => void }): Promise<number> {
   const client = AdminClient.fromDataDir(dataDir);
   const { status, body: first } = await client.request<RotationProgress>('POST', '/api/v1/keys/rotate');
+  if (first.phase === 'activating') {
+    // A cluster node: the key joined the shared ring; nothing is re-sealed (see README, "Several PCs, one set of phones").
+    io.out(`data key ${first.keyId} added to the cluster's ring: every node seals with it within a few minutes; older keys are kept`);
+    return 0;
+  }
   io.out(status === 202 ? `rotating to data key ${first.keyId}` : `joining the rotation to data key ${first.keyId} already under way`);
   const draw = io.progress ?? ((line: string) => io.err(line));
   let p = first;

@@ -3,8 +3,8 @@ import type { DismissedEvent } from '../delivery/relay-bus';
 // Control events between the nodes, over socket.io's Redis Streams adapter (`serverSideEmit`
 // reaches every other node; a node never hears its own). They close what must close on every
 // node: a revoked device's socket, a revoked API token's streams, a phone's older connection
-// when another node accepted a newer one, and a dismissal's `dismissed` to the phones of the
-// other nodes. Notifications never travel here: every node reads the outbox stream.
+// when another node accepted a newer one, an ended dashboard session's live feeds, and a
+// dismissal's `dismissed` to the phones of the other nodes. Notifications never travel here: every node reads the outbox stream.
 
 /** The socket.io event every control message travels as. */
 export const CONTROL_EVENT = 'beep:control';
@@ -14,6 +14,7 @@ export type ControlMessage =
   | { kind: 'device-connected'; deviceId: string; epoch: number; node: string }
   | { kind: 'device-revoked'; deviceId: string }
   | { kind: 'token-revoked'; tokenId: number }
+  | { kind: 'sessions-ended'; sessionKeys: string[] }
   | { kind: 'dismissed'; event: DismissedEvent };
 
 /** What serverSideEmit is called on (a socket.io Server or Namespace with a cluster adapter). */

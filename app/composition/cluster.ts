@@ -13,7 +13,29 @@ import { openRedis, type RedisConnection } from '../cluster/redis-connection';
 import { RedisDeliveryStore } from '../cluster/redis-delivery-store';
 import { RedisKeys } from '../cluster/redis-keys';
 import { RedisOutbox } from '../cluster/redis-outbox';
+import { RedisAdminCredentials } from '../cluster/redis-admin-credentials';
+import { RedisApiTokens } from '../cluster/redis-api-tokens';
+import { RedisDashboardSessions } from '../cluster/redis-dashboard-sessions';
+import { RedisDesktopIds } from '../cluster/redis-desktop-ids';
+import { RedisDeviceAccounts } from '../cluster/redis-device-accounts';
+import { RedisDeviceAdmin } from '../cluster/redis-device-admin';
+import { RedisTotpSteps } from '../cluster/redis-totp-steps';
+import { RedisRetention } from '../cluster/redis-retention';
+import { RedisAuditStore } from '../cluster/redis-audit-store';
+import { RedisNotificationHistory } from '../cluster/redis-notification-history';
+import { RedisScheduleStore } from '../cluster/redis-schedule-store';
+import { RedisTopicHistory } from '../cluster/redis-topic-history';
+import type { SigningKey } from '../auth/signing-keys';
+import type { FieldCipher } from '../crypto/field-cipher';
+import type { RedisDataKeys } from '../cluster/redis-data-keys';
+import type { AuditKey } from '../domain/audit-chain';
+import { openClusterTrust, type ClusterTrust } from './cluster-trust';
 import {
+  DASHBOARD_SESSION_SWEEP_MS,
+  REDIS_HISTORY_SCAN_PAGE,
+  REDIS_TRIM_BATCH,
+  SCHEDULE_CLAIM_MS,
+  TRUST_REFRESH_MS,
   DEVICE_LEASE_TTL_MS,
   NODE_HEARTBEAT_MS,
   NODE_HEARTBEAT_TTL_MS,
@@ -28,12 +50,11 @@ import {
 import type { BeepConfig } from '../config/schema';
 import type { RelayBus } from '../delivery/relay-bus';
 import type { CheckOutcome } from '../observability/health';
-import type { FieldSealer } from '../store/rows';
-import { DeviceMirror } from './cluster-devices';
 import type { LogFor } from './observability';
 
 // Cluster mode's parts (only built with cluster.redisUrl): the checked Redis connection, the
-// shared outbox and delivery store, the outbox reader that is a node's only path from a commit
+// shared outbox and delivery store, the accounts (devices, API tokens, desktop ids, dashboard
+// password, sessions and TOTP step), the outbox reader that is a node's only path from a commit
 // to its RelayBus, device leases tied to sockets, the node registry, control events between the
 // nodes over socket.io's Redis Streams adapter, and rate limits and failure budgets on Redis.
 
@@ -54,7 +75,31 @@ export interface ClusterNode {
   outbox: RedisOutbox;
   delivery: RedisDeliveryStore;
   leases: LeaseKeeper;
-  mirror: DeviceMirror;
+  accounts: RedisDeviceAccounts;
+  deviceAdmin: RedisDeviceAdmin;
+  apiTokens: RedisApiTokens;
+  desktopIds: RedisDesktopIds;
+  adminCredentials: RedisAdminCredentials;
+  /** Dashboard sessions every node accepts; one ended on a node closes its live feeds on the others (control event). */
+  dashboardSessions: RedisDashboardSessions;
+  /** The dashboard's last used TOTP step, claimed once across the cluster. */
+  totpSteps: RedisTotpSteps;
+  /** The admin history (and attachments' lookup by id), read from the shared outbox. */
+  history: RedisNotificationHistory;
+  /** ntfy since= and Gotify lists, read from the shared outbox. */
+  topicHistory: RedisTopicHistory;
+  /** Scheduled notifications: every node runs its Scheduler; a due entry is claimed by one node. */
+  scheduled: RedisScheduleStore;
+  /** The retention sweep of the shared outbox (never trims what a paired device still owes); every node runs it. */
+  retention: { prune(cutoffMs: number): Promise<number> };
+  /** One audit chain for the cluster (compare-and-append). */
+  audit: RedisAuditStore;
+  /** Before the audit log opens: the cluster's audit key, this node's checkpoint joined to the chain (cluster-trust.ts). */
+  joinAudit(): Promise<AuditKey>;
+  /** What the node trusts, shared (cluster-trust.ts): the data-key and signing-key rings, the data-key rotation. */
+  trust: ClusterTrust;
+  /** The data-key ring (also a store port: openDataKeys loads it). */
+  dataKeys: RedisDataKeys;
   registry: NodeRegistry;
   /** Rate limits and failure budgets shared by every node (this node's memory while Redis is away). */
   limiters: LimiterFactory;
@@ -64,8 +109,8 @@ export interface ClusterNode {
   bus(local: RelayBus, sharedTokens: boolean): ClusterRelayBus;
   /** Connects the control channel once socket.io exists. */
   attachControl(io: ControlTransport, bus: ClusterRelayBus): void;
-  /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal. */
-  start(bus: RelayBus, info: () => NodeInfo): Promise<void>;
+  /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal; wakes the scheduler every SCHEDULE_CLAIM_MS. */
+  start(bus: RelayBus, info: () => NodeInfo, scheduler: { wake(): Promise<void> }): Promise<void>;
   /** The cluster's connected phones: this node's now, the others' as of their last heartbeat (up to NODE_HEARTBEAT_MS old). */
   connectedDevices(): string[];
   /** /health/detailed's `redis` check: down while Redis cannot be reached. */
@@ -75,8 +120,19 @@ export interface ClusterNode {
   stop(): Promise<void>;
 }
 
-/** Opens Redis and checks it (a RedisRefusedError stops the start with its message); builds the node. */
-export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: LogFor): Promise<ClusterNode> {
+/**
+ * Opens Redis and checks it (a RedisRefusedError stops the start with its message), checks this
+ * node's master key is the cluster's, makes the certificate directory's CA the cluster's (before
+ * the certificates are loaded) and opens the shared signing-key ring; builds the node.
+ */
+export async function openCluster(
+  config: BeepConfig,
+  vault: { master: Buffer; cipher: FieldCipher },
+  log: LogFor,
+  /** The node's file signing key: it seeds an empty cluster ring, so tokens it signed stay valid. */
+  seed: SigningKey[],
+): Promise<ClusterNode> {
+  const sealer = vault.cipher;
   const clusterLog = log('cluster');
   const url = config.cluster.redisUrl!;
   const durability = config.store.durability;
@@ -101,6 +157,15 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
   const { redis } = conn;
   const nodeId = loadOrCreateNodeId(config.dataDir, config.cluster.nodeId);
   const keys = new RedisKeys(conn.prefix);
+  let trust: ClusterTrust;
+  try {
+    trust = await openClusterTrust(config, { redis, keys, nodeId }, vault, clusterLog, seed);
+  } catch (error) {
+    await conn.close().catch(() => undefined);
+    throw error;
+  }
+  const audit = new RedisAuditStore(redis, keys);
+  const retention = new RedisRetention(redis, keys, REDIS_TRIM_BATCH);
   const deviceLeases = new DeviceLeases(redis, keys, nodeId, DEVICE_LEASE_TTL_MS);
   const control = new ControlChannel((error) => clusterLog.error('control event failed', { error: String(error) }));
   const leases = new LeaseKeeper(deviceLeases, Math.floor(DEVICE_LEASE_TTL_MS / 3), {
@@ -111,6 +176,11 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
   });
   const delivery = new RedisDeliveryStore(redis, keys, sealer, deviceLeases, (deviceId) => leases.fenced(deviceId));
   const outbox = new RedisOutbox(redis, keys, sealer, config.store.retentionDays * 86_400);
+  const dashboardSessions = new RedisDashboardSessions(redis, keys, {
+    loginTtlSec: config.dashboard.loginTtlSec,
+    sessionIdleSec: config.dashboard.sessionIdleSec,
+    onEnded: (sessionKeys) => control.send({ kind: 'sessions-ended', sessionKeys }),
+  });
   const registry = new NodeRegistry(redis, keys, nodeId, NODE_HEARTBEAT_TTL_MS);
   const limiters = storeLimiters(
     (options) =>
@@ -154,7 +224,28 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
     outbox,
     delivery,
     leases,
-    mirror: new DeviceMirror(redis, keys),
+    accounts: new RedisDeviceAccounts(redis, keys, sealer, config.auth.maxSessionsPerDevice),
+    deviceAdmin: new RedisDeviceAdmin(redis, keys, sealer),
+    apiTokens: new RedisApiTokens(redis, keys),
+    desktopIds: new RedisDesktopIds(redis, keys, nodeId),
+    adminCredentials: new RedisAdminCredentials(redis, keys, sealer),
+    dashboardSessions,
+    totpSteps: new RedisTotpSteps(redis, keys),
+    history: new RedisNotificationHistory(redis, keys, sealer, REDIS_HISTORY_SCAN_PAGE),
+    topicHistory: new RedisTopicHistory(redis, keys, sealer, REDIS_HISTORY_SCAN_PAGE),
+    scheduled: new RedisScheduleStore(redis, keys, sealer, nodeId, SCHEDULE_CLAIM_MS),
+    audit,
+    retention: {
+      async prune(cutoffMs) {
+        const removed = await retention.prune(cutoffMs);
+        // A paired phone that never comes back keeps its owed notifications (and the outbox) from being trimmed.
+        if (retention.last?.heldBackBy) clusterLog.warn('retention is held back by a paired device that has not fetched what it is owed; revoke it if it is gone', { ...retention.last });
+        return removed;
+      },
+    },
+    joinAudit: () => trust.joinAudit(audit),
+    trust,
+    dataKeys: trust.dataKeys,
     registry,
     limiters,
     adapter,
@@ -162,10 +253,11 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
     attachControl(io, bus) {
       control.attach(io, (message) => {
         if (message.kind === 'device-connected') leases.takenElsewhere(message.deviceId, message.epoch);
+        else if (message.kind === 'sessions-ended') dashboardSessions.closeEnded(message.sessionKeys);
         else bus.receive(message);
       });
     },
-    async start(bus, info) {
+    async start(bus, info, scheduler) {
       current = info;
       // A node reads from the seq at its start: its phones connect afterwards and page their backlog from their progress.
       const from = Number((await redis.get(keys.seq)) ?? 0);
@@ -182,6 +274,11 @@ export async function openCluster(config: BeepConfig, sealer: FieldSealer, log: 
       leases.start();
       await beat();
       timers.push(setInterval(() => void beat().catch(() => undefined), NODE_HEARTBEAT_MS));
+      // Sessions gone from Redis (idle expiry, an announcement missed) close their feeds here too.
+      timers.push(setInterval(() => void dashboardSessions.sweep().catch(() => undefined), DASHBOARD_SESSION_SWEEP_MS));
+      // An entry scheduled on another node (or left claimed by a node that died) is due here too: one node claims it.
+      timers.push(setInterval(() => void scheduler.wake().catch(() => undefined), SCHEDULE_CLAIM_MS));
+      timers.push(setInterval(() => void trust.refresh().catch((error) => clusterLog.warn('reloading the data keys and signing keys failed; retried', { error: String(error) })), TRUST_REFRESH_MS));
       if (durability === 'full') {
         timers.push(
           setInterval(() => {

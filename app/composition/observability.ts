@@ -8,7 +8,9 @@ import { StatsHistory } from '../dashboard/stats-history';
 import type { Delivery } from '../delivery/delivery';
 import path from 'node:path';
 import type { FailureBudget } from '../auth/failure-limiter';
-import { FileTotpSteps } from '../auth/totp-steps';
+import { FileTotpSteps, type TotpSteps } from '../auth/totp-steps';
+import type { SessionLookup } from '../http/admin-auth';
+import type { DashboardSessionPort } from '../http/routes/dashboard-routes';
 import type { AuditLog } from '../observability/audit-log';
 import type { Check, HealthChecks } from '../observability/health';
 import type { Logger } from '../observability/logger';
@@ -127,10 +129,16 @@ export interface AdminCredentialPort {
   setAdminCredentials(passwordHash: string, totpSecret: string | null): Promise<void>;
 }
 
+/** Cluster mode's dashboard sessions and TOTP steps (on Redis); embedded mode keeps them in memory and a file. */
+export interface SharedDashboard {
+  sessions: DashboardSessionPort & SessionLookup & { open(): Promise<{ sessionId: string }>; endAll(): Promise<void> };
+  totpSteps: TotpSteps;
+}
+
 /** The dashboard's sessions, feed and stats, its password (+TOTP) login, audited, and the password store that ends sessions. */
-export function buildDashboard(config: BeepConfig, store: AdminCredentialPort, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget, gatewayUrl?: () => string) {
+export function buildDashboard(config: BeepConfig, store: AdminCredentialPort, audit: AuditLog, monitoring: Monitoring, limiter: FailureBudget, gatewayUrl?: () => string, shared?: SharedDashboard) {
   const dashboard = {
-    sessions: new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
+    sessions: shared?.sessions ?? new DashboardSessions({ loginTtlSec: config.dashboard.loginTtlSec, sessionIdleSec: config.dashboard.sessionIdleSec }),
     feed: monitoring.feed,
     stats: monitoring.stats,
     statsIntervalSec: config.dashboard.statsIntervalSec,
@@ -140,7 +148,7 @@ export function buildDashboard(config: BeepConfig, store: AdminCredentialPort, a
     sessions: dashboard.sessions,
     credentials: () => store.adminCredentials(),
     limiter,
-    totpSteps: new FileTotpSteps(path.join(config.dataDir, 'totp-step.json')),
+    totpSteps: shared?.totpSteps ?? new FileTotpSteps(path.join(config.dataDir, 'totp-step.json')),
     onLogin: (address: string) => void audit.record('dashboard_login', `ip:${address}`, { method: 'password' }),
     onFailure: (address: string, reason: string) =>
       void audit.record('auth_failed', `ip:${address}`, { channel: 'dashboard', code: 'invalid_credentials', reason }),

@@ -1,7 +1,6 @@
 import type { DeliveryStore } from '../delivery/ports';
 import type { ScheduleStore } from '../schedule/scheduler';
 import type { Store } from '../store/store';
-import type { DeviceMirror } from './cluster-devices';
 import type { RelayStorage } from './relay';
 
 // The one switch between the embedded store (SQLite) and cluster mode (Redis): every store port
@@ -29,36 +28,23 @@ export interface StorePorts {
   dataKeys: PublicOf<Store['dataKeys']>;
 }
 
-/**
- * What cluster mode does not share yet: each node keeps its own (pairing, tokens, history, the
- * audit chain, keys, ...). Pairing on one node and connecting to another does not work while
- * `accounts` is here; notifications sealed on one node are readable on another only while the
- * nodes hold the same data keys (`dataKeys`).
- */
-export const PORTS_STILL_LOCAL = [
-  'accounts (pairing, refresh tokens, token checks)',
-  'deviceAdmin (device list, revoke, rename, topics)',
-  'apiTokens',
-  'desktopIds',
-  'adminCredentials (dashboard password, TOTP)',
-  'dashboard sessions',
-  'history (admin history)',
-  'topicHistory (ntfy since=, Gotify lists)',
-  'scheduled',
-  'audit (one chain per node)',
-  'dataKeys (the data-key ring)',
-  'CA and server certificate',
-  'JWT signing-key ring',
-  'cluster lease (keys rotate)',
-  'retention (the Redis outbox is not trimmed)',
-] as const;
+/** What cluster mode does not share yet (each node keeps its own): nothing today; a port whose Redis class is missing is named here. */
+export const PORTS_STILL_LOCAL: readonly string[] = [];
 
 /** The Redis ports built so far (composition/cluster.ts). */
 export interface RedisPorts {
   outbox: RelayStorage['outbox'];
   delivery: DeliveryStore;
-  /** Stands in for the accounts port on Redis: mirrors this node's devices into what `delivery` reads. */
-  mirror: DeviceMirror;
+  accounts: StorePorts['accounts'];
+  deviceAdmin: StorePorts['deviceAdmin'];
+  apiTokens: StorePorts['apiTokens'];
+  desktopIds: StorePorts['desktopIds'];
+  adminCredentials: StorePorts['adminCredentials'];
+  dataKeys: StorePorts['dataKeys'];
+  history: StorePorts['history'];
+  topicHistory: StorePorts['topicHistory'];
+  scheduled: StorePorts['scheduled'];
+  audit: StorePorts['audit'];
 }
 
 /** Embedded mode: every port on SQLite. */
@@ -79,20 +65,24 @@ export function embeddedPorts(db: Store): StorePorts {
   };
 }
 
-/** Cluster mode: the shared ports on Redis, the rest still on this node (PORTS_STILL_LOCAL). */
-export function clusterPorts(db: Store, redis: RedisPorts): StorePorts {
+/**
+ * Cluster mode: the shared ports on Redis. Every store port is there now; `_db` (this node's
+ * SQLite, which still keeps what is node-local by nature: desktop read positions, attachment
+ * files) stays a parameter so a port can be taken from it while its Redis class is missing.
+ */
+export function clusterPorts(_db: Store, redis: RedisPorts): StorePorts {
   return {
     outbox: redis.outbox,
     delivery: redis.delivery,
-    scheduled: db.scheduled,
-    accounts: redis.mirror.accounts(db.accounts),
-    deviceAdmin: redis.mirror.deviceAdmin(db.deviceAdmin),
-    apiTokens: db.apiTokens,
-    desktopIds: db.desktopIds,
-    adminCredentials: db.adminCredentials,
-    history: db.history,
-    topicHistory: db.topicHistory,
-    audit: db.audit,
-    dataKeys: db.dataKeys,
+    scheduled: redis.scheduled,
+    accounts: redis.accounts,
+    deviceAdmin: redis.deviceAdmin,
+    apiTokens: redis.apiTokens,
+    desktopIds: redis.desktopIds,
+    adminCredentials: redis.adminCredentials,
+    history: redis.history,
+    topicHistory: redis.topicHistory,
+    audit: redis.audit,
+    dataKeys: redis.dataKeys,
   };
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { perAddress } from '../auth/failure-limiter';
 import type { LimiterFactory } from '../auth/limiter-factory';
-import { SigningKeyRing } from '../auth/signing-keys';
+import { SigningKeyRing, type KeyRing, type SigningKey } from '../auth/signing-keys';
 import { TokenService } from '../auth/token-service';
 import { AUDIT_CHECKPOINT_COMPACT_BYTES, AUDIT_MAINTENANCE_INTERVAL_MS, AUDIT_MAX_OPEN_WINDOWS } from '../config/defaults';
 import type { BeepConfig } from '../config/schema';
@@ -9,7 +9,7 @@ import { loadOrCreateAuditKey } from '../crypto/audit-key';
 import { FieldCipher, newDataKey } from '../crypto/field-cipher';
 import { loadOrCreateMasterKey } from '../crypto/master-key';
 import { AuditKey } from '../domain/audit-chain';
-import type { KeyControl } from '../http/routes/key-routes';
+import type { KeyControl, RotationProgressView } from '../http/routes/key-routes';
 import type { DeviceLookup } from '../auth/token-service';
 import { AuditLog, type AuditStore } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
@@ -50,9 +50,9 @@ const DAY_MS = 86_400_000;
  * whoever rewrites the database cannot reach it), the checkpoint file, the event policy's
  * window and retention. Keys an unkeyed chain from an earlier version, then starts maintenance.
  */
-export async function openAuditLog(config: BeepConfig, store: AuditStore, metrics: Metrics, log: LogFor): Promise<AuditLog> {
+export async function openAuditLog(config: BeepConfig, store: AuditStore, metrics: Metrics, log: LogFor, /** Cluster mode: the cluster's key. */ key?: AuditKey): Promise<AuditLog> {
   const audit = new AuditLog(store, {
-    key: new AuditKey(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))),
+    key: key ?? new AuditKey(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))),
     checkpoint: CheckpointFile.inDataDir(config.dataDir, config.store.durability === 'full'),
     failureWindowMs: config.audit.failureWindowSec * 1000,
     maxOpenWindows: AUDIT_MAX_OPEN_WINDOWS,
@@ -82,15 +82,19 @@ export async function openDataKeys(
   files?: { rekey(targetKeyId: string): Promise<number> },
   /** Where the data-key ring is kept (composition/ports.ts chooses; the SQLite store's by default). */
   dataKeys: Pick<Store['dataKeys'], 'list' | 'insert'> = store.dataKeys,
+  /** Cluster mode: the shared ring's current key (another node may have added one not yet active) and its rotation. */
+  cluster?: { currentId(): Promise<string | undefined>; rotate(): Promise<{ started: boolean; progress: RotationProgressView }> },
 ): Promise<{ keys: KeyControl }> {
   const { master, cipher } = vault;
-  const stored = await dataKeys.list();
+  let stored = await dataKeys.list();
   if (stored.length === 0) {
-    const first = newDataKey(master);
-    await dataKeys.insert(first);
-    stored.push(first);
+    // On a shared ring another node may have stored its first key meanwhile: the ring is read again.
+    await dataKeys.insert(newDataKey(master));
+    stored = await dataKeys.list();
   }
-  cipher.load(master, stored);
+  // A node joining a cluster keeps opening what it sealed alone (its SQLite keys); it seals with the cluster's.
+  const local = cluster && dataKeys !== store.dataKeys ? (await store.dataKeys.list()).filter((k) => !stored.some((s) => s.id === k.id)) : [];
+  cipher.load(master, [...local, ...stored], await cluster?.currentId());
   const keysLog = log('keys');
   const { rotationBatchSize: batchSize, rotationPauseMs: pauseMs } = config.encryption;
   const rotation = new KeyRotation(store.db, store.writer, cipher, {
@@ -117,7 +121,13 @@ export async function openDataKeys(
   reseal.start();
   const keys = {
     progress: () => rotation.progress(),
-    rotate: async () => {
+    rotate: cluster
+      ? async () => {
+          const rotated = await cluster.rotate();
+          void audit.record('data_key_rotation_started', 'admin', { keyId: rotated.progress.keyId, values: 0 });
+          return rotated;
+        }
+      : async () => {
       const started = !rotation.progress().running;
       const key = newDataKey(master);
       const progress = await rotation.start(key, () => cipher.add(master, key));
@@ -167,15 +177,18 @@ export type Limits = ReturnType<typeof buildLimits>;
 /** The failure budgets and API-token request budget, as pairing, logins and compat take them. */
 export type Budgets = Limits['budgets'];
 
+/** A signing key ring that rotates: the file one (synchronous) or the cluster's (rotated under a lease in Redis). */
+export type RotatingKeyRing = KeyRing & { rotateIfDue(): SigningKey | undefined | Promise<SigningKey | undefined>; kids(): string[] };
+
 /** Access tokens signed by the ring; rotates the key now if due, then checks hourly until `stop`. */
-export function buildTokens(config: BeepConfig, signingKeys: SigningKeyRing, store: DeviceLookup, audit: AuditLog) {
+export async function buildTokens(config: BeepConfig, signingKeys: RotatingKeyRing, store: DeviceLookup, audit: AuditLog, log: LogFor) {
   const tokens = new TokenService(signingKeys, store, config.auth.accessTokenTtlSec);
-  const rotateSigningKey = () => {
-    const rotated = signingKeys.rotateIfDue();
+  const rotateSigningKey = async () => {
+    const rotated = await signingKeys.rotateIfDue();
     if (rotated) void audit.record('signing_key_rotated', 'system', { kid: rotated.kid, verifying: signingKeys.kids() });
   };
-  rotateSigningKey();
-  const timer = setInterval(rotateSigningKey, SIGNING_KEY_CHECK_MS);
+  await rotateSigningKey();
+  const timer = setInterval(() => void rotateSigningKey().catch((error) => log('keys').warn('signing key rotation check failed; retried next hour', { error: String(error) })), SIGNING_KEY_CHECK_MS);
   timer.unref();
   return { tokens, stop: () => clearInterval(timer) };
 }

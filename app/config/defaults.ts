@@ -306,3 +306,5 @@ export const NODE_HEARTBEAT_TTL_MS = 15_000;
 export const REDIS_ADAPTER_BLOCK_MS = 1_000;
 /** control events the adapter's stream keeps (approximate MAXLEN): they are read within a second; this only bounds memory. */
 export const REDIS_ADAPTER_MAX_LEN = 10_000;
+/** ms between a cluster node's checks that the dashboard sessions its live feeds hang on are still in Redis (idle expiry, a missed logout event): a feed outlives its session by at most this. */
+export const DASHBOARD_SESSION_SWEEP_MS = 30_000;

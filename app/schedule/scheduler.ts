@@ -91,6 +91,11 @@ export class Scheduler {
     this.arm(await this.store.nextDueMs());
   }
 
+  /** Reads the earliest due time again (cluster mode: another node scheduled one, or died holding a claim). */
+  async wake(): Promise<void> {
+    if (!this.stopped) this.arm(await this.store.nextDueMs());
+  }
+
   /** Stops the timer and waits for a release in progress. */
   async stop(): Promise<void> {
     this.stopped = true;

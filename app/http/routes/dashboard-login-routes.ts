@@ -59,8 +59,8 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
     const attempt = await deps.limiter.reserve(address);
     const { password, totp } = (req.body ?? {}) as { password?: unknown; totp?: unknown };
     const passwordOk = typeof password === 'string' && (await verifyAdminPassword(password, credentials.passwordHash));
-    // The step is claimed only with the right password (a wrong one burns nothing), synchronously after bcrypt.
-    const totpOk = !credentials.totpSecret || (passwordOk && claimStep(deps.totpSteps, credentials.totpSecret, totp, now()));
+    // The step is claimed only with the right password (a wrong one burns nothing), right after bcrypt (atomically: a file or Redis).
+    const totpOk = !credentials.totpSecret || (passwordOk && (await claimStep(deps.totpSteps, credentials.totpSecret, totp, now())));
     if (!passwordOk || !totpOk) {
       deps.onFailure?.(address, passwordOk ? 'totp' : 'password');
       throw new BeepError('invalid_credentials');
@@ -75,7 +75,7 @@ export function dashboardLoginRoutes(deps: PasswordLoginDeps): Router {
   return router;
 }
 
-function claimStep(steps: TotpSteps, secret: string, code: unknown, nowMs: number): boolean {
+async function claimStep(steps: TotpSteps, secret: string, code: unknown, nowMs: number): Promise<boolean> {
   const step = matchTotpStep(secret, code, nowMs);
-  return step !== null && steps.claim(secret, step);
+  return step !== null && (await steps.claim(secret, step));
 }

@@ -1,18 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { startDaemon, tempDir, type RunningDaemon } from '../../helpers/daemon';
-import { Phone } from '../../helpers/phone';
-import { RedisServer } from '../../helpers/redis-server';
-import { nodeConfig, post } from '../two-nodes';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon';
+import { Phone } from '../helpers/phone';
+import { RedisServer } from '../helpers/redis-server';
+import { joiningDataDir, nodeConfig, post } from './two-nodes';
 
-// PENDING (jest.config.js ignores test/cluster/pending/): needs the accounts port on Redis
-// (RedisDeviceAccounts: pairing, tokens, revocation) and the data-key and signing-key rings on
-// Redis, which composition/ports.ts still takes from each node's SQLite (PORTS_STILL_LOCAL).
-// Today B refuses the phone's token (invalid_token: B never paired it and does not know A's
-// signing key). Move this file to test/cluster/ once those ports are plugged in.
-//
 // A and B start on fresh data directories holding only the same master key (README: "Several
-// PCs, one set of phones"), as an operator sets them up.
+// PCs, one set of phones"), as an operator sets them up: the phone pairs through A (its device
+// and refresh token in Redis, its access token signed with the cluster's signing key), connects
+// to B (which pins the same CA) and receives what either node accepts; a revoke on A closes its
+// socket on B and its token fails on both.
 
 jest.setTimeout(120_000);
 
@@ -29,10 +24,7 @@ test('pair through A, connect to B: posts on A and B arrive; revoke on A: B clos
   const env = { BEEP_REDIS_URL: redis.url };
   const a = await startDaemon({ env, config: nodeConfig() });
   nodes.push(a);
-  const bDir = tempDir('beep-node-b-');
-  fs.mkdirSync(path.join(bDir, 'keys'), { mode: 0o700 });
-  fs.copyFileSync(path.join(a.dataDir, 'keys', 'master.key'), path.join(bDir, 'keys', 'master.key'));
-  const b = await startDaemon({ dataDir: bDir, env, config: nodeConfig() });
+  const b = await startDaemon({ dataDir: joiningDataDir(a.dataDir), env, config: nodeConfig() });
   nodes.push(b);
 
   const phone = await Phone.paired(a, 'paired on A');
