@@ -101,6 +101,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       writer: () => db.writer.state(),
     }));
     const { metrics } = mon;
+    // Cluster mode: every series says which node it comes from (one value per node: bounded).
+    if (node) metrics.registry.setDefaultLabels({ node: node.nodeId });
     measureStore(db, metrics, logger);
     const audit = await openAuditLog(config, stores.audit, metrics, log, await node?.joinAudit());
     stopAudit = () => audit.stop();

@@ -26,6 +26,12 @@ export interface DeliveryOptions extends Omit<DeviceQueueOptions, 'urgentPriorit
   link?: AttachmentLinker;
 }
 
+/** A notification as offered to each session, and the id it replaces. */
+interface Offer {
+  item: Item;
+  replaces: string | null;
+}
+
 /** Time for delivery: the queues' timers (a TimerWheel in production) and a yield between fan-out slices (setImmediate). */
 export interface DeliveryClock {
   timers: Timers;
@@ -45,6 +51,8 @@ export class Delivery implements RelayListener {
   private readonly saver: ProgressSaver;
   private readonly context: SessionContext;
   private highWater = 0;
+  /** Accepted notifications queued for the fan-out whose step has not reached any session yet. */
+  private openGroup: Offer[] | null = null;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -100,14 +108,23 @@ export class Delivery implements RelayListener {
   /** From the bus, synchronously after the commit (so seqs arrive in order); built once, offered to every session a slice at a time. */
   accepted(notification: StoredNotification): void {
     if (this.sessions.size === 0) return;
-    const item = toItem(notification, this.context.policy.link);
-    const replaces = notification.replaces ?? null;
-    this.fanOut.run((session) => session.offer(item, replaces));
+    const offer: Offer = { item: toItem(notification, this.context.policy.link), replaces: notification.replaces ?? null };
+    // While the fan-out is behind (a thousand phones, a burst), what arrives meanwhile joins the
+    // group no session has been offered yet: each session then takes them together, in one frame.
+    if (this.openGroup) return void this.openGroup.push(offer);
+    const group = [offer];
+    this.openGroup = group;
+    this.fanOut.run((session) => {
+      if (this.openGroup === group) this.openGroup = null;
+      session.offerMany(group);
+    });
+    // An idle fan-out ran the first slice already: the group is closed, the next notification starts its own.
   }
 
   /** A notification was dismissed (by `byDevice`, or on the desktop when null). */
   dismissed(event: DismissedEvent): void {
     if (this.sessions.size === 0) return;
+    this.openGroup = null; // what arrives after a dismissal is offered after it
     this.fanOut.run((session) => session.dismiss(event));
   }
 

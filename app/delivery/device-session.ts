@@ -159,6 +159,17 @@ export class DeviceSession {
     this.fill();
   }
 
+  /** Live notifications offered together (a fan-out that fell behind): they leave in one frame where they can. */
+  offerMany(offers: readonly { item: Item; replaces: string | null }[]): void {
+    if (offers.length === 1) return this.offer(offers[0].item, offers[0].replaces);
+    this.queue.hold();
+    try {
+      for (const { item, replaces } of offers) this.offer(item, replaces);
+    } finally {
+      this.queue.release();
+    }
+  }
+
   /** A notification was dismissed: settled here, and the device told unless it dismissed it. */
   dismiss({ id, dismissalSeq, byDevice }: DismissedEvent): void {
     if (this.closed) return;

@@ -74,6 +74,8 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
   private closed = false;
   private pumping = false;
   private repump = false;
+  /** Open `hold` calls: while any, nothing is sent. */
+  private holds = 0;
 
   constructor(
     options: DeviceQueueOptions,
@@ -282,7 +284,18 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
     this.pump();
   }
 
+  /** Holds sending until the matching `release` (items enqueued together then leave together). */
+  hold(): void {
+    this.holds++;
+  }
+
+  /** Ends a `hold`: what waits is sent as the batching rules say. */
+  release(): void {
+    if (this.holds > 0 && --this.holds === 0) this.pump();
+  }
+
   private pump(): void {
+    if (this.holds > 0) return; // `release` pumps
     if (this.pumping) {
       this.repump = true; // re-entered from `send`: the outer loop picks the change up
       return;

@@ -149,6 +149,19 @@ test('pairing failures spent on A count on B (failure budgets on Redis)', async 
   expect(onB.body.error.code).toBe('rate_limited');
 });
 
+test('each node\'s metrics carry its node id as a label (one value per node), and the two differ', async () => {
+  const { a, b } = nodes;
+  const idOf = async (node: typeof a) => (await node.admin('GET', '/health/detailed')).body.checks.redis.node as string;
+  const [idA, idB] = [await idOf(a), await idOf(b)];
+  expect(idA).not.toBe(idB);
+  for (const [node, id] of [[a, idA], [b, idB]] as const) {
+    const text = (await node.admin('GET', '/metrics')).text as string;
+    const series = text.split('\n').filter((l) => l.startsWith('beep_notifications_accepted_total') || l.startsWith('beep_delivery_latency_seconds_count'));
+    expect(series.length).toBeGreaterThan(0);
+    for (const line of series) expect(line).toContain(`node="${id}"`);
+  }
+});
+
 test('kill -9 of A while posting to B and A: every 2xx reaches the phone on B once', async () => {
   const { a, b } = nodes;
   const phone = new Phone(nodes.phones[0]);
@@ -176,3 +189,4 @@ test('kill -9 of A while posting to B and A: every 2xx reaches the phone on B on
   expect(answered.filter((id) => counts.get(id) !== 1)).toEqual([]);
   phone.disconnect();
 });
+

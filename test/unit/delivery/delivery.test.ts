@@ -98,6 +98,46 @@ describe('Delivery: natural batching and fan-out', () => {
   });
 });
 
+describe('Delivery: a fan-out that fell behind', () => {
+  it('what arrives while it is behind joins the group no device was offered yet: an idle device takes them in one frame', async () => {
+    const w = world({ fanOutSlice: 2 });
+    const phones = [];
+    for (const id of ['a', 'b', 'c', 'd', 'e']) (w.store.addDevice(id), phones.push(await connect(w, id)));
+    // A dismissal keeps the fan-out busy (its first slice ran, the rest waits a turn) with no frame in flight.
+    w.bus.dismissed({ id: 'gone', seq: 0, dismissalSeq: 1, byDevice: null });
+    expect(w.deferred).toHaveLength(1);
+    commit(w, 1);
+    commit(w, 2);
+    commit(w, 3);
+    while (w.deferred.length > 0) w.nextSlice();
+    // Each device was idle when the three reached it: one frame of three (it was one frame each, then a gathered one).
+    expect(phones.map((p) => p.ids)).toEqual(phones.map(() => [['n1', 'n2', 'n3']]));
+    // An idle fan-out still sends a lone notification at once, in its own frame.
+    for (const phone of phones) phone.ack(0);
+    commit(w, 4);
+    while (w.deferred.length > 0) w.nextSlice();
+    expect(phones.map((p) => p.ids[1])).toEqual(phones.map(() => ['n4']));
+  });
+
+  it('a notification after a dismissal is not grouped before it: the dismissal reaches each device first', async () => {
+    const w = world({ fanOutSlice: 2 });
+    const phones = [];
+    for (const id of ['a', 'b', 'c']) (w.store.addDevice(id), phones.push(await connect(w, id)));
+    w.bus.dismissed({ id: 'x', seq: 0, dismissalSeq: 1, byDevice: null });
+    commit(w, 1);
+    w.bus.dismissed({ id: 'n1', seq: 1, dismissalSeq: 2, byDevice: null });
+    commit(w, 2);
+    while (w.deferred.length > 0) w.nextSlice();
+    // n1 was offered alone (its group closed at the dismissal), then the dismissal of n1 told,
+    // then n2 offered: the frames are [n1] then [n2], never one group holding both.
+    for (const phone of phones) {
+      phone.acks();
+      expect(phone.dismissed).toEqual([['x'], ['n1']]);
+      expect(phone.ids).toEqual([['n1'], ['n2']]);
+    }
+  });
+});
+
 describe('Delivery: the paged backlog', () => {
   it('sends the backlog first, highest priority first, then what arrives', async () => {
     const w = world();
