@@ -187,6 +187,7 @@ export class Delivery implements RelayListener {
   /** Disconnect everyone (shutdown); resolves once their progress is written (one write for all). */
   closeAll(): Promise<void> {
     this.fanOut.clear();
+    this.openGroup = null; // its step was just dropped: nothing may join it any more
     for (const [deviceId, session] of this.sessions) {
       this.release(deviceId);
       session.connection.close();
