@@ -6,13 +6,15 @@ import { waitForQuietMachine } from './bench/proc-stats';
 import { headerReport, resultsReport } from './bench/report';
 import { Results } from './bench/results';
 import { runCatchup } from './bench/scenario-catchup';
+import { runCluster } from './bench/scenario-cluster';
 import { runIngest } from './bench/scenario-ingest';
 import { runPhones } from './bench/scenario-phones';
 
 // `npm run bench`: issue 12's figures for Beep against two baselines on identical load — the
 // afternoon relay (express + socket.io, one broadcast per post) and the same relay emitting
 // per socket with an ack — the server pinned to CPU 0, this process (poster, phones in worker
-// threads, /health prober) pinned to CPU 1. Every selected scenario runs `runs` times, the
+// threads, /health prober) pinned to CPU 1; the informational cluster run puts its two nodes and
+// redis-server all on CPU 0. Every selected scenario runs `runs` times, the
 // systems interleaved, and the report prints medians, ratios and targets. Exits 1 if any
 // notification was lost or refused, or a scenario failed. See `npm run bench -- --help`.
 
@@ -67,6 +69,10 @@ async function main(options: BenchOptions): Promise<number> {
           await attempt(ctx, `${kind} ${phones} phones run ${run}`, sizes.quietWaitMs, () => runPhones(ctx, kind, phones, parts, run));
         }
       }
+    }
+    if (scenarios.includes('cluster')) {
+      const oneNode = parts.fanout && parts.latency && systems.includes('beep') && sizes.phoneCounts.includes(sizes.clusterPhones);
+      await attempt(ctx, `cluster run ${run}`, sizes.quietWaitMs, () => runCluster(ctx, run, oneNode));
     }
     if (scenarios.includes('catchup') && systems.includes('beep')) {
       await attempt(ctx, `catch-up run ${run}`, sizes.quietWaitMs, () => runCatchup(ctx, run));

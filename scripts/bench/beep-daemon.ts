@@ -66,9 +66,10 @@ export async function freePorts(): Promise<DaemonPorts> {
 
 /**
  * Starts `beep start` with the defaults a user gets, except loopback gateway, ports (0, or the
- * given ones) and log level (warn), in `dataDir` (a new temp dir when absent).
+ * given ones) and log level (warn), in `dataDir` (a new temp dir when absent); `env` adds to
+ * its environment (the cluster run's BEEP_REDIS_URL).
  */
-export function launchDaemon(plan: CorePlan, options: { dataDir?: string; ports?: DaemonPorts } = {}): DaemonLaunch {
+export function launchDaemon(plan: CorePlan, options: { dataDir?: string; ports?: DaemonPorts; env?: Record<string, string> } = {}): DaemonLaunch {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beep-bench-'));
   const { command, args } = serverCommand(plan, [...profileArgs(plan), MAIN, 'start', '--gateway-host', '127.0.0.1']);
   const spawnedAt = nowMs();
@@ -80,6 +81,7 @@ export function launchDaemon(plan: CorePlan, options: { dataDir?: string; ports?
       BEEP_GATEWAY_PORT: String(options.ports?.gateway ?? 0),
       BEEP_ADMIN_PORT: String(options.ports?.admin ?? 0),
       BEEP_LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -161,4 +163,22 @@ export async function stopDaemon(daemon: BeepDaemon, options: { keepDataDir?: bo
   const code = await daemon.exited;
   if (!options.keepDataDir) fs.rmSync(daemon.dataDir, { recursive: true, force: true });
   return code;
+}
+
+/** What the daemon's device list says is still owed: for the report on lost receipts. */
+export async function devicesOwing(daemon: BeepDaemon): Promise<string> {
+  const answer = await fetch(`${daemon.adminUrl}/api/v1/devices`, { headers: { authorization: `Bearer ${daemon.adminToken}` } });
+  const devices = (await answer.json()) as { online?: boolean; pending?: number }[];
+  const owing = devices.filter((d) => (d.pending ?? 0) > 0);
+  const total = owing.reduce((n, d) => n + (d.pending ?? 0), 0);
+  const offline = devices.filter((d) => !d.online).length;
+  return `Beep's device list: ${owing.length} devices with ${total} pending, ${offline} offline`;
+}
+
+/** Frames sent to phones so far and the notifications they carried (its batch-size histogram; a cluster node's series carry a `node` label). */
+export async function framesSent(daemon: BeepDaemon): Promise<{ frames: number; items: number }> {
+  const answer = await fetch(`${daemon.adminUrl}/metrics`, { headers: { authorization: `Bearer ${daemon.adminToken}` } });
+  const text = await answer.text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { frames: value('beep_batch_size_count'), items: value('beep_batch_size_sum') };
 }

@@ -1,5 +1,5 @@
 import { clientAddress } from './client-address';
-import { launchDaemon, pairDevice, stopDaemon } from './beep-daemon';
+import { devicesOwing, framesSent, launchDaemon, pairDevice, stopDaemon } from './beep-daemon';
 import type { CorePlan } from './cores';
 import { mapLimit } from './map-limit';
 import type { SystemUnderTest } from './system';
@@ -22,6 +22,9 @@ export async function startBeep(plan: CorePlan): Promise<SystemUnderTest> {
     get pid() {
       return daemon.proc.pid!;
     },
+    get pids() {
+      return [daemon.proc.pid!];
+    },
     get readyAt() {
       return daemon.readyAt;
     },
@@ -37,20 +40,8 @@ export async function startBeep(plan: CorePlan): Promise<SystemUnderTest> {
       daemon = await launchDaemon(plan, { dataDir: daemon.dataDir }).ready;
       return { protocol: 'beep', url: daemon.gatewayUrl, ca: daemon.caPem, tokens: paired.map((p) => p.accessToken) };
     },
-    async undelivered() {
-      const answer = await fetch(`${daemon.adminUrl}/api/v1/devices`, { headers: { authorization: `Bearer ${daemon.adminToken}` } });
-      const devices = (await answer.json()) as { online?: boolean; pending?: number }[];
-      const owing = devices.filter((d) => (d.pending ?? 0) > 0);
-      const total = owing.reduce((n, d) => n + (d.pending ?? 0), 0);
-      const offline = devices.filter((d) => !d.online).length;
-      return `Beep's device list: ${owing.length} devices with ${total} pending, ${offline} offline`;
-    },
-    async frames() {
-      const answer = await fetch(`${daemon.adminUrl}/metrics`, { headers: { authorization: `Bearer ${daemon.adminToken}` } });
-      const text = await answer.text();
-      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-      return { frames: value('beep_batch_size_count'), items: value('beep_batch_size_sum') };
-    },
+    undelivered: () => devicesOwing(daemon),
+    frames: () => framesSent(daemon),
     problems: exitProblems,
     async stop() {
       const code = await stopDaemon(daemon);

@@ -32,5 +32,8 @@ export const CATCHUP_HEALTH_P99_MS = 'catchup.healthP99Ms';
 export const CATCHUP_HEALTH_PROBES = 'catchup.healthProbes';
 export const CATCHUP_CLIENT_CORE = 'catchup.clientCore';
 
+/** The cluster's redis-server: its share of the server side's CPU time in a phase (the nodes have the rest). */
+export const clusterRedisShare = (phones: number, phase: 'fanout' | LatencyPriority) => `cluster.${phones}.${phase}.redisShare`;
+
 /** The figure holding this bench's own share of the client core, beside a client-core figure. */
 export const benchShareOf = (clientCoreFigure: string) => `${clientCoreFigure}.bench`;

@@ -35,8 +35,18 @@ const FREE_SOCKET_TIMEOUT_MS = 2_000;
 /** Transport errors of a reused keep-alive socket that the server closed just before the request (Node's documented race). */
 const STALE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
 
+/** What the posting loops post through: one target's client, or several taking turns. */
+export interface Poster {
+  /** POSTs a JSON payload; resolves with the status, or with the error code on a transport failure. */
+  post(payload: string): Promise<number | string>;
+  /** Posts sent a second time because their reused socket turned out to be closed. */
+  readonly retried: number;
+  /** Closes the idle keep-alive sockets. */
+  close(): void;
+}
+
 /** One keep-alive HTTP client for a target; reused by every phase of a run. */
-export class HttpPoster {
+export class HttpPoster implements Poster {
   private readonly agent: http.Agent;
   private readonly url: URL;
 
@@ -96,6 +106,27 @@ export class HttpPoster {
   }
 }
 
+/** Several targets taking turns post by post (a cluster: each node accepts half the posts). */
+export class RoundRobinPoster implements Poster {
+  private next = 0;
+
+  constructor(private readonly posters: HttpPoster[]) {}
+
+  get retried(): number {
+    return this.posters.reduce((n, p) => n + p.retried, 0);
+  }
+
+  post(payload: string): Promise<number | string> {
+    const poster = this.posters[this.next];
+    this.next = (this.next + 1) % this.posters.length;
+    return poster.post(payload);
+  }
+
+  close(): void {
+    for (const p of this.posters) p.close();
+  }
+}
+
 /** Priority a phase posts with: Beep's default (field absent) or urgent; the relays ignore it. */
 export type PostPriority = 'default' | 'urgent';
 
@@ -122,7 +153,7 @@ function settle(outcome: PostOutcome, index: number, status: number | string, se
 }
 
 /** Posts `count` notifications as fast as `concurrency` requests in flight allow. */
-export async function postFlatOut(poster: HttpPoster, phase: string, count: number, concurrency: number): Promise<PostOutcome> {
+export async function postFlatOut(poster: Poster, phase: string, count: number, concurrency: number): Promise<PostOutcome> {
   const outcome = newOutcome(count);
   let next = 0;
   outcome.firstSentAt = nowMs();
@@ -146,7 +177,7 @@ export async function postFlatOut(poster: HttpPoster, phase: string, count: numb
  * stalled sender shows up as latency instead of hiding it (no coordinated omission).
  */
 export async function postAtFixedRate(
-  poster: HttpPoster,
+  poster: Poster,
   phase: string,
   rate: number,
   seconds: number,
@@ -194,7 +225,7 @@ export interface PhoneProgress {
  * the backlog growing without bound. One loop decides, woken by an answer or by progress.
  */
 export async function postWindowed(
-  poster: HttpPoster,
+  poster: Poster,
   phase: string,
   count: number,
   window: number,

@@ -5,7 +5,7 @@ import { SYSTEM_KINDS, type SystemKind } from './system';
 // not the daemon: it reads its own BENCH_* variables here and nowhere else).
 
 /** The scenarios, in the order a run goes through them. */
-export const SCENARIOS = ['ingest', 'fanout', 'latency', 'catchup'] as const;
+export const SCENARIOS = ['ingest', 'fanout', 'latency', 'cluster', 'catchup'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Everything a run needs to know about itself. */
@@ -24,7 +24,9 @@ export const USAGE = `usage: npm run bench [-- <scenario>…]       (scenarios: 
   BENCH_PHONES=100,1000    phone counts of fanout and latency
   BENCH_SYSTEMS=beep,…     systems to run (${SYSTEM_KINDS.join(', ')}); the targets need beep and relay
   BENCH_RUNS=3             runs per figure (the median is reported)
-  BENCH_CPU_PROF=<dir>     Beep writes a V8 CPU profile (.cpuprofile) there when it stops (profiling slows it: no figures)`;
+  BENCH_CPU_PROF=<dir>     Beep writes a V8 CPU profile (.cpuprofile) there when it stops (profiling slows it: no figures)
+scenario cluster (informational): two nodes and their redis-server on the server core, the phones split
+  between them and the posts alternating, against one node on the same load (needs /usr/bin/redis-server)`;
 
 function list(value: string | undefined): string[] {
   return (value ?? '')

@@ -9,8 +9,10 @@ import { cpuSeconds, ownCpuSeconds } from './proc-stats';
 /** The cost of one phase, from its start to finish(). */
 export interface PhaseUsage {
   elapsedMs: number;
-  /** CPU seconds the server process used (every thread). */
+  /** CPU seconds the server's processes used (every thread). */
   serverCpuSec: number | undefined;
+  /** The same per process, in the order of the pids the meter was given. */
+  cpuSecByPid: (number | undefined)[];
   /** Share (0..1) of the server core that was busy, whoever used it. */
   serverCoreBusy: number | undefined;
   /** Share (0..1) of the client core that was busy, whoever used it. */
@@ -24,18 +26,18 @@ export interface PhaseUsage {
 /** Started at the beginning of a phase; finish() when its last receipt is in. */
 export class PhaseMeter {
   private readonly startedAt: number;
-  private readonly serverCpu: number | undefined;
+  private readonly cpuBefore: (number | undefined)[];
   private readonly serverCore: CoreTimes | undefined;
   private readonly clientCore: CoreTimes | undefined;
   private readonly own: number;
 
   constructor(
     private readonly plan: CorePlan,
-    private readonly serverPid: number,
+    private readonly serverPids: number[],
     private readonly saturatedAbove: number,
   ) {
     this.startedAt = nowMs();
-    this.serverCpu = cpuSeconds(serverPid);
+    this.cpuBefore = serverPids.map(cpuSeconds);
     this.serverCore = coreTimes(plan.serverCpu);
     this.clientCore = coreTimes(plan.clientCpu);
     this.own = ownCpuSeconds();
@@ -44,11 +46,15 @@ export class PhaseMeter {
   /** The usage from construction until now. */
   finish(): PhaseUsage {
     const elapsedMs = nowMs() - this.startedAt;
-    const serverCpu = cpuSeconds(this.serverPid);
+    const cpuSecByPid = this.serverPids.map((pid, i) => {
+      const [before, after] = [this.cpuBefore[i], cpuSeconds(pid)];
+      return before !== undefined && after !== undefined ? after - before : undefined;
+    });
     const clientCoreBusy = this.plan.unpinned ? undefined : busyShare(this.clientCore, coreTimes(this.plan.clientCpu));
     return {
       elapsedMs,
-      serverCpuSec: serverCpu !== undefined && this.serverCpu !== undefined ? serverCpu - this.serverCpu : undefined,
+      serverCpuSec: cpuSecByPid.some((c) => c === undefined) ? undefined : cpuSecByPid.reduce<number>((sum, c) => sum + c!, 0),
+      cpuSecByPid,
       serverCoreBusy: this.plan.unpinned ? undefined : busyShare(this.serverCore, coreTimes(this.plan.serverCpu)),
       clientCoreBusy,
       benchBusy: ((ownCpuSeconds() - this.own) * 1000) / elapsedMs,

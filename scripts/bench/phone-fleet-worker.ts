@@ -49,7 +49,9 @@ async function connectAll(): Promise<void> {
   const lost = (message: string) => reply({ type: 'lost', message });
   try {
     await mapLimit(data.spec.tokens, data.connectConcurrency, async (token, i) => {
-      sockets.push(await connectPhone(data.spec, tlsContext, token, data.firstPhone + i, onFrame(i), lost));
+      // A cluster's phones each connect to their own node.
+      const spec = data.spec.urls ? { ...data.spec, url: data.spec.urls[i] } : data.spec;
+      sockets.push(await connectPhone(spec, tlsContext, token, data.firstPhone + i, onFrame(i), lost));
     });
     reply({ type: 'connected', startedAt, connectedAt: nowMs() });
   } catch (error) {

@@ -73,7 +73,7 @@ export class PhoneFleet implements PhoneProgress {
     this.progress = new Int32Array(shared);
     for (let first = 0; first < count; first += phonesPerWorker) {
       const share: FleetWorkerData = {
-        spec: { ...spec, tokens: spec.tokens.slice(first, first + phonesPerWorker) },
+        spec: { ...spec, tokens: spec.tokens.slice(first, first + phonesPerWorker), urls: spec.urls?.slice(first, first + phonesPerWorker) },
         firstPhone: first,
         progress: shared,
         connectConcurrency: CONNECT_CONCURRENCY,

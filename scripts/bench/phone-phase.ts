@@ -29,7 +29,7 @@ export async function runPhonePhase(
 ): Promise<PhaseRun> {
   await fleet.beginPhase(phase, capacity, trackLatency);
   const framesBefore = await readFrames(system);
-  const meter = new PhaseMeter(ctx.plan, system.pid, ctx.sizes.saturatedAbove);
+  const meter = new PhaseMeter(ctx.plan, system.pids, ctx.sizes.saturatedAbove);
   const outcome = await post();
   await fleet.waitForAll(outcome.acceptedIndexes, ctx.sizes.drainTimeoutMs);
   const usage = meter.finish();

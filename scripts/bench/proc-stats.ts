@@ -18,6 +18,12 @@ export function rssBytes(pid: number): number | undefined {
   return statusBytes(pid, 'VmRSS');
 }
 
+/** Resident bytes of several processes together (a cluster's nodes and Redis), or undefined when one is unreadable. */
+export function totalRssBytes(pids: number[]): number | undefined {
+  const each = pids.map(rssBytes);
+  return each.some((b) => b === undefined) ? undefined : each.reduce<number>((sum, b) => sum + b!, 0);
+}
+
 /** User+system CPU seconds a process (all its threads) has used so far, or undefined. */
 export function cpuSeconds(pid: number): number | undefined {
   try {

@@ -74,6 +74,7 @@ export async function startRelay(plan: CorePlan, kind: 'relay' | 'relay-ack'): P
   return {
     kind,
     pid: relay.proc.pid!,
+    pids: [relay.proc.pid!],
     readyAt: relay.readyAt,
     postTarget: { url: `http://127.0.0.1:${relay.apiPort}/notify`, headers: { authorization: `Bearer ${token}` } },
     preparePhones: async (count) => ({

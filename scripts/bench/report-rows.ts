@@ -1,5 +1,6 @@
 import * as F from './figures';
 import type { BenchSizes } from './sizes';
+import type { SystemKind } from './system';
 import { formatCount, formatKb, formatMb, formatMs, formatPercent, formatUs } from './stats';
 import { atLeastTimesRelay, atMost, atMostRelayPlus, atMostTimesRelay, type Target } from './targets';
 
@@ -23,6 +24,8 @@ export interface Section {
   title: string;
   rows: Row[];
   beepOnly?: boolean;
+  /** Its own columns and one ratio (the cluster against one node), instead of the run's systems and the relay ratios. */
+  compare?: { columns: SystemKind[]; ratio: [SystemKind, SystemKind]; heading: string };
 }
 
 const seconds = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(2)} s`);
@@ -86,6 +89,24 @@ export function reportSections(sizes: BenchSizes): Section[] {
       ],
     });
   }
+  const c = sizes.clusterPhones;
+  const share = (label: string, phase: 'fanout' | F.LatencyPriority): Row => ({ label, figure: F.clusterRedisShare(c, phase), format: formatPercent, diagnostic: true });
+  sections.push({
+    title: `Cluster (informational): ${formatCount(c)} phones split between two nodes, posts alternating; both nodes and redis-server on the server core`,
+    compare: { columns: ['beep', 'cluster'], ratio: ['cluster', 'beep'], heading: '2 nodes/Beep' },
+    rows: [
+      { label: `fan-out deliveries/s (window ${sizes.fanoutWindow})`, figure: F.fanoutRate(c), format: formatCount },
+      { label: 'server CPU per delivery (every process)', figure: F.fanoutCpuUs(c), format: formatUs },
+      share('  redis-server share of that CPU', 'fanout'),
+      { label: `default: p50 post->phone @${formatCount(sizes.latencyDeliveriesPerSec)}/s`, figure: F.latencyP50(c, 'default'), format: formatMs },
+      { label: `default: p99 post->phone @${formatCount(sizes.latencyDeliveriesPerSec)}/s`, figure: F.latencyP99(c, 'default'), format: formatMs },
+      share('  redis-server share of CPU (default)', 'default'),
+      { label: `urgent: p50 post->phone @${formatCount(sizes.latencyDeliveriesPerSec)}/s`, figure: F.latencyP50(c, 'urgent'), format: formatMs },
+      { label: `urgent: p99 post->phone @${formatCount(sizes.latencyDeliveriesPerSec)}/s`, figure: F.latencyP99(c, 'urgent'), format: formatMs },
+      { label: 'RSS with phones connected (every process)', figure: F.rssConnectedMb(c), format: formatMb },
+      core('  client core busy (fan-out)', F.fanoutClientCore(c)),
+    ],
+  });
   sections.push({
     title: `Catch-up: ${formatCount(sizes.catchupPending)} pending for one offline phone, kill -9, restart (Beep only)`,
     beepOnly: true,

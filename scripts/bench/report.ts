@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { CorePlan } from './cores';
 import type { BenchOptions } from './options';
-import { reportSections, type Row } from './report-rows';
+import { reportSections, type Row, type Section } from './report-rows';
 import { benchShareOf } from './figures';
 import type { Results } from './results';
 import { formatCount, formatRatio } from './stats';
@@ -74,12 +74,30 @@ function verdict(results: Results, row: Row): { text: string; pass?: boolean } {
   return { text: judged.text, pass: judged.pass };
 }
 
+/** A section with its own columns and one ratio, no targets (the cluster against one node); nothing when it has no data. */
+function compareSection(results: Results, section: Section, saturatedAbove: number): string[] {
+  const { columns, ratio, heading } = section.compare!;
+  if (!section.rows.some((row) => results.summary(row.figure, ratio[0]))) return [];
+  const head = pad('', LABEL) + columns.map((k) => padLeft(SYSTEM_LABELS[k], VALUE)).join('') + padLeft(heading, Math.max(RATIO, heading.length + 2));
+  const lines = ['', section.title, head, '-'.repeat(head.length)];
+  for (const row of section.rows) {
+    const [of, over] = ratio.map((k) => results.summary(row.figure, k));
+    const ratioText = row.diagnostic ? '' : formatRatio(of?.value, over?.value);
+    lines.push(pad(row.label, LABEL) + columns.map((k) => padLeft(cell(results, row, k, saturatedAbove), VALUE)).join('') + padLeft(ratioText, Math.max(RATIO, heading.length + 2)));
+  }
+  return lines;
+}
+
 /** Every section that has data, then the tally of targets, problems and notes. */
 export function resultsReport(results: Results, options: BenchOptions): string {
   const lines: string[] = [];
   const tally = { pass: 0, miss: 0, unjudged: 0 };
   const columns = SYSTEM_KINDS.filter((k) => options.systems.includes(k));
   for (const section of reportSections(options.sizes)) {
+    if (section.compare) {
+      lines.push(...compareSection(results, section, options.sizes.saturatedAbove));
+      continue;
+    }
     const shown = section.beepOnly ? (['beep'] as SystemKind[]) : columns;
     const rows = section.rows.filter((row) => shown.some((k) => results.summary(row.figure, k)));
     if (rows.length === 0) continue;
@@ -116,7 +134,7 @@ export function resultsReport(results: Results, options: BenchOptions): string {
     '        so the phase measured the clients (SAT); client core busy = busy/own: how busy the clients\' CPU was (anyone),',
     '        and how much of it this bench used;',
     '        CPU = server process user+system time (/proc/<pid>/stat) over the phase; latency = phone receipt minus the',
-    '        post\'s scheduled send time (open loop); RSS = VmRSS of the server process; MB = 10^6 bytes.',
+    '        post\'s scheduled send time (open loop); RSS = VmRSS of the server process (the cluster: its nodes and redis-server together); MB = 10^6 bytes.',
   );
   for (const note of results.notes) lines.push(`note: ${note}`);
   for (const problem of results.problems) lines.push(`FAILED: ${problem}`);

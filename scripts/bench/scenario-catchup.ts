@@ -69,7 +69,7 @@ export async function runCatchup(ctx: BenchContext, run: number): Promise<void> 
       const prober = new HealthProber(healthUrl, sizes.healthProbeMs, PROBE_TIMEOUT_MS);
       await prober.started;
       const peak = new PeakRss(pid, RSS_SAMPLE_MS);
-      const meter = new PhaseMeter(plan, pid, sizes.saturatedAbove);
+      const meter = new PhaseMeter(plan, [pid], sizes.saturatedAbove);
       const connect = await fleet.connect();
       const complete = await fleet.waitForAll(outcome.acceptedIndexes, sizes.catchupTimeoutMs);
       const usage = meter.finish();

@@ -26,7 +26,7 @@ export async function runIngest(ctx: BenchContext, kind: SystemKind, run: number
     ctx.progress(`${label}: warm-up ${sizes.ingestWarmUp}, then ${sizes.ingestPosts} posts flat out`);
     recordPostProblems(ctx, `${label} warm-up`, await postFlatOut(poster, 'w', sizes.ingestWarmUp, sizes.concurrency));
     await sleep(300);
-    const meter = new PhaseMeter(ctx.plan, system.pid, sizes.saturatedAbove);
+    const meter = new PhaseMeter(ctx.plan, system.pids, sizes.saturatedAbove);
     const outcome = await postFlatOut(poster, 'i', sizes.ingestPosts, sizes.concurrency);
     const usage = meter.finish();
     recordPostProblems(ctx, label, outcome);

@@ -7,6 +7,8 @@ export interface BenchSizes {
   runs: number;
   /** Phone counts of the fan-out and latency scenarios. */
   phoneCounts: number[];
+  /** Phones of the cluster scenario (split between its two nodes). */
+  clusterPhones: number;
   /** ms after a server is ready (daemon.json / ports printed) before idle RSS is read. */
   idleWaitMs: number;
   /** ms a server gets to settle before an RSS reading (after pairing, connecting, load). */
@@ -44,6 +46,7 @@ export interface BenchSizes {
 const FULL: BenchSizes = {
   runs: 3,
   phoneCounts: [100, 1000],
+  clusterPhones: 100,
   idleWaitMs: 10_000,
   settleMs: 2_000,
   ingestWarmUp: 1_000,
