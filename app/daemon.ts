@@ -9,7 +9,7 @@ import { buildAttachments } from './composition/attachments';
 import { buildCompat, type Compat } from './composition/compat';
 import { recordConfigChange } from './composition/config-audit';
 import { buildDevices } from './composition/devices';
-import { openCluster, type ClusterNode } from './composition/cluster';
+import type { ClusterNode } from './composition/cluster';
 import { clusterPorts, embeddedPorts, PORTS_STILL_LOCAL } from './composition/ports';
 import type { ClusterRelayBus } from './cluster/cluster-relay-bus';
 import { buildDashboard, buildHealth, buildMonitoring, type LogFor, type Monitoring } from './composition/observability';
@@ -83,7 +83,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const vault = openVault(config);
     // Cluster mode: Redis is opened and checked first (a refusal, or another master key, stops the
     // start with its reason); the certificates load after the cluster's CA is in certs/.
-    const node = clustered ? (cluster = await openCluster(config, vault, log, [fileSigningKeys.current()])) : undefined;
+    // Loaded only in cluster mode: the embedded daemon never holds ioredis and the adapter in memory.
+    const node = clustered ? (cluster = await (await import('./composition/cluster')).openCluster(config, vault, log, [fileSigningKeys.current()])) : undefined;
     if (node) {
       tls = await loadTls(config, log);
       // One CA for the cluster: a node replacing it alone would split the phones' pins (and lose it at its next start).
