@@ -16,9 +16,21 @@ redis.call('HSET', ARGV[1], ARGV[2], ARGV[3])
 return 1
 `);
 
-/** ARGV: hash key, id, JSON. Adds a key (a rotation's); 0 when the id is taken. */
+/**
+ * ARGV: hash key, id, wrapped key. Adds a key (a rotation's, an import's) dated by Redis' clock
+ * and strictly after every key already in the ring, so the ring's order is the order keys were
+ * added even within one millisecond; 0 when the id is taken.
+ */
 const ADD = new LuaScript(`
-return redis.call('HSETNX', ARGV[1], ARGV[2], ARGV[3])
+if redis.call('HEXISTS', ARGV[1], ARGV[2]) == 1 then return 0 end
+local t = redis.call('TIME')
+local created = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, json in ipairs(redis.call('HVALS', ARGV[1])) do
+  local other = cjson.decode(json).createdMs
+  if other >= created then created = other + 1 end
+end
+redis.call('HSET', ARGV[1], ARGV[2], cjson.encode({ wrapped = ARGV[3], createdMs = created }))
+return 1
 `);
 
 interface StoredKey {
@@ -63,7 +75,7 @@ export class RedisDataKeys {
 
   /** Adds a rotation's new key (run under the `data-key-rotation` lease); false when the id exists. */
   async add(key: WrappedKey): Promise<boolean> {
-    return (await ADD.run(this.redis, [this.keys.dataKeys, key.id, await this.json(key)])) === 1;
+    return (await ADD.run(this.redis, [this.keys.dataKeys, key.id, key.wrapped])) === 1;
   }
 
   /** Removes a retired key (after a rotation moved every value off it). */

@@ -18,7 +18,7 @@ import { loadOrCreateCertificates } from '../../app/crypto/certificates';
 import { FieldCipher, newDataKey } from '../../app/crypto/field-cipher';
 import { RedisServer } from '../helpers/redis-server';
 import { connectTo } from './fixtures';
-import { untilRedisAnswers } from './wait';
+import { clockPast, untilRedisAnswers } from './wait';
 
 // Trust material shared by the cluster, sealed under the master key every node is started with:
 // the master-key check, the data-key ring, the JWT signing-key ring (rotated under a lease, a new
@@ -155,6 +155,14 @@ describe('the data-key ring', () => {
     expect(() => wrongMaster.load(crypto.randomBytes(32), rings[0])).toThrow(/wrong master key/);
   });
 
+  test('keys added within one millisecond keep the order they were added in (Redis dates each after the last)', async () => {
+    const ring = new RedisDataKeys(redis, keys);
+    const added = Array.from({ length: 20 }, () => newDataKey(master));
+    await ring.insert(added[0]);
+    for (const key of added.slice(1)) expect(await ring.add(key)).toBe(true);
+    expect((await ring.list()).map((k) => k.id)).toEqual(added.map((k) => k.id));
+  });
+
   test('a rotation adds a key at the end of the ring; a retired one is removed', async () => {
     const ring = new RedisDataKeys(redis, keys);
     const first = newDataKey(master);
@@ -165,6 +173,9 @@ describe('the data-key ring', () => {
     await ring.insert(newDataKey(master)); // not the first start any more: ignored
     expect((await ring.list()).map((k) => k.id)).toEqual([first.id, second.id]);
     expect(await ring.currentId(60_000)).toBe(first.id); // the new key is not sealed with before every node has it
+    // Added within first's millisecond, second is dated one after it: active once Redis' clock gets there.
+    const [sec, micro] = await redis.time();
+    await clockPast(Math.max(Number(sec) * 1000 + Math.floor(Number(micro) / 1000), Date.now()) + 2);
     expect(await ring.currentId(0)).toBe(second.id);
     expect(await ring.remove(first.id)).toBe(true);
     expect((await ring.list()).map((k) => k.id)).toEqual([second.id]);
