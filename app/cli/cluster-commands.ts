@@ -102,6 +102,19 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
       const found = await clusterContents(conn.redis, keys);
       if (found.length > 0) return await refuseOrForce(db, cipher, conn.redis, keys, found, Boolean(options.force), io);
 
+      try {
+        return await importAll(conn, keys, cipher, dataKeys, redactUrl(url));
+      } catch (error) {
+        io.err(`import failed: ${(error as Error).message}`);
+        io.err(`the cluster may now hold part of this install and refuses another init: clear its keys first (redis-cli --scan --pattern '${conn.prefix}*' | xargs redis-cli del), then run it again`);
+        return 1;
+      }
+    } finally {
+      await conn?.close();
+      db.close();
+    }
+
+    async function importAll(conn: RedisConnection, keys: RedisKeys, cipher: FieldCipher, dataKeys: { id: string; wrapped: string }[], shownUrl: string): Promise<number> {
       const auditKey = loadOrCreateAuditKey(keysDir);
       const ring = new SigningKeyRing(keysDir, { rotationDays: config.auth.signingKeyRotationDays, retainMs: (config.auth.accessTokenTtlSec + CLOCK_SKEW_SEC) * 1000 });
       const trust = await importTrust(
@@ -122,7 +135,7 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
         new AuditKey(auditKey),
       );
       const state = await importState(db, conn.redis, keys, cipher, { retentionSec: config.store.retentionDays * 86_400, nowMs: Date.now() });
-      io.out(`imported ${dataDir} into ${redactUrl(url)} (prefix ${conn.prefix}):`);
+      io.out(`imported ${dataDir} into ${shownUrl} (prefix ${conn.prefix}):`);
       io.out(`  CA ${trust.caFingerprint}, ${count(trust.dataKeys, 'data key')}, signing key ${trust.signingKid}`);
       io.out(`  ${count(state.devices.length, 'device')} (${state.devices.map((d) => d.name).join(', ') || 'none'}) with ${count(state.refreshTokens, 'refresh token')}: they keep working without pairing again`);
       io.out(`  ${count(state.notifications, 'notification')} (${state.undismissed} not dismissed), ${count(state.dismissals, 'dismissal')}; seqs kept as the cluster's (next: ${state.lastSeq + 1})`);
@@ -130,9 +143,6 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
       io.out('not imported: scheduled notifications not yet due, desktop close mappings; rules stay in config.json (copy it to each node)');
       io.out(`next: start Beep here with BEEP_REDIS_URL set; every other node needs a copy of ${path.join(keysDir, 'master.key')}`);
       return 0;
-    } finally {
-      await conn?.close();
-      db.close();
     }
   });
 }
@@ -248,6 +258,8 @@ export async function clusterExportCommand(dataDir: string, options: ClusterOpti
     } finally {
       db?.close();
       await conn.close();
+      // A failed export leaves no half-written database behind.
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${dbFile}.export-${process.pid}${suffix}`, { force: true });
     }
   });
 }
