@@ -6,13 +6,14 @@ import { SigningKeyRing } from '../auth/signing-keys';
 import { clusterContents } from '../cluster/import/cluster-contents';
 import { exportState } from '../cluster/import/export-state';
 import { exportTrust } from '../cluster/import/export-trust';
+import { exportScheduled, importExtras } from '../cluster/import/import-extras';
 import { importForced, repairList } from '../cluster/import/import-forced';
 import { importState } from '../cluster/import/import-state';
 import { importTrust } from '../cluster/import/import-trust';
 import { loadOrCreateNodeId } from '../cluster/node-id';
 import { openRedis, type RedisConnection } from '../cluster/redis-connection';
 import { RedisKeys } from '../cluster/redis-keys';
-import { CLUSTER_LEASE_TTL_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST, SIGNING_KEY_ACTIVATION_MS } from '../config/defaults';
+import { CLUSTER_LEASE_TTL_MS, SCHEDULE_CLAIM_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST, SIGNING_KEY_ACTIVATION_MS } from '../config/defaults';
 import { loadConfig } from '../config/load';
 import type { BeepConfig } from '../config/schema';
 import { loadOrCreateAuditKey } from '../crypto/audit-key';
@@ -116,6 +117,8 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
 
     async function importAll(conn: RedisConnection, keys: RedisKeys, cipher: FieldCipher, dataKeys: { id: string; wrapped: string }[], shownUrl: string): Promise<number> {
       const auditKey = loadOrCreateAuditKey(keysDir);
+      // This install is the cluster's node on this PC: its node id owns what its desktop captured.
+      const nodeId = loadOrCreateNodeId(dataDir, config.cluster.nodeId);
       const ring = new SigningKeyRing(keysDir, { rotationDays: config.auth.signingKeyRotationDays, retainMs: (config.auth.accessTokenTtlSec + CLOCK_SKEW_SEC) * 1000 });
       const trust = await importTrust(
         conn.redis,
@@ -129,18 +132,20 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
           signing: { rotationDays: config.auth.signingKeyRotationDays, retainMs: (config.auth.accessTokenTtlSec + CLOCK_SKEW_SEC) * 1000, activationMs: SIGNING_KEY_ACTIVATION_MS },
           auditKey,
           auditHead: auditHeadOf(db),
-          nodeId: loadOrCreateNodeId(dataDir, config.cluster.nodeId),
+          nodeId,
           leaseTtlMs: CLUSTER_LEASE_TTL_MS,
         },
         new AuditKey(auditKey),
       );
       const state = await importState(db, conn.redis, keys, cipher, { retentionSec: config.store.retentionDays * 86_400, nowMs: Date.now() });
+      const extras = await importExtras(db, conn.redis, keys, cipher, nodeId, SCHEDULE_CLAIM_MS);
       io.out(`imported ${dataDir} into ${shownUrl} (prefix ${conn.prefix}):`);
       io.out(`  CA ${trust.caFingerprint}, ${count(trust.dataKeys, 'data key')}, signing key ${trust.signingKid}`);
       io.out(`  ${count(state.devices.length, 'device')} (${state.devices.map((d) => d.name).join(', ') || 'none'}) with ${count(state.refreshTokens, 'refresh token')}: they keep working without pairing again`);
       io.out(`  ${count(state.notifications, 'notification')} (${state.undismissed} not dismissed), ${count(state.dismissals, 'dismissal')}; seqs kept as the cluster's (next: ${state.lastSeq + 1})`);
       io.out(`  ${count(state.apiTokens.length, 'API token')}${state.adminPassword ? ', the dashboard password' : ''}${trust.auditHeadSeq !== null ? `, the audit chain continues after entry ${trust.auditHeadSeq}` : ''}`);
-      io.out('not imported: scheduled notifications not yet due, desktop close mappings; rules stay in config.json (copy it to each node)');
+      io.out(`  ${count(extras.scheduled, 'scheduled notification')} not yet due, ${count(extras.desktopIds, 'desktop close mapping')} (owned by this node, ${nodeId})`);
+      io.out('not imported: signing keys older than the newest (their access tokens are refused and the phones refresh); rules stay in config.json (copy it to each node)');
       io.out(`next: start Beep here with BEEP_REDIS_URL set; every other node needs a copy of ${path.join(keysDir, 'master.key')}`);
       return 0;
     }
@@ -238,7 +243,9 @@ export async function clusterExportCommand(dataDir: string, options: ClusterOpti
         db.prepare('INSERT INTO audit_anchor (id, seq, mac, sig, at_ms) VALUES (1, ?, ?, ?, ?)').run(a.seq, a.mac, a.sig, Date.now());
       }
       db.exec('BEGIN IMMEDIATE');
-      const state = await exportState(db, conn.redis, keys, cipher).catch((error: unknown) => {
+      const exportNode = loadOrCreateNodeId(dataDir, config.cluster.nodeId);
+      const written = async (into: Db) => ({ ...(await exportState(into, conn.redis, keys, cipher)), scheduled: await exportScheduled(into, conn.redis, keys, cipher, exportNode, SCHEDULE_CLAIM_MS) });
+      const state = await written(db).catch((error: unknown) => {
         db!.exec('ROLLBACK');
         throw error;
       });
@@ -251,8 +258,8 @@ export async function clusterExportCommand(dataDir: string, options: ClusterOpti
       io.out(`exported ${redactUrl(url)} (prefix ${conn.prefix}) into ${dataDir}:`);
       io.out(`  CA ${trust.caFingerprint}, ${count(trust.dataKeys.length, 'data key')}, ${count(trust.signingKeys, 'signing key')}${trust.audit?.anchor ? `, the audit chain continues after entry ${trust.audit.anchor.seq}` : ''}`);
       io.out(`  ${count(state.devices.length, 'device')} (${state.devices.map((d) => d.name).join(', ') || 'none'}) with ${count(state.refreshTokens, 'refresh token')}: they keep working without pairing again`);
-      io.out(`  ${count(state.notifications, 'notification')}, ${count(state.dismissals, 'dismissal')}, ${count(state.apiTokens, 'API token')}${state.adminPassword ? ', the dashboard password' : ''}; next seq ${state.lastSeq + 1}`);
-      io.out('not exported: scheduled notifications not yet due, desktop close mappings, attachment files (they stay on the node that accepted them)');
+      io.out(`  ${count(state.notifications, 'notification')}, ${count(state.dismissals, 'dismissal')}, ${count(state.scheduled, 'scheduled notification')}, ${count(state.apiTokens, 'API token')}${state.adminPassword ? ', the dashboard password' : ''}; next seq ${state.lastSeq + 1}`);
+      io.out('not exported: desktop close mappings, attachment files (they stay on the node that accepted them)');
       io.out('next: start Beep here without BEEP_REDIS_URL; stop the cluster\'s nodes first, or the phones will go on using them');
       return 0;
     } finally {

@@ -104,6 +104,8 @@ test('cluster init imports an install with two phones, a token and 1,000 undeliv
   await early.dismiss(seen[0]);
   early.disconnect();
   expect((await embedded.admin('PUT', '/api/v1/admin/password', { password: PASSWORD })).status).toBe(200);
+  const later = await send('POST', `${embedded.adminUrl}/imported-topic`, 'scheduled before the move', { authorization: `Bearer ${pub.token}`, 'X-Delay': '2h' });
+  expect(later.status).toBe(200);
   const ids = await burst(embedded, TOTAL, 'imported');
   const before = await history(embedded);
   expect(before).toHaveLength(TOTAL + SEEN + 1);
@@ -164,6 +166,8 @@ test('cluster init imports an install with two phones, a token and 1,000 undeliv
   onA.disconnect();
   onB.disconnect();
 
+  // What was scheduled and not yet due is listed by either node.
+  expect((await b.admin<{ id: string }[]>('GET', '/api/v1/scheduled')).body.map((e) => e.id)).toEqual([later.body.id]);
   // The dashboard password (the Gotify login uses it) works on the node that never had it.
   expect((await send('GET', `${b.adminUrl}/current/user`, undefined, basic(PASSWORD))).status).toBe(200);
   expect((await send('GET', `${b.adminUrl}/current/user`, undefined, basic('not the password'))).status).toBe(401);
@@ -214,5 +218,6 @@ test('cluster init imports an install with two phones, a token and 1,000 undeliv
   const refreshed = await back.gateway<Credentials>('POST', '/api/v1/token', { refreshToken: phones[0].refreshToken });
   expect(refreshed.status).toBe(200);
   expect((await send('GET', `${back.adminUrl}/current/user`, undefined, basic(PASSWORD))).status).toBe(200);
+  expect((await back.admin<{ id: string }[]>('GET', '/api/v1/scheduled')).body.map((e) => e.id)).toEqual([later.body.id]);
   expect((await send('POST', `${back.adminUrl}/imported-topic`, 'token after export', { authorization: `Bearer ${pub.token}` })).status).toBe(200);
 });
