@@ -11,9 +11,10 @@ import { importForced, repairList } from '../cluster/import/import-forced';
 import { importState } from '../cluster/import/import-state';
 import { importTrust } from '../cluster/import/import-trust';
 import { loadOrCreateNodeId } from '../cluster/node-id';
+import { NodeRegistry } from '../cluster/node-registry';
 import { openRedis, type RedisConnection } from '../cluster/redis-connection';
 import { RedisKeys } from '../cluster/redis-keys';
-import { CLUSTER_LEASE_TTL_MS, SCHEDULE_CLAIM_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST, SIGNING_KEY_ACTIVATION_MS } from '../config/defaults';
+import { CLUSTER_LEASE_TTL_MS, NODE_HEARTBEAT_TTL_MS, SCHEDULE_CLAIM_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST, SIGNING_KEY_ACTIVATION_MS } from '../config/defaults';
 import { loadConfig } from '../config/load';
 import type { BeepConfig } from '../config/schema';
 import { loadOrCreateAuditKey } from '../crypto/audit-key';
@@ -220,6 +221,10 @@ export async function clusterExportCommand(dataDir: string, options: ClusterOpti
       if (!found.includes('a CA') || !found.includes('data keys')) {
         io.err('the cluster has no CA or data keys yet: nothing to export');
         return 1;
+      }
+      const alive = await new NodeRegistry(conn.redis, keys, 'export', NODE_HEARTBEAT_TTL_MS).list();
+      if (alive.length > 0) {
+        io.err(`warning: ${count(alive.length, 'node')} still running (${alive.map((n) => n.id).join(', ')}): what phones fetch from them after this export is sent to them again by the exported install; stop the nodes first`);
       }
       const trust = await exportTrust(conn.redis, keys, {
         master,
