@@ -141,12 +141,12 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
       const state = await importState(db, conn.redis, keys, cipher, { retentionSec: config.store.retentionDays * 86_400, nowMs: Date.now() });
       const extras = await importExtras(db, conn.redis, keys, cipher, nodeId, SCHEDULE_CLAIM_MS);
       io.out(`imported ${dataDir} into ${shownUrl} (prefix ${conn.prefix}):`);
-      io.out(`  CA ${trust.caFingerprint}, ${count(trust.dataKeys, 'data key')}, signing key ${trust.signingKid}`);
+      io.out(`  CA ${trust.caFingerprint}, ${count(trust.dataKeys, 'data key')}, ${count(trust.signingKeys, 'signing key')} (signing with ${trust.signingKid})`);
       io.out(`  ${count(state.devices.length, 'device')} (${state.devices.map((d) => d.name).join(', ') || 'none'}) with ${count(state.refreshTokens, 'refresh token')}: they keep working without pairing again`);
       io.out(`  ${count(state.notifications, 'notification')} (${state.undismissed} not dismissed), ${count(state.dismissals, 'dismissal')}; seqs kept as the cluster's (next: ${state.lastSeq + 1})`);
       io.out(`  ${count(state.apiTokens.length, 'API token')}${state.adminPassword ? ', the dashboard password' : ''}${trust.auditHeadSeq !== null ? `, the audit chain continues after entry ${trust.auditHeadSeq}` : ''}`);
       io.out(`  ${count(extras.scheduled, 'scheduled notification')} not yet due, ${count(extras.desktopIds, 'desktop close mapping')} (owned by this node, ${nodeId})`);
-      io.out('not imported: signing keys older than the newest (their access tokens are refused and the phones refresh); rules stay in config.json (copy it to each node)');
+      io.out('not imported: attachment files (they stay here, served by this node); rules stay in config.json (copy it to each node)');
       io.out(`next: start Beep here with BEEP_REDIS_URL set; every other node needs a copy of ${path.join(keysDir, 'master.key')}`);
       return 0;
     }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -111,6 +112,11 @@ test('cluster init imports an install with two phones, a token and 1,000 undeliv
   expect(before).toHaveLength(TOTAL + SEEN + 1);
   const caPem = embedded.caPem;
   expect(await embedded.stop()).toBe(0);
+  // A key the install signed with before its last rotation: it joins the cluster's ring too.
+  const keysDir = path.join(embedded.dataDir, 'keys');
+  const newest = Math.max(...fs.readdirSync(keysDir).flatMap((f) => /^signing-(\d+)\.pem$/.exec(f)?.[1] ?? []).map(Number));
+  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(path.join(keysDir, `signing-${newest - 1000}.pem`), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 
   // While the daemon runs the import is refused (the data-directory lock).
   const locked = await start({ dataDir: embedded.dataDir });
@@ -124,6 +130,7 @@ test('cluster init imports an install with two phones, a token and 1,000 undeliv
   expect({ status: init.status, stderr: init.stderr }).toEqual({ status: 0, stderr: expect.not.stringMatching(/error|refused/i) });
   expect(init.stdout).toMatch(/2 devices \(Kitchen phone, Work phone\)/);
   expect(Number(await client.get('beep:seq'))).toBeGreaterThanOrEqual(TOTAL);
+  expect((await client.hkeys('beep:trust:signing-keys')).map(Number).sort()).toEqual([newest - 1000, newest]);
 
   // A on the install's directory, B on a fresh one with only the master key.
   const a = await start({ dataDir: embedded.dataDir, env });

@@ -41,6 +41,7 @@ export interface TrustImported {
   caFingerprint: string;
   dataKeys: number;
   signingKid: string;
+  signingKeys: number;
   auditHeadSeq: number | null;
 }
 
@@ -53,6 +54,8 @@ export async function importTrust(redis: Redis, keys: RedisKeys, trust: Embedded
   for (const key of trust.dataKeys) await dataKeys.add(key);
   const lease = new RedisClusterLease(redis, keys, 'signing-key-rotation', trust.nodeId, trust.leaseTtlMs);
   const ring = await RedisSigningKeyRing.open(redis, keys, trust.master, lease, trust.signing, trust.signingKeys);
+  // open() seeds the newest; the older ones still verify the tokens they signed before a rotation.
+  await ring.adopt(trust.signingKeys);
   const shared = await new RedisSharedSecret(redis, keys, trust.master, 'audit-key').shared(trust.auditKey);
   if (!shared.equals(trust.auditKey)) throw new Error('the cluster already had another audit key: it was not empty');
   if (trust.auditHead) {
@@ -60,5 +63,5 @@ export async function importTrust(redis: Redis, keys: RedisKeys, trust: Embedded
     const { seq, mac } = trust.auditHead;
     await redis.hset(keys.auditAnchor, 'seq', String(seq), 'mac', mac, 'sig', sign.sign('anchor', [seq, mac]), 'at', String(Date.now()));
   }
-  return { caFingerprint: ca.fingerprint, dataKeys: trust.dataKeys.length, signingKid: ring.current().kid, auditHeadSeq: trust.auditHead?.seq ?? null };
+  return { caFingerprint: ca.fingerprint, dataKeys: trust.dataKeys.length, signingKid: ring.current().kid, signingKeys: ring.kids().length, auditHeadSeq: trust.auditHead?.seq ?? null };
 }
