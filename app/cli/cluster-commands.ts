@@ -13,11 +13,13 @@ import { importTrust } from '../cluster/import/import-trust';
 import { loadOrCreateNodeId } from '../cluster/node-id';
 import { NodeRegistry } from '../cluster/node-registry';
 import { openRedis, type RedisConnection } from '../cluster/redis-connection';
+import { RedisCaStore } from '../cluster/redis-ca-store';
 import { RedisKeys } from '../cluster/redis-keys';
 import { CLUSTER_LEASE_TTL_MS, NODE_HEARTBEAT_TTL_MS, SCHEDULE_CLAIM_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_CONNECT_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST, SIGNING_KEY_ACTIVATION_MS } from '../config/defaults';
 import { loadConfig } from '../config/load';
 import type { BeepConfig } from '../config/schema';
 import { loadOrCreateAuditKey } from '../crypto/audit-key';
+import { certPaths, readIfExists } from '../crypto/cert-files';
 import { FieldCipher } from '../crypto/field-cipher';
 import { loadOrCreateMasterKey } from '../crypto/master-key';
 import { AuditKey } from '../domain/audit-chain';
@@ -102,6 +104,10 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
       conn = await openClusterRedis(config, url, io);
       const keys = new RedisKeys(conn.prefix);
       const found = await clusterContents(conn.redis, keys);
+      if (found.length > 0 && (await alreadyImported(conn.redis, keys, master, config.tls.certDir))) {
+        io.err('this install is already the cluster\'s (the cluster holds its CA): nothing to import; start Beep here with BEEP_REDIS_URL');
+        return 1;
+      }
       if (found.length > 0) return await refuseOrForce(db, cipher, conn.redis, keys, found, Boolean(options.force), io);
 
       try {
@@ -151,6 +157,13 @@ export async function clusterInitCommand(dataDir: string, options: ClusterOption
       return 0;
     }
   });
+}
+
+/** Whether the cluster's CA is this install's own (an init that already ran); false when it cannot be read with this master key. */
+async function alreadyImported(redis: Redis, keys: RedisKeys, master: Buffer, certDir: string): Promise<boolean> {
+  const local = await readIfExists(certPaths(certDir).caCert);
+  const shared = await new RedisCaStore(redis, keys, master).get().catch(() => null);
+  return local !== undefined && shared !== null && shared.certPem === local;
 }
 
 /** The last keyed entry of the install's audit chain (null when it has none). */

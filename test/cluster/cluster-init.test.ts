@@ -132,6 +132,11 @@ test('cluster init imports an install with two phones, a token and 1,000 undeliv
   expect(Number(await client.get('beep:seq'))).toBeGreaterThanOrEqual(TOTAL);
   expect((await client.hkeys('beep:trust:signing-keys')).map(Number).sort()).toEqual([newest - 1000, newest]);
 
+  // Run again, it says the install is already the cluster's and changes nothing.
+  const twice = await beep(embedded.dataDir, ['cluster', 'init', '--redis', redis.url]);
+  expect(twice.status).toBe(1);
+  expect(twice.stderr).toMatch(/already the cluster's/);
+
   // A on the install's directory, B on a fresh one with only the master key.
   const a = await start({ dataDir: embedded.dataDir, env });
   const b = await start({ dataDir: joiningDataDir(embedded.dataDir), env, config });
