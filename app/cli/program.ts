@@ -12,6 +12,7 @@ import { dashboardCommand } from './dashboard-command';
 import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, certRotateCaCommand, keysRotateCommand } from './security-commands';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token-commands';
 import { scheduledCancelCommand, scheduledListCommand } from './scheduled-commands';
+import { clusterExportCommand, clusterInitCommand } from './cluster-commands';
 
 // Every `beep` command, its options and help, wired to the command functions of cli/. main.ts
 // builds this and supplies `start` (the daemon in the foreground, with its signals). `listen`
@@ -235,6 +236,19 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
     .option('-n, --limit <n>', 'how many', '50')
     .option('--json', 'print JSON')
     .action((options) => run(() => auditListCommand(dataDir(), Number(options.limit), Boolean(options.json), io)));
+
+  const cluster = program.command('cluster').description('move this install into a cluster (several PCs sharing one Redis) and back; run with Beep stopped');
+  cluster
+    .command('init')
+    .description('import this embedded install (phones, tokens, history, keys, CA) into an empty cluster; its phones need no pairing again')
+    .option('--redis <url>', 'the cluster\'s Redis (default: $BEEP_REDIS_URL or cluster.redisUrl)')
+    .option('--force', 'the cluster already has data: import only what cannot conflict (plain API tokens) and list what must pair again')
+    .action((options) => run(() => clusterInitCommand(dataDir(), options, io)));
+  cluster
+    .command('export')
+    .description('write the cluster into this (empty) data directory as an embedded install serving the same phones')
+    .option('--redis <url>', 'the cluster\'s Redis (default: $BEEP_REDIS_URL or cluster.redisUrl)')
+    .action((options) => run(() => clusterExportCommand(dataDir(), options, io)));
 
   program
     .command('listen')

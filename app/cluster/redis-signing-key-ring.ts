@@ -99,6 +99,15 @@ export class RedisSigningKeyRing implements KeyRing {
     this.keys = loaded.sort((a, b) => b.createdMs - a.createdMs);
   }
 
+  /** `beep cluster init`: an imported install's older keys join the ring (an existing createdMs is kept), so tokens they signed still verify until retired. */
+  async adopt(keys: SigningKey[]): Promise<void> {
+    for (const k of keys) {
+      const pem = k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+      await this.redis.hsetnx(this.redisKeys.signingKeys, String(k.createdMs), sealUnderMaster(this.master, pem, aad(k.createdMs)));
+    }
+    await this.refresh();
+  }
+
   /**
    * Under the cluster lease: publishes a new key when the newest is older than the rotation
    * period, and drops keys retired longer than tokens live. Returns the new key (it signs after
