@@ -14,7 +14,8 @@ import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisMasterCheck } from '../../app/cluster/redis-master-check';
 import { RedisSharedSecret } from '../../app/cluster/redis-shared-secret';
 import { RedisSigningKeyRing } from '../../app/cluster/redis-signing-key-ring';
-import { loadOrCreateCertificates } from '../../app/crypto/certificates';
+import { createCertificateAuthority } from '../../app/crypto/certificate-authority';
+import { fingerprintOf, loadOrCreateCertificates } from '../../app/crypto/certificates';
 import { FieldCipher, newDataKey } from '../../app/crypto/field-cipher';
 import { RedisServer } from '../helpers/redis-server';
 import { connectTo } from './fixtures';
@@ -252,6 +253,38 @@ describe('the certificate authority', () => {
     const results = await Promise.all([new RedisCaStore(redis, keys, master).syncToDirectory(dirA, 'a'), new RedisCaStore(other, keys, master).syncToDirectory(dirB, 'b')]);
     expect(results[0].fingerprint).toBe(results[1].fingerprint);
     expect(fs.readFileSync(path.join(dirA, 'ca.key'), 'utf8')).toBe(fs.readFileSync(path.join(dirB, 'ca.key'), 'utf8'));
+  });
+
+  test('rotate: replaces the CA only while it is the expected one; two rotations of the same CA give one new CA; every directory syncs to it', async () => {
+    const [dirA, dirB] = [tempDir(), tempDir()];
+    const a = new RedisCaStore(redis, keys, master);
+    const b = new RedisCaStore(other, keys, master);
+    const first = await a.syncToDirectory(dirA, 'a');
+    await b.syncToDirectory(dirB, 'b');
+    expect(await a.generation()).toBe(0);
+    const [nextA, nextB] = await Promise.all([createCertificateAuthority('a', new Date()), createCertificateAuthority('b', new Date())]);
+    const results = await Promise.all([a.rotate(first.fingerprint, nextA), b.rotate(first.fingerprint, nextB)]);
+    const rotated = results.filter((r) => r.outcome === 'rotated');
+    expect(rotated).toHaveLength(1);
+    const winner = rotated[0].outcome === 'rotated' ? rotated[0].fingerprint : '';
+    expect(results).toContainEqual({ outcome: 'rotated', fingerprint: winner, previous: first.fingerprint, generation: 1 });
+    expect(results).toContainEqual({ outcome: 'changed', fingerprint: winner });
+    expect([fingerprintOf(nextA.certPem), fingerprintOf(nextB.certPem)]).toContain(winner);
+    expect(await b.generation()).toBe(1);
+    expect(fingerprintOf((await b.get())!.certPem)).toBe(winner);
+    // A rotation asked of the old CA after the fact changes nothing.
+    expect(await a.rotate(first.fingerprint, await createCertificateAuthority('late', new Date()))).toEqual({ outcome: 'changed', fingerprint: winner });
+    expect(await a.generation()).toBe(1);
+    // Every node's directory takes the new CA; the server certificate loaded after it is issued under it.
+    expect(await b.syncToDirectory(dirB, 'b')).toEqual({ outcome: 'replaced', fingerprint: winner, previous: first.fingerprint });
+    expect(await loadOrCreateCertificates({ dir: dirB, hostnames: ['node-b'] })).toMatchObject({ caFingerprint: winner, issued: true, caNameConstrained: true });
+    expect(await everything()).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
+  });
+
+  test('rotate on a cluster with no CA yet publishes nothing', async () => {
+    const next = await createCertificateAuthority('a', new Date());
+    expect(await new RedisCaStore(redis, keys, master).rotate('00:11', next)).toEqual({ outcome: 'changed', fingerprint: null });
+    expect(await new RedisCaStore(redis, keys, master).get()).toBeNull();
   });
 });
 
