@@ -215,7 +215,7 @@ export async function openCluster(
   const timers: NodeJS.Timeout[] = [];
   let current: () => NodeInfo = () => ({ version: '', gatewayPort: 0, adminPort: 0 });
   let followCa: () => Promise<void> = async () => undefined;
-  const checkCa = () => void followCa().catch((error) => clusterLog.warn('swapping in the cluster\'s CA failed; retried', { error: String(error) }));
+  const checkCa = () => void followCa().catch((error) => clusterLog.warn('checking the cluster\'s CA failed; retried', { error: String(error) }));
   const startedAt = new Date().toISOString();
   // The phones the other nodes held at their last heartbeat (a `Cache: no` notification is owed to them too).
   let elsewhere: string[] = [];

@@ -16,7 +16,8 @@ import { post, startPair, type NodePair } from './two-nodes';
 // new CA replaces the cluster's in Redis (under the `ca-rotation` lease) and every node swaps in
 // a server certificate under it without a restart (a `ca-rotated` control event, and the
 // TRUST_REFRESH_MS check when no event came); the old CA no longer verifies any node, and phones
-// pair again through either node with the new pin. Two rotations asked at once give one new CA.
+// pair again through either node with the new pin. Two rotations asked at once give one new CA;
+// one asked while another node holds the `ca-rotation` lease is answered 429 and changes nothing.
 
 jest.setTimeout(240_000);
 
@@ -163,6 +164,25 @@ test('rotate-ca asked of A and B at once: one new CA (the other answer is retrya
     expect({ status: stale.status, code: stale.body.error.code, now: stale.body.error.details.caFingerprint }).toEqual({ status: 409, code: 'ca_changed', now: winner });
   }
   expect(await generation()).toBe(generationBefore + 1);
+});
+
+test('while another node holds the ca-rotation lease, rotate-ca answers 429 with Retry-After and changes nothing; once it is free, the retry rotates', async () => {
+  const { a, b } = nodes;
+  const current = (await status(b)).caFingerprint;
+  const generationBefore = await generation();
+  await client.set('beep:cluster-lease:ca-rotation', 'another-node:held', 'PX', 60_000);
+  const busy = await b.admin<{ error: { code: string } }>('POST', '/api/v1/cert/rotate-ca', { confirm: true, caFingerprint: current });
+  expect({ status: busy.status, code: busy.body.error.code }).toEqual({ status: 429, code: 'rate_limited' });
+  expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(await generation()).toBe(generationBefore);
+  expect((await status(b)).caFingerprint).toBe(current);
+  expect(await client.get('beep:cluster-lease:ca-rotation')).toBe('another-node:held'); // never taken over nor released by B
+
+  await client.del('beep:cluster-lease:ca-rotation');
+  const retried = await b.admin<CertStatus>('POST', '/api/v1/cert/rotate-ca', { confirm: true, caFingerprint: current });
+  expect(retried.status).toBe(200);
+  expect(await generation()).toBe(generationBefore + 1);
+  await untilServedUnder(a, await untilFile(a, retried.body.caFingerprint, 60_000), 60_000);
 });
 
 test('a CA replaced in Redis with no control event (a missed message) is swapped in by every node at its TRUST_REFRESH_MS check', async () => {
