@@ -216,6 +216,10 @@ export async function openCluster(
   let current: () => NodeInfo = () => ({ version: '', gatewayPort: 0, adminPort: 0 });
   let followCa: () => Promise<void> = async () => undefined;
   const checkCa = () => void followCa().catch((error) => clusterLog.warn('checking the cluster\'s CA failed; retried', { error: String(error) }));
+  const caRotatedElsewhere = (node: string, caFingerprint: string) => {
+    clusterLog.info('the cluster\'s CA was rotated on another node; swapping it in', { node, caFingerprint });
+    checkCa();
+  };
   const startedAt = new Date().toISOString();
   // The phones the other nodes held at their last heartbeat (a `Cache: no` notification is owed to them too).
   let elsewhere: string[] = [];
@@ -260,10 +264,7 @@ export async function openCluster(
       control.attach(io, (message) => {
         if (message.kind === 'device-connected') leases.takenElsewhere(message.deviceId, message.epoch);
         else if (message.kind === 'sessions-ended') dashboardSessions.closeEnded(message.sessionKeys);
-        else if (message.kind === 'ca-rotated') {
-          clusterLog.info('the cluster\'s CA was rotated on another node; swapping it in', { node: message.node, caFingerprint: message.fingerprint });
-          checkCa();
-        }
+        else if (message.kind === 'ca-rotated') caRotatedElsewhere(message.node, message.fingerprint);
         else bus.receive(message);
       });
     },
