@@ -31,6 +31,7 @@ import {
 } from './composition/servers';
 import { SHUTDOWN_DRAIN_MS } from './config/defaults';
 import { buildRenewer, loadTls, type TlsState } from './composition/tls';
+import { clusterRotate, followClusterAuthority } from './composition/cluster-ca';
 import type { BeepConfig } from './config/schema';
 import type { CertificateRenewer } from './crypto/certificate-renewer';
 import { loadOrCreateAdminToken, removeRuntimeInfo, writeRuntimeInfo } from './discovery';
@@ -41,7 +42,6 @@ import type { Attachment } from './domain/notification';
 import type { Store } from './store/store';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock';
 import { VERSION } from './version';
-import { BeepError } from './domain/errors';
 
 // The composition root: builds every part from the config, starts them in order, stops them
 // in reverse. Each group of parts is built by a small builder in composition/, given what it
@@ -87,8 +87,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const node = clustered ? (cluster = await (await import('./composition/cluster')).openCluster(config, vault, log, [fileSigningKeys.current()])) : undefined;
     if (node) {
       tls = await loadTls(config, log);
-      // One CA for the cluster: a node replacing it alone would split the phones' pins (and lose it at its next start).
-      tls.rotate = () => Promise.reject(new BeepError('forbidden', 'Replacing the CA is not available in cluster mode yet: every node shares one CA through Redis.'));
+      // One CA for the cluster: replaced in Redis under a lease, then swapped in by every node.
+      tls.rotate = clusterRotate(tls, node, log('certificates'));
     }
     const signingKeys = node?.trust.signingKeys ?? fileSigningKeys;
     const local = PORTS_STILL_LOCAL.length > 0 ? `still on this node: ${PORTS_STILL_LOCAL.join(', ')}` : 'every store port is on Redis';
@@ -132,6 +132,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources }, node && { redis: () => node.health() });
     const { dashboard, passwordLogin, credentials } = buildDashboard(config, stores.adminCredentials, audit, mon, limits.budgets.dashboardLogin, pairingAddress.gatewayUrl, node && { sessions: node.dashboardSessions, totpSteps: node.totpSteps });
     const certificates = (renewer = buildRenewer(config, tls, () => gateway, audit, log));
+    if (node) followClusterAuthority(certificates, tls, node);
     const storage = { tokens: stores.apiTokens, history: stores.topicHistory, credentials: () => stores.adminCredentials.adminCredentials(), ping: () => db.ping() };
     const apis = (compat = buildCompat(config, { storage, ingest: core.ingest, hub: core.hub, bus: core.bus, metrics, audit, budgets: limits.budgets, dismiss: (id: string) => core.dismiss(id, null), attachments: attachments?.ntfy }, log));
     const fileRoutes = attachments ? [attachments.router] : [];

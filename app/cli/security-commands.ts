@@ -69,10 +69,13 @@ export async function certRotateCaCommand(dataDir: string, confirm: RotateConfir
   const { body: current } = await client.request<CertStatus>('GET', '/api/v1/cert');
   const { body: devices } = await client.request<unknown[]>('GET', '/api/v1/devices');
   const paired = Array.isArray(devices) ? devices.length : 0;
+  // A cluster node's CA is the cluster's: every node swaps in the new one.
+  const clustered = readRuntimeInfo(dataDir)?.nodeId !== undefined;
   io.err(
     `This replaces the certificate authority ${current.caFingerprint} with a new one limited to LAN names. ` +
       `Every phone must pair again (${count(paired, 'paired device')}): the old CA stops working for them at once. ` +
-      'Where a phone installed the old CA, remove it there and install the new one.',
+      'Where a phone installed the old CA, remove it there and install the new one.' +
+      (clustered ? ' This is the CA of the whole cluster: every node serves the new one, and phones connected to any node must pair again.' : ''),
   );
   if (!confirm.yes) {
     if (!confirm.ask) {
@@ -84,13 +87,15 @@ export async function certRotateCaCommand(dataDir: string, confirm: RotateConfir
       return 1;
     }
   }
-  const { body } = await client.request<CertStatus & { previousFingerprint: string }>('POST', '/api/v1/cert/rotate-ca', { confirm: true });
+  // The CA shown above is the one replaced: if another node of a cluster replaced it meanwhile, the daemon refuses (ca_changed).
+  const { body } = await client.request<CertStatus & { previousFingerprint: string }>('POST', '/api/v1/cert/rotate-ca', { confirm: true, caFingerprint: current.caFingerprint });
   if (json) {
     io.out(JSON.stringify(body, null, 2));
     return 0;
   }
   io.out(`new certificate authority ${body.caFingerprint} (was ${body.previousFingerprint})`);
   io.out('the gateway serves it now (no restart); every phone must pair again: `beep pair` for each, then `beep revoke` its old entry');
+  if (clustered) io.out('cluster: every node serves a certificate under the new CA within seconds (at most 30 s); phones pair again through any node');
   printCert(body, io);
   return 0;
 }

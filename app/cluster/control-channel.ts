@@ -4,7 +4,8 @@ import type { DismissedEvent } from '../delivery/relay-bus';
 // reaches every other node; a node never hears its own). They close what must close on every
 // node: a revoked device's socket, a revoked API token's streams, a phone's older connection
 // when another node accepted a newer one, an ended dashboard session's live feeds, and a
-// dismissal's `dismissed` to the phones of the other nodes. Notifications never travel here: every node reads the outbox stream.
+// dismissal's `dismissed` to the phones of the other nodes, and a CA rotation (each node swaps in
+// the cluster's new CA at once; its TRUST_REFRESH_MS check catches a missed message). Notifications never travel here: every node reads the outbox stream.
 
 /** The socket.io event every control message travels as. */
 export const CONTROL_EVENT = 'beep:control';
@@ -15,7 +16,8 @@ export type ControlMessage =
   | { kind: 'device-revoked'; deviceId: string }
   | { kind: 'token-revoked'; tokenId: number }
   | { kind: 'sessions-ended'; sessionKeys: string[] }
-  | { kind: 'dismissed'; event: DismissedEvent };
+  | { kind: 'dismissed'; event: DismissedEvent }
+  | { kind: 'ca-rotated'; fingerprint: string; node: string };
 
 /** What serverSideEmit is called on (a socket.io Server or Namespace with a cluster adapter). */
 export interface ControlTransport {

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { certPaths, ensureDirectory, readIfExists, writeFileAtomic } from '../crypto/cert-files';
 import { createCertificateAuthority, type CertificateAndKey } from '../crypto/certificate-authority';
 import { checkAuthority, fingerprintOf } from '../crypto/certificates';
+import { LuaScript } from './lua-script';
 import { openUnderMaster, sealUnderMaster } from './master-seal';
 import type { RedisKeys } from './redis-keys';
 
@@ -14,6 +15,16 @@ import type { RedisKeys } from './redis-keys';
 // issued by that CA, is re-issued by the load that follows.
 
 const AAD = 'certificate authority';
+
+/** ARGV: CA key, generation key, the sealed CA read, the new sealed CA. The new generation, or 0 when the CA changed since it was read. */
+const REPLACE_CA = new LuaScript(`
+if redis.call('GET', ARGV[1]) ~= ARGV[3] then return 0 end
+redis.call('SET', ARGV[1], ARGV[4])
+return redis.call('INCR', ARGV[2])
+`);
+
+/** What rotate did: replaced the CA (its generation counts the replacements), or found it was not the expected one any more. */
+export type CaRotation = { outcome: 'rotated'; fingerprint: string; previous: string; generation: number } | { outcome: 'changed'; fingerprint: string | null };
 
 /** What syncToDirectory did. */
 export type CaSync =
@@ -42,9 +53,27 @@ export class RedisCaStore {
     return (await this.get())!;
   }
 
-  /** Replaces it (`beep cert rotate-ca`, under a cluster lease): every node must sync and every phone pair again. */
-  async replace(ca: CertificateAndKey): Promise<void> {
-    await this.redis.set(this.keys.certificateAuthority, sealUnderMaster(this.master, JSON.stringify(ca), AAD));
+  /**
+   * `beep cert rotate-ca` on a cluster (run under the `ca-rotation` lease): replaces the CA with
+   * `next` only while it is still the one whose fingerprint is `expected` (compare-and-set in one
+   * script), so two requests made against the same CA give one new CA, never two. Every node then
+   * syncs (syncToDirectory) and every phone pairs again.
+   */
+  async rotate(expected: string, next: CertificateAndKey): Promise<CaRotation> {
+    const sealed = await this.redis.get(this.keys.certificateAuthority);
+    const fingerprint = sealed === null ? null : fingerprintOf((JSON.parse(openUnderMaster(this.master, sealed, AAD)) as CertificateAndKey).certPem);
+    if (sealed === null || fingerprint !== expected) return { outcome: 'changed', fingerprint };
+    const replaced = Number(await REPLACE_CA.run(this.redis, [this.keys.certificateAuthority, this.keys.certificateAuthorityGeneration, sealed, sealUnderMaster(this.master, JSON.stringify(next), AAD)]));
+    if (replaced === 0) {
+      const now = await this.get();
+      return { outcome: 'changed', fingerprint: now ? fingerprintOf(now.certPem) : null };
+    }
+    return { outcome: 'rotated', fingerprint: fingerprintOf(next.certPem), previous: expected, generation: replaced };
+  }
+
+  /** How many times the cluster's CA was rotated (0 for the first one). */
+  async generation(): Promise<number> {
+    return Number((await this.redis.get(this.keys.certificateAuthorityGeneration)) ?? 0);
   }
 
   /**

@@ -261,6 +261,11 @@ export class RedisKeys {
     return `${this.prefix}trust:ca`;
   }
 
+  /** How many times the cluster's CA was rotated (`beep cert rotate-ca`), INCR'd in the script that replaces it. */
+  get certificateAuthorityGeneration(): string {
+    return `${this.prefix}trust:ca-generation`;
+  }
+
   /** A secret every node must share (the audit key), sealed under the master key. */
   sharedSecret(name: string): string {
     return `${this.prefix}trust:secret:${name}`;

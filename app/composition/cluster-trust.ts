@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { SigningKey } from '../auth/signing-keys';
 import { joinAuditChain } from '../cluster/audit-join';
 import type { RedisAuditStore } from '../cluster/redis-audit-store';
-import { RedisCaStore } from '../cluster/redis-ca-store';
+import { RedisCaStore, type CaSync } from '../cluster/redis-ca-store';
 import { LeaseBusyError, RedisClusterLease } from '../cluster/redis-cluster-lease';
 import { RedisDataKeys } from '../cluster/redis-data-keys';
 import type { RedisKeys } from '../cluster/redis-keys';
@@ -14,6 +14,7 @@ import { RedisSigningKeyRing } from '../cluster/redis-signing-key-ring';
 import { CLUSTER_LEASE_TTL_MS, DATA_KEY_ACTIVATION_MS, SIGNING_KEY_ACTIVATION_MS } from '../config/defaults';
 import type { BeepConfig } from '../config/schema';
 import { loadOrCreateAuditKey } from '../crypto/audit-key';
+import { createCertificateAuthority } from '../crypto/certificate-authority';
 import { newDataKey, type FieldCipher } from '../crypto/field-cipher';
 import { AuditKey } from '../domain/audit-chain';
 import { BeepError } from '../domain/errors';
@@ -24,7 +25,8 @@ import { CheckpointFile } from '../store/audit-checkpoint-file';
 // What a cluster node trusts, shared through Redis sealed under the master key: the master key
 // check (another key is refused at start), the CA (synced into certs/ before the certificates
 // load), the token signing-key ring, the data-key ring (reloaded with the signing ring every
-// TRUST_REFRESH_MS; rotated under a cluster lease) and the audit key.
+// TRUST_REFRESH_MS; rotated under a cluster lease) and the audit key. `beep cert rotate-ca`
+// replaces the CA under the `ca-rotation` lease (composition/cluster-ca.ts swaps it in on every node).
 
 /** seconds a retired signing key verifies beyond the token lifetime: tolerated clock skew (as composition/security.ts). */
 const CLOCK_SKEW_SEC = 60;
@@ -45,6 +47,14 @@ export interface ClusterTrust {
    * Older keys stay in the ring (outbox entries are never rewritten; retention trims them).
    */
   rotateDataKey(): Promise<{ started: boolean; progress: RotationProgressView }>;
+  /**
+   * `beep cert rotate-ca` on a cluster: under the `ca-rotation` lease, a new name-constrained CA
+   * replaces the cluster's while it is still `expected` (else ca_changed, 409); another node
+   * rotating at the same moment answers rate_limited (retry). Returns the new CA's fingerprint.
+   */
+  rotateAuthority(expected: string): Promise<{ fingerprint: string; generation: number }>;
+  /** Writes the cluster's CA into certs/ when it is not the one there (a rotation on another node). */
+  syncAuthority(): Promise<CaSync>;
   /**
    * Before the audit log opens: the cluster's audit MAC key (the first node's keys/audit.key)
    * and, on a node joining a chain that has entries, its checkpoint file started from the
@@ -67,7 +77,9 @@ export async function openClusterTrust(
   const lease = (name: string) => new RedisClusterLease(redis, keys, name, nodeId, CLUSTER_LEASE_TTL_MS);
   // Another master key could open none of the cluster's keys: refused here, with what to copy.
   await new RedisMasterCheck(redis, keys, master).verify();
-  const ca = await new RedisCaStore(redis, keys, master).syncToDirectory(config.tls.certDir, config.gateway.publicHost ?? os.hostname());
+  const caStore = new RedisCaStore(redis, keys, master);
+  const caLabel = config.gateway.publicHost ?? os.hostname();
+  const ca = await caStore.syncToDirectory(config.tls.certDir, caLabel);
   if (ca.outcome === 'replaced') {
     log.warn(`this node's CA (${ca.previous ?? 'unreadable'}) was replaced by the cluster's (${ca.fingerprint}): phones paired with this node before it joined must pair again`, { ...ca });
   } else log.info(`the cluster's CA: ${ca.outcome}`, { ...ca });
@@ -102,6 +114,21 @@ export async function openClusterTrust(
       cipher.add(master, key);
       return { started: true, progress: { running: false, keyId: key.id, phase: 'activating', done: 0, total: 0 } };
     },
+    async rotateAuthority(expected) {
+      const next = await createCertificateAuthority(caLabel, new Date());
+      let rotation;
+      try {
+        rotation = await lease('ca-rotation').run(() => caStore.rotate(expected, next));
+      } catch (error) {
+        if (error instanceof LeaseBusyError) throw new BeepError('rate_limited', 'Another node is replacing the cluster\'s CA; try again later.', { retryAfter: Math.ceil(CLUSTER_LEASE_TTL_MS / 1000) });
+        throw error;
+      }
+      if (rotation.outcome === 'changed') {
+        throw new BeepError('ca_changed', `The cluster's CA is no longer ${expected} (now ${rotation.fingerprint ?? 'none'}): another node replaced it. Check \`beep cert status\`; rotate again only if you still want another CA.`, { details: { caFingerprint: rotation.fingerprint } });
+      }
+      return { fingerprint: rotation.fingerprint, generation: rotation.generation };
+    },
+    syncAuthority: () => caStore.syncToDirectory(config.tls.certDir, caLabel),
     async joinAudit(store) {
       const key = new AuditKey(await new RedisSharedSecret(redis, keys, master, 'audit-key').shared(loadOrCreateAuditKey(path.join(config.dataDir, 'keys'))));
       const joined = await joinAuditChain(store, key, CheckpointFile.inDataDir(config.dataDir, config.store.durability === 'full'));

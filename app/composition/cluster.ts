@@ -109,6 +109,10 @@ export interface ClusterNode {
   bus(local: RelayBus, sharedTokens: boolean): ClusterRelayBus;
   /** Connects the control channel once socket.io exists. */
   attachControl(io: ControlTransport, bus: ClusterRelayBus): void;
+  /** Runs `follow` (swap in the cluster's CA if it changed) on a `ca-rotated` control event and every TRUST_REFRESH_MS, the safety net for a missed one. */
+  followAuthority(follow: () => Promise<void>): void;
+  /** Tells the other nodes the cluster's CA was rotated (after it is in Redis). */
+  announceAuthority(fingerprint: string): void;
   /** Starts reading the outbox into the bus (from the seq at start), heartbeats and lease renewal; wakes the scheduler every SCHEDULE_CLAIM_MS. */
   start(bus: RelayBus, info: () => NodeInfo, scheduler: { wake(): Promise<void> }): Promise<void>;
   /** The cluster's connected phones: this node's now, the others' as of their last heartbeat (up to NODE_HEARTBEAT_MS old). */
@@ -210,6 +214,12 @@ export async function openCluster(
   let reading: Promise<void> | undefined;
   const timers: NodeJS.Timeout[] = [];
   let current: () => NodeInfo = () => ({ version: '', gatewayPort: 0, adminPort: 0 });
+  let followCa: () => Promise<void> = async () => undefined;
+  const checkCa = () => void followCa().catch((error) => clusterLog.warn('checking the cluster\'s CA failed; retried', { error: String(error) }));
+  const caRotatedElsewhere = (node: string, caFingerprint: string) => {
+    clusterLog.info('the cluster\'s CA was rotated on another node; swapping it in', { node, caFingerprint });
+    checkCa();
+  };
   const startedAt = new Date().toISOString();
   // The phones the other nodes held at their last heartbeat (a `Cache: no` notification is owed to them too).
   let elsewhere: string[] = [];
@@ -254,9 +264,14 @@ export async function openCluster(
       control.attach(io, (message) => {
         if (message.kind === 'device-connected') leases.takenElsewhere(message.deviceId, message.epoch);
         else if (message.kind === 'sessions-ended') dashboardSessions.closeEnded(message.sessionKeys);
+        else if (message.kind === 'ca-rotated') caRotatedElsewhere(message.node, message.fingerprint);
         else bus.receive(message);
       });
     },
+    followAuthority(follow) {
+      followCa = follow;
+    },
+    announceAuthority: (fingerprint) => control.send({ kind: 'ca-rotated', fingerprint, node: nodeId }),
     async start(bus, info, scheduler) {
       current = info;
       // A node reads from the seq at its start: its phones connect afterwards and page their backlog from their progress.
@@ -279,6 +294,7 @@ export async function openCluster(
       // An entry scheduled on another node (or left claimed by a node that died) is due here too: one node claims it.
       timers.push(setInterval(() => void scheduler.wake().catch(() => undefined), SCHEDULE_CLAIM_MS));
       timers.push(setInterval(() => void trust.refresh().catch((error) => clusterLog.warn('reloading the data keys and signing keys failed; retried', { error: String(error) })), TRUST_REFRESH_MS));
+      timers.push(setInterval(checkCa, TRUST_REFRESH_MS));
       if (durability === 'full') {
         timers.push(
           setInterval(() => {

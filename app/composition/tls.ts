@@ -20,7 +20,8 @@ import type { LogFor } from './observability';
 export interface TlsState {
   current: TlsMaterial;
   load: (force: boolean) => Promise<LoadedTls>;
-  rotate: () => Promise<LoadedTls>;
+  /** `beep cert rotate-ca`; `expected` is the CA being replaced (a cluster node checks it: composition/cluster-ca.ts). */
+  rotate: (expected: string) => Promise<LoadedTls>;
 }
 
 /** The installed code's top folder (a clone's), skipping the copy of package.json tsc puts in dist/. */
@@ -120,6 +121,13 @@ export function buildRenewer(config: BeepConfig, tls: TlsState, gateway: () => h
         certLog.warn('certificate authority replaced: every phone must pair again', { previous, caFingerprint: m.caFingerprint });
         reportNames(m, certLog);
         void audit.record('certificate_renewed', 'admin', { reason: 'ca_rotated', previous, caFingerprint: m.caFingerprint });
+      },
+      onFollowed: (m, previous) => {
+        // Cluster mode: another node rotated the CA (it audited it); this node serves the new one now.
+        const runtime = readRuntimeInfo(config.dataDir);
+        if (runtime?.pid === process.pid) writeRuntimeInfo(config.dataDir, { ...runtime, caFingerprint: m.caFingerprint });
+        certLog.warn('the cluster\'s certificate authority was replaced on another node; serving a certificate under it: every phone must pair again', { previous, caFingerprint: m.caFingerprint });
+        reportNames(m, certLog);
       },
       onError: (error) => certLog.error('certificate check failed', { error: String(error) }),
     },

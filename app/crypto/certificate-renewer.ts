@@ -4,14 +4,15 @@ import type { LoadedTls, TlsMaterial } from './certificates';
 // reissues it 30 days before expiry, a frequent cheap look at the machine's addresses that
 // reissues at once when they change, and a forced renewal for `beep cert renew`. The new
 // material is handed to `apply` (the gateway's setSecureContext), so no restart is needed.
-// `beep cert rotate-ca` replaces the CA itself through the same swap, one operation at a time.
+// `beep cert rotate-ca` replaces the CA itself through the same swap, one operation at a time;
+// on a cluster node, a CA another node rotated in is followed through it too (followAuthority).
 
 /** What the renewer does with the world; daemon.ts passes the real ones, tests fakes. */
 export interface RenewerDeps {
   /** loadOrCreateCertificates with the current names; `force` issues even if still good. */
   load: (force: boolean) => Promise<LoadedTls>;
-  /** Replaces the CA and issues a server certificate under it (`beep cert rotate-ca`). */
-  rotate?: () => Promise<LoadedTls>;
+  /** Replaces the CA and issues a server certificate under it (`beep cert rotate-ca`); `expected` is the CA being replaced (a cluster refuses when it changed meanwhile). */
+  rotate?: (expected: string) => Promise<LoadedTls>;
   /** Swaps the material into the running server. */
   apply: (tls: TlsMaterial) => void;
   /** The machine's current addresses (any stable rendering; compared as a sorted set). */
@@ -21,6 +22,8 @@ export interface RenewerDeps {
   onRenewed?: (tls: TlsMaterial, reason: RenewReason) => void;
   /** After a new CA is swapped in; previousFingerprint is the CA phones had pinned. */
   onRotated?: (tls: TlsMaterial, previousFingerprint: string) => void;
+  /** After a CA another node of the cluster rotated in is swapped in here. */
+  onFollowed?: (tls: TlsMaterial, previousFingerprint: string) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -90,14 +93,30 @@ export class CertificateRenewer {
     return run;
   }
 
-  /** Replaces the CA (after any renewal under way) and swaps the new chain in. */
-  rotateAuthority(): Promise<TlsMaterial> {
+  /** Replaces the CA (after any renewal under way) and swaps the new chain in; `expected`: the CA the caller saw (default: the one served when it runs). */
+  rotateAuthority(expected?: string): Promise<TlsMaterial> {
     const rotate = this.deps.rotate;
     if (!rotate) return Promise.reject(new Error('this renewer cannot rotate the CA'));
     return this.serialize(async () => {
       const previousFingerprint = this.material.caFingerprint;
-      this.swap(await rotate());
+      this.swap(await rotate(expected ?? previousFingerprint));
       this.deps.onRotated?.(this.material, previousFingerprint);
+      return this.material;
+    });
+  }
+
+  /**
+   * Cluster mode: swaps in the CA another node rotated in. `adopt` syncs the certificate directory
+   * with the cluster's CA and loads under it, or answers null when `served` is still the cluster's.
+   */
+  followAuthority(adopt: (served: string) => Promise<LoadedTls | null>): Promise<TlsMaterial> {
+    return this.serialize(async () => {
+      const previousFingerprint = this.material.caFingerprint;
+      const next = await adopt(previousFingerprint);
+      if (next && next.caFingerprint !== previousFingerprint) {
+        this.swap(next);
+        this.deps.onFollowed?.(this.material, previousFingerprint);
+      }
       return this.material;
     });
   }

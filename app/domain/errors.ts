@@ -52,6 +52,7 @@ export const ERRORS = {
   token_not_found: { status: 404, message: 'No such token.' },
   payload_too_large: { status: 413, message: 'The request body is larger than 64 KiB.' },
   unsupported_media_type: { status: 415, message: 'The request body must be application/json.' },
+  ca_changed: { status: 409, message: 'The certificate authority was replaced meanwhile; check `beep cert status`.' },
   rate_limited: { status: 429, message: 'Too many requests; try again later.' },
   ip_blocked: { status: 429, message: 'Too many refused requests in a row; this address is blocked for a while.' },
   forbidden_origin: { status: 403, message: 'Cross-origin requests are not allowed.' },

@@ -5,10 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RedisApiTokens } from '../../app/cluster/redis-api-tokens';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDeviceAccounts } from '../../app/cluster/redis-device-accounts';
 import { RedisDeviceAdmin } from '../../app/cluster/redis-device-admin';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import type { ApiTokenStore } from '../../app/compat/api-tokens';
 import type { DeviceRecord } from '../../app/domain/device';
@@ -25,8 +23,7 @@ import { GroupWriter } from '../../app/store/group-writer';
 import { NotificationRepository } from '../../app/store/notification-repository';
 import { ReadPool } from '../../app/store/read-pool';
 import { SqliteOutbox } from '../../app/store/sqlite-outbox';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo, input, realSealer } from './fixtures';
+import { input, realSealer, useRedis } from './fixtures';
 
 // The Redis account ports answer exactly what the SQLite ones do, for random sequences of
 // operations applied to both (fast-check; a failure prints the smallest sequence): pairing
@@ -41,18 +38,7 @@ const sealer = realSealer();
 const noop = () => undefined;
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  ({ conn, keys } = await connectTo(server));
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
+const fixture = useRedis({ flush: false });
 
 type Op =
   | { op: 'code'; expired: boolean; offers: boolean }
@@ -117,12 +103,12 @@ function sqlite(): Side {
 }
 
 async function redisSide(): Promise<Side> {
-  await conn.redis.flushall();
+  await fixture.redis.flushall();
   return {
-    accounts: new RedisDeviceAccounts(conn.redis, keys, sealer, 5),
-    admin: new RedisDeviceAdmin(conn.redis, keys, sealer),
-    tokens: new RedisApiTokens(conn.redis, keys),
-    outbox: new RedisOutbox(conn.redis, keys, sealer, 3_600),
+    accounts: new RedisDeviceAccounts(fixture.redis, fixture.keys, sealer, 5),
+    admin: new RedisDeviceAdmin(fixture.redis, fixture.keys, sealer),
+    tokens: new RedisApiTokens(fixture.redis, fixture.keys),
+    outbox: new RedisOutbox(fixture.redis, fixture.keys, sealer, 3_600),
     close: async () => undefined,
   };
 }

@@ -4,9 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DeviceLeases } from '../../app/cluster/device-leases';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDeliveryStore } from '../../app/cluster/redis-delivery-store';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import type { DeliveryStore, StoredProgress } from '../../app/delivery/ports';
 import type { Priority } from '../../app/domain/priority';
@@ -16,8 +14,7 @@ import { GroupWriter } from '../../app/store/group-writer';
 import { NotificationRepository } from '../../app/store/notification-repository';
 import { ReadPool } from '../../app/store/read-pool';
 import { SqliteOutbox } from '../../app/store/sqlite-outbox';
-import { RedisServer } from '../helpers/redis-server';
-import { addDevice, connectTo, input, realSealer } from './fixtures';
+import { addDevice, input, realSealer, useRedis } from './fixtures';
 
 // The Redis delivery port answers exactly what the SQLite one does: the same notifications
 // appended (some replacing another) and dismissed through each outbox, then the same pages, owed counts, dismissals and
@@ -29,18 +26,7 @@ const sealer = realSealer();
 const noop = () => undefined;
 const TOPICS = [null, 'a', 'b'] as const;
 
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  ({ conn, keys } = await connectTo(server));
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
+const fixture = useRedis({ flush: false });
 
 interface Case {
   notes: { priority: number; topic: (typeof TOPICS)[number]; dismissed: boolean; replaces: number | null }[];
@@ -95,11 +81,11 @@ async function answers(store: DeliveryStore, c: Case): Promise<unknown> {
 test('pages, owed counts, dismissals and saved progress: Redis answers what SQLite answers', async () => {
   await fc.assert(
     fc.asyncProperty(caseArb, async (c) => {
-      await conn.redis.flushall();
-      await addDevice(conn.redis, keys, 'd', 0);
-      const leases = new DeviceLeases(conn.redis, keys, 'node', 60_000);
+      await fixture.redis.flushall();
+      await addDevice(fixture.redis, fixture.keys, 'd', 0);
+      const leases = new DeviceLeases(fixture.redis, fixture.keys, 'node', 60_000);
       await leases.acquire('d');
-      const redis = { outbox: new RedisOutbox(conn.redis, keys, sealer, 3_600), store: new RedisDeliveryStore(conn.redis, keys, sealer, leases) };
+      const redis = { outbox: new RedisOutbox(fixture.redis, fixture.keys, sealer, 3_600), store: new RedisDeliveryStore(fixture.redis, fixture.keys, sealer, leases) };
       const lite = sqlite();
       try {
         for (const side of [lite, redis]) {

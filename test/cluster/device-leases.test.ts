@@ -1,9 +1,7 @@
 import { DeviceLeases } from '../../app/cluster/device-leases';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDeliveryStore } from '../../app/cluster/redis-delivery-store';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisServer } from '../helpers/redis-server';
-import { addDevice, connectTo, realSealer } from './fixtures';
+import { addDevice, connectTo, realSealer, useRedis } from './fixtures';
 
 // Fencing of progress writes: the newest connection's node wins the device (a bumped epoch),
 // the old node's writes are dropped (and it is told, to close its socket), a node paused past
@@ -11,28 +9,17 @@ import { addDevice, connectTo, realSealer } from './fixtures';
 // one's own lease up. Writes Redis did not take while it was away are held and written later.
 
 const sealer = realSealer();
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
+const fixture = useRedis();
 
-beforeAll(async () => {
-  server = await RedisServer.start();
-  ({ conn, keys } = await connectTo(server));
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
 beforeEach(async () => {
-  await conn.redis.flushall();
-  await addDevice(conn.redis, keys, 'd', 0);
+  await addDevice(fixture.redis, fixture.keys, 'd', 0);
 });
 
 /** One node: its leases and its store, and the devices it was told it lost. */
 function node(id: string, ttlMs = 60_000) {
   const fenced: string[] = [];
-  const leases = new DeviceLeases(conn.redis, keys, id, ttlMs);
-  return { leases, fenced, store: new RedisDeliveryStore(conn.redis, keys, sealer, leases, (d) => fenced.push(d)) };
+  const leases = new DeviceLeases(fixture.redis, fixture.keys, id, ttlMs);
+  return { leases, fenced, store: new RedisDeliveryStore(fixture.redis, fixture.keys, sealer, leases, (d) => fenced.push(d)) };
 }
 
 const write = (watermark: number, dismissCursor?: number) => ({ deviceId: 'd', priorities: [{ priority: 3, watermark, ackedAbove: [] }], ...(dismissCursor !== undefined ? { dismissCursor } : {}) });
@@ -59,7 +46,7 @@ test('a node paused past its lease (Redis’ TTL) cannot write when it resumes',
   const a = node('node-a', 200);
   await a.leases.acquire('d');
   // Wait for Redis to expire it: its clock, not ours.
-  while ((await conn.redis.exists(keys.lease('d'))) === 1) await new Promise((r) => setTimeout(r, 20));
+  while ((await fixture.redis.exists(fixture.keys.lease('d'))) === 1) await new Promise((r) => setTimeout(r, 20));
   await a.store.saveProgress([write(9)]);
   expect(a.fenced).toEqual(['d']);
   expect((await a.store.progress('d'))!.priorities[3].watermark).toBe(0);
@@ -69,15 +56,15 @@ test('renew extends a held lease; release deletes only one’s own lease', async
   const a = node('node-a');
   const b = node('node-b');
   await a.leases.acquire('d');
-  await conn.redis.pexpire(keys.lease('d'), 100);
+  await fixture.redis.pexpire(fixture.keys.lease('d'), 100);
   expect(await a.leases.renew('d')).toBe(true);
-  expect(await conn.redis.pttl(keys.lease('d'))).toBeGreaterThan(1_000);
+  expect(await fixture.redis.pttl(fixture.keys.lease('d'))).toBeGreaterThan(1_000);
   await b.leases.acquire('d');
   await a.leases.release('d');
-  expect(await conn.redis.get(keys.lease('d'))).toBe('2 node-b');
+  expect(await fixture.redis.get(fixture.keys.lease('d'))).toBe('2 node-b');
   await b.leases.release('d');
-  expect(await conn.redis.exists(keys.lease('d'))).toBe(0);
-  expect(await conn.redis.get(keys.epoch('d'))).toBe('2');
+  expect(await fixture.redis.exists(fixture.keys.lease('d'))).toBe(0);
+  expect(await fixture.redis.get(fixture.keys.epoch('d'))).toBe('2');
 });
 
 test('Redis away: writes are held (merged per device) and written once it is back', async () => {

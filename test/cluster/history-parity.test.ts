@@ -3,8 +3,6 @@ import fc from 'fast-check';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisNotificationHistory } from '../../app/cluster/redis-notification-history';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import { RedisTopicHistory } from '../../app/cluster/redis-topic-history';
@@ -19,8 +17,7 @@ import { NotificationRepository } from '../../app/store/notification-repository'
 import { ReadPool } from '../../app/store/read-pool';
 import { SqliteOutbox } from '../../app/store/sqlite-outbox';
 import { TopicHistory } from '../../app/store/topic-history';
-import { RedisServer } from '../helpers/redis-server';
-import { addDevice, connectTo, input, realSealer } from './fixtures';
+import { addDevice, input, realSealer, useRedis } from './fixtures';
 
 // The Redis history readers answer exactly what the SQLite ones do: the same notifications
 // (random priorities, topics, publishing tokens, dismissals, replacements and `Cache: no`)
@@ -33,18 +30,7 @@ const sealer = realSealer();
 const noop = () => undefined;
 const TOPICS = [null, 'a', 'b'] as const;
 
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  ({ conn, keys } = await connectTo(server));
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
+const fixture = useRedis({ flush: false });
 
 interface Note {
   topic: (typeof TOPICS)[number];
@@ -120,11 +106,11 @@ async function answers(r: Readers, q: Query): Promise<unknown> {
 test('ntfy and Gotify reads and the admin history: Redis answers what SQLite answers', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(noteArb, { maxLength: 25 }), fc.array(queryArb, { minLength: 1, maxLength: 4 }), async (notes, queries) => {
-      await conn.redis.flushall();
-      await addDevice(conn.redis, keys, 'd', 0);
+      await fixture.redis.flushall();
+      await addDevice(fixture.redis, fixture.keys, 'd', 0);
       const redis = {
-        outbox: new RedisOutbox(conn.redis, keys, sealer, 3_600),
-        readers: { topics: new RedisTopicHistory(conn.redis, keys, sealer, 2), admin: new RedisNotificationHistory(conn.redis, keys, sealer, 2) },
+        outbox: new RedisOutbox(fixture.redis, fixture.keys, sealer, 3_600),
+        readers: { topics: new RedisTopicHistory(fixture.redis, fixture.keys, sealer, 2), admin: new RedisNotificationHistory(fixture.redis, fixture.keys, sealer, 2) },
       };
       const lite = sqlite();
       try {

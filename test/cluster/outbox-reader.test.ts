@@ -1,30 +1,16 @@
 import { OutboxReader } from '../../app/cluster/outbox-reader';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import type { StoredNotification } from '../../app/domain/notification';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo, input, realSealer } from './fixtures';
+import { input, realSealer, useRedis } from './fixtures';
 
 // Every node reads the whole outbox stream: two readers (two nodes) each see every entry, in
 // seq order, opened; a reader started from a seq sees only what is above it; stop() ends a
 // blocked read at once; a read that fails while Redis is away resumes where it stopped.
 
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
+const fixture = useRedis({ config: { appendfsync: 'always' }, flush: false });
 const sealer = realSealer();
 const noop = () => undefined;
 const OPTIONS = { blockMs: 1_000, count: 16, retryMs: 50 };
-
-beforeAll(async () => {
-  server = await RedisServer.start({ config: { appendfsync: 'always' } });
-  ({ conn, keys } = await connectTo(server));
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
 
 /** Reads until `n` notifications arrived (or the deadline), then stops the reader. */
 async function collect(reader: OutboxReader, afterSeq: number, n: number): Promise<StoredNotification[]> {
@@ -39,12 +25,12 @@ async function collect(reader: OutboxReader, afterSeq: number, n: number): Promi
 }
 
 test('two nodes appending at once: two readers each see every entry, in seq order, no gap; a reader from a seq sees only what is above it', async () => {
-  await conn.redis.flushall();
+  await fixture.redis.flushall();
   // Two nodes append at once, each on its own connection.
-  const outboxes = [new RedisOutbox(conn.redis, keys, sealer, 3_600), new RedisOutbox(await conn.duplicate(), keys, sealer, 3_600)];
-  const a = new OutboxReader(await conn.duplicate(3_000), keys, sealer, OPTIONS);
-  const b = new OutboxReader(await conn.duplicate(3_000), keys, sealer, OPTIONS);
-  const late = new OutboxReader(await conn.duplicate(3_000), keys, sealer, OPTIONS);
+  const outboxes = [new RedisOutbox(fixture.redis, fixture.keys, sealer, 3_600), new RedisOutbox(await fixture.conn.duplicate(), fixture.keys, sealer, 3_600)];
+  const a = new OutboxReader(await fixture.conn.duplicate(3_000), fixture.keys, sealer, OPTIONS);
+  const b = new OutboxReader(await fixture.conn.duplicate(3_000), fixture.keys, sealer, OPTIONS);
+  const late = new OutboxReader(await fixture.conn.duplicate(3_000), fixture.keys, sealer, OPTIONS);
   const readA = collect(a, 0, 100);
   const readB = collect(b, 0, 100);
   const readLate = collect(late, 60, 40);
@@ -58,8 +44,8 @@ test('two nodes appending at once: two readers each see every entry, in seq orde
 });
 
 test('stop() ends a read blocked on an empty stream', async () => {
-  await conn.redis.flushall();
-  const reader = new OutboxReader(await conn.duplicate(3_000), keys, sealer, { ...OPTIONS, blockMs: 0 }); // 0 = block for ever
+  await fixture.redis.flushall();
+  const reader = new OutboxReader(await fixture.conn.duplicate(3_000), fixture.keys, sealer, { ...OPTIONS, blockMs: 0 }); // 0 = block for ever
   const done = (async () => {
     for await (const _ of reader.read(0)) throw new Error('nothing was appended');
   })();
@@ -69,11 +55,11 @@ test('stop() ends a read blocked on an empty stream', async () => {
 });
 
 test('Redis away: the reader reports the failed reads and resumes after the last seq it yielded', async () => {
-  await conn.redis.flushall();
-  const outbox = new RedisOutbox(conn.redis, keys, sealer, 3_600);
+  await fixture.redis.flushall();
+  const outbox = new RedisOutbox(fixture.redis, fixture.keys, sealer, 3_600);
   for (let i = 1; i <= 3; i++) await outbox.append(input(), `before-${i}`, noop);
   const errors: string[] = [];
-  const reader = new OutboxReader(await conn.duplicate(3_000), keys, sealer, { ...OPTIONS, onError: (_e, context) => errors.push(context) });
+  const reader = new OutboxReader(await fixture.conn.duplicate(3_000), fixture.keys, sealer, { ...OPTIONS, onError: (_e, context) => errors.push(context) });
   const got: number[] = [];
   const reading = (async () => {
     for await (const n of reader.read(0)) {
@@ -82,9 +68,9 @@ test('Redis away: the reader reports the failed reads and resumes after the last
     }
   })();
   while (got.length < 3) await new Promise((r) => setTimeout(r, 10));
-  await server.kill9();
+  await fixture.server.kill9();
   while (errors.length === 0) await new Promise((r) => setTimeout(r, 10));
-  await server.restart();
+  await fixture.server.restart();
   const deadline = Date.now() + 20_000;
   let appended = 0;
   while (appended < 3 && Date.now() < deadline) {

@@ -1,9 +1,5 @@
-import type Redis from 'ioredis';
 import { RedisApiTokens } from '../../app/cluster/redis-api-tokens';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo } from './fixtures';
+import { useRedis } from './fixtures';
 
 // ntfy / Gotify API tokens on Redis, case for case with test/unit/store/api-token-repository.test.ts
 // (revoking a client sweeps its lineage of clients, never applications or strangers; no child
@@ -13,30 +9,12 @@ import { connectTo } from './fixtures';
 // one connection refuses the token on another at once, two inserts at once get distinct ids, and
 // everything survives a redis-server restart.
 
-let server: RedisServer;
-let conn: RedisConnection;
-let other: Redis;
-let keys: RedisKeys;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start({ config: { appendfsync: 'always' } });
-  ({ conn, keys } = await connectTo(server));
-  redis = conn.redis;
-  other = await conn.duplicate();
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
+const fixture = useRedis({ config: { appendfsync: 'always' } });
 
 const ADMIN = { origin: 'admin' as const, parentId: null };
 
 test('revoking a client sweeps its lineage of clients, not applications or strangers', async () => {
-  const repo = new RedisApiTokens(redis, keys);
+  const repo = new RedisApiTokens(fixture.redis, fixture.keys);
   const login = (await repo.insertApiToken('h1', 'subscribe', 'phone', null, { origin: 'gotify_login', parentId: null }))!;
   const child = (await repo.insertApiToken('h2', 'subscribe', 'child', null, { origin: 'gotify_client', parentId: login.id }))!;
   const grandchild = (await repo.insertApiToken('h3', 'subscribe', 'grandchild', null, { origin: 'gotify_client', parentId: child.id }))!;
@@ -56,7 +34,7 @@ test('revoking a client sweeps its lineage of clients, not applications or stran
 });
 
 test('revoking a middle client takes its own line only; an already revoked child is not listed again', async () => {
-  const repo = new RedisApiTokens(redis, keys);
+  const repo = new RedisApiTokens(fixture.redis, fixture.keys);
   const login = (await repo.insertApiToken('a', 'subscribe', 'login', null, { origin: 'gotify_login', parentId: null }))!;
   const c1 = (await repo.insertApiToken('b', 'subscribe', 'c1', null, { origin: 'gotify_client', parentId: login.id }))!;
   const c2 = (await repo.insertApiToken('c', 'subscribe', 'c2', null, { origin: 'gotify_client', parentId: c1.id }))!;
@@ -66,7 +44,7 @@ test('revoking a middle client takes its own line only; an already revoked child
 });
 
 test('a Gotify application: its own topic named from its id in the same write, its settings updated, a revoked one not', async () => {
-  const repo = new RedisApiTokens(redis, keys);
+  const repo = new RedisApiTokens(fixture.redis, fixture.keys);
   const app = (await repo.insertApiToken('a1', 'publish', 'ci', null, ADMIN, { description: 'the CI', defaultPriority: 8, topicOf: (id) => `ci-${id}` }))!;
   expect(app).toMatchObject({ name: 'ci', topics: [`ci-${app.id}`], description: 'the CI', defaultPriority: 8 });
   const plain = (await repo.insertApiToken('a2', 'publish', 'script', ['alerts'], ADMIN))!;
@@ -79,7 +57,7 @@ test('a Gotify application: its own topic named from its id in the same write, i
 });
 
 test('a record: every field; ids ascend; last use recorded; a hash stored twice refused', async () => {
-  const repo = new RedisApiTokens(redis, keys);
+  const repo = new RedisApiTokens(fixture.redis, fixture.keys);
   const before = Date.now();
   const a = (await repo.insertApiToken('hash-a', 'publish', 'backups', ['alerts', 'disk'], ADMIN))!;
   const b = (await repo.insertApiToken('hash-b', 'subscribe', 'reader', null, ADMIN))!;
@@ -89,14 +67,14 @@ test('a record: every field; ids ascend; last use recorded; a hash stored twice 
   await repo.touchApiToken(a.id, 1_700_000_000_000);
   expect((await repo.apiTokenByHash('hash-a'))!.lastUsedAt).toBe(new Date(1_700_000_000_000).toISOString());
   await repo.touchApiToken(4242, 1); // unknown: nothing made
-  expect(await redis.exists(keys.apiToken(4242))).toBe(0);
+  expect(await fixture.redis.exists(fixture.keys.apiToken(4242))).toBe(0);
   expect(await repo.apiTokenByHash('nope')).toBeUndefined();
   await expect(repo.insertApiToken('hash-a', 'publish', 'dup', null, ADMIN)).rejects.toMatchObject({ name: 'CommitError' });
 });
 
 test('a token revoked on one connection is refused on another at once', async () => {
-  const nodeA = new RedisApiTokens(redis, keys);
-  const nodeB = new RedisApiTokens(other, keys);
+  const nodeA = new RedisApiTokens(fixture.redis, fixture.keys);
+  const nodeB = new RedisApiTokens(fixture.other, fixture.keys);
   const t = (await nodeA.insertApiToken('live', 'publish', 'p', null, ADMIN))!;
   expect(await nodeB.apiTokenByHash('live')).toMatchObject({ id: t.id });
   await nodeA.revokeApiToken(t.id);
@@ -105,8 +83,8 @@ test('a token revoked on one connection is refused on another at once', async ()
 });
 
 test('inserts from two connections at once get distinct ids; a child and its parent revoked at once: no live orphan', async () => {
-  const nodeA = new RedisApiTokens(redis, keys);
-  const nodeB = new RedisApiTokens(other, keys);
+  const nodeA = new RedisApiTokens(fixture.redis, fixture.keys);
+  const nodeB = new RedisApiTokens(fixture.other, fixture.keys);
   const made = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? nodeA : nodeB).insertApiToken(`x${i}`, 'publish', `t${i}`, null, ADMIN)));
   expect(new Set(made.map((t) => t!.id)).size).toBe(40);
   for (let round = 0; round < 20; round++) {
@@ -119,14 +97,14 @@ test('inserts from two connections at once get distinct ids; a child and its par
 });
 
 test('tokens and revocations survive a redis-server restart (appendonly, fsync always)', async () => {
-  const repo = new RedisApiTokens(redis, keys);
+  const repo = new RedisApiTokens(fixture.redis, fixture.keys);
   const kept = (await repo.insertApiToken('kept', 'publish', 'kept', ['a'], ADMIN))!;
   const gone = (await repo.insertApiToken('gone', 'subscribe', 'gone', null, ADMIN))!;
   await repo.revokeApiToken(gone.id);
-  await server.kill9();
-  await server.restart();
+  await fixture.server.kill9();
+  await fixture.server.restart();
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && (await redis.ping().catch(() => null)) !== 'PONG') await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && (await fixture.redis.ping().catch(() => null)) !== 'PONG') await new Promise((r) => setTimeout(r, 100));
   expect(await repo.apiTokenByHash('kept')).toEqual(kept);
   expect(await repo.apiTokenByHash('gone')).toBeUndefined();
   const next = (await repo.insertApiToken('next', 'publish', 'n', null, ADMIN))!;

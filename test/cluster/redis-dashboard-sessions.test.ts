@@ -1,9 +1,6 @@
 import type Redis from 'ioredis';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDashboardSessions } from '../../app/cluster/redis-dashboard-sessions';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo } from './fixtures';
+import { useRedis } from './fixtures';
 
 // Dashboard sessions on Redis, case for case with test/unit/observability/dashboard-sessions.test.ts
 // and test/unit/dashboard/session-end.test.ts (a nonce logs in once within its lifetime; idle
@@ -13,40 +10,22 @@ import { connectTo } from './fixtures';
 // (announced, and by sweep without the announcement), a nonce redeemed from two connections at
 // once logs in once, nothing but hashes is stored, and sessions survive a restart.
 
-let server: RedisServer;
-let conn: RedisConnection;
-let other: Redis;
-let keys: RedisKeys;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start({ config: { appendfsync: 'always' } });
-  ({ conn, keys } = await connectTo(server));
-  redis = conn.redis;
-  other = await conn.duplicate();
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
+const fixture = useRedis({ config: { appendfsync: 'always' } });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sessionsOn(r: Redis, over: { loginTtlSec?: number; sessionIdleSec?: number; onEnded?: (k: string[]) => void } = {}) {
-  return new RedisDashboardSessions(r, keys, { loginTtlSec: 60, sessionIdleSec: 100, ...over });
+  return new RedisDashboardSessions(r, fixture.keys, { loginTtlSec: 60, sessionIdleSec: 100, ...over });
 }
 
 /** Waits (generously) until Redis has let `key` expire. */
 async function expired(key: string): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (await redis.exists(key)) === 1) await sleep(20);
+  while (Date.now() < deadline && (await fixture.redis.exists(key)) === 1) await sleep(20);
 }
 
 test('a nonce logs in once, within its lifetime; a session expires when idle, use restarts the timer', async () => {
-  const sessions = sessionsOn(redis, { loginTtlSec: 0.3, sessionIdleSec: 0.4 });
+  const sessions = sessionsOn(fixture.redis, { loginTtlSec: 0.3, sessionIdleSec: 0.4 });
   const { nonce } = await sessions.createNonce();
   const first = await sessions.redeem(nonce);
   expect(first).not.toBeNull();
@@ -58,27 +37,27 @@ test('a nonce logs in once, within its lifetime; a session expires when idle, us
     expect(await sessions.get(first!.sessionId)).toBeDefined();
     await sleep(100);
   }
-  const [key] = await redis.zrange(keys.dashboardSessions, 0, -1);
-  await expired(keys.dashboardSession(key));
+  const [key] = await fixture.redis.zrange(fixture.keys.dashboardSessions, 0, -1);
+  await expired(fixture.keys.dashboardSession(key));
   expect(await sessions.get(first!.sessionId)).toBeUndefined();
 
   const late = await sessions.createNonce();
-  await expired(keys.dashboardNonce((await redis.zrange(keys.dashboardNonces, 0, -1))[0]));
+  await expired(fixture.keys.dashboardNonce((await fixture.redis.zrange(fixture.keys.dashboardNonces, 0, -1))[0]));
   expect(await sessions.redeem(late.nonce)).toBeNull();
   expect(await sessions.redeem('x'.repeat(43))).toBeNull();
 });
 
 test('logout ends the session; outstanding nonces are bounded; only hashes are stored', async () => {
-  const sessions = sessionsOn(redis);
+  const sessions = sessionsOn(fixture.redis);
   const nonces: string[] = [];
   for (let i = 0; i < 20; i++) nonces.push((await sessions.createNonce()).nonce);
   expect(await sessions.redeem(nonces[0])).toBeNull(); // dropped as the oldest
   const s = (await sessions.redeem(nonces[19]))!;
   const values = async (k: string): Promise<unknown> => {
-    const type = await redis.type(k);
-    return type === 'hash' ? redis.hgetall(k) : type === 'zset' ? redis.zrange(k, 0, -1) : redis.get(k);
+    const type = await fixture.redis.type(k);
+    return type === 'hash' ? fixture.redis.hgetall(k) : type === 'zset' ? fixture.redis.zrange(k, 0, -1) : fixture.redis.get(k);
   };
-  const stored = await redis.keys('*');
+  const stored = await fixture.redis.keys('*');
   const dump = JSON.stringify([stored, await Promise.all(stored.map(values))]);
   expect(dump).not.toContain(s.sessionId);
   expect(dump).not.toContain(nonces[18]);
@@ -87,7 +66,7 @@ test('logout ends the session; outstanding nonces are bounded; only hashes are s
 });
 
 test('logout closes what hangs on that session only', async () => {
-  const sessions = sessionsOn(redis);
+  const sessions = sessionsOn(fixture.redis);
   const a = (await sessions.open()).sessionId;
   const b = (await sessions.open()).sessionId;
   const closed: string[] = [];
@@ -103,7 +82,7 @@ test('logout closes what hangs on that session only', async () => {
 });
 
 test('endAll (a password change) ends every session and closes everything', async () => {
-  const sessions = sessionsOn(redis);
+  const sessions = sessionsOn(fixture.redis);
   const ids = [(await sessions.open()).sessionId, (await sessions.open()).sessionId];
   const closed: number[] = [];
   ids.forEach((id, i) => sessions.onEnd(id, () => closed.push(i)));
@@ -113,7 +92,7 @@ test('endAll (a password change) ends every session and closes everything', asyn
 });
 
 test('an unsubscribed closer is not called; an unknown session takes none', async () => {
-  const sessions = sessionsOn(redis);
+  const sessions = sessionsOn(fixture.redis);
   const id = (await sessions.open()).sessionId;
   const calls: string[] = [];
   const forget = sessions.onEnd(id, () => calls.push('x'));
@@ -125,7 +104,7 @@ test('an unsubscribed closer is not called; an unknown session takes none', asyn
 });
 
 test('expiry and eviction close too', async () => {
-  const sessions = sessionsOn(redis, { sessionIdleSec: 2 });
+  const sessions = sessionsOn(fixture.redis, { sessionIdleSec: 2 });
   const oldest = (await sessions.open()).sessionId;
   const idle = (await sessions.open()).sessionId;
   const closed: string[] = [];
@@ -134,7 +113,7 @@ test('expiry and eviction close too', async () => {
   for (let i = 0; i < 15; i++) await sessions.open(); // 17 sessions: the oldest goes
   expect(closed).toEqual(['evicted']);
   expect(await sessions.get(oldest)).toBeUndefined();
-  await expired(keys.dashboardSession((await redis.zrange(keys.dashboardSessions, 0, 0))[0]));
+  await expired(fixture.keys.dashboardSession((await fixture.redis.zrange(fixture.keys.dashboardSessions, 0, 0))[0]));
   expect(await sessions.get(idle)).toBeUndefined();
   expect(closed).toEqual(['evicted', 'expired']);
 });
@@ -142,8 +121,8 @@ test('expiry and eviction close too', async () => {
 describe('two nodes', () => {
   test('a session opened on one node works on the other; logout there closes the first node’s feed through the announcement', async () => {
     let toA: (k: string[]) => void = () => undefined;
-    const a = sessionsOn(redis);
-    const b = sessionsOn(other, { onEnded: (k) => toA(k) });
+    const a = sessionsOn(fixture.redis);
+    const b = sessionsOn(fixture.other, { onEnded: (k) => toA(k) });
     toA = (k) => a.closeEnded(k);
     const { sessionId, session } = await a.open();
     expect((await b.get(sessionId))?.csrfToken).toBe(session.csrfToken);
@@ -155,8 +134,8 @@ describe('two nodes', () => {
   });
 
   test('a password change on one node: the other node’s feeds close by sweep even with no announcement', async () => {
-    const a = sessionsOn(redis);
-    const b = sessionsOn(other); // nobody listens to B's onEnded
+    const a = sessionsOn(fixture.redis);
+    const b = sessionsOn(fixture.other); // nobody listens to B's onEnded
     const { sessionId } = await a.open();
     const closed: string[] = [];
     a.onEnd(sessionId, () => closed.push('feed on A'));
@@ -167,8 +146,8 @@ describe('two nodes', () => {
   });
 
   test('a nonce redeemed from two connections at once logs in once', async () => {
-    const a = sessionsOn(redis);
-    const b = sessionsOn(other);
+    const a = sessionsOn(fixture.redis);
+    const b = sessionsOn(fixture.other);
     for (let round = 0; round < 20; round++) {
       const { nonce } = await a.createNonce();
       const results = await Promise.all([a.redeem(nonce), b.redeem(nonce)]);
@@ -179,13 +158,13 @@ describe('two nodes', () => {
 });
 
 test('sessions survive a redis-server restart (appendonly, fsync always)', async () => {
-  const sessions = sessionsOn(redis);
+  const sessions = sessionsOn(fixture.redis);
   const { sessionId, session } = await sessions.open();
   const { nonce } = await sessions.createNonce();
-  await server.kill9();
-  await server.restart();
+  await fixture.server.kill9();
+  await fixture.server.restart();
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && (await redis.ping().catch(() => null)) !== 'PONG') await sleep(100);
+  while (Date.now() < deadline && (await fixture.redis.ping().catch(() => null)) !== 'PONG') await sleep(100);
   expect((await sessions.get(sessionId))?.csrfToken).toBe(session.csrfToken);
   expect(await sessions.redeem(nonce)).not.toBeNull();
 });

@@ -1,12 +1,8 @@
-import type Redis from 'ioredis';
 import { DeviceLeases } from '../../app/cluster/device-leases';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDeliveryStore } from '../../app/cluster/redis-delivery-store';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import type { Priority } from '../../app/domain/priority';
-import { RedisServer } from '../helpers/redis-server';
-import { addDevice, connectTo, input, realSealer } from './fixtures';
+import { addDevice, input, realSealer, useRedis } from './fixtures';
 
 // The delivery port on Redis, case for case with test/unit/store/delivery-store.test.ts:
 // progress per priority (a device paired later starts at its pairing seq, revoked = undefined),
@@ -14,29 +10,13 @@ import { addDevice, connectTo, input, realSealer } from './fixtures';
 // with cursors only moving forward and a device that is gone passed over, owed counts by
 // watermark, acked-above and topic, dismissals after a cursor; plus `Cache: no` purging and touch.
 
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
-let redis: Redis;
+const fixture = useRedis();
 const sealer = realSealer();
 const noop = () => undefined;
 
-beforeAll(async () => {
-  server = await RedisServer.start();
-  ({ conn, keys } = await connectTo(server));
-  redis = conn.redis;
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
-
 function parts() {
-  const leases = new DeviceLeases(redis, keys, 'node-a', 60_000);
-  return { leases, store: new RedisDeliveryStore(redis, keys, sealer, leases), outbox: new RedisOutbox(redis, keys, sealer, 3_600) };
+  const leases = new DeviceLeases(fixture.redis, fixture.keys, 'node-a', 60_000);
+  return { leases, store: new RedisDeliveryStore(fixture.redis, fixture.keys, sealer, leases), outbox: new RedisOutbox(fixture.redis, fixture.keys, sealer, 3_600) };
 }
 
 /** Appends notifications n<seq> in seq order (seqs start at 1 after flushall). */
@@ -46,13 +26,13 @@ async function append(outbox: RedisOutbox, specs: { priority: number; topic?: st
 
 test('progress: per priority, a device paired later starts every priority at its pairing seq; revoked = undefined', async () => {
   const { store } = parts();
-  await addDevice(redis, keys, 'new', 7, ['alerts']);
+  await addDevice(fixture.redis, fixture.keys, 'new', 7, ['alerts']);
   expect(await store.progress('new')).toEqual({
     priorities: { 1: { watermark: 7, ackedAbove: [] }, 2: { watermark: 7, ackedAbove: [] }, 3: { watermark: 7, ackedAbove: [] }, 4: { watermark: 7, ackedAbove: [] }, 5: { watermark: 7, ackedAbove: [] } },
     dismissCursor: 0,
     topics: ['alerts'],
   });
-  await redis.hset(keys.device('new'), 'revokedAt', 'x');
+  await fixture.redis.hset(fixture.keys.device('new'), 'revokedAt', 'x');
   expect(await store.progress('new')).toBeUndefined();
   expect(await store.progress('nobody')).toBeUndefined();
 });
@@ -70,8 +50,8 @@ test('pages: per arm, undismissed notifications above its seq in seq order; only
 
 test('saveProgress: many devices in one write; cursors only move forward; a device gone is passed over', async () => {
   const { store, leases } = parts();
-  await addDevice(redis, keys, 'a', 0);
-  await addDevice(redis, keys, 'b', 0);
+  await addDevice(fixture.redis, fixture.keys, 'a', 0);
+  await addDevice(fixture.redis, fixture.keys, 'b', 0);
   for (const d of ['a', 'b', 'ghost']) await leases.acquire(d);
   await store.saveProgress([
     { deviceId: 'a', priorities: [{ priority: 5, watermark: 9, ackedAbove: [12] }], dismissCursor: 4 },
@@ -84,7 +64,7 @@ test('saveProgress: many devices in one write; cursors only move forward; a devi
   expect(a.priorities[3]).toEqual({ watermark: 0, ackedAbove: [] });
   expect(a.dismissCursor).toBe(4);
   expect((await store.progress('b'))!.dismissCursor).toBe(2);
-  expect(await redis.exists(keys.progress('ghost'), keys.device('ghost'))).toBe(0);
+  expect(await fixture.redis.exists(fixture.keys.progress('ghost'), fixture.keys.device('ghost'))).toBe(0);
 });
 
 test('countOwed and dismissalsAfter', async () => {
@@ -104,25 +84,25 @@ test('countOwed and dismissalsAfter', async () => {
 
 test('Cache: no: unindexed by the progress write that settles it for the last device it is owed to', async () => {
   const { store, outbox, leases } = parts();
-  await addDevice(redis, keys, 'a', 0);
-  await addDevice(redis, keys, 'b', 0);
-  await addDevice(redis, keys, 'gone', 0);
+  await addDevice(fixture.redis, fixture.keys, 'a', 0);
+  await addDevice(fixture.redis, fixture.keys, 'b', 0);
+  await addDevice(fixture.redis, fixture.keys, 'gone', 0);
   await outbox.append(input({ priority: 4, uncached: true, owedTo: ['a', 'b', 'gone'] }), 'u1', noop); // seq 1
-  await redis.del(keys.device('gone'));
+  await fixture.redis.del(fixture.keys.device('gone'));
   await leases.acquire('a');
   await leases.acquire('b');
   await store.saveProgress([{ deviceId: 'a', priorities: [{ priority: 4, watermark: 1, ackedAbove: [] }] }]);
-  expect(await redis.zrange(keys.owed(4), 0, -1)).toEqual(['1']);
+  expect(await fixture.redis.zrange(fixture.keys.owed(4), 0, -1)).toEqual(['1']);
   await store.saveProgress([{ deviceId: 'b', priorities: [{ priority: 4, watermark: 0, ackedAbove: [1] }] }]);
-  expect(await redis.zrange(keys.owed(4), 0, -1)).toEqual([]);
-  expect(await redis.zcard(keys.uncached)).toBe(0);
+  expect(await fixture.redis.zrange(fixture.keys.owed(4), 0, -1)).toEqual([]);
+  expect(await fixture.redis.zcard(fixture.keys.uncached)).toBe(0);
 });
 
 test('touch: records when a known device was last seen, creates nothing for an unknown one', async () => {
   const { store } = parts();
-  await addDevice(redis, keys, 'a', 0);
+  await addDevice(fixture.redis, fixture.keys, 'a', 0);
   await store.touch('a', new Date('2026-11-30T01:00:00.000Z'));
   await store.touch('nobody', new Date());
-  expect(await redis.hget(keys.device('a'), 'lastSeenAt')).toBe('2026-11-30T01:00:00.000Z');
-  expect(await redis.exists(keys.device('nobody'))).toBe(0);
+  expect(await fixture.redis.hget(fixture.keys.device('a'), 'lastSeenAt')).toBe('2026-11-30T01:00:00.000Z');
+  expect(await fixture.redis.exists(fixture.keys.device('nobody'))).toBe(0);
 });

@@ -1,10 +1,6 @@
-import type Redis from 'ioredis';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDesktopIds } from '../../app/cluster/redis-desktop-ids';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo, input, realSealer } from './fixtures';
+import { input, realSealer, useRedis } from './fixtures';
 
 // The desktop-id map on Redis, with the semantics of store/desktop-id-repository.ts (a mapping
 // per notification, replaced when remembered again; the newest notification under a key wins;
@@ -13,35 +9,17 @@ import { connectTo, input, realSealer } from './fixtures';
 // Windows record id on two PCs does not collide); the mapping expires with the notification's id
 // claim; a mapping made on one connection is read on another at once; it survives a restart.
 
-let server: RedisServer;
-let conn: RedisConnection;
-let other: Redis;
-let keys: RedisKeys;
-let redis: Redis;
+const fixture = useRedis({ config: { appendfsync: 'always' } });
 const sealer = realSealer();
 const noop = () => undefined;
 
-beforeAll(async () => {
-  server = await RedisServer.start({ config: { appendfsync: 'always' } });
-  ({ conn, keys } = await connectTo(server));
-  redis = conn.redis;
-  other = await conn.duplicate();
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
-
 async function append(...ids: string[]): Promise<void> {
-  const outbox = new RedisOutbox(redis, keys, sealer, 3_600);
+  const outbox = new RedisOutbox(fixture.redis, fixture.keys, sealer, 3_600);
   for (const id of ids) await outbox.append(input({ source: 'dbus' }), id, noop);
 }
 
 test('remember and look up both ways; the newest under a key wins; a gone notification is ignored; remembering again replaces', async () => {
-  const ids = new RedisDesktopIds(redis, keys, 'node-a');
+  const ids = new RedisDesktopIds(fixture.redis, fixture.keys, 'node-a');
   await append('n1', 'n2', 'n3');
   await ids.rememberDesktopId('dbus', 'bus/:1.5/7', 'n1');
   await ids.rememberDesktopId('dbus', 'bus/:1.5/7', 'n2'); // the desktop reused its id
@@ -57,13 +35,13 @@ test('remember and look up both ways; the newest under a key wins; a gone notifi
   expect(await ids.notificationForDesktopKey('dbus', 'bus/:1.5/7')).toBe('n1');
   expect(await ids.notificationForDesktopKey('dbus', 'bus/:1.5/8')).toBe('n2');
   // The notification gone (its claim expired): no longer found under its key.
-  await redis.del(keys.id('n2'));
+  await fixture.redis.del(fixture.keys.id('n2'));
   expect(await ids.notificationForDesktopKey('dbus', 'bus/:1.5/8')).toBeUndefined();
 });
 
 test('the owner node: read from any node; each node answers only for its own desktop; keys do not collide across nodes', async () => {
-  const a = new RedisDesktopIds(redis, keys, 'node-a');
-  const b = new RedisDesktopIds(other, keys, 'node-b');
+  const a = new RedisDesktopIds(fixture.redis, fixture.keys, 'node-a');
+  const b = new RedisDesktopIds(fixture.other, fixture.keys, 'node-b');
   await append('w1', 'w2');
   await a.rememberDesktopId('windows', '42', 'w1');
   await b.rememberDesktopId('windows', '42', 'w2'); // record 42 on B's PC is another notification
@@ -78,24 +56,24 @@ test('the owner node: read from any node; each node answers only for its own des
 });
 
 test("a mapping expires with its notification's id claim", async () => {
-  const ids = new RedisDesktopIds(redis, keys, 'node-a');
+  const ids = new RedisDesktopIds(fixture.redis, fixture.keys, 'node-a');
   await append('t1');
   await ids.rememberDesktopId('dbus', 'k1', 't1');
-  const claim = await redis.pttl(keys.id('t1'));
-  const mapping = await redis.pttl(keys.desktopOwner('t1'));
+  const claim = await fixture.redis.pttl(fixture.keys.id('t1'));
+  const mapping = await fixture.redis.pttl(fixture.keys.desktopOwner('t1'));
   expect(mapping).toBeGreaterThan(0);
   expect(mapping).toBeLessThanOrEqual(claim);
   expect(claim - mapping).toBeLessThan(5_000);
 });
 
 test('mappings survive a redis-server restart (appendonly, fsync always)', async () => {
-  const ids = new RedisDesktopIds(redis, keys, 'node-a');
+  const ids = new RedisDesktopIds(fixture.redis, fixture.keys, 'node-a');
   await append('r1');
   await ids.rememberDesktopId('dbus', 'kept', 'r1');
-  await server.kill9();
-  await server.restart();
+  await fixture.server.kill9();
+  await fixture.server.restart();
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && (await redis.ping().catch(() => null)) !== 'PONG') await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && (await fixture.redis.ping().catch(() => null)) !== 'PONG') await new Promise((r) => setTimeout(r, 100));
   expect(await ids.notificationForDesktopKey('dbus', 'kept')).toBe('r1');
   expect(await ids.ownerOf('r1')).toEqual({ nodeId: 'node-a', source: 'dbus', key: 'kept' });
 });

@@ -2,16 +2,13 @@ import crypto from 'node:crypto';
 import type Redis from 'ioredis';
 import type { KeyRing } from '../../app/auth/signing-keys';
 import { TokenService } from '../../app/auth/token-service';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
 import { RedisDeliveryStore } from '../../app/cluster/redis-delivery-store';
 import { RedisDeviceAccounts } from '../../app/cluster/redis-device-accounts';
 import { RedisDeviceAdmin } from '../../app/cluster/redis-device-admin';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import { DeviceLeases } from '../../app/cluster/device-leases';
 import type { NewDevice } from '../../app/domain/device';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo, input, realSealer } from './fixtures';
+import { input, realSealer, useRedis } from './fixtures';
 
 // Device accounts and the device directory on Redis, with the semantics of
 // store/device-accounts.ts and store/device-admin.ts (pairing codes used once and expiring,
@@ -22,28 +19,10 @@ import { connectTo, input, realSealer } from './fixtures';
 // refresh token replayed from two connections at once revokes its family, a revocation made on
 // one connection fails the next token check on another, and everything survives a restart.
 
-let server: RedisServer;
-let conn: RedisConnection;
-let other: Redis;
-let keys: RedisKeys;
-let redis: Redis;
+const fixture = useRedis({ config: { appendfsync: 'always' } });
 const sealer = realSealer();
 const noop = () => undefined;
 const DAY = 86_400_000;
-
-beforeAll(async () => {
-  server = await RedisServer.start({ config: { appendfsync: 'always' } });
-  ({ conn, keys } = await connectTo(server));
-  redis = conn.redis;
-  other = await conn.duplicate();
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
 
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
@@ -51,8 +30,8 @@ function newDevice(over: Partial<NewDevice> = {}): NewDevice {
   return { id: crypto.randomUUID(), name: 'Pixel of Ana', platform: 'android', refreshHash: hash(crypto.randomUUID()), family: crypto.randomUUID(), refreshExpiresMs: Date.now() + 30 * DAY, topics: null, historyHours: null, ...over };
 }
 
-function parts(r: Redis = redis) {
-  return { accounts: new RedisDeviceAccounts(r, keys, sealer, 5), admin: new RedisDeviceAdmin(r, keys, sealer), outbox: new RedisOutbox(r, keys, sealer, 3_600) };
+function parts(r: Redis = fixture.redis) {
+  return { accounts: new RedisDeviceAccounts(r, fixture.keys, sealer, 5), admin: new RedisDeviceAdmin(r, fixture.keys, sealer), outbox: new RedisOutbox(r, fixture.keys, sealer, 3_600) };
 }
 
 /** A device paired with a fresh code; its first refresh token's secret. */
@@ -83,7 +62,7 @@ describe('pairing', () => {
     expect(await accounts.pairDevice(hash('00000000'), newDevice())).toBeNull();
     expect(await accounts.device('d1')).toEqual({ id: 'd1', name: 'Pixel of Ana', platform: 'android', pairedAt: first!.pairedAt, lastSeenAt: null, revokedAt: null, pairedSeq: 3, tokenGen: 1, topics: ['alerts'] });
     // Delivery reads the same hash: every priority starts at the pairing seq, dismissals after the one made before.
-    const delivery = new RedisDeliveryStore(redis, keys, sealer, new DeviceLeases(redis, keys, 'node-a', 60_000));
+    const delivery = new RedisDeliveryStore(fixture.redis, fixture.keys, sealer, new DeviceLeases(fixture.redis, fixture.keys, 'node-a', 60_000));
     const progress = (await delivery.progress('d1'))!;
     expect(progress.priorities[3]).toEqual({ watermark: 3, ackedAbove: [] });
     expect(progress.dismissCursor).toBe(1);
@@ -93,21 +72,21 @@ describe('pairing', () => {
   test('a code expires by its Redis TTL', async () => {
     const { accounts } = parts();
     await accounts.createPairingCode(hash('11111111'), Date.now() + 200, false);
-    expect(await redis.pttl(keys.pairingCode(hash('11111111')))).toBeGreaterThan(0);
-    while ((await redis.exists(keys.pairingCode(hash('11111111')))) === 1) await new Promise((r) => setTimeout(r, 20));
+    expect(await fixture.redis.pttl(fixture.keys.pairingCode(hash('11111111')))).toBeGreaterThan(0);
+    while ((await fixture.redis.exists(fixture.keys.pairingCode(hash('11111111')))) === 1) await new Promise((r) => setTimeout(r, 20));
     expect(await accounts.pairDevice(hash('11111111'), newDevice())).toBeNull();
   });
 
   test('the name is sealed at rest, bound to its device', async () => {
     const { accounts, admin } = parts();
     const { device } = await paired(accounts, { name: 'Secret phone name' });
-    const stored = await redis.hget(keys.device(device.id), 'name');
+    const stored = await fixture.redis.hget(fixture.keys.device(device.id), 'name');
     expect(stored).not.toContain('Secret');
-    const dump = JSON.stringify(await redis.hgetall(keys.device(device.id)));
+    const dump = JSON.stringify(await fixture.redis.hgetall(fixture.keys.device(device.id)));
     expect(dump).not.toContain('Secret phone name');
     // Moved to another device, it does not open.
     const { device: two } = await paired(accounts);
-    await redis.hset(keys.device(two.id), 'name', stored!);
+    await fixture.redis.hset(fixture.keys.device(two.id), 'name', stored!);
     await expect(admin.nameOf(two.id)).rejects.toThrow();
     expect(await admin.nameOf(device.id)).toBe('Secret phone name');
     expect(await admin.nameOf('nobody')).toBeUndefined();
@@ -172,15 +151,15 @@ describe('refresh tokens', () => {
     expect(await admin.revokeDevice(device.id)).toBe(true);
     expect(await accounts.rotateRefreshToken(hash(refresh), hash('n2'), Date.now() + DAY)).toEqual({ kind: 'invalid' });
     // Its refresh tokens are gone from Redis, not only refused.
-    expect(await redis.exists(keys.refreshToken(hash(refresh)))).toBe(0);
-    expect(await redis.exists(keys.liveFamilies(device.id))).toBe(0);
+    expect(await fixture.redis.exists(fixture.keys.refreshToken(hash(refresh)))).toBe(0);
+    expect(await fixture.redis.exists(fixture.keys.liveFamilies(device.id))).toBe(0);
   });
 
   test('a token outlives its expiry by a day in Redis (reuse detection), then goes by TTL', async () => {
     const { accounts } = parts();
     const expires = Date.now() + DAY;
     const { refresh } = await paired(accounts, { refreshExpiresMs: expires });
-    const ttl = await redis.pttl(keys.refreshToken(hash(refresh)));
+    const ttl = await fixture.redis.pttl(fixture.keys.refreshToken(hash(refresh)));
     expect(ttl).toBeGreaterThan(2 * DAY - 60_000);
     expect(ttl).toBeLessThanOrEqual(2 * DAY);
   });
@@ -213,7 +192,7 @@ describe('directory', () => {
     expect(await admin.renameDevice(a.id, 'A2')).toBe(true);
     expect(await admin.setDeviceTopics(a.id, ['x', 'y'])).toBe(true);
     expect(await admin.renameDevice('nobody', 'Z')).toBe(false);
-    const delivery = new RedisDeliveryStore(redis, keys, sealer, new DeviceLeases(redis, keys, 'node-a', 60_000));
+    const delivery = new RedisDeliveryStore(fixture.redis, fixture.keys, sealer, new DeviceLeases(fixture.redis, fixture.keys, 'node-a', 60_000));
     await delivery.touch(b.id, new Date('2026-01-02T03:04:05.000Z'));
     expect(await admin.activeDevices()).toEqual([
       expect.objectContaining({ id: a.id, name: 'A2', topics: ['x', 'y'], lastSeenAt: null }),
@@ -236,20 +215,20 @@ describe('directory', () => {
 
 describe('two connections at once', () => {
   test('a pairing code claimed from two connections at once pairs one device', async () => {
-    const one = parts(redis).accounts;
-    const two = parts(other).accounts;
+    const one = parts(fixture.redis).accounts;
+    const two = parts(fixture.other).accounts;
     for (let round = 0; round < 25; round++) {
       const code = hash(`code-${round}`);
       await one.createPairingCode(code, Date.now() + 60_000, false);
       const results = await Promise.all([one.pairDevice(code, newDevice()), two.pairDevice(code, newDevice())]);
       expect(results.filter((r) => r !== null)).toHaveLength(1);
     }
-    expect(await redis.zcard(keys.devices)).toBe(25);
+    expect(await fixture.redis.zcard(fixture.keys.devices)).toBe(25);
   });
 
   test('a refresh token replayed from two connections at once: one rotates, the other revokes the family', async () => {
-    const one = parts(redis).accounts;
-    const two = parts(other).accounts;
+    const one = parts(fixture.redis).accounts;
+    const two = parts(fixture.other).accounts;
     for (let round = 0; round < 25; round++) {
       const { device, refresh } = await paired(one);
       const later = Date.now() + DAY;
@@ -263,8 +242,8 @@ describe('two connections at once', () => {
 
   test('a revocation on one connection fails the next access-token check on another at once', async () => {
     const ring = keyRing();
-    const nodeA = parts(redis);
-    const nodeB = parts(other);
+    const nodeA = parts(fixture.redis);
+    const nodeB = parts(fixture.other);
     const tokensA = new TokenService(ring, nodeA.accounts, 900);
     const tokensB = new TokenService(ring, nodeB.accounts, 900);
     const { device } = await paired(nodeA.accounts);
@@ -289,10 +268,10 @@ test('devices, codes, tokens and revocations survive a redis-server restart (app
   const { device: gone } = await paired(accounts);
   await admin.revokeDevice(gone.id);
   await accounts.createPairingCode(hash('22222222'), Date.now() + 60_000, true);
-  await server.kill9();
-  await server.restart();
+  await fixture.server.kill9();
+  await fixture.server.restart();
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && (await redis.ping().catch(() => null)) !== 'PONG') await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && (await fixture.redis.ping().catch(() => null)) !== 'PONG') await new Promise((r) => setTimeout(r, 100));
   expect(await accounts.device(device.id)).toMatchObject({ name: 'Kept', revokedAt: null });
   expect((await accounts.device(gone.id))!.revokedAt).not.toBeNull();
   expect((await admin.activeDevices()).map((d) => d.id)).toEqual([device.id]);

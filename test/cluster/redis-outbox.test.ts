@@ -1,38 +1,19 @@
 import type Redis from 'ioredis';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import { decodeEntry, entryJsonOf } from '../../app/cluster/stream-entry';
 import type { StoredNotification } from '../../app/domain/notification';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo, input, realSealer } from './fixtures';
+import { input, realSealer, useRedis } from './fixtures';
 
 // The outbox on a real Redis: one script per append (seq, stream entry `<seq>-0`, indexes), the
 // client id claimed once even by two nodes at once, the stored text sealed and bound to the
 // notification's id, afterCommit in seq order, and dismissals with their own counter.
 
 const RETENTION_SEC = 7 * 86_400;
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
-let redis: Redis;
+const fixture = useRedis();
 const sealer = realSealer();
 
-beforeAll(async () => {
-  server = await RedisServer.start();
-  ({ conn, keys } = await connectTo(server));
-  redis = conn.redis;
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
-
-function outbox(on: Redis = redis): RedisOutbox {
-  return new RedisOutbox(on, keys, sealer, RETENTION_SEC);
+function outbox(on: Redis = fixture.redis): RedisOutbox {
+  return new RedisOutbox(on, fixture.keys, sealer, RETENTION_SEC);
 }
 
 const noop = () => undefined;
@@ -41,14 +22,14 @@ test('an append: seq, a sealed stream entry <seq>-0, the client id claimed for t
   const { notification, duplicate } = await outbox().append(input({ priority: 4, topic: 'alerts' }), 'n-1', noop);
   expect(duplicate).toBe(false);
   expect(notification).toMatchObject({ seq: 1, id: 'n-1', title: 'Disk full', priority: 4, topic: 'alerts', dismissedAt: null });
-  const entries = await redis.xrange(keys.outbox, '-', '+');
+  const entries = await fixture.redis.xrange(fixture.keys.outbox, '-', '+');
   expect(entries.map(([id]) => id)).toEqual(['1-0']);
   const json = entryJsonOf(entries[0][1]);
   expect(json).not.toContain('Disk full');
   expect(json).not.toContain('sda1');
   expect(decodeEntry(sealer, 1, json)).toEqual(notification);
-  expect(await redis.get(keys.id('n-1'))).toBe('1');
-  const ttl = await redis.ttl(keys.id('n-1'));
+  expect(await fixture.redis.get(fixture.keys.id('n-1'))).toBe('1');
+  const ttl = await fixture.redis.ttl(fixture.keys.id('n-1'));
   expect(ttl).toBeGreaterThan(RETENTION_SEC - 60);
   expect(ttl).toBeLessThanOrEqual(RETENTION_SEC);
   expect(await outbox().has('n-1')).toBe(true);
@@ -57,19 +38,19 @@ test('an append: seq, a sealed stream entry <seq>-0, the client id claimed for t
 
 test('the seal is bound to the notification id: moved to another entry it does not open', async () => {
   await outbox().append(input(), 'n-1', noop);
-  const json = JSON.parse(entryJsonOf((await redis.xrange(keys.outbox, '-', '+'))[0][1]));
+  const json = JSON.parse(entryJsonOf((await fixture.redis.xrange(fixture.keys.outbox, '-', '+'))[0][1]));
   expect(() => decodeEntry(sealer, 1, JSON.stringify({ ...json, id: 'n-other' }))).toThrow();
 });
 
 test('a duplicate client id answers the stored notification, even from two nodes at once', async () => {
-  const other = await conn.duplicate();
+  const other = await fixture.conn.duplicate();
   const [a, b] = await Promise.all([outbox().append(input({ title: 'first' }), 'same', noop), outbox(other).append(input({ title: 'second' }), 'same', noop)]);
   expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
   const winner = a.duplicate ? b : a;
   const copy = a.duplicate ? a : b;
   expect(copy.notification).toEqual(winner.notification);
-  expect(await redis.xlen(keys.outbox)).toBe(1);
-  expect(await redis.get(keys.seq)).toBe('1');
+  expect(await fixture.redis.xlen(fixture.keys.outbox)).toBe(1);
+  expect(await fixture.redis.get(fixture.keys.seq)).toBe('1');
   await outbox().dismiss('same', null);
   const later = await outbox().append(input(), 'same', noop);
   expect(later).toMatchObject({ duplicate: true, notification: { seq: 1, dismissedAt: expect.any(String) } });
@@ -92,16 +73,16 @@ test('indexes: owed per priority (and per topic), history and topic; Cache: no k
   await o.append(input({ priority: 5, topic: 'chat' }), 'b', noop); // 2
   await o.append(input({ priority: 3, uncached: true, owedTo: ['phone-1'] }), 'c', noop); // 3
   await o.append(input({ priority: 3, topic: 'chat', uncached: true, owedTo: [] }), 'd', noop); // 4: owed to nobody
-  const members = (key: string) => redis.zrange(key, 0, -1);
-  expect(await members(keys.owed(5))).toEqual(['1', '2']);
-  expect(await members(keys.owedUntopiced(5))).toEqual(['1']);
-  expect(await members(keys.owedTopic(5, 'chat'))).toEqual(['2']);
-  expect(await members(keys.owed(3))).toEqual(['3']);
-  expect(await members(keys.uncached)).toEqual(['3']);
-  expect(await members(keys.history)).toEqual(['1', '2']);
-  expect(await members(keys.topic('chat'))).toEqual(['2']);
-  expect(await redis.xlen(keys.outbox)).toBe(4); // every node's live subscribers still read it
-  const uncached = decodeEntry(sealer, 3, entryJsonOf((await redis.xrange(keys.outbox, '3-0', '3-0'))[0][1]));
+  const members = (key: string) => fixture.redis.zrange(key, 0, -1);
+  expect(await members(fixture.keys.owed(5))).toEqual(['1', '2']);
+  expect(await members(fixture.keys.owedUntopiced(5))).toEqual(['1']);
+  expect(await members(fixture.keys.owedTopic(5, 'chat'))).toEqual(['2']);
+  expect(await members(fixture.keys.owed(3))).toEqual(['3']);
+  expect(await members(fixture.keys.uncached)).toEqual(['3']);
+  expect(await members(fixture.keys.history)).toEqual(['1', '2']);
+  expect(await members(fixture.keys.topic('chat'))).toEqual(['2']);
+  expect(await fixture.redis.xlen(fixture.keys.outbox)).toBe(4); // every node's live subscribers still read it
+  const uncached = decodeEntry(sealer, 3, entryJsonOf((await fixture.redis.xrange(fixture.keys.outbox, '3-0', '3-0'))[0][1]));
   expect(uncached).toMatchObject({ uncached: true, owedTo: ['phone-1'] });
 });
 
@@ -109,9 +90,9 @@ test('an update supersedes what it replaces: no longer owed, no dismissal told',
   const o = outbox();
   await o.append(input({ priority: 4 }), 'old', noop);
   await o.append(input({ priority: 4, replaces: 'old' }), 'new', noop);
-  expect(await redis.zrange(keys.owed(4), 0, -1)).toEqual(['2']);
-  expect(await redis.hget(keys.dismissed, '1')).toEqual(expect.any(String));
-  expect(await redis.xlen(keys.dismissals)).toBe(0);
+  expect(await fixture.redis.zrange(fixture.keys.owed(4), 0, -1)).toEqual(['2']);
+  expect(await fixture.redis.hget(fixture.keys.dismissed, '1')).toEqual(expect.any(String));
+  expect(await fixture.redis.xlen(fixture.keys.dismissals)).toBe(0);
 });
 
 test('dismiss: once, with its own counter; unindexed; unknown or repeated answers null', async () => {
@@ -124,9 +105,9 @@ test('dismiss: once, with its own counter; unindexed; unknown or repeated answer
   expect(await o.dismiss('a', null, (r) => told.push(r))).toBeNull();
   expect(await o.dismiss('nobody', null)).toBeNull();
   expect(told).toEqual([{ seq: 2, dismissalSeq: 1 }, null]);
-  expect(await redis.zcard(keys.owed(3))).toBe(0);
-  expect(await redis.zcard(keys.owedTopic(3, 'chat'))).toBe(0);
-  const dismissals = await redis.xrange(keys.dismissals, '-', '+');
+  expect(await fixture.redis.zcard(fixture.keys.owed(3))).toBe(0);
+  expect(await fixture.redis.zcard(fixture.keys.owedTopic(3, 'chat'))).toBe(0);
+  const dismissals = await fixture.redis.xrange(fixture.keys.dismissals, '-', '+');
   expect(dismissals.map(([id, f]) => [id, f[1], f[3]])).toEqual([['1-0', 'b', 'phone-1'], ['2-0', 'a', '']]);
   const stillStored: StoredNotification = (await o.append(input(), 'a', noop)).notification;
   expect(stillStored.dismissedAt).not.toBeNull();

@@ -1,40 +1,20 @@
-import type Redis from 'ioredis';
-import type { RedisConnection } from '../../app/cluster/redis-connection';
-import type { RedisKeys } from '../../app/cluster/redis-keys';
 import { RedisNotificationHistory } from '../../app/cluster/redis-notification-history';
 import { RedisOutbox } from '../../app/cluster/redis-outbox';
 import { RedisTopicHistory } from '../../app/cluster/redis-topic-history';
-import { RedisServer } from '../helpers/redis-server';
-import { connectTo, input, realSealer } from './fixtures';
+import { input, realSealer, useRedis } from './fixtures';
 import { clockPast, untilRedisAnswers } from './wait';
 
 // ntfy since= (all, an id, a time), Gotify paging by id per application with dismissals taken
 // off its lists, and the admin history, read from the indexes the outbox script writes; a page
 // is read a bounded step at a time and never loads a whole topic.
 
-let server: RedisServer;
-let conn: RedisConnection;
-let keys: RedisKeys;
-let redis: Redis;
+const fixture = useRedis({ config: { appendfsync: 'always' } });
 const sealer = realSealer();
 const STEP = 16;
 
-beforeAll(async () => {
-  server = await RedisServer.start({ config: { appendfsync: 'always' } });
-  ({ conn, keys } = await connectTo(server));
-  redis = conn.redis;
-});
-afterAll(async () => {
-  await conn.close();
-  await server.stop();
-});
-beforeEach(async () => {
-  await redis.flushall();
-});
-
-const outbox = () => new RedisOutbox(redis, keys, sealer, 86_400);
-const topics = () => new RedisTopicHistory(redis, keys, sealer, STEP);
-const admin = () => new RedisNotificationHistory(redis, keys, sealer, STEP);
+const outbox = () => new RedisOutbox(fixture.redis, fixture.keys, sealer, 86_400);
+const topics = () => new RedisTopicHistory(fixture.redis, fixture.keys, sealer, STEP);
+const admin = () => new RedisNotificationHistory(fixture.redis, fixture.keys, sealer, STEP);
 const noop = () => undefined;
 
 async function post(id: string, over: Parameters<typeof input>[0] = {}) {
@@ -107,7 +87,7 @@ test('the admin history: newest first, paged before an id; an unknown id gives n
 test('a page never holds more than its bound, and Redis is asked a bounded step at a time', async () => {
   const many = 600;
   for (let i = 1; i <= many; i++) await post(`p${i}`, { topic: 'big', tokenId: i === 3 ? 9 : 1 });
-  const monitor = await redis.monitor();
+  const monitor = await fixture.redis.monitor();
   const commands: string[][] = [];
   monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
   try {
@@ -116,7 +96,7 @@ test('a page never holds more than its bound, and Redis is asked a bounded step 
     expect(await h.before(Number.MAX_SAFE_INTEGER, null, 25)).toHaveLength(25);
     // A rare application: the scan walks the whole topic, still one bounded step at a time.
     expect((await h.listed(Number.MAX_SAFE_INTEGER, ['big'], 5, 9)).map((n) => n.id)).toEqual(['p3']);
-    await redis.ping(); // the sentinel: every command above was seen by MONITOR before this one
+    await fixture.redis.ping(); // the sentinel: every command above was seen by MONITOR before this one
     const deadline = Date.now() + 10_000;
     while (!commands.some((c) => c[0].toLowerCase() === 'ping') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   } finally {
@@ -132,8 +112,8 @@ test('a page never holds more than its bound, and Redis is asked a bounded step 
 test('survives a redis-server restart: the same pages after it', async () => {
   for (let i = 1; i <= 5; i++) await post(`r${i}`, { topic: 'r' });
   const before = (await topics().after(0, 0, ['r'], 10)).map((n) => n.id);
-  await server.restart();
-  await untilRedisAnswers(redis);
+  await fixture.server.restart();
+  await untilRedisAnswers(fixture.redis);
   expect((await topics().after(0, 0, ['r'], 10)).map((n) => n.id)).toEqual(before);
   expect((await admin().history(2, 'r3')).map((n) => n.id)).toEqual(['r2', 'r1']);
 });

@@ -9,7 +9,8 @@ import { BeepError } from '../../domain/errors';
 export interface CertificateControl {
   readonly current: TlsMaterial;
   check(reason: 'forced'): Promise<TlsMaterial>;
-  rotateAuthority(): Promise<TlsMaterial>;
+  /** `expected`: the CA the caller means to replace (refused with ca_changed when another rotation came first). */
+  rotateAuthority(expected?: string): Promise<TlsMaterial>;
 }
 
 function status(tls: TlsMaterial) {
@@ -37,8 +38,14 @@ export function certRoutes(control: CertificateControl): Router {
     if ((req.body as { confirm?: unknown } | undefined)?.confirm !== true) {
       throw new BeepError('validation_failed', 'Replacing the CA makes every phone pair again: send {"confirm": true} to go ahead.');
     }
+    // The CA the caller saw (`beep cert rotate-ca` sends it): two rotations asked of the same CA give one new CA.
+    const expected = (req.body as { caFingerprint?: unknown }).caFingerprint;
+    if (expected !== undefined && typeof expected !== 'string') throw new BeepError('validation_failed', 'caFingerprint must be the fingerprint of the CA to replace.');
     const previousFingerprint = control.current.caFingerprint;
-    res.json({ ...status(await control.rotateAuthority()), previousFingerprint });
+    if (expected !== undefined && expected !== previousFingerprint) {
+      throw new BeepError('ca_changed', `The CA is no longer ${expected} (now ${previousFingerprint}): it was replaced meanwhile. Check \`beep cert status\`.`, { details: { caFingerprint: previousFingerprint } });
+    }
+    res.json({ ...status(await control.rotateAuthority(expected)), previousFingerprint });
   });
   return router;
 }

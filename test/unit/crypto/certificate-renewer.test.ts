@@ -16,12 +16,16 @@ function harness() {
   const loads: boolean[] = [];
   const events: string[] = [];
   const rotated: { fingerprint: string; previous: string }[] = [];
+  const followed: { fingerprint: string; previous: string }[] = [];
+  const expected: string[] = [];
   const deps: RenewerDeps = {
-    rotate: async () => {
+    rotate: async (fingerprint) => {
+      expected.push(fingerprint);
       events.push('rotate');
       return { ...material(++serial), caFingerprint: `fp-${serial}`, issued: true };
     },
     onRotated: (m, previous) => rotated.push({ fingerprint: m.caFingerprint, previous }),
+    onFollowed: (m, previous) => followed.push({ fingerprint: m.caFingerprint, previous }),
     load: async (force) => {
       loads.push(force);
       events.push('load:start');
@@ -50,6 +54,8 @@ function harness() {
     loads,
     events,
     rotated,
+    followed,
+    expected,
     tick,
     setAddresses: (a: string[]) => (addresses = a),
     makeDue: () => (due = true),
@@ -106,4 +112,32 @@ test('a CA rotation swaps the new chain in, after a renewal under way, never int
   // A check after the rotation runs on its own and sees the rotated material.
   await h.renewer.check('forced');
   expect(h.events).toEqual(['load:start', 'load:end', 'rotate', 'load:start', 'load:end']);
+});
+
+test('a rotation is told the CA it replaces: the one the caller saw, else the one served', async () => {
+  const h = harness();
+  await h.renewer.rotateAuthority('fp-seen');
+  await h.renewer.rotateAuthority();
+  expect(h.expected).toEqual(['fp-seen', 'fp-2']);
+});
+
+test('following the cluster\'s CA swaps in what adopt loads, after a rotation under way; nothing when adopt finds the served CA current', async () => {
+  const h = harness();
+  const seen: string[] = [];
+  const rotation = h.renewer.rotateAuthority();
+  const follow = h.renewer.followAuthority(async (served) => {
+    seen.push(served);
+    h.events.push('adopt');
+    return { ...material(9), caFingerprint: 'fp-cluster', issued: true };
+  });
+  await Promise.all([rotation, follow]);
+  expect(seen).toEqual(['fp-2']);
+  expect(h.events).toEqual(['rotate', 'adopt']);
+  expect(h.renewer.current).toMatchObject({ caFingerprint: 'fp-cluster', certPem: 'cert-9' });
+  expect(h.followed).toEqual([{ fingerprint: 'fp-cluster', previous: 'fp-2' }]);
+  expect(h.rotated).toEqual([{ fingerprint: 'fp-2', previous: 'fp' }]);
+  // The served CA is the cluster's: nothing is swapped, nothing reported.
+  await h.renewer.followAuthority(async () => null);
+  expect(h.applied.map((m) => m.certPem)).toEqual(['cert-2', 'cert-9']);
+  expect(h.followed).toHaveLength(1);
 });
