@@ -81,7 +81,7 @@ export async function openClusterTrust(
   const caLabel = config.gateway.publicHost ?? os.hostname();
   const ca = await caStore.syncToDirectory(config.tls.certDir, caLabel);
   if (ca.outcome === 'replaced') {
-    log.warn(`this node's CA (${ca.previous ?? 'unreadable'}) was replaced by the cluster's (${ca.fingerprint}): phones paired with this node before it joined must pair again`, { ...ca });
+    log.warn(`this node's CA (${ca.previous ?? 'unreadable'}) was replaced by the cluster's (${ca.fingerprint}): phones that pinned this node's previous CA (paired before it joined the cluster, or before a CA rotation while it was down) must pair again`, { ...ca });
   } else log.info(`the cluster's CA: ${ca.outcome}`, { ...ca });
   const signingKeys = await RedisSigningKeyRing.open(
     redis,
