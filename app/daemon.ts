@@ -143,7 +143,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
-    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway }));
+    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway }, log));
     const actions = buildActions(config, { lookup: stores.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
     const socketCluster = node && {
       adapter: node.adapter,

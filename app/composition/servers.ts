@@ -6,7 +6,7 @@ import type { Router } from 'express';
 import type { Server as SocketServer } from 'socket.io';
 import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
-import { CONNECTION_CHECK_MS, SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
+import { CONNECTION_CHECK_MS, PROXY_REFUSAL_LOG_WINDOW_MS, SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
 import { EventThrottle } from '../gateway/event-throttle';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import { attachDeviceNamespace } from '../gateway/device-namespace';
@@ -18,6 +18,8 @@ import { addressOf } from '../http/client-address';
 import { ConnectionGate, guardConnections } from '../http/connection-gate';
 import { IpGate } from '../http/ip-gate';
 import { ListenerEdge } from '../http/listener-edge';
+import { acceptProxyProtocol } from '../http/proxy-front';
+import { proxyRefusals } from '../http/proxy-refusals';
 import type { AuditLog } from '../observability/audit-log';
 import { LeakInjector } from '../observability/leak-injector';
 import type { LogContext } from '../observability/log-context';
@@ -90,7 +92,7 @@ export interface GatewayParts {
 }
 
 /** Builds the gateway HTTPS server (pairing, unpair, CA download, the phone app; not yet listening). */
-export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: GatewayParts & { compat: Router[]; edge: ListenerEdge }): https.Server {
+export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: GatewayParts & { compat: Router[]; edge: ListenerEdge }, log: LogFor): https.Server {
   const { pairing, tokens, directory, limits, metrics } = parts;
   const server = https.createServer(
     { ...tlsOptions(config, tls.current), ...httpTimeouts(config), handshakeTimeout: config.gateway.timeouts.tlsHandshakeMs },
@@ -106,6 +108,11 @@ export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: Gat
   // Per-address connection caps, before any TLS work; a client that fails its handshake is just dropped.
   guardConnections(server, new ConnectionGate(config.gateway.connections, Date.now), (reason) => metrics.rateLimited.inc({ scope: reason }));
   server.on('tlsClientError', (_error, socket) => socket.destroy());
+  // Behind a balancer: its PROXY header decides the client address, ahead of the connection gate (README: "Behind a load balancer").
+  const proxy = config.gateway.proxyProtocol;
+  if (proxy.from.length > 0) {
+    acceptProxyProtocol(server, { from: proxy.from, headerTimeoutMs: proxy.headerTimeoutMs, onRefused: proxyRefusals(metrics, log('gateway'), PROXY_REFUSAL_LOG_WINDOW_MS) });
+  }
   return server;
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { BeepError } from '../domain/errors';
+import { proxiedAddress } from './proxied-address';
 
 // The client address, decided once per request by the listener's edge and read by everything
 // after it (budgets, pairing, API-token failures, the audit trail): the same address for the
@@ -19,9 +20,9 @@ export function normaliseAddress(address: string): string {
   return net.isIPv6(address) ? address.toLowerCase() : address;
 }
 
-/** The socket's peer address, normalised. */
+/** The socket's peer address, normalised: the one its PROXY header named when a balancer sent one (proxy-front.ts). */
 export function peerAddress(req: IncomingMessage): string {
-  return normaliseAddress(req.socket?.remoteAddress ?? 'unknown');
+  return normaliseAddress(proxiedAddress(req.socket) ?? req.socket?.remoteAddress ?? 'unknown');
 }
 
 /**
