@@ -1,0 +1,211 @@
+import crypto from 'node:crypto';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import WebSocket from 'ws';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon';
+import { requestFrom } from '../helpers/from-address';
+import { parseMetrics, value } from '../helpers/metrics';
+import { startBalancer, v1Header, v2Header, type Balancer } from '../helpers/proxy-balancer';
+
+// Behind a TCP load balancer every phone arrives from the balancer's address. With the PROXY
+// protocol accepted from that balancer (gateway.proxyProtocol.from), budgets, blocks and the
+// audit trail see each phone's own address; a PROXY header from anyone else is refused, so no
+// client can claim an address; a balancer that sends no header is cut.
+
+const PAIRING_ATTEMPTS = 2;
+const PER_IP_PER_MIN = 8;
+const HEADER_TIMEOUT_MS = 1_000;
+
+let daemon: RunningDaemon;
+let balancer: Balancer;
+/** What the balancer's next connection opens with: a function of the phone address the test plays. */
+let nextHeader: () => Buffer | null = () => null;
+
+beforeAll(async () => {
+  daemon = await startDaemon({
+    config: {
+      gateway: { proxyProtocol: { from: ['127.0.0.1'], headerTimeoutMs: HEADER_TIMEOUT_MS } },
+      rateLimits: { gatewayPerIpPerMin: PER_IP_PER_MIN, blockAfterViolations: 2, pairingAttempts: PAIRING_ATTEMPTS },
+    },
+  });
+  balancer = await startBalancer(daemon.runtime.gatewayPort, () => nextHeader());
+}, 60_000);
+
+afterAll(async () => {
+  await balancer?.close();
+  await daemon?.stop();
+});
+
+/** One HTTPS request through the balancer, as the phone at `phone` (a v1 header, or v2 when asked). */
+function viaBalancer(phone: string, method: string, path: string, body?: unknown, version: 1 | 2 = 1): Promise<{ status: number; code?: string }> {
+  nextHeader = () => (version === 1 ? v1Header(phone) : v2Header(phone));
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: balancer.port,
+        method,
+        path,
+        agent: false,
+        ca: daemon.caPem,
+        servername: 'localhost',
+        headers: { host: `localhost:${daemon.runtime.gatewayPort}`, ...(text ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) } : {}) },
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => {
+          let parsed: any;
+          try {
+            parsed = JSON.parse(data);
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, code: parsed?.error?.code });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** A socket.io WebSocket upgrade through the balancer as `phone`: 101 when opened, else the refusal's status. */
+function upgradeVia(phone: string): Promise<number> {
+  nextHeader = () => v2Header(phone);
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`wss://localhost:${balancer.port}/socket.io/?EIO=4&transport=websocket`, { ca: daemon.caPem });
+    ws.on('upgrade', () => {
+      resolve(101);
+      ws.terminate();
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('error', () => resolve(0));
+  });
+}
+
+/** Opens a TCP connection (from `localAddress`), writes `header`, then tries TLS and GET /health: the status, or 0 when the server closed first. */
+function headerThenTls(port: number, header: Buffer, localAddress: string): Promise<number> {
+  return new Promise((resolve) => {
+    const raw = net.connect({ host: '127.0.0.1', port, localAddress }, () => {
+      raw.write(header);
+      const secure = tls.connect({ socket: raw, ca: daemon.caPem, servername: 'localhost' }, () => secure.write(`GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      secure.on('data', (c: Buffer) => (text += c.toString()));
+      secure.on('error', () => undefined);
+      secure.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0)));
+    });
+    raw.on('error', () => resolve(0));
+  });
+}
+
+const pairingCode = async () => (await daemon.admin('POST', '/api/v1/pairings')).body.code as string;
+const wrongCode = () => crypto.randomInt(0, 1e8).toString().padStart(8, '0');
+const pair = (phone: string, code: string, version: 1 | 2 = 1) => viaBalancer(phone, 'POST', '/api/v1/pair', { code, name: 'phone', platform: 'test' }, version);
+
+async function auditActors(event: string): Promise<string[]> {
+  const entries = (await daemon.admin('GET', '/api/v1/audit?limit=500')).body as { event: string; actor: string }[];
+  return entries.filter((e) => e.event === event).map((e) => e.actor);
+}
+
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  return value(parseMetrics((await daemon.admin('GET', '/metrics')).text), name, labels) ?? 0;
+}
+
+test('/health answers through the balancer, for a phone and for the balancer’s own LOCAL check', async () => {
+  expect((await viaBalancer('198.51.100.1', 'GET', '/health')).status).toBe(200);
+  nextHeader = () => v2Header('local');
+  const local = await new Promise<number>((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port: balancer.port, path: '/health', agent: false, ca: daemon.caPem, servername: 'localhost' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
+  });
+  expect(local).toBe(200);
+});
+
+test('pairing failures spend the phone’s own budget: X is refused while Y, through the same balancer, is served', async () => {
+  const X = '198.51.100.10';
+  const Y = '2001:db8:5::20';
+  for (let i = 0; i < PAIRING_ATTEMPTS; i++) expect((await pair(X, wrongCode())).status).toBe(401);
+  expect(await pair(X, wrongCode())).toMatchObject({ status: 429, code: 'rate_limited' });
+  // Y shares the balancer's TCP address with X, not its budget (and speaks v2).
+  expect((await pair(Y, wrongCode(), 2)).status).toBe(401);
+  expect((await pair(Y, await pairingCode(), 2)).status).toBe(201);
+  expect(await pair(X, await pairingCode())).toMatchObject({ status: 429 });
+
+  // The audit trail (one pairing_failed per address per window) names the phones, never the balancer.
+  const failed = await auditActors('pairing_failed');
+  expect(failed).toContain(`ip:${X}`);
+  expect(failed).toContain(`ip:${Y}`);
+  expect(failed).not.toContain('ip:127.0.0.1');
+});
+
+test('the per-IP gate and its block apply per phone: Z is blocked, for requests and WebSocket upgrades, while W is served', async () => {
+  const Z = '198.51.100.30';
+  const W = '198.51.100.40';
+  const statuses: string[] = [];
+  for (let i = 0; i < PER_IP_PER_MIN + 10 && statuses.at(-1) !== 'ip_blocked'; i++) {
+    const answer = await viaBalancer(Z, 'GET', '/health');
+    statuses.push(answer.code ?? String(answer.status));
+  }
+  expect(statuses.slice(0, PER_IP_PER_MIN)).toEqual(Array(PER_IP_PER_MIN).fill('200'));
+  expect(statuses).toContain('rate_limited');
+  expect(statuses.at(-1)).toBe('ip_blocked');
+
+  expect(await upgradeVia(Z)).toBe(429);
+  expect((await viaBalancer(W, 'GET', '/health')).status).toBe(200);
+  expect(await upgradeVia(W)).toBe(101);
+});
+
+test('an unlisted address sending a PROXY header is refused and never served under the address it claims', async () => {
+  const claimed = '203.0.113.66';
+  const before = await metric('beep_proxy_protocol_refused_total', { reason: 'unlisted_sender' });
+  // 127.0.0.2 is not in gateway.proxyProtocol.from: its header claims an address it does not have.
+  expect(await headerThenTls(daemon.runtime.gatewayPort, v1Header(claimed), '127.0.0.2')).toBe(0);
+  expect(await headerThenTls(daemon.runtime.gatewayPort, v2Header(claimed), '127.0.0.2')).toBe(0);
+  expect(await metric('beep_proxy_protocol_refused_total', { reason: 'unlisted_sender' })).toBe(before + 2);
+  // The same address without a header is served as before, under its own address.
+  expect((await requestFrom(daemon, 'gateway', 'GET', '/health', { from: '127.0.0.2' })).status).toBe(200);
+  // Logged once for the address, not once per connection.
+  expect(daemon.logs().split('\n').filter((l) => l.includes('refused by the PROXY protocol front') && l.includes('127.0.0.2'))).toHaveLength(1);
+});
+
+test('a listed balancer that sends no header, or starts TLS without one, is cut', async () => {
+  const timeouts = await metric('beep_proxy_protocol_refused_total', { reason: 'header_timeout' });
+  const silent = net.connect({ host: '127.0.0.1', port: daemon.runtime.gatewayPort });
+  silent.on('error', () => undefined);
+  await new Promise((resolve) => silent.once('close', resolve));
+  expect(await metric('beep_proxy_protocol_refused_total', { reason: 'header_timeout' })).toBe(timeouts + 1);
+
+  const bad = await metric('beep_proxy_protocol_refused_total', { reason: 'bad_header' });
+  expect(await headerThenTls(daemon.runtime.gatewayPort, Buffer.alloc(0), '127.0.0.1')).toBe(0);
+  expect(await headerThenTls(daemon.runtime.gatewayPort, Buffer.from('PROXY TCP4 1.2.3.4 nonsense\r\n'), '127.0.0.1')).toBe(0);
+  expect(await metric('beep_proxy_protocol_refused_total', { reason: 'bad_header' })).toBe(bad + 2);
+});
+
+describe('with another balancer configured', () => {
+  let other: RunningDaemon;
+  beforeAll(async () => {
+    other = await startDaemon({ config: { gateway: { proxyProtocol: { from: ['10.255.255.1'] } } } });
+  }, 60_000);
+  afterAll(async () => {
+    await other?.stop();
+  });
+
+  test('a direct connection with a PROXY header claiming another address is closed; without one it is served', async () => {
+    for (const header of [v1Header('10.1.2.3'), v2Header('10.1.2.3'), v2Header('local')]) {
+      expect(await headerThenTls(other.runtime.gatewayPort, header, '127.0.0.1')).toBe(0);
+    }
+    const refused = value(parseMetrics((await other.admin('GET', '/metrics')).text), 'beep_proxy_protocol_refused_total', { reason: 'unlisted_sender' });
+    expect(refused).toBe(3);
+    expect((await requestFrom(other, 'gateway', 'GET', '/health')).status).toBe(200);
+  });
+});
