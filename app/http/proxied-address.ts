@@ -20,9 +20,9 @@ export function proxiedAddress(socket: object | null | undefined): string | unde
 /**
  * The stream a TLS socket was made from, when the TLS server was handed a stream rather than a
  * TCP socket. Node keeps no public link from a TLS socket to it: this reads the TLS handle's
- * `_parentWrap` (the JSStreamSocket Node puts around a stream) and its `stream`. A unit test
- * (test/unit/proxy-front.test.ts) fails if a Node release moves them, rather than every client
- * silently sharing one address.
+ * `_parentWrap` (the JSStreamSocket Node puts around a stream) and its `stream`. If a Node release
+ * moves them, the TLS socket is closed (proxy-front.ts) rather than served under the balancer's
+ * address, and every request of test/security/proxy-protocol.test.ts fails.
  */
 export function tlsUnderlyingStream(tlsSocket: object): Duplex | undefined {
   const handle = (tlsSocket as { _handle?: { _parentWrap?: { stream?: Duplex } } })._handle;

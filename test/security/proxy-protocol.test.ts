@@ -3,6 +3,8 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
+import { createToken } from '../helpers/compat';
+import { heldRequest } from '../helpers/attack';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
 import { requestFrom } from '../helpers/from-address';
 import { parseMetrics, value } from '../helpers/metrics';
@@ -16,6 +18,7 @@ import { startBalancer, v1Header, v2Header, type Balancer } from '../helpers/pro
 const PAIRING_ATTEMPTS = 2;
 const PER_IP_PER_MIN = 8;
 const HEADER_TIMEOUT_MS = 1_000;
+const STREAMS_PER_ADDRESS = 2;
 
 let daemon: RunningDaemon;
 let balancer: Balancer;
@@ -27,6 +30,7 @@ beforeAll(async () => {
     config: {
       gateway: { proxyProtocol: { from: ['127.0.0.1'], headerTimeoutMs: HEADER_TIMEOUT_MS } },
       rateLimits: { gatewayPerIpPerMin: PER_IP_PER_MIN, blockAfterViolations: 2, pairingAttempts: PAIRING_ATTEMPTS },
+      compat: { streamsPerAddress: STREAMS_PER_ADDRESS },
     },
   });
   balancer = await startBalancer(daemon.runtime.gatewayPort, () => nextHeader());
@@ -69,6 +73,22 @@ function viaBalancer(phone: string, method: string, path: string, body?: unknown
     );
     req.on('error', reject);
     req.end(text);
+  });
+}
+
+/** Opens an ntfy subscriber stream through the balancer as `phone`: its status once the head arrives, and a close. */
+function streamVia(phone: string, token: string): Promise<{ status: number; close(): void }> {
+  nextHeader = () => v1Header(phone);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port: balancer.port, path: '/proxied/json', agent: false, ca: daemon.caPem, servername: 'localhost', headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
+      },
+    );
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -163,6 +183,29 @@ test('the per-IP gate and its block apply per phone: Z is blocked, for requests 
   expect(await upgradeVia(Z)).toBe(429);
   expect((await viaBalancer(W, 'GET', '/health')).status).toBe(200);
   expect(await upgradeVia(W)).toBe(101);
+});
+
+test('ntfy stream slots are held per phone: P1 at its cap is refused while P2 opens one', async () => {
+  const { token } = await createToken(daemon, 'subscribe');
+  const streams = [];
+  for (let i = 0; i < STREAMS_PER_ADDRESS; i++) streams.push(await streamVia('198.51.100.50', token));
+  try {
+    expect(streams.map((s) => s.status)).toEqual(Array(STREAMS_PER_ADDRESS).fill(200));
+    const refused = await streamVia('198.51.100.50', token);
+    streams.push(refused);
+    expect(refused.status).toBe(429);
+    const other = await streamVia('198.51.100.51', token);
+    streams.push(other);
+    expect(other.status).toBe(200);
+  } finally {
+    for (const s of streams) s.close();
+  }
+});
+
+test('a phone whose TLS fails behind the balancer is closed, not left holding the connection', async () => {
+  nextHeader = () => v1Header('198.51.100.60');
+  const answer = await heldRequest(balancer.port, 'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n').response;
+  expect(answer.status).toBe(0);
 });
 
 test('an unlisted address sending a PROXY header is refused and never served under the address it claims', async () => {
