@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type https from 'node:https';
 import type tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { normaliseAddress } from './client-address';
@@ -123,12 +124,19 @@ class ClientStream extends Duplex {
  * gate, the TLS server's own): they hear each accepted connection as a stream carrying its
  * client address, once the front has decided about it. Call after those listeners are added.
  */
-export function acceptProxyProtocol(server: tls.Server, options: ProxyFrontOptions): void {
+export function acceptProxyProtocol(server: https.Server, options: ProxyFrontOptions): void {
   const balancers = balancerList(options.from);
   const downstream = server.listeners('connection') as ((socket: Duplex) => void)[];
   server.removeAllListeners('connection');
   const handOver = (socket: Duplex) => {
     for (const listener of downstream) listener.call(server, socket);
+  };
+  // Connections still owing their header are idle: a stop closes them with the other idle ones.
+  const pending = new Set<net.Socket>();
+  const closeIdle = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => {
+    for (const raw of pending) raw.destroy();
+    closeIdle();
   };
   server.on('connection', (raw: net.Socket) => {
     raw.on('error', () => raw.destroy());
@@ -138,10 +146,11 @@ export function acceptProxyProtocol(server: tls.Server, options: ProxyFrontOptio
       handOver(new ClientStream(raw, Buffer.alloc(0), client, () => options.onRefused('unlisted_sender', peer, 'a PROXY header from an address not in gateway.proxyProtocol.from')));
       return;
     }
-    readHeader(raw, options.headerTimeoutMs).then(
+    pending.add(raw);
+    readHeader(raw, options.headerTimeoutMs).finally(() => pending.delete(raw)).then(
       ({ source, rest }) => handOver(new ClientStream(raw, rest, source ? { address: normaliseAddress(source.address), port: source.port } : client)),
       (failure: { reason: ProxyRefusal; detail: string }) => {
-        options.onRefused(failure.reason, peer, failure.detail);
+        if (server.listening) options.onRefused(failure.reason, peer, failure.detail); // not the stop's own closing
         raw.destroy();
       },
     );

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { createToken } from '../helpers/compat';
 import { heldRequest } from '../helpers/attack';
@@ -185,6 +186,18 @@ test('the per-IP gate and its block apply per phone: Z is blocked, for requests 
   expect(await upgradeVia(W)).toBe(101);
 });
 
+test('a socket.io handshake with a bad token through the balancer is audited under the phone’s address', async () => {
+  const V = '198.51.100.70';
+  nextHeader = () => v1Header(V);
+  const socket = io(`https://localhost:${balancer.port}/device`, { transports: ['websocket'], ca: daemon.caPem, auth: { token: 'not-a-token' }, reconnection: false });
+  try {
+    await new Promise<void>((resolve) => socket.once('connect_error', () => resolve()));
+  } finally {
+    socket.close();
+  }
+  expect(await auditActors('auth_failed')).toContain(`ip:${V}`);
+});
+
 test('ntfy stream slots are held per phone: P1 at its cap is refused while P2 opens one', async () => {
   const { token } = await createToken(daemon, 'subscribe');
   const streams = [];
@@ -251,4 +264,18 @@ describe('with another balancer configured', () => {
     expect(refused).toBe(3);
     expect((await requestFrom(other, 'gateway', 'GET', '/health')).status).toBe(200);
   });
+});
+
+describe('stopping with a balancer connection that has not sent its header', () => {
+  test('the stop closes it at once instead of waiting out the header deadline', async () => {
+    const slow = await startDaemon({ config: { gateway: { proxyProtocol: { from: ['127.0.0.1'], headerTimeoutMs: 60_000 } } } });
+    const silent = net.connect({ host: '127.0.0.1', port: slow.runtime.gatewayPort });
+    silent.on('error', () => undefined);
+    const closed = new Promise((resolve) => silent.once('close', resolve));
+    await new Promise((resolve) => silent.once('connect', resolve));
+    // A sentinel request through the same listener: the silent connection is accepted and pending by now.
+    expect((await requestFrom(slow, 'gateway', 'GET', '/health', { from: '127.0.0.3' })).status).toBe(200);
+    expect(await slow.stop()).toBe(0);
+    await closed;
+  }, 40_000);
 });
