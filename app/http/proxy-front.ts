@@ -45,7 +45,8 @@ export function balancerList(from: readonly string[]): net.BlockList {
   return list;
 }
 
-function listed(list: net.BlockList, address: string): boolean {
+/** Whether a (normalised) peer address is one of the balancers; an IPv4 peer also matches its IPv4-mapped IPv6 entry. */
+export function isBalancer(list: net.BlockList, address: string): boolean {
   if (net.isIPv4(address)) return list.check(address, 'ipv4') || list.check(`::ffff:${address}`, 'ipv6');
   return net.isIPv6(address) && list.check(address, 'ipv6');
 }
@@ -142,7 +143,7 @@ export function acceptProxyProtocol(server: https.Server, options: ProxyFrontOpt
     raw.on('error', () => raw.destroy());
     const peer = normaliseAddress(raw.remoteAddress ?? 'unknown');
     const client = { address: peer, port: raw.remotePort ?? 0 };
-    if (!listed(balancers, peer)) {
+    if (!isBalancer(balancers, peer)) {
       handOver(new ClientStream(raw, Buffer.alloc(0), client, () => options.onRefused('unlisted_sender', peer, 'a PROXY header from an address not in gateway.proxyProtocol.from')));
       return;
     }

@@ -110,12 +110,21 @@ function upgradeVia(phone: string): Promise<number> {
   });
 }
 
-/** Opens a TCP connection (from `localAddress`), writes `header`, then tries TLS and GET /health: the status, or 0 when the server closed first. */
-function headerThenTls(port: number, header: Buffer, localAddress: string): Promise<number> {
+/**
+ * Opens a TCP connection (from `localAddress`), writes `header` (in `chunk`-byte writes, each
+ * after the last has left), then tries TLS and `request` (GET /health by default): the answer's
+ * status, or 0 when the server closed first.
+ */
+function headerThenTls(port: number, header: Buffer, localAddress: string, options: { chunk?: number; request?: string } = {}): Promise<number> {
+  const request = options.request ?? `GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
   return new Promise((resolve) => {
-    const raw = net.connect({ host: '127.0.0.1', port, localAddress }, () => {
-      raw.write(header);
-      const secure = tls.connect({ socket: raw, ca: daemon.caPem, servername: 'localhost' }, () => secure.write(`GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+    const raw = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true }, async () => {
+      const size = options.chunk ?? Math.max(1, header.length);
+      for (let i = 0; i < header.length; i += size) {
+        await new Promise((done) => raw.write(header.subarray(i, i + size), done));
+        await new Promise((done) => setImmediate(done));
+      }
+      const secure = tls.connect({ socket: raw, ca: daemon.caPem, servername: 'localhost' }, () => secure.write(request));
       let text = '';
       secure.on('data', (c: Buffer) => (text += c.toString()));
       secure.on('error', () => undefined);
@@ -184,6 +193,16 @@ test('the per-IP gate and its block apply per phone: Z is blocked, for requests 
   expect(await upgradeVia(Z)).toBe(429);
   expect((await viaBalancer(W, 'GET', '/health')).status).toBe(200);
   expect(await upgradeVia(W)).toBe(101);
+});
+
+test('a header arriving one byte at a time is read whole, and the phone it names is the one the budget sees', async () => {
+  const Q = '2001:db8:77::1';
+  const body = JSON.stringify({ code: wrongCode(), name: 'phone', platform: 'test' });
+  const request = `POST /api/v1/pair HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+  for (const header of [v1Header(Q), v2Header(Q, 40000, Buffer.from([0x04, 0x00, 0x02, 0xab, 0xcd]))]) {
+    expect(await headerThenTls(daemon.runtime.gatewayPort, header, '127.0.0.1', { chunk: 1, request })).toBe(401);
+  }
+  expect(await auditActors('pairing_failed')).toContain(`ip:${Q}`);
 });
 
 test('a socket.io handshake with a bad token through the balancer is audited under the phone’s address', async () => {
