@@ -77,7 +77,7 @@ class ClientStream extends Duplex {
     if (sniff) this.held = Buffer.alloc(0);
     raw.on('data', (chunk: Buffer) => this.receive(chunk));
     raw.on('end', () => this.push(null));
-    raw.on('error', (error) => this.destroy(error));
+    raw.on('error', () => this.destroy()); // the TLS socket sees the close; no 'error' left without a listener
     raw.on('close', () => this.destroy());
     if (head.length > 0) this.receive(head);
   }
