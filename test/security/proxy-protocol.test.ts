@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -8,6 +10,7 @@ import { createToken } from '../helpers/compat';
 import { heldRequest } from '../helpers/attack';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
 import { requestFrom } from '../helpers/from-address';
+import { Phone } from '../helpers/phone';
 import { parseMetrics, value } from '../helpers/metrics';
 import { startBalancer, v1Header, v2Header, type Balancer } from '../helpers/proxy-balancer';
 
@@ -43,7 +46,7 @@ afterAll(async () => {
 });
 
 /** One HTTPS request through the balancer, as the phone at `phone` (a v1 header, or v2 when asked). */
-function viaBalancer(phone: string, method: string, path: string, body?: unknown, version: 1 | 2 = 1): Promise<{ status: number; code?: string }> {
+function viaBalancer(phone: string, method: string, path: string, body?: unknown, version: 1 | 2 = 1): Promise<{ status: number; code?: string; body?: any }> {
   nextHeader = () => (version === 1 ? v1Header(phone) : v2Header(phone));
   const text = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -68,7 +71,7 @@ function viaBalancer(phone: string, method: string, path: string, body?: unknown
           } catch {
             parsed = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, code: parsed?.error?.code });
+          resolve({ status: res.statusCode ?? 0, code: parsed?.error?.code, body: parsed });
         });
       },
     );
@@ -161,6 +164,22 @@ test('/health answers through the balancer, for a phone and for the balancer’s
   expect(local).toBe(200);
 });
 
+test('a 120 KiB file of the phone app arrives byte for byte through the balancer (many TLS records through the stream)', async () => {
+  nextHeader = () => v2Header('198.51.100.2');
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port: balancer.port, path: '/vendor/markdown-it.esm.min.js', agent: false, ca: daemon.caPem, servername: 'localhost' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      })
+      .on('error', reject);
+  });
+  const file = fs.readFileSync(path.join(__dirname, '..', '..', 'dist', 'app', 'web', 'phone', 'vendor', 'markdown-it.esm.min.js'));
+  expect(file.length).toBeGreaterThan(100_000);
+  expect(body.equals(file)).toBe(true);
+});
+
 test('pairing failures spend the phone’s own budget: X is refused while Y, through the same balancer, is served', async () => {
   const X = '198.51.100.10';
   const Y = '2001:db8:5::20';
@@ -203,6 +222,23 @@ test('a header arriving one byte at a time is read whole, and the phone it names
     expect(await headerThenTls(daemon.runtime.gatewayPort, header, '127.0.0.1', { chunk: 1, request })).toBe(401);
   }
   expect(await auditActors('pairing_failed')).toContain(`ip:${Q}`);
+});
+
+test('a paired phone connected through the balancer receives its notifications', async () => {
+  // Paired through the balancer too: a direct connection from 127.0.0.1 (a listed balancer) without a header is cut.
+  const paired = await pair('198.51.100.80', await pairingCode(), 2);
+  expect(paired.status).toBe(201);
+  const phone = new Phone(paired.body);
+  nextHeader = () => v2Header('198.51.100.80');
+  // The same daemon, reached through the balancer's port.
+  const viaLb = Object.create(daemon, { gatewayUrl: { value: `https://localhost:${balancer.port}` } }) as RunningDaemon;
+  await phone.connect(viaLb);
+  try {
+    expect((await daemon.admin('POST', '/api/v1/notifications', { title: 'through', body: 'the balancer' })).status).toBe(202);
+    expect((await phone.withBody('the balancer')).title).toBe('through');
+  } finally {
+    phone.disconnect();
+  }
 });
 
 test('a socket.io handshake with a bad token through the balancer is audited under the phone’s address', async () => {
