@@ -1,17 +1,14 @@
 import net from 'node:net';
-import type https from 'node:https';
-import type tls from 'node:tls';
-import { Duplex } from 'node:stream';
 import { normaliseAddress } from './client-address';
-import { proxiedAddress, setProxiedAddress, tlsUnderlyingStream } from './proxied-address';
+import { ClientAddresses } from './client-addresses';
 import { parseProxyHeader, proxyPrefix, PROXY_V1_MAX_BYTES, PROXY_V2_MAX_LENGTH } from './proxy-header';
 
 // The PROXY protocol in front of the gateway's TLS server. A connection from a configured
 // balancer must open with a valid header (v1 or v2) within a deadline, and its client address
 // becomes the one that header names; a connection from anywhere else that opens with a header
-// is refused, so no one can claim an address; anything else is served as before. Every
-// connection then reaches the TLS server (and the connection gate ahead of it) as a stream
-// carrying its client address, with the bytes after the header.
+// is refused, so no one can claim an address; anything else is served as before. The TLS
+// server then takes the TCP socket itself (TLS stays on Node's native handle), and the client
+// address is found again by the connection's peer address and port (client-addresses.ts).
 
 /** Why a connection was refused (a metric label). */
 export type ProxyRefusal = 'unlisted_sender' | 'bad_header' | 'header_timeout';
@@ -21,6 +18,8 @@ export interface ProxyFrontOptions {
   from: readonly string[];
   /** ms a balancer has to send its whole header. */
   headerTimeoutMs: number;
+  /** ms any other peer has to send its first bytes (the TLS handshake deadline: it had that long before the front). */
+  openingTimeoutMs: number;
   onRefused: (reason: ProxyRefusal, peer: string, detail: string) => void;
 }
 
@@ -51,122 +50,106 @@ export function isBalancer(list: net.BlockList, address: string): boolean {
   return net.isIPv6(address) && list.check(address, 'ipv6');
 }
 
-/**
- * One TCP connection as the TLS server sees it: the bytes after the header first, then the
- * socket's; `remoteAddress` is the client address (the connection gate reads it). With
- * `sniff`, the first bytes are held until they show whether a PROXY header begins: one does,
- * and the connection is refused instead of served.
- */
-class ClientStream extends Duplex {
-  readonly remoteAddress: string;
-  readonly remoteFamily: string;
-  readonly remotePort: number;
-  private held: Buffer | undefined;
-
-  constructor(
-    private readonly raw: net.Socket,
-    head: Buffer,
-    client: { address: string; port: number },
-    private readonly sniff?: () => void,
-  ) {
-    super({ allowHalfOpen: false });
-    this.remoteAddress = client.address;
-    this.remoteFamily = net.isIPv6(client.address) ? 'IPv6' : 'IPv4';
-    this.remotePort = client.port;
-    setProxiedAddress(this, client.address);
-    if (sniff) this.held = Buffer.alloc(0);
-    raw.on('data', (chunk: Buffer) => this.receive(chunk));
-    raw.on('end', () => this.push(null));
-    raw.on('error', () => this.destroy()); // the TLS socket sees the close; no 'error' left without a listener
-    raw.on('close', () => this.destroy());
-    if (head.length > 0) this.receive(head);
-  }
-
-  private receive(chunk: Buffer): void {
-    if (this.held) {
-      const held = Buffer.concat([this.held, chunk]);
-      const prefix = proxyPrefix(held);
-      if (prefix === 'more') {
-        this.held = held;
-        return;
-      }
-      this.held = undefined;
-      if (prefix === 'yes') {
-        this.sniff!();
-        this.destroy();
-        return;
-      }
-      chunk = held;
-    }
-    if (!this.push(chunk)) this.raw.pause();
-  }
-
-  override _read(): void {
-    this.raw.resume();
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.raw.write(chunk, done);
-  }
-
-  override _final(done: (error?: Error | null) => void): void {
-    this.raw.end();
-    done();
-  }
-
-  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    this.raw.destroy();
-    done(error);
-  }
-}
+/** Admits an accepted connection under its client address (the connection gate), else destroys it and says false. */
+export type AdmitConnection = (raw: net.Socket, client: string) => boolean;
 
 /**
- * Puts the PROXY front ahead of every 'connection' listener `server` has now (the connection
- * gate, the TLS server's own): they hear each accepted connection as a stream carrying its
- * client address, once the front has decided about it. Call after those listeners are added.
+ * The PROXY front of one server. It decides each accepted TCP connection's client address
+ * (from a balancer's header, else the peer's own), records it in `addresses` until the
+ * connection closes, admits it through the connection gate under that address, and then
+ * hands the same TCP socket, paused with the bytes after the header put back, to the
+ * server's own 'connection' listeners: the TLS server feeds those bytes to its native TLS
+ * handle, and every socket of the connection finds its client address in `addresses`.
  */
-export function acceptProxyProtocol(server: https.Server, options: ProxyFrontOptions): void {
-  const balancers = balancerList(options.from);
-  const downstream = server.listeners('connection') as ((socket: Duplex) => void)[];
-  server.removeAllListeners('connection');
-  const handOver = (socket: Duplex) => {
-    for (const listener of downstream) listener.call(server, socket);
-  };
-  // Connections still owing their header are idle: a stop closes them with the other idle ones.
-  const pending = new Set<net.Socket>();
-  const closeIdle = server.closeIdleConnections.bind(server);
-  server.closeIdleConnections = () => {
-    for (const raw of pending) raw.destroy();
-    closeIdle();
-  };
-  server.on('connection', (raw: net.Socket) => {
+export class ProxyFront {
+  /** The client address of each live connection, by its peer address and port. */
+  readonly addresses = new ClientAddresses();
+  private readonly balancers: net.BlockList;
+  /** Connections still owing their header or first bytes: a stop closes them (closePending). */
+  private readonly pending = new Set<net.Socket>();
+
+  constructor(private readonly options: ProxyFrontOptions) {
+    this.balancers = balancerList(options.from);
+  }
+
+  /**
+   * Puts the front ahead of every 'connection' listener `server` has now (the TLS server's
+   * own): they hear a connection once the front has decided about it and `admit` let it in.
+   * Call once those listeners are added.
+   */
+  install(server: net.Server, admit: AdmitConnection): void {
+    const downstream = server.listeners('connection') as ((socket: net.Socket) => void)[];
+    server.removeAllListeners('connection');
+    server.on('connection', (raw: net.Socket) => this.accept(server, raw, admit, downstream));
+    // A TLS socket without a recorded address is never served under the balancer's (cannot happen while its connection is open).
+    server.prependListener('secureConnection', (socket: net.Socket) => {
+      if (this.addresses.clientOf(socket) === undefined) socket.destroy();
+    });
+  }
+
+  /** Closes the connections still owing their header or first bytes (a stop: they are idle). */
+  closePending(): void {
+    for (const raw of this.pending) raw.destroy();
+  }
+
+  private accept(server: net.Server, raw: net.Socket, admit: AdmitConnection, downstream: ((socket: net.Socket) => void)[]): void {
     raw.on('error', () => raw.destroy());
     const peer = normaliseAddress(raw.remoteAddress ?? 'unknown');
-    const client = { address: peer, port: raw.remotePort ?? 0 };
-    if (!isBalancer(balancers, peer)) {
-      handOver(new ClientStream(raw, Buffer.alloc(0), client, () => options.onRefused('unlisted_sender', peer, 'a PROXY header from an address not in gateway.proxyProtocol.from')));
+    const decide = (client: string): boolean => {
+      raw.once('close', this.addresses.record(raw, client));
+      return admit(raw, client);
+    };
+    const handOver = (rest: Buffer) => {
+      if (rest.length > 0) raw.unshift(rest);
+      for (const listener of downstream) listener.call(server, raw);
+    };
+    const refuse = (failure: Failure) => {
+      if (server.listening) this.options.onRefused(failure.reason, peer, failure.detail); // not the stop's own closing
+      raw.destroy();
+    };
+    this.pending.add(raw);
+    const settled = () => this.pending.delete(raw);
+    if (!isBalancer(this.balancers, peer)) {
+      // Counted by the gate at once, as without the front; served once its first bytes show no PROXY header.
+      if (!decide(peer)) return void settled();
+      // A silent or closing peer is just dropped, as a failed handshake is; only a header is a refusal.
+      opening(raw, this.options.openingTimeoutMs, sniffPrefix).finally(settled).then(handOver, (failure: Failure) =>
+        failure.reason === 'unlisted_sender' ? refuse(failure) : raw.destroy(),
+      );
       return;
     }
-    pending.add(raw);
-    readHeader(raw, options.headerTimeoutMs).finally(() => pending.delete(raw)).then(
-      ({ source, rest }) => handOver(new ClientStream(raw, rest, source ? { address: normaliseAddress(source.address), port: source.port } : client)),
-      (failure: { reason: ProxyRefusal; detail: string }) => {
-        if (server.listening) options.onRefused(failure.reason, peer, failure.detail); // not the stop's own closing
-        raw.destroy();
-      },
-    );
-  });
-  // Each TLS socket carries its connection's client address from here on (client-address.ts reads it).
-  server.prependListener('secureConnection', (socket: tls.TLSSocket) => {
-    const stream = tlsUnderlyingStream(socket);
-    const address = stream && proxiedAddress(stream);
-    if (address !== undefined) setProxiedAddress(socket, address);
-    else socket.destroy(); // no address to serve it under: never fall back to the balancer's
-  });
+    opening(raw, this.options.headerTimeoutMs, readHeader).finally(settled).then(({ source, rest }) => {
+      if (decide(source ? normaliseAddress(source.address) : peer)) handOver(rest);
+    }, refuse);
+  }
 }
 
-/** Reads a balancer's header off `raw` (paused afterwards), with the bytes that followed it. */
-function readHeader(raw: net.Socket, timeoutMs: number): Promise<{ source: { address: string; port: number } | undefined; rest: Buffer }> {
+type Failure = { reason: ProxyRefusal; detail: string };
+/** What reading a connection's opening bytes came to: more needed, a failure, or a result with the bytes after it. */
+type Opening<T> = { kind: 'more' } | { kind: 'failed'; failure: Failure } | { kind: 'done'; value: T };
+
+/** An unlisted peer's opening: the bytes it sent once they show no PROXY header begins. */
+function sniffPrefix(received: Buffer): Opening<Buffer> {
+  const prefix = proxyPrefix(received);
+  if (prefix === 'more') return { kind: 'more' };
+  if (prefix === 'yes') return { kind: 'failed', failure: { reason: 'unlisted_sender', detail: 'a PROXY header from an address not in gateway.proxyProtocol.from' } };
+  return { kind: 'done', value: received };
+}
+
+/** A balancer's opening: its header (the source it names; none for LOCAL/UNKNOWN) and the bytes after it. */
+function readHeader(received: Buffer): Opening<{ source: { address: string; port: number } | undefined; rest: Buffer }> {
+  const parsed = parseProxyHeader(received.subarray(0, MAX_HEADER_BYTES));
+  if (parsed.kind === 'more') return { kind: 'more' };
+  if (parsed.kind === 'invalid') return { kind: 'failed', failure: { reason: 'bad_header', detail: parsed.reason } };
+  return { kind: 'done', value: { source: parsed.source, rest: received.subarray(parsed.length) } };
+}
+
+/**
+ * Reads `raw`'s first bytes with a 'data' listener until `read` decides (within `timeoutMs`),
+ * then leaves `raw` paused with no listener of the front's, so that the bytes it resolves with
+ * can be put back before the TLS server takes the socket.
+ */
+function opening<T>(raw: net.Socket, timeoutMs: number, read: (received: Buffer) => Opening<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     let received = Buffer.alloc(0);
     const finish = () => {
@@ -177,11 +160,11 @@ function readHeader(raw: net.Socket, timeoutMs: number): Promise<{ source: { add
     };
     const onData = (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
-      const parsed = parseProxyHeader(received.subarray(0, MAX_HEADER_BYTES));
-      if (parsed.kind === 'more') return;
+      const result = read(received);
+      if (result.kind === 'more') return;
       finish();
-      if (parsed.kind === 'invalid') reject({ reason: 'bad_header', detail: parsed.reason });
-      else resolve({ source: parsed.source, rest: received.subarray(parsed.length) });
+      if (result.kind === 'failed') reject(result.failure);
+      else resolve(result.value);
     };
     const onClose = () => {
       finish();
