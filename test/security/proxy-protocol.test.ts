@@ -116,9 +116,9 @@ function upgradeVia(phone: string): Promise<number> {
 /**
  * Opens a TCP connection (from `localAddress`), writes `header` (in `chunk`-byte writes, each
  * after the last has left), then tries TLS and `request` (GET /health by default): the answer's
- * status, or 0 when the server closed first.
+ * status, or 0 when the server closed first. `ca`: another daemon's CA (default: the shared daemon's).
  */
-function headerThenTls(port: number, header: Buffer, localAddress: string, options: { chunk?: number; request?: string } = {}): Promise<number> {
+function headerThenTls(port: number, header: Buffer, localAddress: string, options: { chunk?: number; request?: string; ca?: string } = {}): Promise<number> {
   const request = options.request ?? `GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
   return new Promise((resolve) => {
     const raw = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true }, async () => {
@@ -127,7 +127,7 @@ function headerThenTls(port: number, header: Buffer, localAddress: string, optio
         await new Promise((done) => raw.write(header.subarray(i, i + size), done));
         await new Promise((done) => setImmediate(done));
       }
-      const secure = tls.connect({ socket: raw, ca: daemon.caPem, servername: 'localhost' }, () => secure.write(request));
+      const secure = tls.connect({ socket: raw, ca: options.ca ?? daemon.caPem, servername: 'localhost' }, () => secure.write(request));
       let text = '';
       secure.on('data', (c: Buffer) => (text += c.toString()));
       secure.on('error', () => undefined);
@@ -164,7 +164,7 @@ test('/health answers through the balancer, for a phone and for the balancer’s
   expect(local).toBe(200);
 });
 
-test('a 120 KiB file of the phone app arrives byte for byte through the balancer (many TLS records through the stream)', async () => {
+test('a 120 KiB file of the phone app arrives byte for byte through the balancer (many TLS records after the header)', async () => {
   nextHeader = () => v2Header('198.51.100.2');
   const body = await new Promise<Buffer>((resolve, reject) => {
     https
@@ -313,7 +313,7 @@ describe('with another balancer configured', () => {
 
   test('a direct connection with a PROXY header claiming another address is closed; without one it is served', async () => {
     for (const header of [v1Header('10.1.2.3'), v2Header('10.1.2.3'), v2Header('local')]) {
-      expect(await headerThenTls(other.runtime.gatewayPort, header, '127.0.0.1')).toBe(0);
+      expect(await headerThenTls(other.runtime.gatewayPort, header, '127.0.0.1', { ca: other.caPem })).toBe(0);
     }
     const refused = value(parseMetrics((await other.admin('GET', '/metrics')).text), 'beep_proxy_protocol_refused_total', { reason: 'unlisted_sender' });
     expect(refused).toBe(3);
@@ -333,4 +333,50 @@ describe('stopping with a balancer connection that has not sent its header', () 
     expect(await slow.stop()).toBe(0);
     await closed;
   }, 40_000);
+});
+
+describe('connection caps behind the balancer', () => {
+  const PER_ADDRESS = 2;
+  let capped: RunningDaemon;
+  const held: net.Socket[] = [];
+  beforeAll(async () => {
+    capped = await startDaemon({ config: { gateway: { proxyProtocol: { from: ['127.0.0.1'] }, connections: { perAddress: PER_ADDRESS, perSecond: 100, burst: 100 } } } });
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of held) s.destroy();
+    await capped?.stop();
+  });
+
+  /** A connection through the balancer as `phone`, held open once its TLS handshake is done. */
+  function holdAs(phone: string): Promise<tls.TLSSocket> {
+    return new Promise((resolve, reject) => {
+      const raw = net.connect({ host: '127.0.0.1', port: capped.runtime.gatewayPort }, () => {
+        raw.write(v1Header(phone));
+        const secure = tls.connect({ socket: raw, ca: capped.caPem, servername: 'localhost' }, () => resolve(secure));
+        secure.on('error', reject);
+        held.push(secure);
+      });
+      held.push(raw);
+    });
+  }
+
+  test('a phone at its cap is cut while another phone through the same balancer is served', async () => {
+    for (let i = 0; i < PER_ADDRESS; i++) await holdAs('198.51.100.50');
+    const ca = capped.caPem;
+    expect(await headerThenTls(capped.runtime.gatewayPort, v1Header('198.51.100.50'), '127.0.0.1', { ca })).toBe(0);
+    expect(await headerThenTls(capped.runtime.gatewayPort, v1Header('198.51.100.51'), '127.0.0.1', { ca })).toBe(200);
+  });
+
+  test('an unlisted client’s silent connections count against its cap from the moment they are accepted', async () => {
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      const silent = net.connect({ host: '127.0.0.1', port: capped.runtime.gatewayPort, localAddress: '127.0.0.5' });
+      silent.on('error', () => undefined);
+      held.push(silent);
+      await new Promise((resolve) => silent.once('connect', resolve));
+    }
+    // A sentinel from another address: the silent ones are accepted by now.
+    expect((await requestFrom(capped, 'gateway', 'GET', '/health', { from: '127.0.0.6' })).status).toBe(200);
+    expect(await headerThenTls(capped.runtime.gatewayPort, Buffer.alloc(0), '127.0.0.5', { ca: capped.caPem })).toBe(0);
+    expect(await headerThenTls(capped.runtime.gatewayPort, Buffer.alloc(0), '127.0.0.6', { ca: capped.caPem })).toBe(200);
+  });
 });
