@@ -20,6 +20,7 @@ import {
   awaitAnswers,
   buildAdminServer,
   buildEdges,
+  buildProxyFront,
   buildGatewayServer,
   buildSockets,
   closeConnections,
@@ -29,6 +30,7 @@ import {
   stopAccepting,
   type Edges,
 } from './composition/servers';
+import type { ProxyFront } from './http/proxy-front';
 import { SHUTDOWN_DRAIN_MS } from './config/defaults';
 import { buildRenewer, loadTls, type TlsState } from './composition/tls';
 import { clusterRotate, followClusterAuthority } from './composition/cluster-ca';
@@ -69,6 +71,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   let stopAudit: (() => Promise<void>) | undefined;
   const servers: { admin?: http.Server; gateway?: https.Server; io?: SocketServer } = {};
   let edges: Edges | undefined;
+  let proxyFront: ProxyFront | undefined;
   let ports = { gatewayPort: 0, adminPort: 0 };
   let lock: DataDirLock | undefined;
   let cluster: ClusterNode | undefined;
@@ -140,12 +143,13 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const relink = attachments ? [attachments.relinkRouter({ verify: (token) => tokens.verify(token), topicsOf })] : [];
     const uploads = attachments ? [attachments.uploadRouter((source, parse) => core.ingest.receive(source, parse))] : [];
 
-    edges = buildEdges(config, metrics, limits, log, context);
+    proxyFront = buildProxyFront(config, metrics, log);
+    edges = buildEdges(config, metrics, limits, log, context, proxyFront);
     const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: stores.history, scheduled: core.scheduler, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
     const gatewayParts = { pairing, tokens, directory, metrics, limits };
-    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway }));
+    const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway, proxy: proxyFront }));
     const actions = buildActions(config, { lookup: stores.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
     const socketCluster = node && {
       adapter: node.adapter,
@@ -184,6 +188,8 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
   async function stop(): Promise<void> {
     const listeners = [servers.admin, servers.gateway];
     const closed = stopAccepting(edges, listeners);
+    // Gateway connections still owing their PROXY header (or first bytes) are idle: they close with the idle ones.
+    proxyFront?.closePending();
     stopPruning?.();
     stopSweeping?.();
     await Promise.all(sources.map((s) => s.stop()));

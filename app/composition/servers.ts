@@ -6,7 +6,7 @@ import type { Router } from 'express';
 import type { Server as SocketServer } from 'socket.io';
 import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
-import { CONNECTION_CHECK_MS, SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
+import { CONNECTION_CHECK_MS, PROXY_REFUSAL_LOG_WINDOW_MS, SOCKET_AUTH_TIMEOUT_MS } from '../config/defaults';
 import { EventThrottle } from '../gateway/event-throttle';
 import type { DeviceDirectory } from '../gateway/device-directory';
 import { attachDeviceNamespace } from '../gateway/device-namespace';
@@ -15,9 +15,11 @@ import { createAdminApp, type AdminDeps } from '../http/admin-app';
 import { isLoopbackHost } from '../http/admin-auth';
 import { createGatewayApp } from '../http/gateway-app';
 import { addressOf } from '../http/client-address';
-import { ConnectionGate, guardConnections } from '../http/connection-gate';
+import { admitConnection, ConnectionGate, guardConnections } from '../http/connection-gate';
 import { IpGate } from '../http/ip-gate';
 import { ListenerEdge } from '../http/listener-edge';
+import { ProxyFront } from '../http/proxy-front';
+import { proxyRefusals } from '../http/proxy-refusals';
 import type { AuditLog } from '../observability/audit-log';
 import { LeakInjector } from '../observability/leak-injector';
 import type { LogContext } from '../observability/log-context';
@@ -41,8 +43,16 @@ export interface Edges {
   gateway: ListenerEdge;
 }
 
-/** Builds both edges: the admin's loopback Host check; the gateway's trusted hops and per-IP gate. */
-export function buildEdges(config: BeepConfig, metrics: Metrics, limits: Limits, log: LogFor, context?: LogContext): Edges {
+/** The gateway's PROXY front when balancers are configured (README: "Behind a load balancer"); its address book is the gateway edge's. */
+export function buildProxyFront(config: BeepConfig, metrics: Metrics, log: LogFor): ProxyFront | undefined {
+  const { from, headerTimeoutMs } = config.gateway.proxyProtocol;
+  if (from.length === 0) return undefined;
+  const onRefused = proxyRefusals(metrics, log('gateway'), PROXY_REFUSAL_LOG_WINDOW_MS);
+  return new ProxyFront({ from, headerTimeoutMs, openingTimeoutMs: config.gateway.timeouts.tlsHandshakeMs, onRefused });
+}
+
+/** Builds both edges: the admin's loopback Host check; the gateway's trusted hops and per-IP gate (and the PROXY front's client addresses). */
+export function buildEdges(config: BeepConfig, metrics: Metrics, limits: Limits, log: LogFor, context?: LogContext, proxy?: ProxyFront): Edges {
   const compat = config.compat.enabled;
   const gate = new IpGate(limits.limits.blocker, { onLimited: (scope) => limits.hooks.onLimited(scope), onBlocked: limits.hooks.onBlocked });
   return {
@@ -55,6 +65,7 @@ export function buildEdges(config: BeepConfig, metrics: Metrics, limits: Limits,
       logger: log('gateway'),
       context,
       gate: { gate, budget: limits.limits.perIp, scope: 'gateway_ip' },
+      clients: proxy?.addresses,
     }),
   };
 }
@@ -90,7 +101,7 @@ export interface GatewayParts {
 }
 
 /** Builds the gateway HTTPS server (pairing, unpair, CA download, the phone app; not yet listening). */
-export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: GatewayParts & { compat: Router[]; edge: ListenerEdge }): https.Server {
+export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: GatewayParts & { compat: Router[]; edge: ListenerEdge; proxy?: ProxyFront }): https.Server {
   const { pairing, tokens, directory, limits, metrics } = parts;
   const server = https.createServer(
     { ...tlsOptions(config, tls.current), ...httpTimeouts(config), handshakeTimeout: config.gateway.timeouts.tlsHandshakeMs },
@@ -104,8 +115,12 @@ export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: Gat
     }),
   );
   // Per-address connection caps, before any TLS work; a client that fails its handshake is just dropped.
-  guardConnections(server, new ConnectionGate(config.gateway.connections, Date.now), (reason) => metrics.rateLimited.inc({ scope: reason }));
+  const connections = new ConnectionGate(config.gateway.connections, Date.now);
+  const onRefused = (reason: string) => metrics.rateLimited.inc({ scope: reason });
   server.on('tlsClientError', (_error, socket) => socket.destroy());
+  // Behind a balancer the PROXY front decides each connection's client address first, and caps connections under it.
+  if (parts.proxy) parts.proxy.install(server, admitConnection(connections, onRefused));
+  else guardConnections(server, connections, onRefused);
   return server;
 }
 

@@ -118,6 +118,12 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** ms an idle keep-alive connection is kept for the client's next request. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** ms a balancer has to send its whole PROXY header after connecting: it sends it at once, so a silent one is a slowloris. */
+export const PROXY_HEADER_TIMEOUT_MS = 3_000;
+/** balancer entries in gateway.proxyProtocol.from: a handful of addresses or ranges, not a list to search. */
+export const PROXY_PROTOCOL_MAX_BALANCERS = 64;
+/** ms during which refused PROXY headers from one address are logged once (the metric counts each). */
+export const PROXY_REFUSAL_LOG_WINDOW_MS = 60_000;
 /** ms a client has to complete the TLS handshake; Node's own default is 2 min. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** ms between the server's checks of the header and request timeouts (their granularity). */

@@ -19,6 +19,8 @@ export interface BeepConfig {
     connections: { perAddress: number; perSecond: number; burst: number };
     /** How long a client may take: TLS handshake (gateway), headers, whole request, idle keep-alive (both listeners). */
     timeouts: { tlsHandshakeMs: number; headersMs: number; requestMs: number; keepAliveMs: number };
+    /** PROXY protocol (v1/v2) from these balancer addresses or CIDR ranges (README: "Behind a load balancer"); empty = off. */
+    proxyProtocol: { from: string[]; headerTimeoutMs: number };
   };
   admin: { host: string; port: number };
   log: {
@@ -215,6 +217,17 @@ export const rulesSchema = Joi.object<RulesConfig>({
 }).default();
 const positive = Joi.number().integer().min(1);
 
+/** A balancer allowed to send PROXY headers: an IP address or a CIDR range ("10.0.0.5", "192.168.1.0/24", "::1"). */
+const balancerAddress = Joi.string()
+  .trim()
+  .custom((value: string, helpers) => {
+    const [address, bits, extra] = value.split('/');
+    const family = net.isIP(address);
+    const maxBits = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    return family !== 0 && bitsOk && extra === undefined ? value : helpers.message({ custom: '{{#label}} must be an IP address or a CIDR range (10.0.0.5, 192.168.1.0/24, ::1)' });
+  });
+
 /** An http action host: a DNS name or an IP address (IPv6 with or without brackets); no scheme, no port. */
 const actionHost = Joi.string()
   .trim()
@@ -242,6 +255,10 @@ export const configSchema = Joi.object<BeepConfig>({
       headersMs: Joi.number().integer().min(100).max(600_000).default(D.HEADERS_TIMEOUT_MS),
       requestMs: Joi.number().integer().min(100).max(3_600_000).default(D.REQUEST_TIMEOUT_MS),
       keepAliveMs: Joi.number().integer().min(100).max(600_000).default(D.KEEP_ALIVE_TIMEOUT_MS),
+    }).default(),
+    proxyProtocol: Joi.object({
+      from: Joi.array().items(balancerAddress).max(D.PROXY_PROTOCOL_MAX_BALANCERS).default([]),
+      headerTimeoutMs: Joi.number().integer().min(100).max(60_000).default(D.PROXY_HEADER_TIMEOUT_MS),
     }).default(),
   }).default(),
   admin: Joi.object({

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { BeepError } from '../domain/errors';
+import type { ClientAddressLookup } from './client-addresses';
 
 // The client address, decided once per request by the listener's edge and read by everything
 // after it (budgets, pairing, API-token failures, the audit trail): the same address for the
@@ -19,19 +20,23 @@ export function normaliseAddress(address: string): string {
   return net.isIPv6(address) ? address.toLowerCase() : address;
 }
 
-/** The socket's peer address, normalised. */
-export function peerAddress(req: IncomingMessage): string {
-  return normaliseAddress(req.socket?.remoteAddress ?? 'unknown');
+/**
+ * The socket's peer address, normalised; behind the PROXY front (`clients`, proxy-front.ts) the
+ * one its balancer's header named for the connection.
+ */
+export function peerAddress(req: IncomingMessage, clients?: ClientAddressLookup): string {
+  const socket = req.socket;
+  return normaliseAddress((socket && clients?.clientOf(socket)) ?? socket?.remoteAddress ?? 'unknown');
 }
 
 /**
  * The client address: the socket's peer, or with `hops` trusted proxies in front, the entry
  * `hops` places from the right of X-Forwarded-For (what the nearest proxy saw). A forged
  * header cannot move it further left than the proxies allow; an entry that is not an IP
- * address (a broken proxy) is not trusted, and the peer is used.
+ * address (a broken proxy) is not trusted, and the peer is used. `clients`: see peerAddress.
  */
-export function clientAddress(req: IncomingMessage, hops: number): string {
-  const peer = peerAddress(req);
+export function clientAddress(req: IncomingMessage, hops: number, clients?: ClientAddressLookup): string {
+  const peer = peerAddress(req, clients);
   if (hops === 0) return peer;
   const header = req.headers['x-forwarded-for'];
   const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))

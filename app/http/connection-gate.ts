@@ -76,18 +76,28 @@ export class ConnectionGate {
 }
 
 /**
- * Applies the gate to every connection a server accepts, ahead of its own listeners (for a
- * TLS server: before the handshake); a refused connection is destroyed at once.
+ * The gate as one check on an accepted connection and the client address it comes from: counts
+ * it (released at its close) and says true, or destroys it and says false. The PROXY front calls
+ * it once the address is known (proxy-front.ts).
  */
-export function guardConnections(server: net.Server, gate: ConnectionGate, onRefused: (reason: ConnectionRefusal, address: string) => void): void {
-  server.prependListener('connection', (socket: net.Socket) => {
-    const address = normaliseAddress(socket.remoteAddress ?? 'unknown');
+export function admitConnection(gate: ConnectionGate, onRefused: (reason: ConnectionRefusal, address: string) => void): (socket: net.Socket, address: string) => boolean {
+  return (socket, address) => {
     const refused = gate.admit(address);
     if (refused) {
       onRefused(refused, address);
       socket.destroy();
-      return;
+      return false;
     }
     socket.once('close', () => gate.release(address));
-  });
+    return true;
+  };
+}
+
+/**
+ * Applies the gate to every connection a server accepts, ahead of its own listeners (for a
+ * TLS server: before the handshake); a refused connection is destroyed at once.
+ */
+export function guardConnections(server: net.Server, gate: ConnectionGate, onRefused: (reason: ConnectionRefusal, address: string) => void): void {
+  const admit = admitConnection(gate, onRefused);
+  server.prependListener('connection', (socket: net.Socket) => void admit(socket, normaliseAddress(socket.remoteAddress ?? 'unknown')));
 }

@@ -7,6 +7,7 @@ import type { LogContext } from '../observability/log-context';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { clientAddress, edgeStamp, stampRequest, type EdgeStamp } from './client-address';
+import type { ClientAddressLookup } from './client-addresses';
 import { requestContext } from './edge';
 import { asKnown, sendError, upgradeAnswer } from './error-answer';
 import { InFlight } from './in-flight';
@@ -37,6 +38,8 @@ export interface EdgeOptions {
   hostAllowed?: (host: string | undefined) => boolean;
   /** The per-IP gate and the budget that requests (unless a route picks another) and upgrades spend. */
   gate?: { gate: IpGate; budget: RateLimiter; scope: string };
+  /** Behind the PROXY front: each connection's client address, from its balancer's header. */
+  clients?: ClientAddressLookup;
 }
 
 const STOPPING = 'Beep is stopping; try again in a moment.';
@@ -72,7 +75,7 @@ export class ListenerEdge {
   /** Checks target, address and host of a request, tracks it, and settles the gate's accounting when it is answered. */
   private readonly admitRequest: RequestHandler = (req, res, next) => {
     res.locals.family = this.familyOf(rawPath(req.url), req.method);
-    const address = clientAddress(req, this.options.hops);
+    const address = clientAddress(req, this.options.hops, this.options.clients);
     res.locals.clientIp = address;
     const stamp = this.stamp(req, address);
     res.once('finish', () => stamp.settle(res.statusCode, res.locals.gateRefusal));
@@ -127,7 +130,7 @@ export class ListenerEdge {
   }
 
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, routes: UpgradeRoute[]): Promise<void> {
-    const address = clientAddress(req, this.options.hops);
+    const address = clientAddress(req, this.options.hops, this.options.clients);
     this.stamp(req, address);
     if (this.phase !== 'open') throw new BeepError('unavailable', STOPPING);
     const target = parseTarget(req.url);

@@ -54,6 +54,7 @@ export class Metrics {
   readonly readAcquire;
   /** Incremented by the rate limiter with one of RATE_LIMIT_SCOPES. */
   readonly rateLimited;
+  readonly proxyRefused;
   readonly memoryAlarmsRaised;
   /** Every security event reported to the audit log, by event, whether or not it became an entry. */
   readonly securityEvents;
@@ -141,6 +142,13 @@ export class Metrics {
     });
     // Zero-valued series so dashboards and alerts see the family before the first event.
     for (const scope of RATE_LIMIT_SCOPES) this.rateLimited.inc({ scope }, 0);
+    this.proxyRefused = new client.Counter({
+      name: 'beep_proxy_protocol_refused_total',
+      help: 'Gateway connections refused by the PROXY protocol front: a header from an unlisted address, a bad or missing header from a balancer.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['unlisted_sender', 'bad_header', 'header_timeout']) this.proxyRefused.inc({ reason }, 0);
     this.memoryAlarmsRaised = new client.Counter({
       name: 'beep_memory_alarms_total',
       help: 'Memory alarms raised, by kind (leak, soft_limit, hard_limit).',
