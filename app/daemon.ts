@@ -125,7 +125,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const signing = await buildTokens(config, signingKeys, stores.accounts, audit, log);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
-    const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
+    const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint, nodes: node && (() => node.gatewayNodes()) };
     const devices = { accounts: stores.accounts, deviceAdmin: stores.deviceAdmin, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets };
     const { pairing, directory } = buildDevices(config, devices, pairingAddress, log, node && ((ids) => node.registry.holders(ids)));
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources }, node && { redis: () => node.health() });
@@ -163,7 +163,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       gatewayPort: await listen(gateway, config.gateway.port, config.gateway.host, 'gateway'),
     };
     // The outbox reader is the node's only path from a commit to its bus (every lower seq first).
-    await node?.start(core.bus, () => ({ version: VERSION, ...ports }), core.scheduler);
+    await node?.start(core.bus, () => ({ version: VERSION, ...ports, gatewayUrl: pairingAddress.gatewayUrl() }), core.scheduler);
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION, ...(node ? { nodeId: node.nodeId } : {}) });
     stopPruning = startPruning(config, node?.retention ?? db, log);
     stopSweeping = attachments?.startSweeping();

@@ -13,6 +13,8 @@ export interface NodeRecord {
   version: string;
   gatewayPort: number;
   adminPort: number;
+  /** The URL phones reach this node's gateway by (gateway.publicUrl, or what its pairing links carry). */
+  gatewayUrl: string;
   /** Phones connected to it at its last heartbeat. */
   devices: number;
   /** Their ids (what a `Cache: no` notification accepted on any node is owed to). */

@@ -1,3 +1,4 @@
+import { publicHostOf } from '../config/public-url';
 import os from 'node:os';
 import path from 'node:path';
 import type Redis from 'ioredis';
@@ -67,7 +68,7 @@ export async function openClusterTrust(
   const lease = (name: string) => new RedisClusterLease(redis, keys, name, nodeId, CLUSTER_LEASE_TTL_MS);
   // Another master key could open none of the cluster's keys: refused here, with what to copy.
   await new RedisMasterCheck(redis, keys, master).verify();
-  const ca = await new RedisCaStore(redis, keys, master).syncToDirectory(config.tls.certDir, config.gateway.publicHost ?? os.hostname());
+  const ca = await new RedisCaStore(redis, keys, master).syncToDirectory(config.tls.certDir, publicHostOf(config.gateway) ?? os.hostname());
   if (ca.outcome === 'replaced') {
     log.warn(`this node's CA (${ca.previous ?? 'unreadable'}) was replaced by the cluster's (${ca.fingerprint}): phones paired with this node before it joined must pair again`, { ...ca });
   } else log.info(`the cluster's CA: ${ca.outcome}`, { ...ca });

@@ -1,3 +1,4 @@
+import { publicOrigin } from '../config/public-url';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -203,8 +204,9 @@ function lanAddress(covered: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** The gateway URL a pairing QR code carries: the public host, else a covered LAN address when bound to all. */
+/** The gateway URL a pairing QR code carries: gateway.publicUrl, else the public host, else a covered LAN address when bound to all. */
 export function gatewayUrl(config: BeepConfig, port: number, covered: readonly string[]): string {
+  if (config.gateway.publicUrl) return publicOrigin(config.gateway.publicUrl);
   const bound = config.gateway.host;
   const host =
     config.gateway.publicHost ??
