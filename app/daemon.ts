@@ -142,7 +142,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: stores.history, scheduled: core.scheduler, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
-    const gatewayParts = { pairing, tokens, directory, metrics, limits };
+    const gatewayParts = { pairing, tokens, directory, metrics, limits, peerOrigins: node && (() => node.gatewayOrigins()) };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway }));
     const actions = buildActions(config, { lookup: stores.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
     const socketCluster = node && {

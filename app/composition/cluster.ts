@@ -122,6 +122,8 @@ export interface ClusterNode {
   nodes(): Promise<NodeRecord[]>;
   /** The gateways of the nodes alive now, this node first (this node alone while Redis cannot be read). */
   gatewayNodes(): Promise<GatewayNode[]>;
+  /** The origins every node of the cluster advertised, as of the last heartbeat (their phone pages may connect here, even while that node is down). */
+  gatewayOrigins(): ReadonlySet<string>;
   stop(): Promise<void>;
 }
 
@@ -218,9 +220,13 @@ export async function openCluster(
   const startedAt = new Date().toISOString();
   // The phones the other nodes held at their last heartbeat (a `Cache: no` notification is owed to them too).
   let elsewhere: string[] = [];
+  // The cluster's gateway origins at the last heartbeat (a page from any of them may connect here).
+  let origins: ReadonlySet<string> = new Set();
   const beat = async () => {
     await registry.beat({ ...current(), devices: leases.count, deviceIds: leases.heldIds(), startedAt });
-    elsewhere = (await registry.list()).filter((n) => n.id !== nodeId).flatMap((n) => n.deviceIds ?? []);
+    const list = await registry.list();
+    elsewhere = list.filter((n) => n.id !== nodeId).flatMap((n) => n.deviceIds ?? []);
+    origins = new Set(await registry.gatewayOrigins());
   };
 
   return {
@@ -305,6 +311,7 @@ export async function openCluster(
       return { status: 'ok', node: nodeId, roundTripMs: Date.now() - started, nodes: nodes.map((n) => ({ id: n.id, devices: n.devices, version: n.version, seenAt: n.seenAt })), heldWrites: delivery.heldWrites };
     },
     nodes: () => registry.list(),
+    gatewayOrigins: () => origins,
     async gatewayNodes() {
       const self: GatewayNode = { url: current().gatewayUrl, id: nodeId };
       // A node that has not heartbeated since it started (or an older version) has no URL to give.

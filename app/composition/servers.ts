@@ -88,6 +88,8 @@ export interface GatewayParts {
   directory: DeviceDirectory;
   metrics: Metrics;
   limits: Limits;
+  /** Cluster mode: the origins of the cluster's gateways (their phone pages may connect and refresh here). */
+  peerOrigins?: () => ReadonlySet<string>;
 }
 
 /** Builds the gateway HTTPS server (pairing, unpair, CA download, the phone app; not yet listening). */
@@ -102,6 +104,7 @@ export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: Gat
       edge: parts.edge,
       limits: { staticPerIp: limits.limits.staticPerIp, tokenPerIp: limits.limits.tokenPerIp, onLimited: limits.hooks.onLimited },
       compat: parts.compat,
+      peerOrigins: parts.peerOrigins,
     }),
   );
   // Per-address connection caps, before any TLS work; a client that fails its handshake is just dropped.
@@ -136,6 +139,7 @@ export function buildSockets(
     authTimeoutMs: SOCKET_AUTH_TIMEOUT_MS,
     onRefused: (reason) => metrics.rateLimited.inc({ scope: reason }),
     adapter: parts.cluster?.adapter,
+    peerOrigins: parts.peerOrigins,
   });
   const { io } = sockets;
   const gatewayLog = log('gateway');

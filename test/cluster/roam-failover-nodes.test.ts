@@ -1,3 +1,5 @@
+import WebSocket from 'ws';
+import { httpRequest, rawRequest } from '../helpers/attack';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
 import { RedisServer } from '../helpers/redis-server';
 import { joiningDataDir, nodeConfig, startPair, type NodePair } from './two-nodes';
@@ -76,6 +78,57 @@ test('the pairing and refresh answers list A and B; a third node appears at the 
   answer = await refreshUntil(b, answer, (list) => !list.includes(joined.gatewayUrl), 'C gone from the list');
   expect(urls(answer)).toEqual([a.gatewayUrl, b.gatewayUrl].sort());
 });
+
+/** A raw socket.io WebSocket handshake to `node` with an Origin header: the first frame, or the refusal. */
+function handshake(node: RunningDaemon, origin: string): Promise<{ frame?: string; error?: string }> {
+  const ws = new WebSocket(`wss://localhost:${node.runtime.gatewayPort}/socket.io/?EIO=4&transport=websocket`, { ca: node.caPem, headers: { Origin: origin } });
+  return new Promise((resolve) => {
+    ws.once('message', (d) => {
+      resolve({ frame: d.toString() });
+      ws.close();
+    });
+    ws.once('error', (e) => resolve({ error: e.message }));
+  });
+}
+
+/** A request to `node`'s gateway with an Origin header: its status and CORS grant. */
+async function fromOrigin(node: RunningDaemon, method: string, urlPath: string, origin: string): Promise<{ status: number; grant: unknown }> {
+  const host = `localhost:${node.runtime.gatewayPort}`;
+  const extra: Record<string, string> = method === 'OPTIONS' ? { 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } : {};
+  const res = await rawRequest(node.runtime.gatewayPort, httpRequest(method, urlPath, { Host: host, Origin: origin, ...extra }), { ca: node.caPem });
+  return { status: res.status, grant: res.headers['access-control-allow-origin'] };
+}
+
+test("a node lets the cluster's other gateways' pages connect, check its CA and refresh; any other origin gets nothing", async () => {
+  const { a, b } = nodes;
+  const evil = 'https://evil.example';
+  // The attack first: a page from a foreign origin (or a look-alike of A) is refused everywhere.
+  for (const origin of [evil, `https://localhost:${a.runtime.gatewayPort + 1}`, 'null']) {
+    expect((await handshake(b, origin)).error).toMatch(/Unexpected server response: 40[03]/);
+    expect((await fromOrigin(b, 'OPTIONS', '/api/v1/token', origin)).grant).toBeUndefined();
+    expect((await fromOrigin(b, 'GET', '/ca.crt', origin)).grant).toBeUndefined();
+  }
+  expect((await fromOrigin(b, 'OPTIONS', '/api/v1/pair', a.gatewayUrl)).grant).toBeUndefined();
+  // A's page on B (B read A's origin at its heartbeat): the handshake is served, the CA and the refresh are granted to A's origin only.
+  await refreshUntilOrigin(b, a.gatewayUrl);
+  expect((await handshake(b, a.gatewayUrl)).frame).toMatch(/^0\{"sid"/);
+  expect(await fromOrigin(b, 'OPTIONS', '/api/v1/token', a.gatewayUrl)).toEqual({ status: 204, grant: a.gatewayUrl });
+  expect((await fromOrigin(b, 'GET', '/ca.crt', a.gatewayUrl)).grant).toBe(a.gatewayUrl);
+  // Its page names the other gateways in connect-src, and nothing broader.
+  const page = await rawRequest(b.runtime.gatewayPort, httpRequest('GET', '/', { Host: `localhost:${b.runtime.gatewayPort}` }), { ca: b.caPem });
+  const connectSrc = /connect-src ([^;]*)/.exec(String(page.headers['content-security-policy']))![1].split(' ');
+  expect(connectSrc).toEqual(expect.arrayContaining(["'self'", a.gatewayUrl, `wss://localhost:${a.runtime.gatewayPort}`]));
+  expect(connectSrc.every((s) => s === "'self'" || /^(https|wss):\/\/localhost:\d+$/.test(s))).toBe(true);
+});
+
+/** Waits until `node` allows `origin` (its heartbeat reads the cluster's gateway origins). */
+async function refreshUntilOrigin(node: RunningDaemon, origin: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await fromOrigin(node, 'GET', '/ca.crt', origin)).grant !== origin) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${origin} to be allowed`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 test('embedded mode answers with its one gateway', async () => {
   embedded = await startDaemon();
