@@ -7,7 +7,7 @@ import { REDIS_KEY_PREFIX } from '../../app/config/defaults';
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon';
 import { killListeners, Listener } from '../helpers/listener';
 import { RedisServer } from '../helpers/redis-server';
-import { post, startPair, type NodePair } from './two-nodes';
+import { nodeConfig, post, startPair, type NodePair } from './two-nodes';
 
 // `beep listen` follows the cluster ([roam]): paired through A, it keeps receiving through B when
 // A is killed (kill -9), says which node it is connected through, and goes back to A once A is
@@ -26,7 +26,8 @@ let restartedA: RunningDaemon | undefined;
 beforeAll(async () => {
   redis = await RedisServer.start();
   client = new Redis(redis.url);
-  nodes = await startPair(redis, 0);
+  // Access tokens live 30 s (the minimum), so the listener refreshes while it is on B.
+  nodes = await startPair(redis, 0, nodeConfig({ auth: { accessTokenTtlSec: 30 } }));
 });
 
 afterAll(async () => {
@@ -73,6 +74,10 @@ test('paired through A, it receives through B while A is dead and moves back to 
   await until(async () => (await holder(deviceId)) === nodeId(b), 'B holding the lease');
   expect((await post(b, { title: 'while A is dead' })).status).toBe(202);
   await listener.waitFor(() => listener.titles().includes('while A is dead'), 'the notification posted on B', DEADLINE_MS);
+  // Its token is refreshed through B while A is dead (the refresh token rotates in its state file).
+  const onB = JSON.parse(fs.readFileSync(stateFile, 'utf8')).refreshToken;
+  await listener.waitFor(() => JSON.parse(fs.readFileSync(stateFile, 'utf8')).refreshToken !== onB, 'a refresh through B', DEADLINE_MS);
+  expect(a.proc.exitCode !== null || a.proc.signalCode !== null).toBe(true);
 
   // A is back on its address: the listener's probe finds it and the lease moves back to A.
   const afterB = listener.stderr.length;

@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import WebSocket from 'ws';
 import { httpRequest, rawRequest } from '../helpers/attack';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
@@ -29,6 +30,17 @@ afterAll(async () => {
   for (const node of [nodes?.a, nodes?.b, c, embedded]) if (node && node.proc.exitCode === null) await node.kill();
   await redis.stop();
 });
+
+/** Whether `node`'s gateway certificate verifies for `servername` under the cluster's CA. */
+function certificateNames(node: RunningDaemon, servername: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: node.runtime.gatewayPort, servername, ca: node.caPem }, () => {
+      resolve(socket.authorized);
+      socket.end();
+    });
+    socket.once('error', reject);
+  });
+}
 
 /** Pairs a phone through `via` and returns the answer. */
 async function pairThrough(code: RunningDaemon, via: RunningDaemon): Promise<Answer> {
@@ -67,15 +79,20 @@ test('the pairing and refresh answers list A and B; a third node appears at the 
   expect(answer.nodes[0].url).toBe(b.gatewayUrl);
   expect(answer.nodes.map((n) => n.url).sort()).toEqual([a.gatewayUrl, b.gatewayUrl].sort());
 
-  // C joins: the next refresh (it heartbeats before it says it is running) lists it.
-  c = await startDaemon({ dataDir: joiningDataDir(a.dataDir), env: { BEEP_REDIS_URL: redis.url, BEEP_LOG_LEVEL: 'info' }, config: nodeConfig() });
+  // C joins, behind a name of its own (gateway.publicUrl): the next refresh (it heartbeats before
+  // it says it is running) lists it by that URL, its pairing links carry it, its certificate names it.
+  const cUrl = 'https://beep-c.lan:8443';
+  c = await startDaemon({ dataDir: joiningDataDir(a.dataDir), env: { BEEP_REDIS_URL: redis.url, BEEP_LOG_LEVEL: 'info' }, config: nodeConfig({ gateway: { publicUrl: cUrl } }) });
   const joined = c;
-  answer = await refreshUntil(a, answer, (list) => list.includes(joined.gatewayUrl), 'C in the list');
-  expect(urls(answer)).toEqual([a.gatewayUrl, b.gatewayUrl, joined.gatewayUrl].sort());
+  answer = await refreshUntil(a, answer, (list) => list.includes(cUrl), 'C in the list');
+  expect(urls(answer)).toEqual([a.gatewayUrl, b.gatewayUrl, cUrl].sort());
+  expect(answer.nodes.find((n) => n.url === cUrl)!.id).toBe((joined.runtime as unknown as { nodeId: string }).nodeId);
+  expect((await joined.admin('POST', '/api/v1/pairings')).body.url).toMatch(/^https:\/\/beep-c\.lan:8443\/#code=\d{8}&fp=/);
+  expect(await certificateNames(joined, 'beep-c.lan')).toBe(true);
 
   // C stops cleanly: it leaves the registry, so the list no longer carries it.
   expect(await joined.stop()).toBe(0);
-  answer = await refreshUntil(b, answer, (list) => !list.includes(joined.gatewayUrl), 'C gone from the list');
+  answer = await refreshUntil(b, answer, (list) => !list.includes(cUrl), 'C gone from the list');
   expect(urls(answer)).toEqual([a.gatewayUrl, b.gatewayUrl].sort());
 });
 

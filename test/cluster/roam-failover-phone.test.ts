@@ -8,7 +8,7 @@ import { REDIS_KEY_PREFIX } from '../../app/config/defaults';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon';
 import { launchPhoneBrowser, phoneContext, watchProblems } from '../helpers/browser';
 import { RedisServer } from '../helpers/redis-server';
-import { post, startPair, type NodePair } from './two-nodes';
+import { nodeConfig, post, startPair, type NodePair } from './two-nodes';
 
 // The phone web app follows the cluster ([roam]) in headless Chromium: paired from A's link (the
 // page's origin is A), it keeps receiving through B when A is killed (kill -9) and says so in its
@@ -29,7 +29,8 @@ let restartedA: RunningDaemon | undefined;
 beforeAll(async () => {
   redis = await RedisServer.start();
   client = new Redis(redis.url);
-  nodes = await startPair(redis, 0);
+  // Access tokens live 30 s (the minimum), so the page refreshes through B (cross-origin) while A is dead.
+  nodes = await startPair(redis, 0, nodeConfig({ auth: { accessTokenTtlSec: 30 } }));
   browser = await launchPhoneBrowser(nodes.a.caPem);
 });
 
@@ -70,6 +71,19 @@ function pageCsp(node: RunningDaemon): Promise<string> {
 }
 
 const waitShown = (page: Page, id: string) => page.waitForSelector(`#list .item[data-id="${id}"]`, { timeout: DEADLINE_MS });
+
+const storedCredentials = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<{ refreshToken: string }>((resolve, reject) => {
+        const open = indexedDB.open('beep');
+        open.onsuccess = () => {
+          const get = open.result.transaction('kv').objectStore('kv').get('credentials');
+          get.onsuccess = () => resolve(get.result);
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
 
 const storedNodes = (page: Page) =>
   page.evaluate(
@@ -118,6 +132,9 @@ test('paired through A, the page receives through B while A is dead, shows B, an
   const second = `roam-2-${Date.now()}`;
   expect((await post(b, { id: second, title: 'while A is dead' })).status).toBe(202);
   await waitShown(page, second);
+  const onB = (await storedCredentials(page)).refreshToken;
+  await until(async () => (await storedCredentials(page)).refreshToken !== onB, 'a token refresh through B');
+  expect(a.proc.signalCode).toBe('SIGKILL');
 
   // A is back on its address: the page's probe finds it and it moves back.
   restartedA = await startDaemon({ dataDir: a.dataDir, env: { BEEP_REDIS_URL: redis.url, BEEP_LOG_LEVEL: 'info', BEEP_GATEWAY_PORT: String(gatewayPortA) } });
