@@ -179,7 +179,8 @@ export class Connection {
     socket.on('connect', () => {
       this.opening = false;
       this.attempt = 0;
-      this.state('connected', { node: this.roster.name(url), url });
+      // Which PC, once there is more than one to choose from (a single PC just says "Connected").
+      this.state('connected', this.roster.nodes.length > 1 ? { node: this.roster.name(url), url } : { url });
       this.probePreferred();
       this.flushOutbox();
       this.scheduleRefresh();
