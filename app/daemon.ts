@@ -129,7 +129,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const signing = await buildTokens(config, signingKeys, stores.accounts, audit, log);
     stopSigningKeyRotation = signing.stop;
     const { tokens } = signing;
-    const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint };
+    const pairingAddress = { gatewayUrl: () => gatewayUrl(config, ports.gatewayPort, tls.current.subjectAltNames), caFingerprint: () => tls.current.caFingerprint, nodes: node && (() => node.gatewayNodes()) };
     const devices = { accounts: stores.accounts, deviceAdmin: stores.deviceAdmin, tokens, delivery: core.delivery, bus: core.bus, metrics, audit, budgets: limits.budgets };
     const { pairing, directory } = buildDevices(config, devices, pairingAddress, log, node && ((ids) => node.registry.holders(ids)));
     const health = buildHealth(config, db, mon.watch, { delivery: () => core.delivery, tls: () => tls.current, sources: () => sources }, node && { redis: () => node.health() });
@@ -148,7 +148,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
     const adminParts = { token: adminToken, certificates, audit, keys, credentials, ingest: core.ingest, rules: rules.admin, history: stores.history, scheduled: core.scheduler, attachmentLink: attachments && ((a: Attachment) => attachments.links.pathOf(a)) };
     const adminPanels = { pairing, directory, health, metrics, dashboard, passwordLogin, tokens: apis.apiTokens, compat: [...fileRoutes, ...uploads, ...apis.admin.routers] };
     const admin = (servers.admin = buildAdminServer(config, { ...adminParts, ...adminPanels, edge: edges.admin }, log));
-    const gatewayParts = { pairing, tokens, directory, metrics, limits };
+    const gatewayParts = { pairing, tokens, directory, metrics, limits, peerOrigins: node && (() => node.gatewayOrigins()) };
     const gateway = (servers.gateway = buildGatewayServer(config, tls, { ...gatewayParts, compat: [...fileRoutes, ...relink, ...apis.gateway.routers], edge: edges.gateway, proxy: proxyFront }));
     const actions = buildActions(config, { lookup: stores.accounts, dismiss: (id, by) => core.dismiss(id, by), audit }, log);
     const socketCluster = node && {
@@ -169,7 +169,7 @@ export function createDaemon(config: BeepConfig, logger: Logger, context?: LogCo
       gatewayPort: await listen(gateway, config.gateway.port, config.gateway.host, 'gateway'),
     };
     // The outbox reader is the node's only path from a commit to its bus (every lower seq first).
-    await node?.start(core.bus, () => ({ version: VERSION, ...ports }), core.scheduler);
+    await node?.start(core.bus, () => ({ version: VERSION, ...ports, gatewayUrl: pairingAddress.gatewayUrl() }), core.scheduler);
     writeRuntimeInfo(config.dataDir, { pid: process.pid, ...ports, caFingerprint: tls.current.caFingerprint, version: VERSION, ...(node ? { nodeId: node.nodeId } : {}) });
     stopPruning = startPruning(config, node?.retention ?? db, log);
     stopSweeping = attachments?.startSweeping();

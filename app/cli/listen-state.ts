@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import { writeSecretFile } from '../util/secure-file';
+import type { GatewayNode } from './listen-nodes';
 
 // What `beep listen` keeps between runs (mode 0600): where the gateway is, its CA, the
 // device's tokens, and the ids it has already shown (its own dedupe).
 
 export interface ListenState {
+  /** The node it paired through: preferred whenever it answers. */
   gatewayUrl: string;
+  /** The cluster's gateways from the last pairing or refresh answer (absent in a state saved before them). */
+  nodes?: GatewayNode[];
   caPem: string;
   deviceId: string;
   accessToken: string;

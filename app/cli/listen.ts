@@ -4,6 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import { DEVICE_NAMESPACE, type DeviceToServerEvents, type ServerToDeviceEvents } from '../gateway/events';
 import { changedCa, fetchPinnedCa, httpsJson } from './https-json';
 import { formatNotification } from './listen-format';
+import { NodeRoster, PREFERRED_PROBE_MS, RETRY_MAX_MS, retryDelay, validNodes } from './listen-nodes';
 import { loadListenState, saveListenState, type ListenState } from './listen-state';
 import { acquireProcessLock, LockHeldError, type ProcessLock } from '../util/process-lock';
 
@@ -62,13 +63,13 @@ async function pair(target: PairingTarget, name: string, history: boolean): Prom
     accessToken: body.accessToken as string,
     refreshToken: body.refreshToken as string,
     accessExpiresAt: Date.now() + (body.accessExpiresIn as number) * 1000,
+    nodes: validNodes(body.nodes),
     seen: [],
   };
 }
 
-/** ms before the first reconnect attempt after the daemon dropped the socket; doubles up to the max. */
-const RECONNECT_MIN_MS = 1_000;
-const RECONNECT_MAX_MS = 30_000;
+/** ms a connection attempt to one node may take before the next is tried. */
+const CONNECT_TIMEOUT_MS = 10_000;
 /** Refresh answers after which no retry can help: the device must pair again. */
 const FATAL_REFRESH = new Set(['refresh_token_invalid', 'refresh_token_reused', 'device_revoked', 'device_not_found']);
 
@@ -136,7 +137,8 @@ export async function listen(options: ListenOptions): Promise<{ done: Promise<'r
   const done = new Promise<'revoked'>((r) => (resolveDone = r));
 
   async function refresh(): Promise<void> {
-    const { status, body } = await httpsJson<Record<string, unknown>>(`${current.gatewayUrl}/api/v1/token`, {
+    // Through the node in use (any node answers for the cluster); the answer's node list is kept.
+    const { status, body } = await httpsJson<Record<string, unknown>>(`${activeUrl}/api/v1/token`, {
       method: 'POST',
       body: { refreshToken: current.refreshToken },
       ca: current.caPem,
@@ -148,43 +150,46 @@ export async function listen(options: ListenOptions): Promise<{ done: Promise<'r
     current.accessToken = body.accessToken as string;
     current.refreshToken = body.refreshToken as string;
     current.accessExpiresAt = Date.now() + (body.accessExpiresIn as number) * 1000;
+    roster.update(validNodes(body.nodes));
+    current.nodes = roster.all;
     saveListenState(options.stateFile, current);
   }
 
-  const socket: Socket<ServerToDeviceEvents, DeviceToServerEvents> = io(`${current.gatewayUrl}${DEVICE_NAMESPACE}`, {
-    ca: current.caPem,
-    transports: ['websocket'],
-    auth: (cb) => cb({ token: current.accessToken }),
-    reconnectionDelay: RECONNECT_MIN_MS,
-    reconnectionDelayMax: RECONNECT_MAX_MS,
-    randomizationFactor: 0.5,
-  });
-
-  // socket.io retries lost transports itself, but not a disconnect the server asked for (a
-  // daemon stopping) nor a handshake its middleware refused: those are retried here.
-  let backoffMs = RECONNECT_MIN_MS;
+  // Which node it connects through: the paired one while it answers, else the others in turn.
+  const roster = new NodeRoster(current.gatewayUrl, current.nodes ?? []);
+  let activeUrl = current.gatewayUrl;
+  let socket: Socket<ServerToDeviceEvents, DeviceToServerEvents> | undefined;
+  let attempt = 0;
   let retryTimer: NodeJS.Timeout | undefined;
-  const retryLater = () => {
+  let probeTimer: NodeJS.Timeout | undefined;
+
+  /** A lost or refused connection: the next node (round-robin) after a jittered, capped wait. */
+  const failOver = () => {
     if (stopped || retryTimer) return;
-    const delay = Math.round(backoffMs * (0.5 + Math.random()));
-    backoffMs = Math.min(RECONNECT_MAX_MS, backoffMs * 2);
+    const url = roster.next(activeUrl);
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      if (!stopped && !socket.connected) socket.connect();
-    }, delay);
+      if (!stopped) connectTo(url);
+    }, retryDelay(attempt++));
   };
 
-  let refreshTimer: NodeJS.Timeout | undefined;
-  const scheduleRefresh = (delayMs = Math.max(1_000, (current.accessExpiresAt - Date.now()) * REFRESH_AT)) => {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => {
-      refresh().then(
-        () => scheduleRefresh(),
-        (e: Error & { code?: string }) => (FATAL_REFRESH.has(e.code ?? '') ? end(`${e.message}: pair again`) : scheduleRefresh(RECONNECT_MAX_MS)),
+  /** While on another node: now and then, whether the preferred one answers again; if so, back to it. */
+  const probePreferred = () => {
+    clearTimeout(probeTimer);
+    if (stopped || activeUrl === roster.preferred) return;
+    probeTimer = setTimeout(() => {
+      httpsJson(`${roster.preferred}/ca.crt`, { ca: current.caPem }).then(
+        ({ status }) => {
+          if (stopped || activeUrl === roster.preferred) return;
+          if (status === 200) {
+            options.err(`${roster.name(roster.preferred)} answers again; moving back to it`);
+            connectTo(roster.preferred);
+          } else probePreferred();
+        },
+        () => probePreferred(),
       );
-    }, delayMs);
+    }, Math.round(PREFERRED_PROBE_MS * (0.5 + Math.random() / 2)));
   };
-  scheduleRefresh();
 
   const end = (why: string) => {
     options.err(why);
@@ -195,54 +200,90 @@ export async function listen(options: ListenOptions): Promise<{ done: Promise<'r
     stopped = true;
     clearTimeout(refreshTimer);
     clearTimeout(retryTimer);
-    socket.close();
+    clearTimeout(probeTimer);
+    socket?.close();
     lock.release();
   };
 
-  socket.on('connect', () => {
-    backoffMs = RECONNECT_MIN_MS;
-    lastProblem = '';
-    options.err('connected');
-  });
-  socket.on('disconnect', (reason) => {
-    if (stopped) return;
-    options.err(`disconnected (${reason}); reconnecting`);
-    if (reason === 'io server disconnect') retryLater();
-  });
-  socket.on('connect_error', (error) => {
-    const code = (error as Error & { data?: { code?: string } }).data?.code;
-    if (code === 'device_revoked') return end('this device was revoked; pair again to receive notifications');
-    if (code === 'token_expired' || code === 'invalid_token') {
+  /** Opens the device socket to `url`, closing the one before (only the newest socket's events count). */
+  function connectTo(url: string): void {
+    const previous = socket;
+    previous?.removeAllListeners();
+    previous?.close();
+    activeUrl = url;
+    const s: Socket<ServerToDeviceEvents, DeviceToServerEvents> = io(`${url}${DEVICE_NAMESPACE}`, {
+      ca: current.caPem, // one CA for every node of the cluster
+      transports: ['websocket'],
+      auth: (cb) => cb({ token: current.accessToken }),
+      // Every retry is decided here: the same node or the next one, with backoff.
+      reconnection: false,
+      forceNew: true,
+      timeout: CONNECT_TIMEOUT_MS,
+    });
+    socket = s;
+    const live = () => !stopped && socket === s;
+    s.on('connect', () => {
+      if (!live()) return;
+      attempt = 0;
+      lastProblem = '';
+      options.err(`connected through ${roster.name(url)} (${url})`);
+      probePreferred();
+    });
+    s.on('disconnect', (reason) => {
+      if (!live()) return;
+      options.err(`disconnected (${reason}); reconnecting`);
+      failOver();
+    });
+    s.on('connect_error', (error) => {
+      if (!live()) return;
+      const code = (error as Error & { data?: { code?: string } }).data?.code;
+      if (code === 'device_revoked') return end('this device was revoked; pair again to receive notifications');
+      if (code === 'token_expired' || code === 'invalid_token') {
+        refresh().then(
+          () => live() && connectTo(url),
+          (e: Error & { code?: string }) => (FATAL_REFRESH.has(e.code ?? '') ? end(`${e.message}: pair again`) : (problem(`cannot connect: ${e.message}`), failOver())),
+        );
+      } else if (code) {
+        problem(`cannot connect through ${roster.name(url)}: ${code}`);
+        failOver(); // refused by that node's middleware (overloaded, rate-limited): another may take it
+      } else {
+        // A transport error: that node is unreachable. Say so in words when the PC's CA changed.
+        void changedCa(url, current.caPem).then((changed) => problem(changed?.message ?? `cannot reach ${url} (${error.message}); trying ${roster.all.length > 1 ? 'the other nodes' : 'again'}`));
+        failOver();
+      }
+    });
+    s.on('notifications', ({ items }, ack) => {
+      const fresh = items.filter((n) => !seen.has(n.id));
+      for (const n of fresh) {
+        seen.add(n.id);
+        current.seen.push(n.id);
+      }
+      saveListenState(options.stateFile, current); // stored before acked: the at-least-once contract
+      for (const n of fresh) options.out(options.json ? JSON.stringify(n) : formatNotification(n, new Date(), url));
+      ack({ ack: items.map((n) => n.id) });
+    });
+    // Recent history asked for at pairing: shown once, marked as earlier, never acked.
+    s.on('history', ({ items }) => {
+      for (const n of items) options.out(options.json ? JSON.stringify({ ...n, history: true }) : `(earlier) ${formatNotification(n, new Date(), url)}`);
+    });
+    s.on('dismissed', ({ ids }) => {
+      for (const id of ids) options.out(options.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
+    });
+    s.on('revoked', () => end('this device was revoked; pair again to receive notifications'));
+  }
+
+  let refreshTimer: NodeJS.Timeout | undefined;
+  const scheduleRefresh = (delayMs = Math.max(1_000, (current.accessExpiresAt - Date.now()) * REFRESH_AT)) => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
       refresh().then(
-        () => socket.connect(),
-        (e: Error & { code?: string }) => (FATAL_REFRESH.has(e.code ?? '') ? end(`${e.message}: pair again`) : (problem(`cannot connect: ${e.message}`), retryLater())),
+        () => scheduleRefresh(),
+        (e: Error & { code?: string }) => (FATAL_REFRESH.has(e.code ?? '') ? end(`${e.message}: pair again`) : scheduleRefresh(RETRY_MAX_MS)),
       );
-    } else if (code) {
-      problem(`cannot connect: ${code}`);
-      retryLater(); // refused by the server's middleware: socket.io does not retry that on its own
-    } else {
-      // A bare transport error (socket.io retries it): say so in words when the PC's CA changed.
-      void changedCa(current.gatewayUrl, current.caPem).then((changed) => problem(changed?.message ?? `cannot reach ${current.gatewayUrl} (${error.message}); retrying`));
-    }
-  });
-  socket.on('notifications', ({ items }, ack) => {
-    const fresh = items.filter((n) => !seen.has(n.id));
-    for (const n of fresh) {
-      seen.add(n.id);
-      current.seen.push(n.id);
-    }
-    saveListenState(options.stateFile, current); // stored before acked: the at-least-once contract
-    for (const n of fresh) options.out(options.json ? JSON.stringify(n) : formatNotification(n, new Date(), current.gatewayUrl));
-    ack({ ack: items.map((n) => n.id) });
-  });
-  // Recent history asked for at pairing: shown once, marked as earlier, never acked.
-  socket.on('history', ({ items }) => {
-    for (const n of items) options.out(options.json ? JSON.stringify({ ...n, history: true }) : `(earlier) ${formatNotification(n, new Date(), current.gatewayUrl)}`);
-  });
-  socket.on('dismissed', ({ ids }) => {
-    for (const id of ids) options.out(options.json ? JSON.stringify({ dismissed: id }) : `dismissed ${id}`);
-  });
-  socket.on('revoked', () => end('this device was revoked; pair again to receive notifications'));
+    }, delayMs);
+  };
+  scheduleRefresh();
+  connectTo(current.gatewayUrl);
 
   return { done, stop: finish };
 }

@@ -13,6 +13,8 @@ export interface NodeRecord {
   version: string;
   gatewayPort: number;
   adminPort: number;
+  /** The URL phones reach this node's gateway by (gateway.publicUrl, or what its pairing links carry). */
+  gatewayUrl: string;
   /** Phones connected to it at its last heartbeat. */
   devices: number;
   /** Their ids (what a `Cache: no` notification accepted on any node is owed to). */
@@ -32,6 +34,23 @@ export function nodesKey(keys: RedisKeys): string {
   return `${keys.prefix}nodes`;
 }
 
+/**
+ * Set of every gateway origin a node of the cluster advertised. Kept when a node dies: a phone
+ * page served by a node that is down must still reach the others (its origin stays allowed).
+ */
+export function gatewayOriginsKey(keys: RedisKeys): string {
+  return `${keys.prefix}gateway-origins`;
+}
+
+/** A URL's origin, or null for a missing or malformed one. */
+function originOf(url: string | undefined): string | null {
+  try {
+    return url ? new URL(url).origin : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Announces this node on a heartbeat and lists the others. */
 export class NodeRegistry {
   constructor(
@@ -45,7 +64,15 @@ export class NodeRegistry {
   /** Writes this node's record with its TTL (a heartbeat). */
   async beat(record: Omit<NodeRecord, 'id' | 'seenAt'>): Promise<void> {
     const value: NodeRecord = { id: this.nodeId, ...record, seenAt: new Date().toISOString() };
-    await this.redis.multi().set(nodeKey(this.keys, this.nodeId), JSON.stringify(value), 'PX', this.ttlMs).sadd(nodesKey(this.keys), this.nodeId).exec();
+    const origin = originOf(record.gatewayUrl);
+    const multi = this.redis.multi().set(nodeKey(this.keys, this.nodeId), JSON.stringify(value), 'PX', this.ttlMs).sadd(nodesKey(this.keys), this.nodeId);
+    if (origin) multi.sadd(gatewayOriginsKey(this.keys), origin);
+    await multi.exec();
+  }
+
+  /** Every gateway origin a node of the cluster advertised, alive or not. */
+  async gatewayOrigins(): Promise<string[]> {
+    return this.redis.smembers(gatewayOriginsKey(this.keys));
   }
 
   /** Removes this node's record (a clean stop). */

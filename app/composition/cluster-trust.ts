@@ -1,3 +1,4 @@
+import { publicHostOf } from '../config/public-url';
 import os from 'node:os';
 import path from 'node:path';
 import type Redis from 'ioredis';
@@ -78,7 +79,7 @@ export async function openClusterTrust(
   // Another master key could open none of the cluster's keys: refused here, with what to copy.
   await new RedisMasterCheck(redis, keys, master).verify();
   const caStore = new RedisCaStore(redis, keys, master);
-  const caLabel = config.gateway.publicHost ?? os.hostname();
+  const caLabel = publicHostOf(config.gateway) ?? os.hostname();
   const ca = await caStore.syncToDirectory(config.tls.certDir, caLabel);
   if (ca.outcome === 'replaced') {
     log.warn(`this node's CA (${ca.previous ?? 'unreadable'}) was replaced by the cluster's (${ca.fingerprint}): phones that pinned this node's previous CA (paired before it joined the cluster, or before a CA rotation while it was down) must pair again`, { ...ca });

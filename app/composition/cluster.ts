@@ -51,6 +51,7 @@ import type { BeepConfig } from '../config/schema';
 import type { RelayBus } from '../delivery/relay-bus';
 import type { CheckOutcome } from '../observability/health';
 import type { LogFor } from './observability';
+import type { GatewayNode } from '../pairing/pairing-service';
 
 // Cluster mode's parts (only built with cluster.redisUrl): the checked Redis connection, the
 // shared outbox and delivery store, the accounts (devices, API tokens, desktop ids, dashboard
@@ -66,6 +67,8 @@ export interface NodeInfo {
   version: string;
   gatewayPort: number;
   adminPort: number;
+  /** What this node advertises to phones (pairing and refresh answers list every node's). */
+  gatewayUrl: string;
 }
 
 /** A node of the cluster: its shared ports and the machinery that keeps it in step with the others. */
@@ -121,6 +124,10 @@ export interface ClusterNode {
   health(): Promise<CheckOutcome>;
   /** The nodes alive now and which holds each of these devices. */
   nodes(): Promise<NodeRecord[]>;
+  /** The gateways of the nodes alive now, this node first (this node alone while Redis cannot be read). */
+  gatewayNodes(): Promise<GatewayNode[]>;
+  /** The origins every node of the cluster advertised, as of the last heartbeat (their phone pages may connect here, even while that node is down). */
+  gatewayOrigins(): ReadonlySet<string>;
   stop(): Promise<void>;
 }
 
@@ -213,7 +220,7 @@ export async function openCluster(
   let reader: OutboxReader | undefined;
   let reading: Promise<void> | undefined;
   const timers: NodeJS.Timeout[] = [];
-  let current: () => NodeInfo = () => ({ version: '', gatewayPort: 0, adminPort: 0 });
+  let current: () => NodeInfo = () => ({ version: '', gatewayPort: 0, adminPort: 0, gatewayUrl: '' });
   let followCa: () => Promise<void> = async () => undefined;
   const checkCa = () => void followCa().catch((error) => clusterLog.warn('checking the cluster\'s CA failed; retried', { error: String(error) }));
   const caRotatedElsewhere = (node: string, caFingerprint: string) => {
@@ -223,9 +230,13 @@ export async function openCluster(
   const startedAt = new Date().toISOString();
   // The phones the other nodes held at their last heartbeat (a `Cache: no` notification is owed to them too).
   let elsewhere: string[] = [];
+  // The cluster's gateway origins at the last heartbeat (a page from any of them may connect here).
+  let origins: ReadonlySet<string> = new Set();
   const beat = async () => {
     await registry.beat({ ...current(), devices: leases.count, deviceIds: leases.heldIds(), startedAt });
-    elsewhere = (await registry.list()).filter((n) => n.id !== nodeId).flatMap((n) => n.deviceIds ?? []);
+    const list = await registry.list();
+    elsewhere = list.filter((n) => n.id !== nodeId).flatMap((n) => n.deviceIds ?? []);
+    origins = new Set(await registry.gatewayOrigins());
   };
 
   return {
@@ -316,6 +327,16 @@ export async function openCluster(
       return { status: 'ok', node: nodeId, roundTripMs: Date.now() - started, nodes: nodes.map((n) => ({ id: n.id, devices: n.devices, version: n.version, seenAt: n.seenAt })), heldWrites: delivery.heldWrites };
     },
     nodes: () => registry.list(),
+    gatewayOrigins: () => origins,
+    async gatewayNodes() {
+      const self: GatewayNode = { url: current().gatewayUrl, id: nodeId };
+      // A node that has not heartbeated since it started (or an older version) has no URL to give.
+      const others = await registry.list().then(
+        (list) => list.filter((n) => n.id !== nodeId && typeof n.gatewayUrl === 'string' && n.gatewayUrl !== ''),
+        () => [],
+      );
+      return [self, ...others.map((n) => ({ url: n.gatewayUrl, id: n.id }))];
+    },
     connectedDevices: () => [...new Set([...leases.heldIds(), ...elsewhere])],
     async stop() {
       for (const t of timers) clearInterval(t);

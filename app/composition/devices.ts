@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { TokenService } from '../auth/token-service';
 import type { BeepConfig } from '../config/schema';
 import type { Delivery } from '../delivery/delivery';
@@ -5,7 +6,7 @@ import type { RelayBus } from '../delivery/relay-bus';
 import { DeviceDirectory, type DirectoryStore } from '../gateway/device-directory';
 import type { AuditLog } from '../observability/audit-log';
 import type { Metrics } from '../observability/metrics';
-import { PairingService, type PairingStore } from '../pairing/pairing-service';
+import { PairingService, type GatewayNode, type PairingStore } from '../pairing/pairing-service';
 import type { LogFor } from './observability';
 import type { Budgets } from './security';
 
@@ -16,6 +17,8 @@ import type { Budgets } from './security';
 export interface PairingAddress {
   gatewayUrl: () => string;
   caFingerprint: () => string;
+  /** Cluster mode: the gateways of the nodes alive now (embedded: this gateway alone). */
+  nodes?: () => Promise<GatewayNode[]>;
 }
 
 /** Builds pairing and the device directory; a reused refresh token or a revoke signs the device out. */
@@ -38,6 +41,7 @@ export function buildDevices(
       refreshTtlDays: config.auth.refreshTokenTtlDays,
       gatewayUrl: address.gatewayUrl,
       caFingerprint: address.caFingerprint,
+      nodes: address.nodes ?? (async () => [{ url: address.gatewayUrl(), id: os.hostname() }]),
       historyHours: config.auth.pairingHistoryHours,
     },
     {

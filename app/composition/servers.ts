@@ -1,3 +1,4 @@
+import { publicOrigin } from '../config/public-url';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -98,6 +99,8 @@ export interface GatewayParts {
   directory: DeviceDirectory;
   metrics: Metrics;
   limits: Limits;
+  /** Cluster mode: the origins of the cluster's gateways (their phone pages may connect and refresh here). */
+  peerOrigins?: () => ReadonlySet<string>;
 }
 
 /** Builds the gateway HTTPS server (pairing, unpair, CA download, the phone app; not yet listening). */
@@ -112,6 +115,7 @@ export function buildGatewayServer(config: BeepConfig, tls: TlsState, parts: Gat
       edge: parts.edge,
       limits: { staticPerIp: limits.limits.staticPerIp, tokenPerIp: limits.limits.tokenPerIp, onLimited: limits.hooks.onLimited },
       compat: parts.compat,
+      peerOrigins: parts.peerOrigins,
     }),
   );
   // Per-address connection caps, before any TLS work; a client that fails its handshake is just dropped.
@@ -150,6 +154,7 @@ export function buildSockets(
     authTimeoutMs: SOCKET_AUTH_TIMEOUT_MS,
     onRefused: (reason) => metrics.rateLimited.inc({ scope: reason }),
     adapter: parts.cluster?.adapter,
+    peerOrigins: parts.peerOrigins,
   });
   const { io } = sockets;
   const gatewayLog = log('gateway');
@@ -218,8 +223,9 @@ function lanAddress(covered: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** The gateway URL a pairing QR code carries: the public host, else a covered LAN address when bound to all. */
+/** The gateway URL a pairing QR code carries: gateway.publicUrl, else the public host, else a covered LAN address when bound to all. */
 export function gatewayUrl(config: BeepConfig, port: number, covered: readonly string[]): string {
+  if (config.gateway.publicUrl) return publicOrigin(config.gateway.publicUrl);
   const bound = config.gateway.host;
   const host =
     config.gateway.publicHost ??

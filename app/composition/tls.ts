@@ -7,6 +7,7 @@ import { adoptAuthority } from '../crypto/ca-adoption';
 import { defaultNames, loadOrCreateCertificates, rotateAuthority, type LoadedTls, type TlsMaterial } from '../crypto/certificates';
 import { CertificateRenewer } from '../crypto/certificate-renewer';
 import { readRuntimeInfo, writeRuntimeInfo } from '../discovery';
+import { certificateNames, publicHostOf } from '../config/public-url';
 import type { Logger } from '../observability/logger';
 import type { AuditLog } from '../observability/audit-log';
 import type { LogFor } from './observability';
@@ -75,9 +76,9 @@ function reportNames(m: TlsMaterial, log: Logger, issued = true): void {
 export async function loadTls(config: BeepConfig, logFor: LogFor): Promise<TlsState> {
   const log = logFor('certificates');
   await adoptCloneCa(config, log);
-  // The host name pairing links carry (gateway.publicHost) must be one the certificate names.
-  const hostnames = config.gateway.publicHost ? [config.gateway.publicHost] : [];
-  const options = { dir: config.tls.certDir, renewBeforeDays: config.tls.renewBeforeDays, hostnames };
+  // The host pairing links carry (gateway.publicHost, or gateway.publicUrl's) must be one the certificate names.
+  const { hostnames, addresses } = certificateNames(publicHostOf(config.gateway));
+  const options = { dir: config.tls.certDir, renewBeforeDays: config.tls.renewBeforeDays, hostnames, ...(addresses.length > 0 ? { addresses } : {}) };
   const load = (force: boolean) => loadOrCreateCertificates({ ...options, force });
   const current = await load(false);
   reportNames(current, log, current.issued);

@@ -2,6 +2,7 @@ import net from 'node:net';
 import Joi from 'joi';
 import * as D from './defaults';
 import { patternProblem } from '../ingest/rules/keyword-pattern';
+import { hostOfUrl } from './public-url';
 
 // The one schema of Beep's configuration; the loader feeds it defaults < file < env < flags.
 
@@ -13,6 +14,8 @@ export interface BeepConfig {
     host: string;
     port: number;
     publicHost: string | null;
+    /** The URL pairing links carry and this node advertises (https://host[:port]); its host must be one the certificate names. */
+    publicUrl: string | null;
     /** Reverse proxies in front of the gateway; 0 = X-Forwarded-For is ignored. */
     trustProxyHops: number;
     /** Caps per client address on the gateway's connections (checked before the TLS handshake). */
@@ -238,12 +241,24 @@ const actionHost = Joi.string()
     return net.isIP(bare) || name.test(value) ? value : helpers.message({ custom: '{{#label}} must be a host name or an IP address, without a scheme or a port' });
   });
 
+/** gateway.publicUrl: an https origin (a path, query or fragment would be dropped from pairing links, so they are refused). */
+const publicUrl = Joi.string()
+  .uri({ scheme: ['https'] })
+  .custom((value: string, helpers) => {
+    const url = new URL(value);
+    if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      return helpers.message({ custom: '{{#label}} must be https://host[:port] only (no path, query, fragment or user)' });
+    }
+    return value;
+  });
+
 export const configSchema = Joi.object<BeepConfig>({
   dataDir: Joi.string().required(),
   gateway: Joi.object({
     host: Joi.string().hostname().default(D.GATEWAY_HOST),
     port: port.default(D.GATEWAY_PORT),
     publicHost: Joi.string().hostname().allow(null).default(null),
+    publicUrl: publicUrl.allow(null).default(null),
     trustProxyHops: Joi.number().integer().min(0).max(10).default(0),
     connections: Joi.object({
       perAddress: positive.max(100_000).default(D.GATEWAY_CONNECTIONS_PER_ADDRESS),
@@ -402,6 +417,10 @@ export const configSchema = Joi.object<BeepConfig>({
   }
   if (value.gateway.timeouts.headersMs > value.gateway.timeouts.requestMs) {
     return helpers.message({ custom: '"gateway.timeouts.headersMs" must not exceed "gateway.timeouts.requestMs"' });
+  }
+  const { publicHost, publicUrl: url } = value.gateway;
+  if (publicHost && url && hostOfUrl(url) !== publicHost.replace(/^\[(.*)\]$/, '$1').toLowerCase()) {
+    return helpers.message({ custom: '"gateway.publicHost" and "gateway.publicUrl" name different hosts; set one of them, or make them agree' });
   }
   if (value.memory.softLimitMb >= value.memory.hardLimitMb) {
     return helpers.message({ custom: '"memory.softLimitMb" must be below "memory.hardLimitMb"' });

@@ -28,12 +28,12 @@ export function maxClientFrameBytes(maxBatch: number): number {
   return Math.ceil((FRAME_OVERHEAD_BYTES + maxBatch * ACK_ID_BYTES) / 1024) * 1024;
 }
 
-/** Same-origin (the phone web app served by this gateway) or no Origin at all (native clients). */
-export function originAllowed(req: IncomingMessage): boolean {
+/** Same-origin (the phone web app served by this gateway), another gateway of the cluster, or no Origin at all (native clients). */
+export function originAllowed(req: IncomingMessage, peers?: () => ReadonlySet<string>): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   try {
-    return new URL(origin).host === req.headers.host;
+    return new URL(origin).host === req.headers.host || (peers !== undefined && peers().has(origin));
   } catch {
     return false;
   }
@@ -51,6 +51,8 @@ export interface SocketServerOptions {
   /** ms a connection may take to join /device (authenticate) before it is closed. */
   authTimeoutMs: number;
   onRefused?: (reason: 'origin', address: string) => void;
+  /** Cluster mode: the origins of the cluster's gateways, whose pages may connect here too. */
+  peerOrigins?: () => ReadonlySet<string>;
   /** Cluster mode: socket.io's Redis Streams adapter (control events between the nodes). */
   adapter?: ServerOptions['adapter'];
 }
@@ -82,7 +84,10 @@ export function createSocketServer(options: SocketServerOptions): GatewaySockets
     connectTimeout: options.authTimeoutMs,
     // No `cors` option and no polling. The route below refuses a cross-origin WebSocket
     // (browsers do not apply CORS to it) in Beep's error shape; this is the engine's backstop.
-    allowRequest: (req, callback) => callback(originAllowed(req) ? null : 'cross-origin handshake refused', originAllowed(req)),
+    allowRequest: (req, callback) => {
+      const allowed = originAllowed(req, options.peerOrigins);
+      callback(allowed ? null : 'cross-origin handshake refused', allowed);
+    },
     ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   // The edge's accounting hears how each handshake ended.
@@ -92,7 +97,7 @@ export function createSocketServer(options: SocketServerOptions): GatewaySockets
   io.use((_socket, next) => next(refusal('namespace_refused', 'Connect to the /device namespace.')));
   const route: UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
     if (url.pathname !== SOCKET_IO_PATH) return false;
-    if (!originAllowed(req)) {
+    if (!originAllowed(req, options.peerOrigins)) {
       options.onRefused?.('origin', edgeStamp(req)?.address ?? 'unknown');
       throw new BeepError('forbidden_origin');
     }

@@ -1,3 +1,4 @@
+import { peerConnectSources, peerCors, type PeerOrigins } from './peer-origins';
 import express, { Router, type Express } from 'express';
 import helmet from 'helmet';
 import Joi from 'joi';
@@ -24,6 +25,8 @@ export interface GatewayDeps {
   edge: ListenerEdge;
   /** The Gotify and ntfy routers (before the JSON parser: they read their own bodies). */
   compat: Router[];
+  /** Cluster mode: the origins of the cluster's gateways (their pages may refresh tokens here). */
+  peerOrigins?: PeerOrigins;
   limits: {
     /** The phone app's static files: their own, larger budget (spent through the edge's gate). */
     staticPerIp: RateLimiter;
@@ -98,11 +101,13 @@ function apiRoutes(deps: GatewayDeps): Router {
     res.status(201).json(await deps.pairing.pair(input, addressOf(req)));
   });
   const tokenLimit = rateLimit({ scope: 'token_ip', limiter: deps.limits.tokenPerIp, onLimited: deps.limits.onLimited });
-  router.post('/api/v1/token', tokenLimit, requireJson, async (req, res) => {
+  router.options('/api/v1/token', peerCors(deps.peerOrigins));
+  router.post('/api/v1/token', peerCors(deps.peerOrigins), tokenLimit, requireJson, async (req, res) => {
     const { refreshToken } = validate(tokenSchema, req.body, 'refresh_token_invalid');
     res.json(await deps.pairing.refresh(refreshToken));
   });
-  router.get('/ca.crt', (_req, res) => {
+  // Another node's page checks this CA against its pin before connecting here (peer-origins.ts).
+  router.get('/ca.crt', peerCors(deps.peerOrigins), (_req, res) => {
     res.type('application/x-pem-file').send(deps.caCertPem());
   });
   return router;
@@ -125,7 +130,8 @@ export function createGatewayApp(deps: GatewayDeps): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
+          // A cluster's other gateways too: the page fails over to them (peer-origins.ts).
+          connectSrc: ["'self'", peerConnectSources(deps.peerOrigins)],
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
           formAction: ["'self'"],

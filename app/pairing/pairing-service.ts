@@ -23,6 +23,8 @@ export interface PairingOptions {
   /** The gateway URL phones should open, e.g. https://192.168.1.20:2337 (known once bound). */
   gatewayUrl: () => string;
   caFingerprint: () => string;
+  /** The cluster's gateways now (embedded: this one), carried by pairing and refresh answers. */
+  nodes: () => Promise<GatewayNode[]>;
   /** Hours of recent history a new phone may ask for (0 = never offered). */
   historyHours: number;
 }
@@ -43,6 +45,12 @@ export interface PairingLimiters {
   perCode: FailureBudget;
 }
 
+/** One gateway a phone may connect through: its URL and the node's id (embedded: the PC's host name). */
+export interface GatewayNode {
+  url: string;
+  id: string;
+}
+
 export interface Credentials {
   deviceId: string;
   accessToken: string;
@@ -51,7 +59,10 @@ export interface Credentials {
 }
 
 /** A pairing's answer: the credentials, and whether recent history follows on the first connection. */
-export type PairingAnswer = Credentials & { history: boolean };
+export type PairingAnswer = Credentials & { history: boolean; nodes: GatewayNode[] };
+
+/** A refresh's answer: the new tokens and the cluster's gateways now. */
+export type RefreshAnswer = Omit<Credentials, 'deviceId'> & { nodes: GatewayNode[] };
 
 /** 8 digits: typed by hand in a few seconds, 10^8 guesses against 5 allowed. */
 const CODE_DIGITS = 8;
@@ -119,11 +130,11 @@ export class PairingService {
     }
     await refund(byIp, byCode);
     this.events.onPaired?.(device, ip);
-    return { ...this.credentials(device.id, device.tokenGen, refreshToken), history: device.historyOffered };
+    return { ...this.credentials(device.id, device.tokenGen, refreshToken), history: device.historyOffered, nodes: await this.options.nodes() };
   }
 
   /** Gateway: a used refresh token for a fresh pair; a reused one signs the device out. */
-  async refresh(refreshToken: string): Promise<Omit<Credentials, 'deviceId'>> {
+  async refresh(refreshToken: string): Promise<RefreshAnswer> {
     const next = newRefreshToken();
     const outcome = await this.store.rotateRefreshToken(hashSecret(refreshToken), hashSecret(next), this.refreshExpiry());
     if (outcome.kind === 'reused') {
@@ -134,7 +145,7 @@ export class PairingService {
     const device = await this.store.device(outcome.deviceId);
     if (!device || device.revokedAt) throw new BeepError('device_revoked');
     const { deviceId: _ignored, ...rest } = this.credentials(device.id, device.tokenGen, next);
-    return rest;
+    return { ...rest, nodes: await this.options.nodes() };
   }
 
   private async reserve(scope: 'ip' | 'code', key: string, ip: string): Promise<Attempt> {

@@ -42,7 +42,7 @@ test('a daemon restart on the same ports: the listener reconnects and prints wha
   daemon = await startDaemon({ dataDir: daemon.dataDir, args: ports });
   await send(daemon, 'meanwhile');
   await listener.waitFor(() => listener.titles().includes('meanwhile'), 'meanwhile', 60_000);
-  expect(listener.stderr.match(/^connected$/gm)?.length).toBeGreaterThanOrEqual(2);
+  expect(listener.stderr.match(/^connected through /gm)?.length).toBeGreaterThanOrEqual(2);
 
   await send(daemon, 'sentinel', 1);
   await listener.waitFor(() => listener.titles().includes('sentinel'), 'the sentinel');

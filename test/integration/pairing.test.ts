@@ -116,7 +116,7 @@ describe('POST /api/v1/pair (gateway)', () => {
     const code = await newCode();
     const res = await pairWith(code);
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body).sort()).toEqual(['accessExpiresIn', 'accessToken', 'deviceId', 'history', 'refreshToken']);
+    expect(Object.keys(res.body).sort()).toEqual(['accessExpiresIn', 'accessToken', 'deviceId', 'history', 'nodes', 'refreshToken']);
     expect(res.body.deviceId).toMatch(/^[0-9a-f-]{36}$/);
     expect(typeof res.body.accessToken).toBe('string');
     expect(res.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{20,200}$/);
@@ -168,7 +168,7 @@ describe('POST /api/v1/token (gateway)', () => {
 
     const rotated = await daemon.gateway<any>('POST', '/api/v1/token', { refreshToken: first.refreshToken });
     expect(rotated.status).toBe(200);
-    expect(Object.keys(rotated.body).sort()).toEqual(['accessExpiresIn', 'accessToken', 'refreshToken']);
+    expect(Object.keys(rotated.body).sort()).toEqual(['accessExpiresIn', 'accessToken', 'nodes', 'refreshToken']);
     expect(rotated.body.refreshToken).not.toBe(first.refreshToken);
     expect(rotated.body.accessExpiresIn).toBeGreaterThan(0);
 

@@ -13,6 +13,7 @@ const SHELL = [
   '/vendor/purify.es.js',
   '/vendor/emoji.js',
   '/js/main.js',
+  '/js/nodes.js',
   '/js/backoff.js',
   '/js/card.js',
   '/js/connection.js',

@@ -1,9 +1,13 @@
 import { io } from '../vendor/socket.io.esm.min.js';
 import { backoffDelay } from './backoff.js';
+import { gatewayFingerprint } from './fingerprint.js';
+import { NodeRoster, PREFERRED_PROBE_MS } from './nodes.js';
 
 // The socket.io `/device` link (PROTOCOL.md): stores each batch before acking it, sends
 // queued dismissals, applies `dismissed` and `revoked`, and reconnects with backoff, at once
-// when the network comes back or the page becomes visible.
+// when the network comes back or the page becomes visible. In a cluster (PROTOCOL.md §4,
+// "Several gateways") a failed attempt moves to the next node, and while on another node the
+// one that served this page is probed to go back to it.
 
 /** ms the phone waits for the PC to perform an http action: longer than the daemon's own timeout (10 s by default). */
 const ACTION_TIMEOUT_MS = 30_000;
@@ -42,7 +46,7 @@ function validItem(n) {
 /**
  * One per tab. `on` receives: state(name, detail), added(items), listed(items: history, shown
  * quietly), removed(ids), signedOut(why).
- * States: connecting, connected, waiting {retryAt}, offline, signed-out.
+ * States: connecting, connected {node, url}, waiting {retryAt}, offline, signed-out.
  */
 export class Connection {
   constructor(session, store, on) {
@@ -55,6 +59,12 @@ export class Connection {
     this.stopped = false;
     this.retryTimer = undefined;
     this.refreshTimer = undefined;
+    this.probeTimer = undefined;
+    /** The cluster's gateways (from IndexedDB, kept by Session), this page's first; loaded at the first connect. */
+    this.roster = null;
+    this.activeUrl = location.origin;
+    /** Other nodes whose CA was checked against the pinned fingerprint. */
+    this.verified = new Set([location.origin]);
     this.dismissBatch = DISMISS_BATCH;
     this.inFlight = new Set();
     this.handlers = {
@@ -78,6 +88,7 @@ export class Connection {
     document.removeEventListener('visibilitychange', this.handlers.visibilitychange);
     clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.probeTimer);
     this.drop();
   }
 
@@ -111,6 +122,11 @@ export class Connection {
     this.state('connecting');
     let token;
     try {
+      // The list a refresh (in any tab) stored last.
+      this.roster ??= new NodeRoster(location.origin);
+      this.roster.update(await this.store.get('nodes'));
+      await this.checkPin(this.activeUrl);
+      this.session.via = this.activeUrl === location.origin ? '' : this.activeUrl;
       token = await this.session.token();
     } catch (error) {
       this.opening = false;
@@ -120,8 +136,39 @@ export class Connection {
     this.open(token);
   }
 
+  /** Another node must serve the CA pinned at pairing (every node of a cluster shares it). */
+  async checkPin(url) {
+    if (this.verified.has(url)) return;
+    const c = await this.session.credentials();
+    if (c?.fingerprint) {
+      const served = await gatewayFingerprint(url);
+      if (served.toLowerCase() !== c.fingerprint.toLowerCase()) throw new Error(`${url} serves another CA (${served}); not connecting through it`);
+    }
+    this.verified.add(url);
+  }
+
+  /** While on another node: whether the one that served this page answers again; if so, back to it. */
+  probePreferred() {
+    clearTimeout(this.probeTimer);
+    if (this.stopped || this.activeUrl === location.origin) return;
+    this.probeTimer = setTimeout(async () => {
+      let back = false;
+      try {
+        back = (await fetch('/ca.crt', { cache: 'no-store' })).ok;
+      } catch {
+        /* still unreachable */
+      }
+      if (this.stopped || this.activeUrl === location.origin) return;
+      if (!back) return this.probePreferred();
+      this.drop();
+      this.activeUrl = location.origin;
+      this.connectNow(true);
+    }, Math.round(PREFERRED_PROBE_MS * (0.5 + Math.random() / 2)));
+  }
+
   open(token) {
-    const socket = io('/device', {
+    const url = this.activeUrl;
+    const socket = io(`${url === location.origin ? '' : url}/device`, {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
@@ -132,7 +179,9 @@ export class Connection {
     socket.on('connect', () => {
       this.opening = false;
       this.attempt = 0;
-      this.state('connected');
+      // Which PC, once there is more than one to choose from (a single PC just says "Connected").
+      this.state('connected', this.roster.nodes.length > 1 ? { node: this.roster.name(url), url } : { url });
+      this.probePreferred();
       this.flushOutbox();
       this.scheduleRefresh();
     });
@@ -168,6 +217,8 @@ export class Connection {
   retryLater() {
     if (this.stopped) return;
     if (!navigator.onLine) return this.goOffline();
+    // The next node of the cluster (the same one on a single PC), after a jittered, capped wait.
+    if (this.roster) this.activeUrl = this.roster.next(this.activeUrl);
     const delay = backoffDelay(this.attempt++);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connectNow(), delay);

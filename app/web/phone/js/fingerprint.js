@@ -8,9 +8,9 @@ export async function pemFingerprint(pem) {
   return `sha256/${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** The fingerprint of the CA this gateway serves. */
-export async function gatewayFingerprint() {
-  const response = await fetch('/ca.crt', { cache: 'no-store' });
+/** The fingerprint of the CA this gateway serves (`base`: another gateway of the cluster, e.g. https://pc.lan:2337). */
+export async function gatewayFingerprint(base = '') {
+  const response = await fetch(`${base}/ca.crt`, { cache: 'no-store' });
   if (!response.ok) throw new Error(`/ca.crt answered HTTP ${response.status}`);
   return pemFingerprint(await response.text());
 }

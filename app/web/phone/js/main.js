@@ -25,7 +25,9 @@ function showView(name) {
 function showState(name, detail = {}) {
   const conn = byId('conn');
   conn.dataset.state = name;
-  byId('conn-text').textContent = STATE_TEXT[name] ?? name;
+  // Which PC it is connected through (a cluster's node id; a single PC's host name).
+  conn.dataset.node = detail.node ?? '';
+  byId('conn-text').textContent = name === 'connected' && detail.node ? `Connected through ${detail.node}` : (STATE_TEXT[name] ?? name);
   byId('offline-note').hidden = name !== 'offline' && name !== 'waiting';
   conn.title = detail.retryAt ? `Next try at ${new Date(detail.retryAt).toLocaleTimeString()}` : '';
 }
@@ -229,7 +231,7 @@ class App {
       const c = this.credentials;
       byId('device-name').textContent = c?.name ?? '';
       byId('device-paired').textContent = c ? new Date(c.pairedAt).toLocaleString() : '';
-      byId('device-gateway').textContent = location.host;
+      byId('device-gateway').textContent = new URL(this.connection?.activeUrl ?? location.origin).host;
       this.describeNotifications();
       armed = false;
       unpair.textContent = 'Unpair this device';

@@ -1,3 +1,5 @@
+import { validNodes } from './nodes.js';
+
 // The device's credentials (PROTOCOL.md, gateway listener): pair with a one-time code, keep
 // the tokens in IndexedDB, refresh the access token before it expires, unpair.
 
@@ -55,6 +57,8 @@ function expiry(answer, now) {
 export class Session {
   constructor(store) {
     this.store = store;
+    /** The gateway refreshes go through: '' = this page's, else another node's origin (set by Connection). */
+    this.via = '';
   }
 
   credentials() {
@@ -75,6 +79,7 @@ export class Session {
       pairedAt: new Date(now).toISOString(),
     };
     await this.store.set('credentials', credentials);
+    await this.store.set('nodes', validNodes(answer.nodes));
     return credentials;
   }
 
@@ -99,13 +104,16 @@ export class Session {
       const c = await this.credentials();
       if (!c) throw new ApiError(401, 'device_revoked', 'This device is not paired.');
       if (c.accessToken !== rejectedToken && Date.now() < Session.dueAt(c)) return c.accessToken;
-      const answer = await postJson('/api/v1/token', { refreshToken: c.refreshToken });
+      // Through the node in use: every node of a cluster answers for it (PROTOCOL.md §4).
+      const answer = await postJson(`${this.via}/api/v1/token`, { refreshToken: c.refreshToken });
       await this.store.set('credentials', {
         ...c,
         accessToken: answer.accessToken,
         refreshToken: answer.refreshToken,
         ...expiry(answer, Date.now()),
       });
+      const nodes = validNodes(answer.nodes);
+      if (nodes.length > 0) await this.store.set('nodes', nodes);
       return answer.accessToken;
     });
   }
