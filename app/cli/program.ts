@@ -12,11 +12,11 @@ import { dashboardCommand } from './dashboard-command';
 import { adminPasswordSetCommand, auditListCommand, auditVerifyCommand, certCommand, certRotateCaCommand, keysRotateCommand } from './security-commands';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token-commands';
 import { scheduledCancelCommand, scheduledListCommand } from './scheduled-commands';
-import { clusterExportCommand, clusterInitCommand } from './cluster-commands';
 
 // Every `beep` command, its options and help, wired to the command functions of cli/. main.ts
 // builds this and supplies `start` (the daemon in the foreground, with its signals). `listen`
-// (the socket.io client, ~12 MB resident) is loaded when that command runs, not in the daemon.
+// (the socket.io client, ~12 MB resident) and `cluster init`/`export` (ioredis and the import code)
+// are loaded when those commands run, not in the daemon.
 
 /** What the program needs from main.ts. */
 export interface ProgramDeps {
@@ -243,12 +243,12 @@ export function buildProgram({ io, start }: ProgramDeps): Command {
     .description('import this embedded install (phones, tokens, history, keys, CA) into an empty cluster; its phones need no pairing again')
     .option('--redis <url>', 'the cluster\'s Redis (default: $BEEP_REDIS_URL or cluster.redisUrl)')
     .option('--force', 'the cluster already has data: import only what cannot conflict (plain API tokens) and list what must pair again')
-    .action((options) => run(() => clusterInitCommand(dataDir(), options, io)));
+    .action((options) => run(async () => (await import('./cluster-commands')).clusterInitCommand(dataDir(), options, io)));
   cluster
     .command('export')
     .description('write the cluster into this (empty) data directory as an embedded install serving the same phones')
     .option('--redis <url>', 'the cluster\'s Redis (default: $BEEP_REDIS_URL or cluster.redisUrl)')
-    .action((options) => run(() => clusterExportCommand(dataDir(), options, io)));
+    .action((options) => run(async () => (await import('./cluster-commands')).clusterExportCommand(dataDir(), options, io)));
 
   program
     .command('listen')
