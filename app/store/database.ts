@@ -22,11 +22,6 @@ const OPEN_BUSY_TIMEOUT_MS = 5_000;
  * another process; past it the group writer waits off the loop and retries (group-writer.ts).
  */
 export const WRITER_BUSY_TIMEOUT_MS = 10;
-/**
- * bytes the WAL file is cut back to when it restarts after a checkpoint. Checkpoints never run
- * on this connection (wal_autocheckpoint = 0): the Checkpointer runs them on a pool worker.
- */
-const WAL_SIZE_LIMIT_BYTES = 1024 * 1024;
 
 /** The main (writer) connection. */
 export function openDatabase(options: OpenOptions): Db {
@@ -48,7 +43,9 @@ export function openDatabase(options: OpenOptions): Db {
   }
   migrate(db);
   db.pragma('wal_autocheckpoint = 0');
-  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  // Neither checkpoints nor WAL file cuts run on this connection: the Checkpointer runs both on
+  // a pool worker (a cut of a large WAL inside a COMMIT here would block the loop).
+  db.pragma('journal_size_limit = -1');
   db.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
   return db;
 }
