@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { NotificationInput } from '../../domain/notification';
+import type { RefreshTokenRow } from '../../store/credential-repository';
 import type { Db } from '../../store/database';
 import { aadOf, NOTIFICATION_COLUMNS, toNotification, type FieldSealer, type NotificationRow } from '../../store/rows';
 import { REFRESH_KEEP_MS } from '../account-scripts';
@@ -123,14 +124,7 @@ export async function importState(db: Db, redis: Redis, keys: RedisKeys, sealer:
 
   // Refresh tokens still usable, by family (a family's first token dates it in the device's session list).
   let refreshTokens = 0;
-  const tokens = db.prepare('SELECT hash, device_id, family, created_ms, expires_ms, used_ms FROM refresh_tokens WHERE expires_ms > ? ORDER BY created_ms').all(options.nowMs) as {
-    hash: string;
-    device_id: string;
-    family: string;
-    created_ms: number;
-    expires_ms: number;
-    used_ms: number | null;
-  }[];
+  const tokens = db.prepare('SELECT hash, device_id, family, created_ms, expires_ms, used_ms FROM refresh_tokens WHERE expires_ms > ? ORDER BY created_ms').all(options.nowMs) as RefreshTokenRow[];
   for (const t of tokens) {
     if (!activeIds.has(t.device_id)) continue;
     const fields: Record<string, string> = { d: t.device_id, f: t.family, c: String(t.created_ms), e: String(t.expires_ms) };
