@@ -137,8 +137,9 @@ export class AttachmentFiles {
     const input = new PassThrough();
     finished(source, { writable: false }, (error) => error && input.destroy(error));
     source.pipe(input);
+    const out = fs.createWriteStream(part, { mode: 0o600 });
     try {
-      await pipeline(input, counter, encryptChunks(id, key), fs.createWriteStream(part, { mode: 0o600 }));
+      await pipeline(input, counter, encryptChunks(id, key), out);
       const handle = await fs.promises.open(part, 'r');
       await handle.sync().finally(() => handle.close());
       const expiresMs = this.now() + this.limits.expiryMs;
@@ -153,6 +154,9 @@ export class AttachmentFiles {
       return { id, size, type: sniffType(head), expiresMs };
     } catch (error) {
       source.unpipe(input);
+      // A refusal can come while the file is still being opened: it is removed once the stream
+      // has let go of it, or the open would create it again after the removal.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       fs.rmSync(part, { force: true });
       fs.rmSync(this.fileOf(id), { force: true });
       throw error;

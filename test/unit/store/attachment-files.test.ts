@@ -90,6 +90,14 @@ test('over the file limit, streamed or declared up front: refused, nothing left 
   expect(fs.readdirSync(path.join(dir, 'attachments'))).toEqual([]);
 });
 
+test('a refusal on the first chunk, before the file is even open, leaves no .part behind (50 in a row)', async () => {
+  const { dir, files } = open();
+  for (let i = 0; i < 50; i++) {
+    await expect(files.save(Readable.from([crypto.randomBytes(1_000_001)]))).rejects.toMatchObject({ code: 'attachment_too_large' });
+    expect(fs.readdirSync(path.join(dir, 'attachments'))).toEqual([]);
+  }
+});
+
 test('an upload a scheduled notification waits with is kept past the unlinked grace; cancelled, it goes', async () => {
   const { db, writer, files, clock, cipher } = open();
   const saved = await files.save(Readable.from([crypto.randomBytes(1000)]));
