@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { rulesSchema, type RulesConfig } from './schema';
+import { rulesSchema, type RulesConfig } from './rules-schema';
 
 // The `rules` section outside start-up: validated by the one schema and written back into
 // <data dir>/config.json, so a PUT /api/v1/rules survives a restart.
