@@ -30,7 +30,8 @@ export interface RingOptions {
 const FILE = /^signing-(\d+)\.pem$/;
 const LEGACY_FILE = 'signing-key.pem';
 
-function keyFromPem(pem: string, createdMs: number): SigningKey {
+/** A signing key from its PEM, its kid derived from the public key (the file ring's and the cluster's ring's one way). */
+export function keyFromPem(pem: string, createdMs: number): SigningKey {
   const privateKey = crypto.createPrivateKey(pem);
   const publicKey = crypto.createPublicKey(privateKey);
   const der = publicKey.export({ type: 'spki', format: 'der' });

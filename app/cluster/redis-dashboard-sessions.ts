@@ -1,6 +1,5 @@
-import crypto from 'node:crypto';
 import type Redis from 'ioredis';
-import type { DashboardSession, DashboardSessionOptions } from '../dashboard/dashboard-sessions';
+import { hash, MAX_NONCES, MAX_SESSIONS, token, type DashboardSession, type DashboardSessionOptions } from '../dashboard/dashboard-sessions';
 import type { SessionLookup } from '../http/admin-auth';
 import type { DashboardSessionPort } from '../http/routes/dashboard-routes';
 import { CREATE_NONCE, END_ALL, END_SESSION, OPEN_SESSION, REDEEM_NONCE, TOUCH_SESSION } from './dashboard-session-scripts';
@@ -15,18 +14,6 @@ import type { RedisKeys } from './redis-keys';
 // holds the stream: a session ended here closes it here and is announced (`onEnded`) so other
 // nodes close theirs (`closeEnded`); `sweep` closes what hangs on sessions gone from Redis (idle
 // expiry, or an announcement missed), so a lost message cannot keep a feed open past its session.
-
-/** Outstanding login links and live sessions kept for the cluster; the oldest go first (as DashboardSessions). */
-const MAX_NONCES = 16;
-const MAX_SESSIONS = 16;
-
-function hash(secret: string): string {
-  return crypto.createHash('sha256').update(secret).digest('hex');
-}
-
-function token(): string {
-  return crypto.randomBytes(32).toString('base64url');
-}
 
 export interface RedisDashboardSessionOptions extends DashboardSessionOptions {
   /** Told the hashes of the sessions that ended through this node (logout, password change, eviction): other nodes close theirs. */

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type Redis from 'ioredis';
-import type { KeyRing, SigningKey } from '../auth/signing-keys';
+import { keyFromPem, type KeyRing, type SigningKey } from '../auth/signing-keys';
 import { LuaScript } from './lua-script';
 import { openUnderMaster, sealUnderMaster } from './master-seal';
 import type { RedisClusterLease } from './redis-cluster-lease';
@@ -30,14 +30,6 @@ export interface RedisRingOptions {
 }
 
 const aad = (createdMs: number) => `signing key ${createdMs}`;
-
-function keyFromPem(pem: string, createdMs: number): SigningKey {
-  const privateKey = crypto.createPrivateKey(pem);
-  const publicKey = crypto.createPublicKey(privateKey);
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  const kid = crypto.createHash('sha256').update(der).digest('base64url').slice(0, 16);
-  return { kid, privateKey, publicKey, createdMs };
-}
 
 /** The cluster's ring; `open` loads it (creating the first key, or seeding it with a node's own). */
 export class RedisSigningKeyRing implements KeyRing {

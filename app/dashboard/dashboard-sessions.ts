@@ -18,15 +18,17 @@ export interface DashboardSessionOptions {
   now?: () => number;
 }
 
-/** Outstanding login links and live sessions kept; the oldest go first (bounded memory). */
-const MAX_NONCES = 16;
-const MAX_SESSIONS = 16;
+/** Outstanding login links and live sessions kept; the oldest go first (bounded memory; the cluster's store keeps the same bounds). */
+export const MAX_NONCES = 16;
+export const MAX_SESSIONS = 16;
 
-function hash(secret: string): string {
+/** How a login nonce or session id is stored: its SHA-256, never the secret itself (here and in Redis). */
+export function hash(secret: string): string {
   return crypto.createHash('sha256').update(secret).digest('hex');
 }
 
-function token(): string {
+/** A new login nonce or session id: 256 random bits. */
+export function token(): string {
   return crypto.randomBytes(32).toString('base64url');
 }
 
