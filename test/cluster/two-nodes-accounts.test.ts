@@ -1,7 +1,6 @@
 import { Phone } from '../helpers/phone';
-import { RedisServer } from '../helpers/redis-server';
 import { createToken, HttpStream, send, until } from '../helpers/compat';
-import { post, startPair, type NodePair } from './two-nodes';
+import { post, type NodePair, usePair } from './two-nodes';
 
 // The accounts ports on Redis, seen through two real daemons: a phone paired through A (after
 // both nodes run) connects to B and receives; B lists it; an API token made on A works on B and
@@ -10,18 +9,9 @@ import { post, startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(120_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  nodes = await startPair(redis, 0);
-});
-
-afterAll(async () => {
-  for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
-  await redis.stop();
-});
+usePair({ phones: 0 }, (started) => ({ nodes } = started));
 
 test('a phone paired through A while both run connects to B, receives, and is listed by B', async () => {
   const { a, b } = nodes;

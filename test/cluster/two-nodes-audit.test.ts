@@ -1,7 +1,6 @@
-import { RedisServer } from '../helpers/redis-server';
 import { createToken } from '../helpers/compat';
 import type { RunningDaemon } from '../helpers/daemon';
-import { startPair, type NodePair } from './two-nodes';
+import { type NodePair, usePair } from './two-nodes';
 
 // One audit chain for the cluster, through two real daemons on a fresh B (only the master key
 // copied): B joins A's chain (the audit key shared through Redis, its checkpoint started from the
@@ -10,18 +9,9 @@ import { startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(120_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  nodes = await startPair(redis, 0);
-});
-
-afterAll(async () => {
-  for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
-  await redis.stop();
-});
+usePair({ phones: 0 }, (started) => ({ nodes } = started));
 
 interface Entry { seq: number; event: string; details: Record<string, unknown> }
 

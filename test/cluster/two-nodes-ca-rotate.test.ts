@@ -9,8 +9,7 @@ import { createCertificateAuthority } from '../../app/crypto/certificate-authori
 import { fingerprintOf } from '../../app/crypto/certificates';
 import type { RunningDaemon } from '../helpers/daemon';
 import { Phone } from '../helpers/phone';
-import { RedisServer } from '../helpers/redis-server';
-import { post, startPair, type NodePair } from './two-nodes';
+import { post, type NodePair, usePair } from './two-nodes';
 
 // `beep cert rotate-ca` on a cluster node, through two real daemons sharing a redis-server: the
 // new CA replaces the cluster's in Redis (under the `ca-rotation` lease) and every node swaps in
@@ -21,21 +20,10 @@ import { post, startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(240_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 let client: Redis;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  nodes = await startPair(redis, 1);
-  client = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  client?.disconnect();
-  for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
-  await redis?.stop();
-});
+usePair({ phones: 1 }, (started) => ({ nodes, client } = started));
 
 interface CertStatus { caFingerprint: string; serverFingerprint: string; caNameConstraints: boolean }
 

@@ -1,8 +1,7 @@
 import { Phone } from '../helpers/phone';
-import { RedisServer } from '../helpers/redis-server';
 import { createToken, HttpStream, send, until } from '../helpers/compat';
 import type { RunningDaemon } from '../helpers/daemon';
-import { post, startPair, type NodePair } from './two-nodes';
+import { post, type NodePair, usePair } from './two-nodes';
 
 // History and scheduled notifications on Redis, through two real daemons: what A accepted is in
 // B's ntfy since= polls, B's Gotify pages and B's admin history; a notification scheduled on A is
@@ -10,18 +9,9 @@ import { post, startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(120_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  nodes = await startPair(redis, 1);
-});
-
-afterAll(async () => {
-  for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
-  await redis.stop();
-});
+usePair({ phones: 1 }, (started) => ({ nodes } = started));
 
 /** An ntfy poll (the stream ends once history is sent). */
 async function poll(node: RunningDaemon, topic: string, since: string, token: string): Promise<any[]> {

@@ -1,8 +1,7 @@
 import Redis from 'ioredis';
 import { Phone } from '../helpers/phone';
-import { RedisServer } from '../helpers/redis-server';
 import type { RunningDaemon } from '../helpers/daemon';
-import { post, startPair, type NodePair } from './two-nodes';
+import { post, type NodePair, usePair } from './two-nodes';
 
 // Redis full (`maxmemory` reached under `noeviction`, the only policy a node starts with): the
 // accepting script is refused, so posts on A and on B are answered 503 not_accepted, never 2xx;
@@ -11,21 +10,10 @@ import { post, startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(180_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 let client: Redis;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  client = new Redis(redis.url);
-  nodes = await startPair(redis, 1);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
-  await redis.stop();
-});
+usePair({ phones: 1 }, (started) => ({ nodes, client } = started));
 
 /** Redis' used_memory in bytes. */
 async function usedMemory(): Promise<number> {

@@ -1,9 +1,8 @@
 import Redis from 'ioredis';
 import type { WireNotification } from '../../app/domain/notification';
 import { Phone } from '../helpers/phone';
-import { RedisServer } from '../helpers/redis-server';
 import type { RunningDaemon } from '../helpers/daemon';
-import { post, startPair, type NodePair } from './two-nodes';
+import { post, type NodePair, usePair } from './two-nodes';
 
 // A phone that moves between nodes: connected to A it receives and acks part of a burst posted
 // to A and B, disconnects, and once A has given up its lease (after its last progress write),
@@ -12,21 +11,10 @@ import { post, startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(120_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 let client: Redis;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  client = new Redis(redis.url);
-  nodes = await startPair(redis, 1);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
-  await redis.stop();
-});
+usePair({ phones: 1 }, (started) => ({ nodes, client } = started));
 
 /** Polls an asynchronous predicate. */
 async function until(predicate: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

@@ -1,9 +1,8 @@
 import Redis from 'ioredis';
 import { DEVICE_LEASE_TTL_MS } from '../../app/config/defaults';
 import { Phone } from '../helpers/phone';
-import { RedisServer } from '../helpers/redis-server';
 import type { RunningDaemon } from '../helpers/daemon';
-import { post, startPair, type NodePair } from './two-nodes';
+import { post, type NodePair, usePair } from './two-nodes';
 
 // A node paused past its device leases (SIGSTOP longer than DEVICE_LEASE_TTL_MS, a constant the
 // config does not expose, so the test waits it out) cannot write stale progress after SIGCONT.
@@ -16,25 +15,10 @@ import { post, startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(180_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 let client: Redis;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  client = new Redis(redis.url);
-  nodes = await startPair(redis, 3);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  for (const node of [nodes?.a, nodes?.b]) {
-    if (!node || node.proc.exitCode !== null) continue;
-    node.proc.kill('SIGCONT');
-    await node.kill();
-  }
-  await redis.stop();
-});
+usePair({ phones: 3 }, (started) => ({ nodes, client } = started));
 
 /** Polls an asynchronous predicate. */
 async function until(predicate: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

@@ -1,7 +1,6 @@
 import { Phone } from '../helpers/phone';
-import { RedisServer } from '../helpers/redis-server';
 import type { RunningDaemon } from '../helpers/daemon';
-import { startPair, type NodePair } from './two-nodes';
+import { type NodePair, usePair } from './two-nodes';
 
 // A revoke on A ends the phone's tokens on both nodes: its access token no longer opens a socket
 // and its refresh token no longer gives a new access token, on A and on B, whichever node the
@@ -9,18 +8,9 @@ import { startPair, type NodePair } from './two-nodes';
 
 jest.setTimeout(120_000);
 
-let redis: RedisServer;
 let nodes: NodePair;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  nodes = await startPair(redis, 1);
-});
-
-afterAll(async () => {
-  for (const node of [nodes?.a, nodes?.b]) if (node && node.proc.exitCode === null) await node.kill();
-  await redis.stop();
-});
+usePair({ phones: 1 }, (started) => ({ nodes } = started));
 
 /** The connect_error code a socket with `token` gets from `node` ('connected' when it is let in). */
 async function connectWith(node: RunningDaemon, phone: Phone, token: string): Promise<string | undefined> {
