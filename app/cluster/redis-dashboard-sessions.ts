@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { SessionClosers } from '../dashboard/session-closers';
 import { hash, MAX_NONCES, MAX_SESSIONS, token, type DashboardSession, type DashboardSessionOptions } from '../dashboard/dashboard-sessions';
 import type { SessionLookup } from '../http/admin-auth';
 import type { DashboardSessionPort } from '../http/routes/dashboard-routes';
@@ -29,7 +30,7 @@ export interface RedisDashboardSessionOptions extends DashboardSessionOptions {
  */
 export class RedisDashboardSessions implements DashboardSessionPort, SessionLookup {
   /** Session hash → what to close here when it ends. */
-  private readonly closers = new Map<string, Set<() => void>>();
+  private readonly closers = new SessionClosers();
   /** Sessions this node saw alive (opened or looked up here): what onEnd may hang on. */
   private readonly seen = new Set<string>();
   private readonly now: () => number;
@@ -100,13 +101,7 @@ export class RedisDashboardSessions implements DashboardSessionPort, SessionLook
   onEnd(sessionId: string | undefined, close: () => void): (() => void) | undefined {
     const key = sessionId ? hash(sessionId) : undefined;
     if (!key || !this.seen.has(key)) return undefined;
-    const set = this.closers.get(key) ?? new Set<() => void>();
-    this.closers.set(key, set);
-    set.add(close);
-    return () => {
-      set.delete(close);
-      if (set.size === 0 && this.closers.get(key) === set) this.closers.delete(key);
-    };
+    return this.closers.add(key, close);
   }
 
   /** Another node ended these sessions (its onEnded, heard here): close what hangs on them here. */
@@ -152,8 +147,6 @@ export class RedisDashboardSessions implements DashboardSessionPort, SessionLook
 
   private closeHere(key: string): void {
     this.seen.delete(key);
-    const closers = this.closers.get(key);
-    this.closers.delete(key);
-    for (const close of closers ?? []) close();
+    this.closers.end(key);
   }
 }

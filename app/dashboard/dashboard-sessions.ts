@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { SessionClosers } from './session-closers';
 
 // Dashboard login: `beep dashboard` (holding the admin token) asks for a one-time login nonce;
 // the browser redeems it once for a session cookie (HttpOnly, SameSite=Strict) plus a CSRF
@@ -44,7 +45,7 @@ export class DashboardSessions {
   private readonly nonces = new Map<string, number>();
   private readonly sessions = new Map<string, DashboardSession>();
   /** Session key → what to close when it ends. */
-  private readonly closers = new Map<string, Set<() => void>>();
+  private readonly closers = new SessionClosers();
   private readonly now: () => number;
 
   constructor(private readonly options: DashboardSessionOptions) {
@@ -109,13 +110,7 @@ export class DashboardSessions {
   onEnd(sessionId: string | undefined, close: () => void): (() => void) | undefined {
     const key = sessionId ? hash(sessionId) : undefined;
     if (!key || !this.sessions.has(key)) return undefined;
-    const set = this.closers.get(key) ?? new Set<() => void>();
-    this.closers.set(key, set);
-    set.add(close);
-    return () => {
-      set.delete(close);
-      if (set.size === 0 && this.closers.get(key) === set) this.closers.delete(key);
-    };
+    return this.closers.add(key, close);
   }
 
   get maxAgeSec(): number {
@@ -124,9 +119,7 @@ export class DashboardSessions {
 
   private drop(key: string): void {
     this.sessions.delete(key);
-    const closers = this.closers.get(key);
-    this.closers.delete(key);
-    for (const close of closers ?? []) close();
+    this.closers.end(key);
   }
 }
 
