@@ -78,13 +78,14 @@ export function buildRelay(
       metrics.batchSize.observe(size);
       if (redelivered > 0) metrics.redelivered.inc(redelivered);
     },
-    onDelivered: (latencies) => {
+    onDelivered: (items, nowMs) => {
+      const latencies = items.map((item) => Math.max(0, nowMs - item.acceptedAtMs) / 1000);
       metrics.delivered.inc(latencies.length);
       metrics.deliveryLatency.observeAll(latencies);
       stats.delivered(latencies);
     },
-    onSent: (deviceId, ids) => feed.sent(deviceId, ids),
-    onAcked: (deviceId, ids) => feed.acked(deviceId, ids),
+    onSent: (deviceId, items) => feed.sent(deviceId, items),
+    onAcked: (deviceId, items) => feed.acked(deviceId, items),
     onError: (error, context) => log('delivery').error('delivery error', { context, error: String(error) }),
   });
   const hub = new SubscriberHub();

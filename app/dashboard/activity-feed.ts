@@ -56,6 +56,43 @@ const SENT = 1;
 const ACKED = 2;
 /** Live listeners (dashboard tabs) at once. */
 const MAX_LISTENERS = 32;
+/** Devices numbered for the counted states (far more than one person pairs); past it the numbering starts over. */
+const MAX_DEVICE_SLOTS = 4096;
+
+/** An entry and where it went: the listed devices by id, the counted ones by device slot. */
+interface Tracked {
+  entry: FeedEntry;
+  listed: Map<string, FeedDelivery>;
+  /** Per device slot: 0 not seen, SENT or ACKED (null until a device past the listed ones shows up). */
+  states: Uint8Array | null;
+  /** The slot numbering `states` was made under. */
+  numbering: number;
+}
+
+/**
+ * Gives each device a small number, so what an entry records per counted device is one byte in
+ * an array rather than a map entry (a thousand phones mark every entry twice). Bounded: past
+ * `max` devices the numbering starts over, and arrays made under an older one are dropped.
+ */
+class DeviceSlots {
+  private readonly slots = new Map<string, number>();
+  numbering = 0;
+
+  constructor(private readonly max: number) {}
+
+  slotOf(deviceId: string): number {
+    let slot = this.slots.get(deviceId);
+    if (slot === undefined) {
+      if (this.slots.size >= this.max) {
+        this.slots.clear();
+        this.numbering++;
+      }
+      slot = this.slots.size;
+      this.slots.set(deviceId, slot);
+    }
+    return slot;
+  }
+}
 /** ms between deltas at most: a dashboard sees changes within it, and a busy relay costs one event per tab per interval. */
 export const FEED_DELTA_MS = 250;
 /** ms a device name is reused in the feed: a rename shows up within this. */
@@ -76,12 +113,10 @@ const nodeTimers: FeedTimers = {
  *   feed.recent();                                              // the whole ring, for a page that opens
  */
 export class ActivityFeed {
-  private readonly entries = new Map<string, FeedEntry>();
+  /** By id, each entry with its deliveries by device: `mark` runs for every batch, so no linear search. */
+  private readonly entries = new Map<string, Tracked>();
   private readonly listeners = new Set<FeedListener>();
-  /** Per entry, its deliveries by device: `mark` runs for every batch, so no linear search. */
-  private readonly byDevice = new WeakMap<FeedEntry, Map<string, FeedDelivery>>();
-  /** Per entry, the state of each device past the listed ones (no object per device). */
-  private readonly counted = new WeakMap<FeedEntry, Map<string, number>>();
+  private readonly slots = new DeviceSlots(MAX_DEVICE_SLOTS);
   /** Device names looked up at most every NAME_TTL_MS (a lookup is a query plus a decrypt). */
   private readonly names = new Map<string, { name: string; at: number }>();
   /** Per device whose name is being looked up: who takes it when it arrives. */
@@ -114,22 +149,24 @@ export class ActivityFeed {
       createdAt: n.createdAt,
       deliveries: [],
     };
-    this.entries.set(n.id, entry);
+    this.entries.set(n.id, { entry, listed: new Map(), states: null, numbering: 0 });
     while (this.entries.size > FEED_CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
     if (this.changed()) this.pending.added.add(entry);
   }
 
-  sent(deviceId: string, ids: string[]): void {
-    this.mark(deviceId, ids, 'sent');
+  /** A batch left for the device (first send or redelivery). */
+  sent(deviceId: string, items: readonly { id: string }[]): void {
+    this.mark(deviceId, items, 'sent');
   }
 
-  acked(deviceId: string, ids: string[]): void {
-    this.mark(deviceId, ids, 'acked');
+  /** The device acknowledged these. */
+  acked(deviceId: string, items: readonly { id: string }[]): void {
+    this.mark(deviceId, items, 'acked');
   }
 
   /** Dismissed everywhere, by a device (`byDevice`) or on the desktop (null). */
   dismissed(id: string, byDevice: string | null): void {
-    const entry = this.entries.get(id);
+    const entry = this.entries.get(id)?.entry;
     if (!entry || entry.dismissed) return;
     const dismissed = { by: 'desktop', at: new Date().toISOString() };
     entry.dismissed = dismissed;
@@ -139,7 +176,7 @@ export class ActivityFeed {
 
   /** Newest first. */
   recent(): FeedEntry[] {
-    return [...this.entries.values()].reverse();
+    return [...this.entries.values()].map((t) => t.entry).reverse();
   }
 
   /** Returns the unsubscribe function; null when too many listen already. */
@@ -157,20 +194,21 @@ export class ActivityFeed {
     this.generation++;
   }
 
-  private mark(deviceId: string, ids: string[], state: FeedDelivery['state']): void {
+  private mark(deviceId: string, items: readonly { id: string }[], state: FeedDelivery['state']): void {
     // Runs for every batch sent and acked (per notification per device): map lookups and field
-    // writes only; the time and the device's name are looked up once per batch.
+    // writes only; the time, the device's name and its slot are looked up once per batch.
     let at: string | undefined;
     let name: string | null | undefined;
-    for (const id of ids) {
-      const entry = this.entries.get(id);
-      if (!entry) continue;
-      let deliveries = this.byDevice.get(entry);
-      if (!deliveries) this.byDevice.set(entry, (deliveries = new Map()));
-      let delivery = deliveries.get(deviceId);
+    let slot = -1;
+    for (const { id } of items) {
+      const tracked = this.entries.get(id);
+      if (!tracked) continue;
+      const { entry, listed } = tracked;
+      let delivery = listed.get(deviceId);
       if (delivery?.state === 'acked') continue;
-      if (!delivery && deliveries.size >= this.listed) {
-        if (this.count(entry, deviceId, state) && this.changed() && !this.pending.added.has(entry)) this.pending.others.add(entry);
+      if (!delivery && listed.size >= this.listed) {
+        if (slot < 0) slot = this.slots.slotOf(deviceId);
+        if (this.count(tracked, slot, state) && this.changed() && !this.pending.added.has(entry)) this.pending.others.add(entry);
         continue;
       }
       at ??= this.isoNow();
@@ -183,7 +221,7 @@ export class ActivityFeed {
         if (name !== null) created.deviceName = name;
         else this.nameOf(deviceId, (looked) => (created.deviceName = looked));
         delivery = created;
-        deliveries.set(deviceId, delivery);
+        listed.set(deviceId, delivery);
         entry.deliveries.push(delivery);
       }
       if (this.changed() && !this.pending.added.has(entry)) this.pending.deliveries.set(delivery, id);
@@ -207,15 +245,23 @@ export class ActivityFeed {
   }
 
   /** Counts a device past the listed ones; returns whether the entry's counts changed. */
-  private count(entry: FeedEntry, deviceId: string, state: FeedDelivery['state']): boolean {
-    let states = this.counted.get(entry);
-    if (!states) this.counted.set(entry, (states = new Map()));
-    const was = states.get(deviceId);
+  private count(tracked: Tracked, slot: number, state: FeedDelivery['state']): boolean {
+    let states = tracked.states;
+    if (states === null || tracked.numbering !== this.slots.numbering) {
+      // New, or made under a numbering that started over: its devices are counted afresh (counts kept).
+      states = tracked.states = new Uint8Array(Math.max(64, slot + 1));
+      tracked.numbering = this.slots.numbering;
+    } else if (slot >= states.length) {
+      const grown = new Uint8Array(Math.max(slot + 1, states.length * 2));
+      grown.set(states);
+      states = tracked.states = grown;
+    }
+    const was = states[slot];
     const now = state === 'acked' ? ACKED : SENT;
-    if (was !== undefined && was >= now) return false;
-    states.set(deviceId, now);
-    const others = (entry.others ??= { devices: 0, acked: 0 });
-    if (was === undefined) others.devices++;
+    if (was >= now) return false;
+    states[slot] = now;
+    const others = (tracked.entry.others ??= { devices: 0, acked: 0 });
+    if (was === 0) others.devices++;
     if (now === ACKED) others.acked++;
     return true;
   }

@@ -73,7 +73,7 @@ export class Delivery implements RelayListener {
       policy,
       sending: (session, batch) => this.sending(session, batch),
       acked: (session, batchId, reply) => this.acked(session, batchId, reply),
-      progressMoved: (session) => this.saver.mark(session.deviceId, () => session.progressWrite()),
+      progressMoved: (session) => this.saver.mark(session.deviceId, session.takeProgress),
       holding: (count) => void (this.highWater = Math.max(this.highWater, count)),
       failed: (session, error, where) => {
         report(error, where);
@@ -197,15 +197,14 @@ export class Delivery implements RelayListener {
 
   private sending(session: DeviceSession, batch: OutgoingBatch<Item>): void {
     this.events.onBatch?.(batch.items.length, batch.redelivered);
-    this.events.onSent?.(session.deviceId, batch.items.map((i) => i.id));
+    this.events.onSent?.(session.deviceId, batch.items);
   }
 
   private acked(session: DeviceSession, batchId: number, reply: unknown): void {
     const done = session.ack(batchId, reply);
     if (done.length === 0) return;
-    const now = Date.now();
-    this.events.onDelivered?.(done.map((item) => Math.max(0, now - item.acceptedAtMs) / 1000));
-    this.events.onAcked?.(session.deviceId, done.map((item) => item.id));
+    this.events.onDelivered?.(done, Date.now());
+    this.events.onAcked?.(session.deviceId, done);
   }
 
   /** Ends the device's session (if `connection` is given, only if it is that connection's); its progress is marked for the next write. */
@@ -214,7 +213,7 @@ export class Delivery implements RelayListener {
     if (!session || (connection && session.connection !== connection)) return false;
     session.close();
     this.sessions.delete(deviceId);
-    this.saver.mark(deviceId, () => session.progressWrite());
+    this.saver.mark(deviceId, session.takeProgress);
     this.touch(deviceId);
     return true;
   }

@@ -73,6 +73,10 @@ interface Loaded {
 /** An ack may name at most this many ids (a batch holds far fewer); the rest is ignored. */
 const MAX_ACK_IDS = 1024;
 
+function idOf(item: Item): string {
+  return item.id;
+}
+
 /**
  * A connected device.
  *
@@ -92,8 +96,10 @@ export class DeviceSession {
   private savedCursor = 0;
   private liveDismissals = 0;
   private dismissalsCaughtUp = false;
-  /** What was last handed to the store, per priority. */
-  private readonly saved = new Map<number, string>();
+  /** What was last handed to the store, per priority, and the ledger version and coverage it was taken at. */
+  private readonly saved = new Map<number, { json: string; version: number; coverage: number }>();
+  /** The saver's way to take this session's write (one closure per session, not one per ack). */
+  readonly takeProgress = (): ProgressWrite | null => this.progressWrite();
 
   constructor(
     readonly connection: DeviceConnection,
@@ -121,7 +127,7 @@ export class DeviceSession {
       const { watermark, ackedAbove } = progress.priorities[p];
       ledgers.set(p, new ProgressLedger(watermark, ackedAbove));
       watermarks[p] = watermark;
-      this.saved.set(p, JSON.stringify({ watermark, ackedAbove }));
+      this.saved.set(p, { json: JSON.stringify({ watermark, ackedAbove }), version: -1, coverage: -1 });
     }
     this.loaded = { ledgers, cursor: new BacklogCursor(watermarks), topics: progress.topics ? new Set(progress.topics) : null };
     this.dismissCursor = this.savedCursor = progress.dismissCursor;
@@ -207,11 +213,8 @@ export class DeviceSession {
   ack(batchId: number, reply: unknown): Item[] {
     if (this.closed || !this.loaded) return [];
     const ids = (reply as { ack?: unknown } | null)?.ack;
-    const acked = Array.isArray(ids) ? this.queue.itemsByKey(batchId, ids.slice(0, MAX_ACK_IDS), (item) => item.id) : [];
-    // acknowledge returns the seqs it settled in the order given: a subsequence of `acked`.
-    const settled = this.queue.acknowledge(batchId, acked.map((i) => i.seq));
-    const done: Item[] = [];
-    for (let i = 0, j = 0; i < acked.length && j < settled.length; i++) if (acked[i].seq === settled[j]) done.push(acked[i]), j++;
+    const acked = Array.isArray(ids) ? this.queue.itemsByKey(batchId, ids.length > MAX_ACK_IDS ? ids.slice(0, MAX_ACK_IDS) : ids, idOf) : [];
+    const done = this.queue.acknowledgeItems(batchId, acked);
     for (const item of done) this.ledger(item.priority).settleOne(item.seq);
     if (done.length > 0) this.context.progressMoved(this);
     this.fill();
@@ -228,11 +231,16 @@ export class DeviceSession {
     if (!this.loaded) return null;
     const write: ProgressWrite = { deviceId: this.deviceId, priorities: [] };
     for (const p of PRIORITIES_DESC) {
-      const snapshot = this.ledger(p).snapshot(this.loaded.cursor.coverage(p));
-      const key = JSON.stringify(snapshot);
-      if (this.saved.get(p) === key) continue;
-      this.saved.set(p, key);
-      write.priorities.push({ priority: p, ...snapshot });
+      const ledger = this.ledger(p);
+      const coverage = this.loaded.cursor.coverage(p);
+      const saved = this.saved.get(p)!;
+      // Nothing added or settled and nothing more read at this priority: the same snapshot as last time.
+      if (saved.version === ledger.version && saved.coverage === coverage) continue;
+      const snapshot = ledger.snapshot(coverage);
+      const json = JSON.stringify(snapshot);
+      const changed = saved.json !== json;
+      this.saved.set(p, { json, version: ledger.version, coverage });
+      if (changed) write.priorities.push({ priority: p, ...snapshot });
     }
     if (this.dismissCursor > this.savedCursor) write.dismissCursor = this.savedCursor = this.dismissCursor;
     return write.priorities.length > 0 || write.dismissCursor !== undefined ? write : null;

@@ -70,10 +70,11 @@ export interface DeviceConnection {
 /** What delivery reports, for metrics, the activity feed and the log. */
 export interface DeliveryEvents {
   onBatch?: (size: number, redelivered: number) => void;
-  onDelivered?: (latenciesSec: number[]) => void;
-  /** A batch left for a device (first send or redelivery), by public ids. */
-  onSent?: (deviceId: string, ids: string[]) => void;
-  /** A device acknowledged these public ids. */
-  onAcked?: (deviceId: string, ids: string[]) => void;
+  /** A device acknowledged these (each once): latency is `nowMs` minus `acceptedAtMs`. */
+  onDelivered?: (items: readonly { acceptedAtMs: number }[], nowMs: number) => void;
+  /** A batch left for a device (first send or redelivery); `id` is each notification's public id. */
+  onSent?: (deviceId: string, items: readonly { id: string }[]) => void;
+  /** A device acknowledged these. */
+  onAcked?: (deviceId: string, items: readonly { id: string }[]) => void;
   onError?: (error: unknown, context: string) => void;
 }

@@ -35,6 +35,10 @@ export interface SettledMemory {
   add(seq: number, priority: number): void;
 }
 
+function seqOf(item: { seq: number }): number {
+  return item.seq;
+}
+
 /** Bookkeeping of an unsettled item; `batchId === null` means it waits in `pending`. */
 interface Entry<T> { item: T; sends: number; batchId: number | null }
 
@@ -139,14 +143,24 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
    * batchIds still settle their acked seqs (late ack). Returns the seqs newly settled.
    */
   acknowledge(batchId: number, ackedSeqs: Iterable<number>): number[] {
+    return this.settleAcked(batchId, ackedSeqs, (seq) => seq);
+  }
+
+  /** As `acknowledge`, given held items (as `itemsByKey` finds them): returns the items newly settled, in the order given. */
+  acknowledgeItems(batchId: number, acked: readonly T[]): T[] {
+    return this.settleAcked(batchId, acked, seqOf);
+  }
+
+  private settleAcked<K>(batchId: number, acked: Iterable<K>, seqOfKey: (key: K) => number): K[] {
     // The batch closes first: its acked seqs then need no removal from it, one by one.
     const open = this.inFlight.take(batchId);
-    const newlySettled: number[] = [];
-    for (const seq of ackedSeqs) {
+    const newlySettled: K[] = [];
+    for (const key of acked) {
+      const seq = seqOfKey(key);
       const entry = this.entries.get(seq);
       if (entry === undefined || entry.sends === 0) continue; // never sent: the device cannot have it
       this.settleEntry(seq, entry);
-      newlySettled.push(seq);
+      newlySettled.push(key);
     }
     if (open !== undefined) this.requeue(open.filter((seq) => this.entries.get(seq)?.batchId === batchId));
     // The device is reading: what gathered behind the unacknowledged batches goes out now.

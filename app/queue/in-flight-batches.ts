@@ -42,8 +42,8 @@ export class InFlightBatches {
     return this.items;
   }
 
-  /** Records a batch just sent and starts its redelivery deadline. */
-  open(batchId: number, seqs: Iterable<number>): void {
+  /** Records a batch just sent and starts its redelivery deadline; the array becomes the ledger's (not copied). */
+  open(batchId: number, seqs: number[]): void {
     const timer = this.timers.setTimeout(() => {
       const batch = this.batches.get(batchId);
       if (batch === undefined) return;
@@ -51,7 +51,7 @@ export class InFlightBatches {
       this.items -= batch.seqs.length;
       this.onExpire(batchId, batch.seqs);
     }, this.expireAfterMs);
-    const open = { seqs: [...seqs], timer };
+    const open = { seqs, timer };
     this.batches.set(batchId, open);
     this.items += open.seqs.length;
   }

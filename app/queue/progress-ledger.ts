@@ -35,6 +35,8 @@ export class ProgressLedger {
   private head = 0;
   /** Seqs settled above the watermark that are not (yet) known. */
   private readonly loose = new Set<number>();
+  /** Bumped by every add and settle: an owner that saw the same version (and coverage) gets the same snapshot. */
+  version = 0;
 
   constructor(watermark: number, ackedAbove: number[] = []) {
     this.watermark = watermark;
@@ -56,6 +58,7 @@ export class ProgressLedger {
   /** Records one seq owed to the device (a duplicate is ignored). */
   addOne(seq: number): void {
     if (seq <= this.watermark) return;
+    this.version++;
     const end = this.order.length;
     const settled = this.loose.size > 0 && this.loose.delete(seq);
     if (end === this.head || seq > this.order[end - 1]) {
@@ -80,6 +83,7 @@ export class ProgressLedger {
   /** Marks one seq delivered (acked) or otherwise done with (dismissed). */
   settleOne(seq: number): void {
     if (seq <= this.watermark) return;
+    this.version++;
     const at = this.indexOf(seq);
     if (at >= 0) this.done[at] = true;
     else {

@@ -39,6 +39,9 @@ export async function runPhonePhase(
     const perFrame = (framesAfter.items - framesBefore.items) / frames;
     ctx.results.notes.push(`${label}: ${formatPairs(frames)} frames to phones, ${perFrame.toFixed(1)} notifications per frame on average`);
   }
+  if (usage.serverCpuSec !== undefined && usage.elapsedMs > 0) {
+    ctx.results.notes.push(`${label}: the server's processes used ${Math.round((usage.serverCpuSec * 100_000) / usage.elapsedMs)}% of one core`);
+  }
   const receipts = await fleet.endPhase(outcome.acceptedIndexes);
   recordPostProblems(ctx, label, outcome);
   if (receipts.missing > 0) {

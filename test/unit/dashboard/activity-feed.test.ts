@@ -23,8 +23,8 @@ describe('ActivityFeed deltas', () => {
   it('one notification sent to and acked by 40 phones is one small event', async () => {
     const { timers, feed, deltas } = setup();
     feed.accepted(stored(1));
-    for (const d of devices) feed.sent(d, ['n1']);
-    for (const d of devices) feed.acked(d, ['n1']);
+    for (const d of devices) feed.sent(d, [{ id: 'n1' }]);
+    for (const d of devices) feed.acked(d, [{ id: 'n1' }]);
     expect(deltas).toHaveLength(0);
     await namesLookedUp();
     timers.advance(FEED_DELTA_MS);
@@ -39,10 +39,10 @@ describe('ActivityFeed deltas', () => {
   it('later changes carry only what changed, each delivery once with its latest state', async () => {
     const { timers, feed, deltas } = setup();
     feed.accepted(stored(1));
-    for (const d of devices) feed.sent(d, ['n1']);
+    for (const d of devices) feed.sent(d, [{ id: 'n1' }]);
     await namesLookedUp();
     timers.advance(FEED_DELTA_MS);
-    for (const d of devices) feed.acked(d, ['n1']);
+    for (const d of devices) feed.acked(d, [{ id: 'n1' }]);
     feed.dismissed('n1', 'd3');
     timers.advance(FEED_DELTA_MS);
     expect(deltas).toHaveLength(2);
@@ -64,8 +64,8 @@ describe('ActivityFeed deltas', () => {
     expect(timers.pendingCount).toBe(0);
     timers.advance(10 * FEED_DELTA_MS);
     expect(deltas).toHaveLength(1);
-    feed.acked('d1', ['n2']);
-    feed.acked('d1', ['n2']); // acked once: nothing new
+    feed.acked('d1', [{ id: 'n2' }]);
+    feed.acked('d1', [{ id: 'n2' }]); // acked once: nothing new
     await namesLookedUp();
     timers.advance(FEED_DELTA_MS);
     expect(deltas).toHaveLength(2);
@@ -76,12 +76,12 @@ describe('ActivityFeed deltas', () => {
     const timers = new ManualTimers();
     const feed = new ActivityFeed(async (id) => id, FEED_DEVICES_PER_ENTRY, timers);
     feed.accepted(stored(1));
-    feed.sent('d', ['n1']);
+    feed.sent('d', [{ id: 'n1' }]);
     expect(timers.pendingCount).toBe(0);
     expect(feed.recent()[0].deliveries).toHaveLength(1);
     const seen: FeedDelta[] = [];
     feed.subscribe((d) => seen.push(d));
-    feed.acked('d', ['n1']);
+    feed.acked('d', [{ id: 'n1' }]);
     feed.stop();
     timers.advance(FEED_DELTA_MS);
     expect(seen).toEqual([]);
@@ -94,7 +94,7 @@ describe('ActivityFeed deltas', () => {
     const seen: FeedDelta[] = [];
     feed.subscribe((d) => seen.push(d));
     feed.accepted(stored(1));
-    feed.sent('slow', ['n1']);
+    feed.sent('slow', [{ id: 'n1' }]);
     timers.advance(FEED_DELTA_MS);
     await namesLookedUp();
     expect(seen).toEqual([]);
@@ -110,9 +110,9 @@ describe('ActivityFeed at many devices', () => {
     const { timers, feed, deltas } = setup();
     const many = Array.from({ length: FEED_DEVICES_PER_ENTRY + 30 }, (_, i) => `m${i}`);
     feed.accepted(stored(1));
-    for (const d of many) feed.sent(d, ['n1']);
-    for (const d of many) feed.sent(d, ['n1']); // a redelivery: still one device each
-    for (const d of many.slice(0, FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, ['n1']);
+    for (const d of many) feed.sent(d, [{ id: 'n1' }]);
+    for (const d of many) feed.sent(d, [{ id: 'n1' }]); // a redelivery: still one device each
+    for (const d of many.slice(0, FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, [{ id: 'n1' }]);
     await namesLookedUp();
     timers.advance(FEED_DELTA_MS);
     const [entry] = feed.recent();
@@ -123,11 +123,22 @@ describe('ActivityFeed at many devices', () => {
     expect(deltas[0].others).toEqual([]); // carried by the new entry itself
 
     // Later acks of counted devices travel as the entry's new counts, once per delta.
-    for (const d of many.slice(FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, ['n1']);
-    for (const d of many.slice(FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, ['n1']);
+    for (const d of many.slice(FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, [{ id: 'n1' }]);
+    for (const d of many.slice(FEED_DEVICES_PER_ENTRY + 10)) feed.acked(d, [{ id: 'n1' }]);
     timers.advance(FEED_DELTA_MS);
     expect(deltas).toHaveLength(2);
     expect(deltas[1].others).toEqual([{ id: 'n1', devices: 30, acked: 30 }]);
     expect(deltas[1].deliveries).toEqual([]);
+  });
+
+  it('counts each of 5,000 devices once, past the point where the device numbering starts over', () => {
+    const { feed } = setup();
+    const many = Array.from({ length: 5_000 }, (_, i) => `m${i}`);
+    feed.accepted(stored(1));
+    for (const d of many) feed.sent(d, [{ id: 'n1' }]);
+    for (const d of many.slice(-100)) feed.sent(d, [{ id: 'n1' }]); // redelivered after the start-over: still once
+    for (const d of many.slice(-100)) feed.acked(d, [{ id: 'n1' }]);
+    const [entry] = feed.recent();
+    expect(entry.others).toEqual({ devices: 5_000 - FEED_DEVICES_PER_ENTRY, acked: 100 });
   });
 });

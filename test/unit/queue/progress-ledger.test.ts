@@ -90,3 +90,20 @@ describe('ProgressLedger with a paged backlog', () => {
     expect(ledger.snapshot(5).watermark).toBe(13); // never moves back
   });
 });
+
+describe('ProgressLedger version', () => {
+  test('moves with every add and settle, not with a snapshot (an unchanged ledger is not snapshotted again)', () => {
+    const ledger = new ProgressLedger(10);
+    const v0 = ledger.version;
+    ledger.addOne(11);
+    const v1 = ledger.version;
+    expect(v1).toBeGreaterThan(v0);
+    ledger.snapshot();
+    expect(ledger.version).toBe(v1);
+    ledger.settleOne(11);
+    expect(ledger.version).toBeGreaterThan(v1);
+    const v2 = ledger.version;
+    ledger.addOne(5); // at or below the watermark: nothing changes
+    expect(ledger.version).toBe(v2);
+  });
+});
