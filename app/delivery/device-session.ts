@@ -1,7 +1,7 @@
 import type { AttachmentLinker, StoredNotification } from '../domain/notification';
 import { toWire } from '../domain/notification';
 import { DeviceQueue, type DeviceQueueOptions, type OutgoingBatch } from '../queue/device-queue';
-import { ProgressLedger } from '../queue/progress-ledger';
+import { ProgressLedger, type ProgressSnapshot } from '../queue/progress-ledger';
 import type { Timers } from '../queue/timers';
 import { BacklogCursor, PRIORITIES_DESC, type BacklogArm } from './backlog-cursor';
 import type { BacklogRow, DeliveryStore, DeviceConnection, EncodedNotification, ProgressWrite, StoredProgress } from './ports';
@@ -77,6 +77,18 @@ function idOf(item: Item): string {
   return item.id;
 }
 
+/** A priority's progress as last handed to the store, and the ledger version and coverage it was taken at. */
+interface SavedPriority extends ProgressSnapshot {
+  version: number;
+  coverage: number;
+}
+
+function sameSeqs(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * A connected device.
  *
@@ -90,14 +102,14 @@ export class DeviceSession {
   closed = false;
   private loaded: Loaded | null = null;
   private reading = false;
-  /** Ids dismissed (or replaced) while a page read is out: its rows of them are not taken. */
-  private readonly dismissedWhileReading = new Set<string>();
+  /** Ids dismissed (or replaced) while a page read is out: its rows of them are not taken (made when first needed). */
+  private dismissedWhileReading: Set<string> | null = null;
   private dismissCursor = 0;
   private savedCursor = 0;
   private liveDismissals = 0;
   private dismissalsCaughtUp = false;
-  /** What was last handed to the store, per priority, and the ledger version and coverage it was taken at. */
-  private readonly saved = new Map<number, { json: string; version: number; coverage: number }>();
+  /** What was last handed to the store, per priority. */
+  private readonly saved = new Map<number, SavedPriority>();
   /** The saver's way to take this session's write (one closure per session, not one per ack). */
   readonly takeProgress = (): ProgressWrite | null => this.progressWrite();
 
@@ -127,7 +139,7 @@ export class DeviceSession {
       const { watermark, ackedAbove } = progress.priorities[p];
       ledgers.set(p, new ProgressLedger(watermark, ackedAbove));
       watermarks[p] = watermark;
-      this.saved.set(p, { json: JSON.stringify({ watermark, ackedAbove }), version: -1, coverage: -1 });
+      this.saved.set(p, { watermark, ackedAbove, version: -1, coverage: -1 });
     }
     this.loaded = { ledgers, cursor: new BacklogCursor(watermarks), topics: progress.topics ? new Set(progress.topics) : null };
     this.dismissCursor = this.savedCursor = progress.dismissCursor;
@@ -237,9 +249,8 @@ export class DeviceSession {
       // Nothing added or settled and nothing more read at this priority: the same snapshot as last time.
       if (saved.version === ledger.version && saved.coverage === coverage) continue;
       const snapshot = ledger.snapshot(coverage);
-      const json = JSON.stringify(snapshot);
-      const changed = saved.json !== json;
-      this.saved.set(p, { json, version: ledger.version, coverage });
+      const changed = snapshot.watermark !== saved.watermark || !sameSeqs(snapshot.ackedAbove, saved.ackedAbove);
+      this.saved.set(p, { ...snapshot, version: ledger.version, coverage });
       if (changed) write.priorities.push({ priority: p, ...snapshot });
     }
     if (this.dismissCursor > this.savedCursor) write.dismissCursor = this.savedCursor = this.dismissCursor;
@@ -275,12 +286,12 @@ export class DeviceSession {
         this.reading = false;
         if (this.closed) return;
         if (generation === cursor.generation) this.take(arms, rows, limit);
-        this.dismissedWhileReading.clear();
+        this.dismissedWhileReading = null;
         this.fill();
       },
       (error) => {
         this.reading = false;
-        this.dismissedWhileReading.clear();
+        this.dismissedWhileReading = null;
         if (!this.closed) this.context.failed(this, error, 'backlog page');
       },
     );
@@ -309,7 +320,7 @@ export class DeviceSession {
         if (room === 0) break;
         used++;
         last = row.seq;
-        if (this.dismissedWhileReading.has(row.id) || ledger.isSettled(row.seq) || this.queue.held(row.seq)) continue;
+        if (this.dismissedWhileReading?.has(row.id) || ledger.isSettled(row.seq) || this.queue.held(row.seq)) continue;
         const item = this.open(row);
         if (!item) continue;
         ledger.addOne(item.seq);
@@ -354,7 +365,7 @@ export class DeviceSession {
   private forget(id: string): boolean {
     const item = this.queue.findHeld((held) => held.id === id);
     if (!item) {
-      if (this.reading) this.dismissedWhileReading.add(id);
+      if (this.reading) (this.dismissedWhileReading ??= new Set()).add(id);
       return false;
     }
     this.queue.settle([item.seq]);

@@ -64,11 +64,9 @@ interface Entry<T> { item: T; sends: number; batchId: number | null }
 export class DeviceQueue<T extends { seq: number; priority: number }> {
   private readonly pending = new PendingLanes<T>();
   private readonly entries = new Map<number, Entry<T>>();
-  /** Settled seqs still remembered, with their priority when known (unused when the owner remembers). */
-  private readonly settled = new Map<number, number | undefined>();
+  /** Settled seqs still remembered, with their priority when known; null when the owner remembers (one per device: no empty map). */
+  private readonly settled: Map<number, number | undefined> | null;
   private readonly memory: SettledMemory;
-  /** Whether `settled` is the memory (no owner's memory was given). */
-  private readonly ownMemory: boolean;
   private readonly inFlight: InFlightBatches;
   private readonly batcher: Batcher;
   private readonly maxInFlight: number;
@@ -87,8 +85,9 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
     private readonly send: (batch: OutgoingBatch<T>) => void,
     memory?: SettledMemory,
   ) {
-    this.ownMemory = memory === undefined;
-    this.memory = memory ?? { has: (seq) => this.settled.has(seq), add: (seq, priority) => void this.settled.set(seq, priority) };
+    const settled = memory === undefined ? new Map<number, number | undefined>() : null;
+    this.settled = settled;
+    this.memory = memory ?? { has: (seq) => settled!.has(seq), add: (seq, priority) => void settled!.set(seq, priority) };
     const { batchWindowMs: windowMs, maxBatch, maxInFlight, redeliverAfterMs, urgentPriority } = options;
     if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1)) throw new RangeError(`maxInFlight must be >= 1, got ${maxInFlight}`);
     if (!(redeliverAfterMs > 0)) throw new RangeError(`redeliverAfterMs must be > 0, got ${redeliverAfterMs}`);
@@ -215,7 +214,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
       if (entry !== undefined) {
         this.settleEntry(seq, entry);
         removed.push(seq);
-      } else if (this.ownMemory && !this.settled.has(seq)) this.settled.set(seq, undefined); // unknown seqs too, so a later enqueue of them is ignored
+      } else if (this.settled !== null && !this.settled.has(seq)) this.settled.set(seq, undefined); // unknown seqs too, so a later enqueue of them is ignored
     }
     this.pump();
     return removed;
@@ -231,6 +230,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
 
   /** As forgetSettledUpTo, with a watermark per priority: drops each settled seq `covered` says its owner remembers. */
   forgetSettled(covered: (seq: number, priority: number | undefined) => boolean): void {
+    if (this.settled === null) return;
     for (const [seq, priority] of this.settled) if (covered(seq, priority)) this.settled.delete(seq);
   }
 
@@ -248,7 +248,7 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
 
   /** Settled seqs still remembered (for tests and metrics). */
   get rememberedSettled(): number {
-    return this.settled.size;
+    return this.settled?.size ?? 0;
   }
 
   /** Stops the queue: cancels every timer; nothing is sent afterwards. */

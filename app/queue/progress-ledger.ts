@@ -34,7 +34,8 @@ export class ProgressLedger {
   private done: boolean[] = [];
   private head = 0;
   /** Seqs settled above the watermark that are not (yet) known. */
-  private readonly loose = new Set<number>();
+  /** Settled seqs not (yet) among the known ones; made on first use (most ledgers never need it: one per priority per device). */
+  private loose: Set<number> | null = null;
   /** Bumped by every add and settle: an owner that saw the same version (and coverage) gets the same snapshot. */
   version = 0;
 
@@ -43,7 +44,7 @@ export class ProgressLedger {
     this.highest = watermark;
     for (const seq of ackedAbove) {
       if (seq > watermark) {
-        this.loose.add(seq);
+        (this.loose ??= new Set()).add(seq);
         if (seq > this.highest) this.highest = seq;
       }
     }
@@ -60,7 +61,7 @@ export class ProgressLedger {
     if (seq <= this.watermark) return;
     this.version++;
     const end = this.order.length;
-    const settled = this.loose.size > 0 && this.loose.delete(seq);
+    const settled = this.loose !== null && this.loose.size > 0 && this.loose.delete(seq);
     if (end === this.head || seq > this.order[end - 1]) {
       // The usual case: a live arrival above everything known.
       this.order.push(seq);
@@ -87,7 +88,7 @@ export class ProgressLedger {
     const at = this.indexOf(seq);
     if (at >= 0) this.done[at] = true;
     else {
-      this.loose.add(seq);
+      (this.loose ??= new Set()).add(seq);
       if (seq > this.ceiling) this.ceiling = seq;
     }
   }
@@ -97,7 +98,7 @@ export class ProgressLedger {
     // A live arrival is above everything seen: no lookup for it.
     if (seq > this.ceiling) return false;
     const at = this.indexOf(seq);
-    return at >= 0 ? this.done[at] : this.loose.has(seq);
+    return at >= 0 ? this.done[at] : this.loose !== null && this.loose.has(seq);
   }
 
   /** How many known seqs are still unsettled. */
@@ -120,7 +121,7 @@ export class ProgressLedger {
     if (next > this.watermark) this.watermark = next;
     // Known seqs at or below the watermark are consumed (they are all settled: it stops below the first open one).
     while (this.head < order.length && order[this.head] <= this.watermark) this.head++;
-    for (const seq of this.loose) if (seq <= this.watermark) this.loose.delete(seq);
+    if (this.loose) for (const seq of this.loose) if (seq <= this.watermark) this.loose.delete(seq);
     if (this.head > 1024 && this.head * 2 > order.length) {
       this.order = order.slice(this.head);
       this.done = done.slice(this.head);
@@ -128,7 +129,7 @@ export class ProgressLedger {
     }
     const ackedAbove: number[] = [];
     for (let i = this.head; i < this.order.length; i++) if (this.done[i]) ackedAbove.push(this.order[i]);
-    if (this.loose.size > 0) {
+    if (this.loose !== null && this.loose.size > 0) {
       ackedAbove.push(...this.loose);
       ackedAbove.sort((a, b) => a - b);
     }
