@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { RandomPool } from './random-pool';
 
 // Field encryption at rest: AES-256-GCM under a ring of data keys. Each sealed value names its
 // key, and its associated data binds it to one table, column and row, so a value copied to
@@ -15,8 +16,7 @@ export interface WrappedKey {
 }
 
 /** Seals `plain` under `key` with associated data; output `iv.ciphertext+tag` in base64url. */
-function gcmSeal(key: Buffer, plain: Buffer, aad: string): string {
-  const iv = crypto.randomBytes(IV_BYTES);
+function gcmSeal(key: Buffer, plain: Buffer, aad: string, iv: Buffer = crypto.randomBytes(IV_BYTES)): string {
   const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad));
   const body = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
@@ -48,6 +48,8 @@ export function newDataKey(master: Buffer): WrappedKey {
 export class FieldCipher {
   private readonly keys = new Map<string, Buffer>();
   private current = '';
+  /** Nonces for the values sealed here (one per stored row and field). */
+  private readonly nonces = new RandomPool();
 
   /** Unwraps every stored key (a wrong master key or passphrase fails here, loudly). */
   load(master: Buffer, wrapped: WrappedKey[], currentId?: string): void {
@@ -79,7 +81,7 @@ export class FieldCipher {
   seal(plain: string, aad: string): string {
     const key = this.keys.get(this.current);
     if (!key) throw new Error('no data key loaded');
-    return `${PREFIX}:${this.current}:${gcmSeal(key, Buffer.from(plain, 'utf8'), aad)}`;
+    return `${PREFIX}:${this.current}:${gcmSeal(key, Buffer.from(plain, 'utf8'), aad, this.nonces.bytes(IV_BYTES))}`;
   }
 
   open(sealed: string, aad: string): string {

@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { RandomPool } from '../crypto/random-pool';
 import { BeepError } from '../domain/errors';
 import { storedFrom, type NotificationInput, type NotificationSource, type StoredNotification } from '../domain/notification';
 import { parseNotification } from './notification-schema';
@@ -72,6 +72,8 @@ export type IngestResult = AcceptedResult | { muted: MuteKind };
 export class IngestService {
   private summaryTimer: unknown = null;
   private summaryDueAt: number | null = null;
+  /** Public ids of notifications that come without one. */
+  private readonly ids = new RandomPool();
 
   constructor(
     private readonly outbox: Outbox,
@@ -113,7 +115,7 @@ export class IngestService {
    * be delivered, stamped with its due time (ntfy answers a scheduled message's future `time`).
    */
   private async later(input: NotificationInput, dueMs: number, later: Later): Promise<AcceptedResult> {
-    const id = input.id ?? crypto.randomBytes(12).toString('base64url');
+    const id = input.id ?? this.ids.text(12, 'base64url');
     try {
       await later.schedule(input, id, dueMs);
     } catch (error) {
@@ -181,7 +183,7 @@ export class IngestService {
   }
 
   private async store(given: NotificationInput): Promise<AcceptedResult> {
-    const id = given.id ?? crypto.randomBytes(12).toString('base64url');
+    const id = given.id ?? this.ids.text(12, 'base64url');
     // Cache: no — owed only to the devices connected now (a device connecting meanwhile settles it unseen).
     const input = given.uncached ? { ...given, owedTo: this.extras.connectedDevices?.() ?? [] } : given;
     try {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import crypto from 'node:crypto';
+import { RandomPool } from '../crypto/random-pool';
 
 // The id of the request or event being handled, carried through every await without being
 // passed by hand, so each log line of one request names it (AsyncLocalStorage).
@@ -33,20 +33,11 @@ export class LogContext {
   }
 }
 
-/** Ids drawn per batch: one call to the random source serves this many requests. */
-const IDS_PER_DRAW = 512;
-
 /** Request and event ids, 16 hex characters: unique enough to grep one request out of a month of logs. */
 export class IdSource {
-  private pool = Buffer.alloc(0);
-  private used = 0;
+  private readonly pool = new RandomPool();
 
   next(): string {
-    if (this.used >= this.pool.length) {
-      this.pool = crypto.randomBytes(8 * IDS_PER_DRAW);
-      this.used = 0;
-    }
-    this.used += 8;
-    return this.pool.toString('hex', this.used - 8, this.used);
+    return this.pool.text(8, 'hex');
   }
 }

@@ -52,7 +52,8 @@ export class NotificationRepository {
 
   /** Inside a write: stores the notification, or returns the one already stored under its client id. */
   append(input: NotificationInput, id: string, now: Date): AppendOutcome {
-    const existing = this.stmts.byId.get(id) as NotificationRow | undefined;
+    // Only a client's own id can already be stored: one drawn by ingest (input.id absent) is 96 random bits.
+    const existing = input.id === undefined ? undefined : (this.stmts.byId.get(id) as NotificationRow | undefined);
     if (existing) return { notification: toNotification(existing, this.sealer), duplicate: true };
     const createdAt = now.toISOString();
     const secrets = { title: input.title, body: input.body, app: input.app, tags: input.tags, url: input.url, icon: input.icon ?? null, givenPriority: input.givenPriority, actions: input.actions, attachment: input.attachment ?? undefined };
