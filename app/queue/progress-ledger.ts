@@ -33,7 +33,8 @@ export class ProgressLedger {
   /** `done[i]` says whether `order[i]` is settled. */
   private done: boolean[] = [];
   private head = 0;
-  /** Seqs settled above the watermark that are not (yet) known. */
+  /** How many of `done` from `head` on are true: a snapshot with none to list skips the scan of what is in flight. */
+  private doneAhead = 0;
   /** Settled seqs not (yet) among the known ones; made on first use (most ledgers never need it: one per priority per device). */
   private loose: Set<number> | null = null;
   /** Bumped by every add and settle: an owner that saw the same version (and coverage) gets the same snapshot. */
@@ -72,6 +73,7 @@ export class ProgressLedger {
       this.order.splice(at, 0, seq);
       this.done.splice(at, 0, settled);
     }
+    if (settled) this.doneAhead++;
     if (seq > this.highest) this.highest = seq;
     if (seq > this.ceiling) this.ceiling = seq;
   }
@@ -86,8 +88,10 @@ export class ProgressLedger {
     if (seq <= this.watermark) return;
     this.version++;
     const at = this.indexOf(seq);
-    if (at >= 0) this.done[at] = true;
-    else {
+    if (at >= 0) {
+      if (!this.done[at]) this.doneAhead++;
+      this.done[at] = true;
+    } else {
       (this.loose ??= new Set()).add(seq);
       if (seq > this.ceiling) this.ceiling = seq;
     }
@@ -120,7 +124,10 @@ export class ProgressLedger {
     const next = Math.min(head < order.length ? order[head] - 1 : this.highest, coveredUpTo);
     if (next > this.watermark) this.watermark = next;
     // Known seqs at or below the watermark are consumed (they are all settled: it stops below the first open one).
-    while (this.head < order.length && order[this.head] <= this.watermark) this.head++;
+    while (this.head < order.length && order[this.head] <= this.watermark) {
+      if (done[this.head]) this.doneAhead--;
+      this.head++;
+    }
     if (this.loose) for (const seq of this.loose) if (seq <= this.watermark) this.loose.delete(seq);
     if (this.head > 1024 && this.head * 2 > order.length) {
       this.order = order.slice(this.head);
@@ -128,7 +135,7 @@ export class ProgressLedger {
       this.head = 0;
     }
     const ackedAbove: number[] = [];
-    for (let i = this.head; i < this.order.length; i++) if (this.done[i]) ackedAbove.push(this.order[i]);
+    if (this.doneAhead > 0) for (let i = this.head; i < this.order.length; i++) if (this.done[i]) ackedAbove.push(this.order[i]);
     if (this.loose !== null && this.loose.size > 0) {
       ackedAbove.push(...this.loose);
       ackedAbove.sort((a, b) => a - b);
