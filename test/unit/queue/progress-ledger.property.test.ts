@@ -6,7 +6,7 @@ import { ProgressLedger } from '../../../app/queue/progress-ledger';
 // every settled seq above it, sorted. Its shortcuts (the live-arrival fast path, the count of
 // settled entries that lets a snapshot skip its scan, compaction) must not change either.
 
-type Op = { kind: 'add' | 'settle'; seq: number } | { kind: 'snapshot'; covered: number | null };
+type Op = { kind: 'add'; seq: number } | { kind: 'settle'; seq: number } | { kind: 'snapshot'; covered: number | null };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('add' as const), seq: fc.integer({ min: 1, max: 30 }) }),
