@@ -34,8 +34,15 @@ class FrameEncoder extends defaults.Encoder {
     let head = String(packet.type);
     if (packet.nsp && packet.nsp !== '/') head += `${packet.nsp},`;
     if (packet.id !== undefined && packet.id !== null) head += packet.id;
-    const items = data[1].items.map((item) => item.json).join(',');
-    return [`${head}[${JSON.stringify(data[0])},{"items":[${items}]}]`];
+    // Appended piece by piece: V8 keeps the pieces as a rope that ws flattens once, where a
+    // join would build the whole frame one extra time (the largest allocation per frame).
+    let frame = `${head}[${JSON.stringify(data[0])},{"items":[`;
+    const { items } = data[1];
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) frame += ',';
+      frame += items[i].json;
+    }
+    return [`${frame}]}]`];
   }
 }
 

@@ -118,7 +118,9 @@ export class DeviceQueue<T extends { seq: number; priority: number }> {
 
   /** Queues one item; returns false if its seq is already known or the queue is closed. */
   enqueue(item: T): boolean {
-    return this.enqueueMany([item]) === 1;
+    if (!this.accept(item)) return false;
+    this.pump();
+    return true;
   }
 
   /** Queues several items; with `flush` they leave without waiting for the window. Returns how many were new. */
