@@ -8,7 +8,7 @@ import { IngestService, type Outbox } from '../ingest/ingest-service';
 import type { RulesEngine } from '../ingest/rules/rules-engine';
 import { Scheduler, type ScheduleStore } from '../schedule/scheduler';
 import { SCHEDULE_RELEASE_PAGE, SCHEDULE_RETRY_MS } from '../config/defaults';
-import { DELIVERY_MAX_HELD, DELIVERY_TIMER_TICK_MS, DISMISS_CATCH_UP_PAGE, FANOUT_SLICE_DEVICES, PROGRESS_SAVE_INTERVAL_MS } from '../config/defaults';
+import { DELIVERY_MAX_HELD, DELIVERY_TIMER_TICK_MS, DISMISS_CATCH_UP_PAGE, FANOUT_SLICE_DEVICES, PROGRESS_SAVE_CHUNK_DEVICES, PROGRESS_SAVE_INTERVAL_MS } from '../config/defaults';
 import { TimerWheel } from '../queue/timer-wheel';
 import { systemTimers } from '../queue/timers';
 import type { LogFor, Monitoring } from './observability';
@@ -70,6 +70,7 @@ export function buildRelay(
     fanOutSlice: FANOUT_SLICE_DEVICES,
     maxHeld: DELIVERY_MAX_HELD,
     saveIntervalMs: PROGRESS_SAVE_INTERVAL_MS,
+    saveChunkDevices: PROGRESS_SAVE_CHUNK_DEVICES,
     dismissPage: DISMISS_CATCH_UP_PAGE,
     link: links ? (a: Attachment) => links.pathOf(a) : undefined,
   };

@@ -25,6 +25,8 @@ export const FANOUT_SLICE_DEVICES = 128;
 export const DELIVERY_MAX_HELD = 512;
 /** ms between coalesced progress writes: every device acked or told of a dismissal within it is written in one commit; a kill -9 resends at most this window's acks. */
 export const PROGRESS_SAVE_INTERVAL_MS = 200;
+/** devices per progress commit at most: a thousand phones' coalesced write is ten short commits on turns of their own (about 2 ms each), not one 20 ms stall. */
+export const PROGRESS_SAVE_CHUNK_DEVICES = 100;
 /** dismissals read (and sent as one `dismissed` event) per page when a device catches up on what it missed. */
 export const DISMISS_CATCH_UP_PAGE = 512;
 

@@ -20,6 +20,8 @@ export interface DeliveryOptions extends Omit<DeviceQueueOptions, 'urgentPriorit
   maxHeld: number;
   /** ms between coalesced progress writes. */
   saveIntervalMs: number;
+  /** Devices per progress write at most (a coalesced write of more is split into several commits). */
+  saveChunkDevices: number;
   /** Dismissal ids read per page when a device catches up on what it missed. */
   dismissPage: number;
   /** Signs a stored attachment's link into the wire JSON (absent: attachments are off). */
@@ -60,13 +62,13 @@ export class Delivery implements RelayListener {
     clock: DeliveryClock,
     private readonly events: DeliveryEvents = {},
   ) {
-    const { fanOutSlice, maxHeld, saveIntervalMs, dismissPage, link, ...queue } = options;
+    const { fanOutSlice, maxHeld, saveIntervalMs, saveChunkDevices, dismissPage, link, ...queue } = options;
     const window = queue.maxBatch * queue.maxInFlight;
     const held = Math.max(maxHeld, 2 * window);
     const policy: SessionPolicy = { queue: { ...queue, urgentPriority: URGENT_PRIORITY }, maxHeld: held, pageRows: Math.floor(held / 2), dismissPage, link };
     const report = (error: unknown, where: string) => this.events.onError?.(error, where);
     this.fanOut = new FanOut(() => this.sessions.values(), fanOutSlice, (fn) => clock.defer(fn), (e) => report(e, 'fan-out'));
-    this.saver = new ProgressSaver((writes) => store.saveProgress(writes), clock.timers, saveIntervalMs, (e) => report(e, 'save progress'));
+    this.saver = new ProgressSaver((writes) => store.saveProgress(writes), clock.timers, saveIntervalMs, (e) => report(e, 'save progress'), saveChunkDevices);
     this.context = {
       store,
       timers: clock.timers,

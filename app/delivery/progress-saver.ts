@@ -24,6 +24,8 @@ export class ProgressSaver {
     private readonly timers: Timers,
     private readonly intervalMs: number,
     private readonly onError: (error: unknown) => void,
+    /** Devices per write at most: a thousand phones' progress is written as several short commits, each on its own turn, not one long one. */
+    private readonly devicesPerWrite = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The device's progress moved; `take` is called when the write is made and returns what to write (null: nothing). */
@@ -42,8 +44,9 @@ export class ProgressSaver {
       if (write) writes.push(write);
     }
     this.dirty.clear();
-    if (writes.length > 0) {
-      this.chain = this.chain.then(() => this.save(writes)).catch((error) => this.onError(error));
+    for (let start = 0; start < writes.length; start += this.devicesPerWrite) {
+      const chunk = writes.slice(start, start + this.devicesPerWrite);
+      this.chain = this.chain.then(() => this.save(chunk)).catch((error) => this.onError(error));
     }
     return this.chain;
   }

@@ -33,7 +33,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 async function scenario(backlog: number, maxHeld: number, topics: string[] | null, ops: Op[]): Promise<void> {
   const store = new FakeStore();
   const timers = new ManualTimers();
-  const options = { batchWindowMs: 25, maxBatch: 2, maxInFlight: 2, redeliverAfterMs: 100, fanOutSlice: 64, maxHeld, saveIntervalMs: 50, dismissPage: 3 };
+  const options = { batchWindowMs: 25, maxBatch: 2, maxInFlight: 2, redeliverAfterMs: 100, fanOutSlice: 64, maxHeld, saveIntervalMs: 50, saveChunkDevices: 2, dismissPage: 3 };
   const delivery = new Delivery(store, options, { timers, defer: (fn) => queueMicrotask(fn) });
   const bus = new LocalRelayBus((e) => {
     throw e;

@@ -9,7 +9,7 @@ import { FakeConnection, FakeStore, gate, settle, stored } from './fakes';
 // progress saves (per priority), revocation and dismissals.
 
 const OPTIONS: DeliveryOptions = {
-  batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 1000, fanOutSlice: 64, maxHeld: 512, saveIntervalMs: 200, dismissPage: 512,
+  batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 1000, fanOutSlice: 64, maxHeld: 512, saveIntervalMs: 200, saveChunkDevices: 100, dismissPage: 512,
 };
 
 function world(options: Partial<DeliveryOptions> = {}) {

@@ -50,3 +50,31 @@ describe('ProgressSaver', () => {
     expect(timers.pendingCount).toBe(0);
   });
 });
+
+describe('ProgressSaver with many devices', () => {
+  it('splits one coalesced write into commits of at most devicesPerWrite devices, in order, each after the one before', async () => {
+    const timers = new ManualTimers();
+    const saved: string[][] = [];
+    let inWrite = 0;
+    let overlapped = false;
+    const saver = new ProgressSaver(
+      async (w) => {
+        overlapped ||= inWrite > 0;
+        inWrite++;
+        await settle();
+        saved.push(w.map((x) => x.deviceId));
+        inWrite--;
+      },
+      timers,
+      200,
+      () => undefined,
+      100,
+    );
+    const devices = Array.from({ length: 250 }, (_, i) => `d${i}`);
+    for (const d of devices) saver.mark(d, () => write(d, 7));
+    await saver.flush();
+    expect(saved.map((w) => w.length)).toEqual([100, 100, 50]);
+    expect(saved.flat()).toEqual(devices);
+    expect(overlapped).toBe(false);
+  });
+});

@@ -8,7 +8,7 @@ import { FakeConnection, FakeStore, settle, stored } from './fakes';
 // other device settles it unseen, so its watermark moves past it and never waits on it.
 
 const OPTIONS: DeliveryOptions = {
-  batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 1000, fanOutSlice: 64, maxHeld: 512, saveIntervalMs: 200, dismissPage: 512,
+  batchWindowMs: 25, maxBatch: 64, maxInFlight: 4, redeliverAfterMs: 1000, fanOutSlice: 64, maxHeld: 512, saveIntervalMs: 200, saveChunkDevices: 100, dismissPage: 512,
 };
 
 function world() {
