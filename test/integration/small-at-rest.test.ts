@@ -41,9 +41,13 @@ test('restarted and idle: no read worker and none of the lazy modules; a pairing
   fs.writeFileSync(preload, PRELOAD);
   const file = path.join(dir, 'dump.json');
   const env = { NODE_OPTIONS: `--require ${preload}`, BEEP_TEST_DUMP: file };
-  // The first start issues the CA and server certificate (node-forge); the restart only reads them.
   const first = await startDaemon({ dataDir: dir, env, config: { store: { readPoolIdleSec: 1 } } });
-  await first.stop();
+  try {
+    // The first start issues the CA and server certificate with Beep's own DER writer: no forge.
+    expect((await dump(first, file)).packages.has('node-forge')).toBe(false);
+  } finally {
+    await first.stop();
+  }
   const daemon = await first.restart();
   try {
     // The start's audit check reads on the main connection: once a verification is answered,
