@@ -1,4 +1,5 @@
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from './rate-limiter-store';
 import { PointFailureBudget, type FailureBudget } from './failure-limiter';
 import { StoreRateLimiter, StoreViolationBlocker, type RateLimiter, type ViolationBlocker } from './rate-limiter';
 

@@ -1,4 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from './rate-limiter-store';
 
 // Request budgets (per IP, per device, per route) and progressive blocking, behind small
 // interfaces, over any rate-limiter-flexible store: limiter-factory.ts builds them on the

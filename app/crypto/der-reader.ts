@@ -1,6 +1,5 @@
 // A strict DER reader, with no dependency: what reading a certificate at every start needs
-// (x509-reader.ts, name constraints), so node-forge — kept for building certificates
-// (der.ts, x509-builder.ts) — is loaded only when one is issued. Definite lengths only, minimal
+// (x509-reader.ts, name constraints); der.ts is its writer. Definite lengths only, minimal
 // length octets, low tag numbers (X.509 uses nothing else); anything else is a malformed input.
 
 /** One DER node: its tag, its content bytes and its whole encoding (what a signature covers). */

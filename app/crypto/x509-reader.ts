@@ -1,6 +1,6 @@
 // Reads what Beep needs from a certificate of any key type (forge's reader refuses non-RSA keys):
 // validity, the names it covers, its name constraints, its key id and its subject, byte for byte.
-// It reads with der-reader.ts, so a start that only reads certificates never loads node-forge.
+// It reads with der-reader.ts (no dependency).
 import { X509Certificate } from 'node:crypto';
 import { childrenOf, contentOf, DerType, isContextTag, isUniversalType, oidText, readDer, timeOf, type DerNode } from './der-reader';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, type NameConstraints } from './name-constraints';

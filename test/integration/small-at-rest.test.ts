@@ -4,7 +4,8 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon';
 
 // Small at rest: a daemon restarted on its data directory holds no read worker thread once the
 // start's own queries are done, and none of the modules only some commands need (node-forge,
-// qrcode, bcrypt, dbus-next without a session bus, the `beep listen` client); each is loaded
+// qrcode, bcrypt, dbus-next without a session bus, the `beep listen` client, re2js without keyword
+// rules, fast-xml-parser without a Windows capture); each is loaded
 // when first used. A preload (NODE_OPTIONS=--require) reports the daemon's modules and live
 // worker threads when sent SIGUSR2.
 
@@ -24,7 +25,7 @@ if (wt.isMainThread) {
 }
 `;
 
-const LAZY = ['node-forge', 'qrcode', 'bcrypt', 'dbus-next', 'socket.io-client'];
+const LAZY = ['node-forge', 'qrcode', 'bcrypt', 'dbus-next', 'socket.io-client', 're2js', 'fast-xml-parser'];
 
 async function dump(daemon: RunningDaemon, file: string): Promise<{ packages: Set<string>; workers: number; started: number }> {
   fs.rmSync(file, { force: true });
@@ -41,9 +42,13 @@ test('restarted and idle: no read worker and none of the lazy modules; a pairing
   fs.writeFileSync(preload, PRELOAD);
   const file = path.join(dir, 'dump.json');
   const env = { NODE_OPTIONS: `--require ${preload}`, BEEP_TEST_DUMP: file };
-  // The first start issues the CA and server certificate (node-forge); the restart only reads them.
   const first = await startDaemon({ dataDir: dir, env, config: { store: { readPoolIdleSec: 1 } } });
-  await first.stop();
+  try {
+    // The first start issues the CA and server certificate with Beep's own DER writer: no forge.
+    expect((await dump(first, file)).packages.has('node-forge')).toBe(false);
+  } finally {
+    await first.stop();
+  }
   const daemon = await first.restart();
   try {
     // The start's audit check reads on the main connection: once a verification is answered,

@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import type { RE2JS as Re2 } from 're2js';
 
 // The rules' keyword patterns are the user's regular expressions, run on every notification on
 // the event loop. A backtracking engine can take exponential time on them ((a+)+$ against a
@@ -12,10 +12,15 @@ export interface KeywordPattern {
   replaceAll(text: string, replacement: string): string;
 }
 
-const FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
+/** re2js (~1.5 MB of heap), loaded when the first keyword pattern is checked or compiled: a daemon without keyword rules never holds it. */
+function re2(): typeof Re2 {
+  return (require('re2js') as typeof import('re2js')).RE2JS;
+}
 
 /** JavaScript spellings (named groups `(?<n>`, `\u00e9`, an unescaped `/`) in RE2's syntax. */
-function toRe2(pattern: string, flags: string): RE2JS {
+function toRe2(pattern: string, flags: string): Re2 {
+  const RE2JS = re2();
+  const FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
   let bits = 0;
   for (const flag of flags) bits |= FLAGS[flag] ?? 0;
   return RE2JS.compile(RE2JS.translateRegExp(pattern), bits);

@@ -25,23 +25,28 @@ const SHORT_DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
  *   new WallClock('Europe/Paris').at(Date.parse('2026-03-29T01:30:00Z'))  // { day: 6, minutes: 210 }
  */
 export class WallClock {
-  private readonly format: Intl.DateTimeFormat;
+  // Built on the first reading: an Intl formatter maps ICU's zone and calendar data (~8 MB of
+  // RSS), which a daemon without quiet-hours windows never needs.
+  private format?: Intl.DateTimeFormat;
 
-  constructor(timeZone: string | null) {
-    this.format = new Intl.DateTimeFormat('en-US', {
-      timeZone: timeZone ?? undefined,
+  constructor(private readonly timeZone: string | null) {}
+
+  private formatter(): Intl.DateTimeFormat {
+    this.format ??= new Intl.DateTimeFormat('en-US', {
+      timeZone: this.timeZone ?? undefined,
       weekday: 'short',
       hour: '2-digit',
       minute: '2-digit',
       hourCycle: 'h23',
     });
+    return this.format;
   }
 
   at(instantMs: number): WallTime {
     let day = 0;
     let hour = 0;
     let minute = 0;
-    for (const part of this.format.formatToParts(instantMs)) {
+    for (const part of this.formatter().formatToParts(instantMs)) {
       if (part.type === 'weekday') day = SHORT_DAYS.indexOf(part.value);
       else if (part.type === 'hour') hour = Number(part.value);
       else if (part.type === 'minute') minute = Number(part.value);

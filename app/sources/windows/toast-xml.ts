@@ -1,4 +1,7 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+
+/** fast-xml-parser, loaded with the first toast read: only a Windows capture needs it. */
+const xmlParser = () => require('fast-xml-parser') as typeof import('fast-xml-parser');
 
 // The parts of a Windows toast's XML payload Beep relays (the toast content schema:
 // <toast launch activationType scenario><visual><binding template><text/>…<image placement/>
@@ -80,7 +83,7 @@ function address(value: string | null, schemes: string[]): string | null {
 }
 
 function parser(): XMLParser {
-  return new XMLParser({
+  return new (xmlParser().XMLParser)({
     preserveOrder: true,
     ignoreAttributes: false,
     attributeNamePrefix: '',
@@ -99,7 +102,7 @@ function parser(): XMLParser {
  *   // { texts: ['Standup', …], scenario: 'reminder', url: null, … }
  */
 export function parseToast(xml: string): Toast {
-  const valid = XMLValidator.validate(xml);
+  const valid = xmlParser().XMLValidator.validate(xml);
   if (valid !== true) throw new ToastError('malformed_xml', `line ${valid.err.line}: ${valid.err.msg}`);
   let nodes: XmlNode[];
   try {

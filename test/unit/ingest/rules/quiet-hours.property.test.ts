@@ -86,3 +86,21 @@ describe('quiet hours', () => {
     expect(inQuietHours(w, { day: 0, minutes: 8 * 60 + 59 })).toBe(false);
   });
 });
+
+describe('the wall clock at rest', () => {
+  // An Intl formatter maps ICU's zone data (~8 MB resident): a daemon whose rules have no quiet
+  // hours builds a WallClock at start and must never build the formatter.
+  test('builds its formatter on the first reading, and only once', () => {
+    const built = jest.spyOn(Intl, 'DateTimeFormat');
+    try {
+      const clock = new WallClock('Europe/Paris');
+      expect(built).not.toHaveBeenCalled();
+      const instant = Date.parse('2026-03-29T01:30:00Z');
+      expect(clock.at(instant)).toEqual(reference('Europe/Paris', instant));
+      clock.at(instant + 60_000);
+      expect(built).toHaveBeenCalledTimes(1);
+    } finally {
+      built.mockRestore();
+    }
+  });
+});
