@@ -1,15 +1,15 @@
 import { PerformanceObserver, constants, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { CheckOutcome } from './health';
 import { LeakDetector, limitLevel, type LimitLevel } from './leak-detector';
 
 // The memory watch: samples RSS, heap and external memory every few seconds; once per window
-// (3 samples) it hands the heap left after a full GC to the LeakDetector; it raises and clears
-// alarms (log, metric, health) for a leak and for the soft and hard RSS limits. A full GC is
-// forced only when the event loop was nearly idle through the window: under load its pause
-// (50 ms at 100 phones, 100-160 ms at 1000, measured) would stall every delivery, so a busy
-// window takes the heap V8's own full collections left, or gives no verdict.
+// (3 samples) it hands the LeakDetector the heap V8's own full collections left in it; it raises
+// and clears alarms (log, metric, health) for a leak and for the soft and hard RSS limits. It
+// never forces a collection (that needs a V8 flag, and its pause took 50 ms at 100 phones and
+// 100-160 ms at 1000, measured, stalling every delivery): a window without a full collection
+// takes its smallest heap reading if the loop was nearly idle (little garbage is made then), and
+// gives no verdict if it was busy (its heap is mostly garbage waiting for a collection).
 
 export interface MemorySample {
   at: number;
@@ -37,19 +37,8 @@ const WINDOW_SAMPLES = 3;
 const LEAK_RISES = 3;
 /** bytes of post-GC heap wobble that is not a rise. */
 const NOISE_BYTES = 256 * 1024;
-/** Event-loop utilisation (0..1) over a window below which it may end with a forced full GC. */
-const IDLE_UTILIZATION = 0.2;
-
-/** A full collection, when V8 lets us have one (it does in Node 20 via --expose-gc at run time). */
-function fullGc(): (() => void) | null {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : null;
-  } catch {
-    return null;
-  }
-}
+/** Event-loop utilisation (0..1) over a window below which its smallest heap reading stands for the floor. */
+const IDLE_UTILIZATION = 0.1;
 
 const MB = 1024 * 1024;
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
@@ -61,8 +50,7 @@ export class MemoryWatch {
   private leak = false;
   private level: LimitLevel = 'ok';
   private readonly detector: LeakDetector;
-  private readonly gc = fullGc();
-  /** The smallest heap seen in the current window, when no full GC is available. */
+  /** The smallest heap seen in the current window. */
   private windowMin = Infinity;
   /** The smallest heap read right after one of V8's own full collections in the current window. */
   private afterMajorGc = Infinity;
@@ -123,17 +111,13 @@ export class MemoryWatch {
 
   private sample(): void {
     this.samples += 1;
-    let sample = this.read();
+    const sample = this.read();
     this.windowMin = Math.min(this.windowMin, sample.heapUsed);
     if (this.samples % WINDOW_SAMPLES === 0) {
       const busy = performance.eventLoopUtilization(this.utilization).utilization;
       let floor: number | null = null;
-      if (this.gc && busy < IDLE_UTILIZATION) {
-        this.gc();
-        sample = this.read();
-        floor = sample.heapUsed;
-      } else if (this.afterMajorGc < Infinity) floor = this.afterMajorGc;
-      else if (!this.gc) floor = this.windowMin;
+      if (this.afterMajorGc < Infinity) floor = this.afterMajorGc;
+      else if (busy < IDLE_UTILIZATION) floor = this.windowMin;
       // A busy window with no full collection of V8's own says nothing about a leak: no verdict.
       this.windowMin = this.afterMajorGc = Infinity;
       this.utilization = performance.eventLoopUtilization();
