@@ -7,11 +7,12 @@ import { LeakDetector, limitLevel, type LimitLevel } from './leak-detector';
 // The memory watch: samples RSS, heap and external memory every few seconds; once per window
 // (3 samples) it hands the LeakDetector the heap V8's own full collections left in it; it raises
 // and clears alarms (log, metric, health) for a leak and for the soft and hard RSS limits. Under
-// the soft limit it forces no collection (its pause took 50 ms at 100 phones and 100-160 ms at
-// 1000, measured, stalling every delivery): a window without a full collection takes its smallest
-// heap reading if the loop was nearly idle (little garbage is made then), and gives no verdict if
-// it was busy (its heap is mostly garbage waiting for a collection). Past the soft limit it forces
-// one per window, as V8 alone lets a busy heap grow toward the hard limit.
+// the hard limit it forces no collection (its pause took 50 ms at 100 phones and 100-160 ms at
+// 1000, measured, stalling every delivery; forcing one past the soft limit cost a fifth more CPU
+// per delivery at 100 phones): a window without a full collection takes its smallest heap reading
+// if the loop was nearly idle (little garbage is made then), and gives no verdict if it was busy
+// (its heap is mostly garbage waiting for a collection). A sample past the hard limit forces one
+// before the limit is judged, as V8 alone lets a busy heap grow toward its own limit.
 
 export interface MemorySample {
   at: number;
@@ -63,7 +64,7 @@ export class MemoryWatch {
   private leak = false;
   private level: LimitLevel = 'ok';
   private readonly detector: LeakDetector;
-  /** Forced only past the soft limit (see sample()). */
+  /** Forced only past the hard limit (see sample()). */
   private readonly gc = fullGc();
   /** The smallest heap seen in the current window. */
   private windowMin = Infinity;
@@ -127,17 +128,20 @@ export class MemoryWatch {
   private sample(): void {
     this.samples += 1;
     let sample = this.read();
+    let collected = false;
+    // Past the hard limit a pause is worth it: V8 alone lets a busy heap grow toward its own
+    // limit (a thousand phones passed 320 MB), so a full collection runs before the limit is judged.
+    if (this.gc && sample.rss >= this.options.hardLimitBytes) {
+      this.gc();
+      sample = this.read();
+      collected = true;
+    }
     this.windowMin = Math.min(this.windowMin, sample.heapUsed);
     if (this.samples % WINDOW_SAMPLES === 0) {
       const busy = performance.eventLoopUtilization(this.utilization).utilization;
       let floor: number | null = null;
-      // Past the soft limit, holding memory down is worth a pause: V8 alone lets a busy heap grow
-      // toward its own limit (a thousand phones reached the hard limit without this).
-      if (this.gc && sample.rss >= this.options.softLimitBytes) {
-        this.gc();
-        sample = this.read();
-        floor = sample.heapUsed;
-      } else if (this.afterMajorGc < Infinity) floor = this.afterMajorGc;
+      if (collected) floor = sample.heapUsed;
+      else if (this.afterMajorGc < Infinity) floor = this.afterMajorGc;
       else if (busy < IDLE_UTILIZATION) floor = this.windowMin;
       // A busy window with no full collection of V8's own says nothing about a leak: no verdict.
       this.windowMin = this.afterMajorGc = Infinity;

@@ -2,7 +2,7 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { MemoryWatch } from '../../../app/observability/memory-watch';
 
 // The watch's leak check reads the heap V8's own full collections leave. It forces a collection
-// only past the soft RSS limit: under that, its pause (50 ms at 100 phones, 100-160 ms at 1000)
+// only past the hard RSS limit: under that, its pause (50 ms at 100 phones, 100-160 ms at 1000)
 // would stall every delivery for nothing.
 
 /** Forced full GCs seen while `during` runs (V8 flags a collection asked for by gc() as forced). */
@@ -31,10 +31,10 @@ async function busyFor(ms: number): Promise<void> {
   }
 }
 
-const options = { sampleIntervalMs: 40, softLimitBytes: 4096 * 1024 * 1024, hardLimitBytes: 8192 * 1024 * 1024, leakGrowthBytes: 64 * 1024 * 1024 };
+const options = { sampleIntervalMs: 40, softLimitBytes: 1, hardLimitBytes: 8192 * 1024 * 1024, leakGrowthBytes: 64 * 1024 * 1024 };
 
 describe('MemoryWatch full GCs', () => {
-  it('forces none under the soft limit, busy or idle', async () => {
+  it('forces none under the hard limit, busy or idle (past the soft one too)', async () => {
     const watch = new MemoryWatch(options);
     watch.start();
     try {
@@ -46,8 +46,8 @@ describe('MemoryWatch full GCs', () => {
     }
   });
 
-  it('forces them past the soft limit, where holding memory down is worth a pause (and the probe sees them)', async () => {
-    const watch = new MemoryWatch({ ...options, softLimitBytes: 1 });
+  it('forces them past the hard limit, where holding memory down is worth a pause (and the probe sees them)', async () => {
+    const watch = new MemoryWatch({ ...options, hardLimitBytes: 1 });
     watch.start();
     try {
       expect(await forcedGcsDuring(() => busyFor(1_200))).toBeGreaterThan(0);
