@@ -64,8 +64,10 @@ export class MemoryWatch {
   private leak = false;
   private level: LimitLevel = 'ok';
   private readonly detector: LeakDetector;
-  /** Forced only past the hard limit (see sample()). */
+  /** Forced only past the hard limit (see sample()), at most once per window. */
   private readonly gc = fullGc();
+  /** The sample that last forced a collection. */
+  private forcedAt = -Infinity;
   /** The smallest heap seen in the current window. */
   private windowMin = Infinity;
   /** The smallest heap read right after one of V8's own full collections in the current window. */
@@ -130,8 +132,10 @@ export class MemoryWatch {
     let sample = this.read();
     let collected = false;
     // Past the hard limit a pause is worth it: V8 alone lets a busy heap grow toward its own
-    // limit (a thousand phones passed 320 MB), so a full collection runs before the limit is judged.
-    if (this.gc && sample.rss >= this.options.hardLimitBytes) {
+    // limit (a thousand phones passed 320 MB), so a full collection runs before the limit is
+    // judged; at most one per window, as RSS that is not heap (or a real leak) may stay past it.
+    if (this.gc && sample.rss >= this.options.hardLimitBytes && this.samples - this.forcedAt >= WINDOW_SAMPLES) {
+      this.forcedAt = this.samples;
       this.gc();
       sample = this.read();
       collected = true;
