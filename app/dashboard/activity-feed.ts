@@ -62,7 +62,8 @@ const MAX_DEVICE_SLOTS = 4096;
 /** An entry and where it went: the listed devices by id, the counted ones by device slot. */
 interface Tracked {
   entry: FeedEntry;
-  listed: Map<string, FeedDelivery>;
+  /** Made with the first delivery (an entry nobody is sent has none). */
+  listed: Map<string, FeedDelivery> | null;
   /** Per device slot: 0 not seen, SENT or ACKED (null until a device past the listed ones shows up). */
   states: Uint8Array | null;
   /** The slot numbering `states` was made under. */
@@ -149,7 +150,7 @@ export class ActivityFeed {
       createdAt: n.createdAt,
       deliveries: [],
     };
-    this.entries.set(n.id, { entry, listed: new Map(), states: null, numbering: 0 });
+    this.entries.set(n.id, { entry, listed: null, states: null, numbering: 0 });
     while (this.entries.size > FEED_CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
     if (this.changed()) this.pending.added.add(entry);
   }
@@ -203,7 +204,8 @@ export class ActivityFeed {
     for (const { id } of items) {
       const tracked = this.entries.get(id);
       if (!tracked) continue;
-      const { entry, listed } = tracked;
+      const { entry } = tracked;
+      const listed = (tracked.listed ??= new Map());
       let delivery = listed.get(deviceId);
       if (delivery?.state === 'acked') continue;
       if (!delivery && listed.size >= this.listed) {

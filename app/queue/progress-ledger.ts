@@ -60,7 +60,6 @@ export class ProgressLedger {
   /** Records one seq owed to the device (a duplicate is ignored). */
   addOne(seq: number): void {
     if (seq <= this.watermark) return;
-    this.version++;
     const end = this.order.length;
     const settled = this.loose !== null && this.loose.size > 0 && this.loose.delete(seq);
     if (end === this.head || seq > this.order[end - 1]) {
@@ -73,6 +72,7 @@ export class ProgressLedger {
       this.order.splice(at, 0, seq);
       this.done.splice(at, 0, settled);
     }
+    this.version++;
     if (settled) this.doneAhead++;
     if (seq > this.highest) this.highest = seq;
     if (seq > this.ceiling) this.ceiling = seq;
