@@ -41,8 +41,10 @@ export class AttachmentLinks {
   /** Throws attachment_link_invalid unless `sig` signs `id` and `exp` and `exp` is still ahead. */
   verify(id: string, exp: unknown, sig: unknown): void {
     const expiry = typeof exp === 'string' && /^\d{1,12}$/.test(exp) ? Number(exp) : NaN;
-    const given = typeof sig === 'string' ? Buffer.from(sig, 'base64url') : Buffer.alloc(0);
-    const expected = Buffer.from(this.sign(id, expiry), 'base64url');
+    // The signature's text as signed, byte for byte: decoding it first would accept other spellings
+    // of the same bytes (characters base64url skips, the last character's spare bits).
+    const given = typeof sig === 'string' ? Buffer.from(sig) : Buffer.alloc(0);
+    const expected = Buffer.from(this.sign(id, expiry));
     const matches = given.length === expected.length && crypto.timingSafeEqual(given, expected);
     if (!matches || !(expiry * 1000 > this.now())) throw new BeepError('attachment_link_invalid');
   }

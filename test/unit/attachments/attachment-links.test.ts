@@ -41,6 +41,10 @@ test('another id, expiry, signature or key is refused; so is a missing or malfor
     () => links.verify(id, exp, undefined),
     () => links.verify(id, ['1', '2'], sig),
     () => links.verify(id, '1e12', sig),
+    // Only the signature as signed: base64url decoding skips characters it does not know and the
+    // last character's spare bits, so these decoded to the same bytes and were let through.
+    () => links.verify(id, exp, `${sig}!`),
+    () => links.verify(id, exp, `${sig.slice(0, 20)}.${sig.slice(20)}`),
   ];
   for (const attempt of refused) expect(attempt).toThrow(expect.objectContaining({ code: 'attachment_link_invalid' }));
 });
