@@ -6,6 +6,9 @@
 // settled flag each, found by binary search; only seqs settled before they were known (stored
 // acks above the watermark, dismissals of unread rows) go to a small set.
 
+/** Consumed entries at least, before a partly consumed ledger copies what is left to fresh arrays. */
+const COMPACT_AFTER = 32;
+
 export interface ProgressSnapshot {
   watermark: number;
   ackedAbove: number[];
@@ -105,6 +108,11 @@ export class ProgressLedger {
     return at >= 0 ? this.done[at] : this.loose !== null && this.loose.has(seq);
   }
 
+  /** Entries kept in memory: the known seqs, and any consumed prefix not let go yet. */
+  get held(): number {
+    return this.order.length;
+  }
+
   /** How many known seqs are still unsettled. */
   get unsettled(): number {
     let n = 0;
@@ -129,7 +137,12 @@ export class ProgressLedger {
       this.head++;
     }
     if (this.loose) for (const seq of this.loose) if (seq <= this.watermark) this.loose.delete(seq);
-    if (this.head > 1024 && this.head * 2 > order.length) {
+    // The consumed prefix is let go once it outweighs what is left (all of it when nothing is
+    // left): a ledger holds only what is in flight, not the capacity of its busiest moment (a
+    // thousand idle phones after a load kept 16 MB of consumed seqs with the old bound of 1024).
+    if (this.head === order.length) {
+      if (this.head > 0) [this.order, this.done, this.head] = [[], [], 0];
+    } else if (this.head >= COMPACT_AFTER && this.head * 2 > order.length) {
       this.order = order.slice(this.head);
       this.done = done.slice(this.head);
       this.head = 0;

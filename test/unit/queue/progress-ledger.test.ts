@@ -107,3 +107,34 @@ describe('ProgressLedger version', () => {
     expect(ledger.version).toBe(v2);
   });
 });
+
+describe('ProgressLedger memory', () => {
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  test('holds only what is still in flight once a snapshot has consumed the settled prefix', () => {
+    const ledger = new ProgressLedger(0);
+    ledger.addKnown(range(1, 2000));
+    ledger.settle(range(1, 1900));
+    expect(ledger.snapshot()).toEqual({ watermark: 1900, ackedAbove: [] });
+    expect(ledger.held).toBe(100); // the 1,900 consumed entries are let go, not kept for the next burst
+    ledger.settle(range(1901, 2000));
+    expect(ledger.snapshot()).toEqual({ watermark: 2000, ackedAbove: [] });
+    expect(ledger.held).toBe(0);
+    // and it goes on working after letting go
+    ledger.addKnown([2001, 2002, 2003]);
+    ledger.settle([2002]);
+    expect(ledger.snapshot()).toEqual({ watermark: 2000, ackedAbove: [2002] });
+    expect(ledger.isSettled(2002)).toBe(true);
+    expect(ledger.isSettled(2001)).toBe(false);
+    expect(ledger.unsettled).toBe(2);
+  });
+
+  test('keeps a short consumed prefix rather than copying on every snapshot', () => {
+    const ledger = new ProgressLedger(0);
+    ledger.addKnown(range(1, 40));
+    ledger.settle(range(1, 10));
+    ledger.snapshot();
+    expect(ledger.held).toBe(40); // 10 consumed of 40: not worth a copy yet
+    expect(ledger.unsettled).toBe(30);
+  });
+});
