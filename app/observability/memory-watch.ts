@@ -16,7 +16,8 @@ import { LeakDetector, limitLevel, type LimitLevel } from './leak-detector';
 // is forced as start-up ends: V8's memory reducer, which returns the heap's spare pages, waits
 // 8 s after the last full collection and then runs only if the heap has been quiet; start-up
 // allocates ~9 MB after its own last one, so the reducer often waited another 8 s (86 MB of RSS
-// 10 s after ready, 72 MB once it ran). Collected as start-up ends, the 8 s start from a quiet heap.
+// 10 s after ready, 72 MB once it ran). Collected as start-up ends, the 8 s start from a quiet
+// heap; on a free core the reducer then runs ~8 s after start, pinned to one core often still 16.
 
 export interface MemorySample {
   at: number;
