@@ -57,6 +57,10 @@ export function buildMonitoring(config: BeepConfig, log: LogFor, live: Monitorin
       softLimitBytes: config.memory.softLimitMb * MB,
       hardLimitBytes: config.memory.hardLimitMb * MB,
       leakGrowthBytes: config.memory.leakGrowthMb * MB,
+      load: () => {
+        const delivery = live.delivery();
+        return delivery ? delivery.connected + delivery.held : 0;
+      },
     },
     {
       onAlarm: (kind, details) => {

@@ -171,6 +171,13 @@ export class Delivery implements RelayListener {
     return this.sessions.size;
   }
 
+  /** Notifications the live sessions hold in memory now (in flight and queued), all devices together. */
+  get held(): number {
+    let held = 0;
+    for (const session of this.sessions.values()) held += session.held;
+    return held;
+  }
+
   /** The most notifications one device's session has held in memory at once since start. */
   get bufferedMax(): number {
     return this.highWater;

@@ -32,6 +32,8 @@ export interface MemoryWatchOptions {
   softLimitBytes: number;
   hardLimitBytes: number;
   leakGrowthBytes: number;
+  /** What the daemon holds on purpose (connected devices and notifications held): heap growth with it is not a leak. */
+  load?: () => number;
 }
 
 export interface MemoryWatchEvents {
@@ -166,7 +168,7 @@ export class MemoryWatch {
   }
 
   private judgeLeak(floor: number): void {
-    const verdict = this.detector.floor(floor);
+    const verdict = this.detector.floor(floor, this.options.load?.() ?? 0);
     const details = { heapAfterGcMb: mb(floor), growthMb: mb(verdict.growthBytes), windows: verdict.run.length };
     if (verdict.suspected && !this.leak) this.events.onAlarm?.('leak', details);
     if (!verdict.suspected && this.leak) this.events.onClear?.('leak', details);

@@ -182,6 +182,8 @@ describe('Delivery: the paged backlog', () => {
     for (let seq = 1; seq <= 6; seq++) commit(w, seq);
     const phone = await connect(w, 'd1');
     expect(phone.ids).toEqual([['n1', 'n2']]);
+    expect(w.delivery.held).toBeGreaterThanOrEqual(2); // n1 and n2 in flight (the memory watch's load)
+    expect(w.delivery.held).toBeLessThanOrEqual(4);
     commit(w, 7, { priority: 5 as Priority });
     await settle();
     phone.ack(0);
@@ -190,6 +192,7 @@ describe('Delivery: the paged backlog', () => {
     for (let i = 0; i < 10; i++) (phone.acks(), await settle());
     expect(phone.ids.flat()).toEqual(['n1', 'n2', 'n7', 'n3', 'n4', 'n5', 'n6']);
     expect(w.delivery.bufferedMax).toBeLessThanOrEqual(4);
+    expect(w.delivery.held).toBe(0);
   });
 
   it('merges what arrives while the backlog loads, once each, in order', async () => {

@@ -28,6 +28,21 @@ describe('LeakDetector', () => {
     for (let i = 0; i < 20; i++) expect(noisy.floor(20 * MB + (i % 2) * 100_000).suspected).toBe(false);
   });
 
+  test('a climb while what the daemon holds grows with it is explained; the same climb at a steady load is not', () => {
+    // A thousand phones connecting and their queues filling: floors rise with the load.
+    const ramp = make();
+    const loads = [0, 400, 1000, 1800, 2600];
+    [20, 28, 36, 45, 56].forEach((f, i) => expect(ramp.floor(f * MB, loads[i]).suspected).toBe(false));
+    expect(ramp.verdict().growthBytes).toBe(36 * MB);
+    // The load falls back to where the climb began and the heap is still climbing: a leak.
+    expect(ramp.floor(60 * MB, 0).suspected).toBe(true);
+
+    // Steady load (phones connected, queues flat): the same climb is a leak, as with no phones.
+    const steady = make();
+    const verdicts = [20, 28, 36, 45].map((f) => steady.floor(f * MB, 1000).suspected);
+    expect(verdicts).toEqual([false, false, false, true]);
+  });
+
   test('limit levels', () => {
     expect(limitLevel(90 * MB, 100 * MB, 200 * MB)).toBe('ok');
     expect(limitLevel(100 * MB, 100 * MB, 200 * MB)).toBe('soft');
