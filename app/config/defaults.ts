@@ -21,7 +21,11 @@ export const REDELIVER_AFTER_MS = 10_000;
 export const DELIVERY_TIMER_TICK_MS = 5;
 /** devices served per turn when one notification fans out; between turns acks and /health get theirs (~1 ms of work). */
 export const FANOUT_SLICE_DEVICES = 128;
-/** notifications one device's session holds in memory (in flight plus queued): two pages of 4 × 64; a backlog of any size stays in the store and is read a page at a time. */
+/**
+ * notifications one device's session holds in memory (in flight plus queued): two pages of 4 × 64;
+ * a backlog of any size stays in the store and is read a page at a time. Delivery raises it to two
+ * windows (2 × queue.maxBatch × queue.maxInFlight) when the queue settings make a window larger.
+ */
 export const DELIVERY_MAX_HELD = 512;
 /** ms between coalesced progress writes: every device acked or told of a dismissal within it is written in one commit; a kill -9 resends at most this window's acks. */
 export const PROGRESS_SAVE_INTERVAL_MS = 200;
