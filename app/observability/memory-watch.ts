@@ -13,11 +13,11 @@ import { LeakDetector, limitLevel, type LimitLevel } from './leak-detector';
 // if the loop was nearly idle (little garbage is made then), and gives no verdict if it was busy
 // (its heap is mostly garbage waiting for a collection). A sample past the hard limit forces one
 // before the limit is judged, as V8 alone lets a busy heap grow toward its own limit. One more
-// is forced as start-up ends: V8's memory reducer, which returns the heap's spare pages, waits
-// 8 s after the last full collection and then runs only if the heap has been quiet; start-up
-// allocates ~9 MB after its own last one, so the reducer often waited another 8 s (86 MB of RSS
-// 10 s after ready, 72 MB once it ran). Collected as start-up ends, the 8 s start from a quiet
-// heap; on a free core the reducer then runs ~8 s after start, pinned to one core often still 16.
+// is forced as start-up ends: V8's memory reducer, which returns the heap's spare pages (86 MB of
+// RSS 10 s after ready before it runs, 72 MB after), waits 8 s after the last full collection and
+// runs only if it judges the heap quiet, so the 8 s count from the end of start-up, not from its
+// last collection. On a free core it runs ~8 s after start; pinned to one core, V8 often still
+// waits 16 s (a 3-run of the ingest bench read 73.9 MB idle, the full 3-run 89.5 MB).
 
 export interface MemorySample {
   at: number;
