@@ -21,34 +21,44 @@ export interface LeakVerdict {
 /**
  * Feeds on the heap size measured right after a full GC, once per window, with how much the
  * daemon holds on purpose then (`load`: connected devices and the notifications their sessions
- * hold). A climb while the load is above where the climb began is explained by it (a thousand
- * phones connecting and their queues filling grew the heap 35-39 MB over four windows and
- * raised a false alarm); the same climb once the load is back down, or never rose, is a leak.
+ * hold). A window whose load is the highest of the climb so far is explained by it (a thousand
+ * phones connecting and their queues filling grew the heap 35-39 MB over four windows and raised
+ * a false alarm); a climb at a steady load, or past its highest, is a leak. Compared with the
+ * climb's highest load, not its first: a load that merely wobbles (queues filling and draining)
+ * explains nothing, and once raised the verdict stays until the climb stops, so a wobble does
+ * not clear and raise it again window after window.
  *
  *   const d = new LeakDetector({ growthBytes: 8e6, rises: 3, noiseBytes: 256e3 });
  *   d.floor(20e6); d.floor(24e6); d.floor(28e6); d.floor(31e6).suspected  // true
  */
 export class LeakDetector {
   private run: number[] = [];
-  /** The load when the current rising run began. */
+  /** The highest load seen in the current climb. */
   private runLoad = 0;
-  private load = 0;
+  private suspected = false;
 
   constructor(private readonly options: LeakDetectorOptions) {}
 
   floor(heapUsedAfterGc: number, load = 0): LeakVerdict {
     const last = this.run[this.run.length - 1];
-    if (last !== undefined && heapUsedAfterGc > last + this.options.noiseBytes) this.run.push(heapUsedAfterGc);
-    else [this.run, this.runLoad] = [[heapUsedAfterGc], load];
-    this.load = load;
+    if (last !== undefined && heapUsedAfterGc > last + this.options.noiseBytes) {
+      this.run.push(heapUsedAfterGc);
+      const explained = load > this.runLoad;
+      this.runLoad = Math.max(this.runLoad, load);
+      this.suspected ||= !explained && this.run.length > this.options.rises && this.growth() >= this.options.growthBytes;
+    } else {
+      [this.run, this.runLoad, this.suspected] = [[heapUsedAfterGc], load, false];
+    }
     return this.verdict();
   }
 
   verdict(): LeakVerdict {
-    const growth = this.run.length > 1 ? this.run[this.run.length - 1] - this.run[0] : 0;
-    const explained = this.load > this.runLoad;
-    const suspected = !explained && this.run.length > this.options.rises && growth >= this.options.growthBytes;
-    return { suspected, growthBytes: growth, run: [...this.run] };
+    return { suspected: this.suspected, growthBytes: this.growth(), run: [...this.run] };
+  }
+
+  /** bytes gained since the rising run began. */
+  private growth(): number {
+    return this.run.length > 1 ? this.run[this.run.length - 1] - this.run[0] : 0;
   }
 }
 

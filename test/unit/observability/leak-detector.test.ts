@@ -43,6 +43,20 @@ describe('LeakDetector', () => {
     expect(verdicts).toEqual([false, false, false, true]);
   });
 
+  test('a load that only wobbles explains nothing, and a raised verdict does not flap with it', () => {
+    // Steady traffic: queues fill and drain, so the load moves up and down around the same level.
+    // The climb began at a low moment (200); later windows are above it but below the climb's
+    // highest (300), and the heap keeps climbing: a leak, not explained by the load.
+    const d = make();
+    const loads = [200, 300, 250, 280, 260, 290];
+    const verdicts = [20, 24, 28, 32, 36, 40].map((f, i) => d.floor(f * MB, loads[i]).suspected);
+    expect(verdicts).toEqual([false, false, false, true, true, true]);
+    // A new high of the load while the heap still climbs does not clear it (no raise-clear-raise).
+    expect(d.floor(44 * MB, 900).suspected).toBe(true);
+    // The climb stops: the verdict clears.
+    expect(d.floor(44 * MB, 900).suspected).toBe(false);
+  });
+
   test('limit levels', () => {
     expect(limitLevel(90 * MB, 100 * MB, 200 * MB)).toBe('ok');
     expect(limitLevel(100 * MB, 100 * MB, 200 * MB)).toBe('soft');
