@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: holds V8's young generation small while the modules below load (start-up-heap.ts).
+import { releaseYoungGeneration } from './start-up-heap';
 import path from 'node:path';
 import type { Io } from './cli/commands';
 import { buildProgram } from './cli/program';
@@ -72,6 +74,7 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
   process.on('unhandledRejection', (reason) => crash('unhandled rejection', reason));
   try {
     await daemon.start();
+    releaseYoungGeneration();
   } catch (error) {
     logger.error('beep could not start', { error: (error as Error).message });
     if (!process.stderr.isTTY) io.err(`beep: ${(error as Error).message}`);
@@ -84,6 +87,10 @@ async function startCommand(flags: ConfigFlags): Promise<void> {
 }
 
 buildProgram({ io, start: startCommand })
+  // Only `start` keeps the young generation held, until the daemon runs.
+  .hook('preAction', (_program, command) => {
+    if (command.name() !== 'start') releaseYoungGeneration();
+  })
   .parseAsync(process.argv)
   .catch((error) => {
     io.err(`beep: ${(error as Error).message}`);
