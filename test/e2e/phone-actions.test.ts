@@ -107,3 +107,20 @@ test('view and http buttons: the link opens, the PC sends the request, the resul
   expect(stored.dismissedAt).toEqual(expect.any(String));
   expect(problems).toEqual([]);
 });
+
+test('a button tapped in a tab waiting for the connection: that tab takes the connection over and the PC performs it', async () => {
+  const other = await context.newPage();
+  const otherProblems = watchProblems(other);
+  await other.goto(`${daemon.gatewayUrl}/`);
+  await other.waitForSelector('#conn[data-state="connected"]');
+  await page.waitForSelector('#conn[data-state="elsewhere"]'); // one connection per device: the older tab waits in line
+  const id = await publish('Gate', `http, Open gate, ${targetUrl}/gate`);
+  await page.waitForSelector(`${card(id)} button.action-button`); // shown from the shared store
+  await page.click(`${card(id)} button.action-button`);
+  await page.waitForFunction((sel) => document.querySelector(`${sel} .action-result`)?.textContent?.includes('200'), card(id));
+  expect(await page.getAttribute('#conn', 'data-state')).toBe('connected');
+  await other.waitForSelector('#conn[data-state="elsewhere"]');
+  expect(seen.map((s) => s.url)).toContain('/gate');
+  await other.close();
+  expect([...problems, ...otherProblems]).toEqual([]);
+});

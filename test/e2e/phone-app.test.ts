@@ -289,14 +289,18 @@ test('offline: the stored list still opens from the service worker; back online,
   await waitGone(b.page, dismissed);
 });
 
-test('two tabs of one phone share the rotating refresh token without tripping reuse detection', async () => {
+test('two tabs of one phone: the newer holds the one connection, the older waits and takes over when it closes; they share the rotating refresh token', async () => {
   const { page, context } = a;
   const second = await context.newPage();
   const problems = watchProblems(second);
   await second.goto(`${daemon.gatewayUrl}/`);
   await connected(second);
+  // The daemon keeps one socket per device. Without the connection lock the older tab retried
+  // after a second and knocked the newer one off, and so on in turns; with it, it waits in line.
+  await page.waitForSelector('#conn[data-state="elsewhere"]');
+  expect(await page.textContent('#conn-text')).toBe('Live in another tab');
   const start = (await storedCredentials(page)).refreshToken;
-  // Both tabs' refresh timers fire about 24 s after the last refresh; the Web Lock lets one rotate.
+  // The connected tab refreshes about 24 s after the last refresh (a Web Lock lets one tab rotate at a time).
   await page.waitForFunction(
     (old) =>
       new Promise((resolve) => {
@@ -309,12 +313,15 @@ test('two tabs of one phone share the rotating refresh token without tripping re
     start,
     { timeout: 45_000, polling: 1000 },
   );
-  await page.waitForTimeout(1500); // let the other tab's timer fire too
   const id = await post({ title: 'After the refresh', app: 'cron' });
-  await waitShown(page, [id]);
+  await waitShown(page, [id]); // the waiting tab follows the shared store
   await waitShown(second, [id]);
+  expect(await page.getAttribute('#conn', 'data-state')).toBe('elsewhere'); // still waiting: no tug of war
   expect(await devices()).toHaveLength(2); // nobody was signed out for reusing a token
   await second.close();
+  await connected(page); // next in line
+  const after = await post({ title: 'After the other tab closed', app: 'cron' });
+  await waitShown(page, [after]);
   expect(problems).toEqual([]);
 });
 
@@ -341,6 +348,7 @@ test('while hidden, new ones become system notifications through the service wor
   const page = await b.context.newPage();
   await page.goto(`${daemon.gatewayUrl}/`);
   await connected(page);
+  await b.page.waitForSelector('#conn[data-state="elsewhere"]'); // B's first tab gave the connection up
   await page.evaluate(() => ((window as any).beepTestHidden = true));
   await post({ title: 'Server down', body: 'web-1 stopped answering', app: 'uptime', priority: 'urgent' });
   await post({ title: 'Coffee ready', app: 'home' });
@@ -357,6 +365,7 @@ test('while hidden, new ones become system notifications through the service wor
     { title: 'Urgent: Server down', body: 'uptime · web-1 stopped answering', requireInteraction: true },
   ]);
   await page.close();
+  await connected(b.page); // B's first tab waited in line and has the connection back
 });
 
 test('unpairing from the phone revokes its device on the daemon; the other phone keeps working', async () => {

@@ -8,6 +8,12 @@ import { NodeRoster, PREFERRED_PROBE_MS } from './nodes.js';
 // when the network comes back or the page becomes visible. In a cluster (PROTOCOL.md §4,
 // "Several gateways") a failed attempt moves to the next node, and while on another node the
 // one that served this page is probed to go back to it.
+//
+// One connection per device (PROTOCOL.md §4): the daemon closes a device's older socket when a
+// newer one joins, so two tabs that both reconnected would take turns knocking each other off.
+// A Web Lock holds the link instead: the tab that opens last (or is brought to the front) takes
+// it over, the others wait in line, show "Live in another tab" and follow the shared IndexedDB
+// (main.js redraws on the BroadcastChannel); when the holder closes, the next tab connects.
 
 /** ms the phone waits for the PC to perform an http action: longer than the daemon's own timeout (10 s by default). */
 const ACTION_TIMEOUT_MS = 30_000;
@@ -20,6 +26,8 @@ const DISMISS_BATCH = 64;
 /** bytes of ids in one frame: under the smallest frame any daemon accepts (2 KiB), whatever its batch size. */
 const DISMISS_FRAME_BYTES = 1800;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** The Web Lock whose holder (one tab per browser profile) keeps the device's socket. */
+export const CONNECTION_LOCK = 'beep-connection';
 
 /** Splits ids into runs of at most `max` ids and DISMISS_FRAME_BYTES of JSON. */
 export function dismissChunks(ids, max) {
@@ -46,7 +54,8 @@ function validItem(n) {
 /**
  * One per tab. `on` receives: state(name, detail), added(items), listed(items: history, shown
  * quietly), removed(ids), signedOut(why).
- * States: connecting, connected {node, url}, waiting {retryAt}, offline, signed-out.
+ * States: connecting, connected {node, url}, waiting {retryAt}, offline, elsewhere (another tab
+ * holds the connection), signed-out.
  */
 export class Connection {
   constructor(session, store, on) {
@@ -67,10 +76,17 @@ export class Connection {
     this.verified = new Set([location.origin]);
     this.dismissBatch = DISMISS_BATCH;
     this.inFlight = new Set();
+    /** Whether this tab holds CONNECTION_LOCK (always, where the browser has no Web Locks). */
+    this.holding = !navigator.locks;
+    /** Ends this tab's hold on the lock (set while it holds it). */
+    this.releaseLock = null;
+    /** This tab's place in line for the lock: aborting it leaves the line (set while it waits). */
+    this.line = null;
     this.handlers = {
-      online: () => this.connectNow(true),
+      online: () => (this.holding ? this.connectNow(true) : this.state('elsewhere')),
       offline: () => this.goOffline(),
-      visibilitychange: () => document.visibilityState === 'visible' && this.connectNow(true),
+      // Brought to the front: this tab takes the connection over if another held it.
+      visibilitychange: () => document.visibilityState === 'visible' && (this.holding ? this.connectNow(true) : this.claim(true)),
     };
   }
 
@@ -78,7 +94,8 @@ export class Connection {
     window.addEventListener('online', this.handlers.online);
     window.addEventListener('offline', this.handlers.offline);
     document.addEventListener('visibilitychange', this.handlers.visibilitychange);
-    this.connectNow();
+    if (this.holding) this.connectNow();
+    else this.claim(true);
   }
 
   stop() {
@@ -90,16 +107,69 @@ export class Connection {
     clearTimeout(this.refreshTimer);
     clearTimeout(this.probeTimer);
     this.drop();
+    this.line?.abort();
+    this.releaseLock?.();
+  }
+
+  /**
+   * Asks for CONNECTION_LOCK: `steal` takes it from the tab holding it (this one opened or came to
+   * the front), otherwise this tab waits in line. Held, the tab connects and keeps the lock until
+   * it stops or another tab takes it over; then it drops its socket and waits in line again.
+   */
+  claim(steal) {
+    if (this.stopped || this.holding) return;
+    this.line?.abort(); // a place in line this request replaces
+    const line = steal ? null : new AbortController();
+    this.line = line;
+    let held = false;
+    const granted = () => {
+      if (this.line === line) this.line = null;
+      if (this.stopped) return undefined;
+      held = true;
+      this.holding = true;
+      this.connectNow(true);
+      return new Promise((release) => (this.releaseLock = release));
+    };
+    navigator.locks.request(CONNECTION_LOCK, steal ? { steal: true } : { signal: line.signal }, granted).then(
+      () => undefined,
+      (error) => {
+        // Rejected after it was granted: another tab took the lock over. (Before: this request
+        // left the line, for stop() or for a steal of this tab's own; nothing to undo.)
+        if (!held || error?.name !== 'AbortError' || this.stopped) return;
+        this.holding = false;
+        this.releaseLock = null;
+        clearTimeout(this.retryTimer);
+        clearTimeout(this.refreshTimer);
+        clearTimeout(this.probeTimer);
+        this.drop();
+        this.claim(false);
+      },
+    );
+    if (line) this.state('elsewhere');
   }
 
   /** Asks the PC to perform an http action button; resolves with its reply (PROTOCOL.md, "Action buttons"). */
-  perform(id, action) {
+  async perform(id, action) {
+    // From a tab waiting in line: the user acts here, so this tab takes the connection over.
+    if (!this.holding) {
+      this.claim(true);
+      await this.connectedWithin(CONNECT_TIMEOUT_MS);
+    }
     const socket = this.socket;
-    if (!socket?.connected) return Promise.resolve({ error: { code: 'offline', message: 'Not connected to your PC; try again when it is.' } });
+    if (!socket?.connected) return { error: { code: 'offline', message: 'Not connected to your PC; try again when it is.' } };
     return new Promise((resolve) => {
       socket.timeout(ACTION_TIMEOUT_MS).emit('action', { id, action }, (error, reply) => {
         resolve(error ? { error: { code: 'timeout', message: 'Your PC did not answer.' } } : reply);
       });
+    });
+  }
+
+  /** Resolves once this tab's socket is connected, or after `ms` (whichever comes first). */
+  connectedWithin(ms) {
+    const deadline = Date.now() + ms;
+    return new Promise((resolve) => {
+      const check = () => (this.connected || this.stopped || Date.now() > deadline ? resolve() : setTimeout(check, 50));
+      check();
     });
   }
 
@@ -113,7 +183,7 @@ export class Connection {
 
   /** Connects unless already connected or connecting; `fresh` forgets the backoff. */
   async connectNow(fresh = false) {
-    if (this.stopped) return;
+    if (this.stopped || !this.holding) return;
     if (fresh) this.attempt = 0;
     if (this.connected || this.opening) return;
     clearTimeout(this.retryTimer);
@@ -132,7 +202,10 @@ export class Connection {
       this.opening = false;
       return error.signedOut ? this.signOut('revoked') : this.retryLater();
     }
-    if (this.stopped) return;
+    if (this.stopped || !this.holding) {
+      this.opening = false;
+      return;
+    }
     this.open(token);
   }
 
@@ -215,7 +288,7 @@ export class Connection {
   }
 
   retryLater() {
-    if (this.stopped) return;
+    if (this.stopped || !this.holding) return;
     if (!navigator.onLine) return this.goOffline();
     // The next node of the cluster (the same one on a single PC), after a jittered, capped wait.
     if (this.roster) this.activeUrl = this.roster.next(this.activeUrl);

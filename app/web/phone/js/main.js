@@ -6,7 +6,8 @@ import { Session } from './session.js';
 import { notificationsAllowed, notifySystem } from './system-notify.js';
 
 // The phone app's entry: pair if needed, then the list and the live connection. Tabs of the
-// same browser share one IndexedDB and tell each other about changes on a BroadcastChannel.
+// same browser share one IndexedDB and tell each other about changes on a BroadcastChannel; one
+// of them at a time holds the connection (connection.js, CONNECTION_LOCK).
 
 const byId = (id) => document.getElementById(id);
 const STATE_TEXT = {
@@ -14,6 +15,7 @@ const STATE_TEXT = {
   connected: 'Connected',
   waiting: 'Reconnecting…',
   offline: 'Offline',
+  elsewhere: 'Live in another tab',
   'signed-out': 'Not paired',
 };
 
@@ -219,7 +221,11 @@ class App {
   }
 
   fromSibling(what) {
-    if (what === 'items') this.refreshList();
+    if (what === 'items') {
+      this.refreshList();
+      // A tab without the connection may have queued a dismissal: the one with it sends it.
+      this.connection?.flushOutbox();
+    }
     if (what === 'cleared' && this.connection) this.signedOut('This device was unpaired.');
   }
 
