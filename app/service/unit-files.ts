@@ -1,6 +1,8 @@
 // The service definitions `beep service install` writes: a systemd user unit (Linux), a
 // launchd agent (macOS) and a Task Scheduler task (Windows). Pure text builders, so their
-// content is tested on any platform.
+// content is tested on any platform. Each runs node with the daemon's V8 flags (node-flags.ts).
+
+import { DAEMON_NODE_FLAGS } from '../node-flags';
 
 export interface ServiceSpec {
   /** Absolute path of the node binary. */
@@ -27,7 +29,7 @@ function systemdWord(word: string): string {
  * which the daemon answers with a clean shutdown within 5 s.
  */
 export function systemdUnit(spec: ServiceSpec): string {
-  const exec = [spec.node, spec.main, '--data-dir', spec.dataDir, 'start'].map(systemdWord).join(' ');
+  const exec = [spec.node, ...DAEMON_NODE_FLAGS, spec.main, '--data-dir', spec.dataDir, 'start'].map(systemdWord).join(' ');
   return `[Unit]
 Description=Beep notification relay (your PC's notifications on your phones)
 
@@ -51,7 +53,7 @@ function xml(text: string): string {
 
 /** A launch agent: runs at login (RunAtLoad) and is restarted unless it exited cleanly. */
 export function launchdPlist(spec: ServiceSpec): string {
-  const args = [spec.node, spec.main, '--data-dir', spec.dataDir, 'start'].map((a) => `    <string>${xml(a)}</string>`).join('\n');
+  const args = [spec.node, ...DAEMON_NODE_FLAGS, spec.main, '--data-dir', spec.dataDir, 'start'].map((a) => `    <string>${xml(a)}</string>`).join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -110,7 +112,7 @@ export function windowsArg(arg: string): string {
  * instance. Saved as UTF-16 with a byte-order mark, the encoding schtasks reads.
  */
 export function scheduledTaskXml(spec: ServiceSpec, user: string): string {
-  const args = [spec.main, '--data-dir', spec.dataDir, 'start'].map(windowsArg).join(' ');
+  const args = [...DAEMON_NODE_FLAGS, spec.main, '--data-dir', spec.dataDir, 'start'].map(windowsArg).join(' ');
   return `<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { httpsJson, type HttpsJsonResponse } from '../../app/cli/https-json';
+import { DAEMON_NODE_FLAGS } from '../../app/node-flags';
 import { trackChild } from './child-processes';
 import { nowMs, sleep } from './clock';
 import { serverCommand, type CorePlan } from './cores';
@@ -71,7 +72,7 @@ export async function freePorts(): Promise<DaemonPorts> {
  */
 export function launchDaemon(plan: CorePlan, options: { dataDir?: string; ports?: DaemonPorts; env?: Record<string, string> } = {}): DaemonLaunch {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beep-bench-'));
-  const { command, args } = serverCommand(plan, [...profileArgs(plan), MAIN, 'start', '--gateway-host', '127.0.0.1']);
+  const { command, args } = serverCommand(plan, [...profileArgs(plan), ...DAEMON_NODE_FLAGS, MAIN, 'start', '--gateway-host', '127.0.0.1']);
   const spawnedAt = nowMs();
   const proc = spawn(command, args, {
     env: {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { httpsJson } from '../../app/cli/https-json';
+import { DAEMON_NODE_FLAGS } from '../../app/node-flags';
 
 // Starts the real, compiled daemon as a child process on port 0 in a temporary data
 // directory, and talks to it over real HTTP and HTTPS.
@@ -127,7 +128,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
   if (options.config) fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(options.config));
   const proc = spawn(
     process.execPath,
-    [MAIN, 'start', '--gateway-host', '127.0.0.1', ...(options.args ?? [])],
+    // Started as the service units start it (node-flags.ts).
+    [...DAEMON_NODE_FLAGS, MAIN, 'start', '--gateway-host', '127.0.0.1', ...(options.args ?? [])],
     {
       env: {
         PATH: process.env.PATH,

@@ -38,6 +38,7 @@ describe('systemd user unit', () => {
     expect(unit).toMatch(/^WantedBy=default\.target$/m);
     expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
     expect(unit).toContain(`"${path.join(dir, 'my data')}"`); // a path with a space stays one argument
+    expect(unit).toMatch(/^ExecStart=\S+ --max-semi-space-size=8 \S+main\.js /m); // the daemon's V8 flags (node-flags.ts)
     const file = path.join(dir, 'beep.service');
     fs.writeFileSync(file, unit);
     const verify = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
@@ -74,7 +75,7 @@ describe('launchd agent', () => {
     const plist = launchdPlist({ node: '/usr/local/bin/node', main: '/opt/beep & co/main.js', dataDir: '/Users/a/beep', logFile: '/Users/a/beep/logs/service.log' });
     expect(plist).toMatch(/<key>Label<\/key>\s*<string>dev\.beep\.daemon<\/string>/);
     expect(plist).toMatch(
-      /<key>ProgramArguments<\/key>\s*<array>\s*<string>\/usr\/local\/bin\/node<\/string>\s*<string>\/opt\/beep &amp; co\/main\.js<\/string>\s*<string>--data-dir<\/string>\s*<string>\/Users\/a\/beep<\/string>\s*<string>start<\/string>\s*<\/array>/,
+      /<key>ProgramArguments<\/key>\s*<array>\s*<string>\/usr\/local\/bin\/node<\/string>\s*<string>--max-semi-space-size=8<\/string>\s*<string>\/opt\/beep &amp; co\/main\.js<\/string>\s*<string>--data-dir<\/string>\s*<string>\/Users\/a\/beep<\/string>\s*<string>start<\/string>\s*<\/array>/,
     );
     expect(plist).toMatch(/<key>RunAtLoad<\/key>\s*<true\/>/);
     expect(plist).toMatch(/<key>KeepAlive<\/key>\s*<dict>\s*<key>SuccessfulExit<\/key>\s*<false\/>/);
@@ -182,7 +183,7 @@ describe('Windows Task Scheduler task', () => {
       RestartOnFailure: { Interval: 'PT1M', Count: '3' },
     });
     expect(task.Actions.Exec.Command).toBe('C:\\Program Files\\nodejs\\node.exe');
-    expect(task.Actions.Exec.Arguments).toBe('"C:\\Users\\ann\\beep & co\\dist\\app\\main.js" --data-dir "C:\\Users\\ann\\My \\"data\\"\\\\" start');
+    expect(task.Actions.Exec.Arguments).toBe('--max-semi-space-size=8 "C:\\Users\\ann\\beep & co\\dist\\app\\main.js" --data-dir "C:\\Users\\ann\\My \\"data\\"\\\\" start');
     expect(text).toContain('beep &amp; co');
   });
 
