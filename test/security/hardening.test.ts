@@ -58,17 +58,19 @@ test('a socket.io frame of several MiB closes the connection, and memory stays f
     await p.waitFor(() => p.disconnectReason !== undefined, 5000, 'close after a 4 MiB frame');
     expect(p.disconnectReason).toMatch(/transport (close|error)/);
   };
-  // The first frames grow the daemon to its working size: RSS climbs once, by 15-20 MB, somewhere
-  // in the first ~35 frames (the young generation starts small after start-up and grows, see
-  // app/start-up-heap.ts, and TLS buffers are garbage until a GC), then stays flat; measured over
-  // 60 frames in 5 runs. After those 40, 20 more frames (80 MiB) must not move it: nothing is
-  // kept per frame. The frame limit (ws maxPayload) refuses each from its length header and the
-  // bytes are discarded. V8's young generation is left out of the count: it grows with any
-  // traffic, by up to 30 MB, whether or not a frame is kept.
+  // The first frames grow the daemon to its working size: RSS climbs once, by 15-20 MB, then stays
+  // flat (the young generation starts small after start-up and grows, see app/start-up-heap.ts,
+  // and TLS buffers are garbage until a GC). Alone, the climb comes within the first ~35 frames
+  // (measured over 60-80 frames in 9 runs); under the whole suite's load it can come later, so the
+  // 40 frames measured after the first 40 are allowed one such climb and no more: 32 MB for 160
+  // MiB of frames; a daemon that kept a quarter of each frame would fail it. The frame limit (ws
+  // maxPayload) refuses each frame from its length header and the bytes are discarded. V8's young
+  // generation is left out of the count: it grows with any traffic (to 16 MB under
+  // node-flags.ts), whether or not a frame is kept.
   for (let i = 0; i < 40; i++) await throwFrame();
   const settled = await rssOutsideYoungGeneration();
-  for (let i = 0; i < 20; i++) await throwFrame();
-  expect((await rssOutsideYoungGeneration()) - settled).toBeLessThan(16 * 1024 * 1024);
+  for (let i = 0; i < 40; i++) await throwFrame();
+  expect((await rssOutsideYoungGeneration()) - settled).toBeLessThan(32 * 1024 * 1024);
   // It still serves the same device afterwards.
   await p.connect(daemon);
   p.disconnect();
