@@ -10,7 +10,8 @@
  * memory reducer runs, so the default's extra 16 MB was RSS held through every busy stretch.
  * Measured pinned to one core (bench, beep only, 2-run medians, A/B in one session): RSS with
  * 1000 phones connected 147 against 156 MB, a 100,000 catch-up's peak 46 against 60 MB above
- * idle, and no CPU lost (ingest and fan-out CPU per item 20-27 % lower: the smaller young
- * generation is collected more often but each collection touches less memory).
+ * idle, and no CPU lost: in those pairs ingest and fan-out CPU per item were 20-27 % lower (the
+ * smaller young generation is collected more often, each collection touching less memory); the
+ * three-run against the relay afterwards showed the CPU ratios no better.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
