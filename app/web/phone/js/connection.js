@@ -103,12 +103,17 @@ export class Connection {
     window.removeEventListener('online', this.handlers.online);
     window.removeEventListener('offline', this.handlers.offline);
     document.removeEventListener('visibilitychange', this.handlers.visibilitychange);
+    this.halt();
+    this.line?.abort();
+    this.releaseLock?.();
+  }
+
+  /** Cancels the timers and closes the socket: at stop, or when another tab took the connection over. */
+  halt() {
     clearTimeout(this.retryTimer);
     clearTimeout(this.refreshTimer);
     clearTimeout(this.probeTimer);
     this.drop();
-    this.line?.abort();
-    this.releaseLock?.();
   }
 
   /**
@@ -138,10 +143,7 @@ export class Connection {
         if (!held || error?.name !== 'AbortError' || this.stopped) return;
         this.holding = false;
         this.releaseLock = null;
-        clearTimeout(this.retryTimer);
-        clearTimeout(this.refreshTimer);
-        clearTimeout(this.probeTimer);
-        this.drop();
+        this.halt();
         this.claim(false);
       },
     );
