@@ -36,7 +36,7 @@ export const DISMISS_CATCH_UP_PAGE = 512;
 
 /** Group commit: at most this many requests share one transaction. */
 export const GROUP_COMMIT_MAX_OPS = 512;
-/** ms a commit may wait for company; 0 = only what arrived in the same event-loop turn. */
+/** ms a commit may wait for company, only while writes arrive more often than once per this (a lone one commits on the next turn); 0 = only what arrived in the same event-loop turn. */
 export const GROUP_COMMIT_WINDOW_MS = 1;
 /** Read-only worker connections for queries that could stall the event loop. */
 export const READ_POOL_SIZE = 2;

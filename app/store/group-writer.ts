@@ -17,7 +17,11 @@ export class CommitError extends Error {
 export interface GroupWriterOptions {
   /** At most this many writes share a transaction. */
   maxOps: number;
-  /** ms the first write of a group waits for company; 0 = the same event-loop turn only. */
+  /**
+   * ms the first write of a group waits for company when company is coming: writes arrive, on
+   * average, more often than once per window. Otherwise (a lone write, a few a second) it
+   * commits on the next turn with whatever arrived in this one. 0 = the same turn only, always.
+   */
   windowMs: number;
   /** Told the duration (s) and size of each committed group, for metrics. */
   onCommit?: (seconds: number, size: number, ok: boolean) => void;
@@ -30,6 +34,10 @@ export interface GroupWriterOptions {
 /** ms between two attempts at a lock held elsewhere: the first retry is quick, later ones back off to this. */
 const LOCK_RETRY_MAX_MS = 100;
 const LOCK_RETRY_FIRST_MS = 5;
+/** The mean gap between writes is followed over about this many of them (an exponential average). */
+const GAP_AVERAGE_OVER = 8;
+/** ms: longer gaps count as this one, so one quiet hour does not take many writes to forget. */
+const GAP_CAP_MS = 1_000;
 
 interface PendingWrite {
   fn: (db: Db) => unknown;
@@ -56,6 +64,9 @@ export class GroupWriter {
   private lockedSince: number | null = null;
   private retryMs = LOCK_RETRY_FIRST_MS;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** performance.now() of the last write queued, and the mean gap (ms) between writes. */
+  private lastArrival = -GAP_CAP_MS;
+  private meanGapMs = GAP_CAP_MS;
   private readonly stmts;
 
   constructor(
@@ -78,6 +89,9 @@ export class GroupWriter {
     if (this.queue.length >= this.options.maxQueued) {
       return Promise.reject(new CommitError(new Error(`${this.queue.length} writes are already waiting for the database`)));
     }
+    const now = performance.now();
+    this.meanGapMs += (Math.min(now - this.lastArrival, GAP_CAP_MS) - this.meanGapMs) / GAP_AVERAGE_OVER;
+    this.lastArrival = now;
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         fn,
@@ -124,7 +138,9 @@ export class GroupWriter {
       this.scheduled = false;
       if (this.lockedSince === null) this.drain();
     };
-    if (this.options.windowMs > 0) setTimeout(go, this.options.windowMs);
+    // Natural batching, as delivery does: waiting for company pays only when it is coming. A
+    // write at a few a second would otherwise add the window to every notification's latency.
+    if (this.meanGapMs < this.options.windowMs) setTimeout(go, this.options.windowMs);
     else setImmediate(go);
   }
 

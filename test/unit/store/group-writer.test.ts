@@ -137,6 +137,66 @@ describe('GroupWriter', () => {
     await expect(writer.run(() => 1)).rejects.toBeInstanceOf(CommitError);
   });
 
+  describe('the window (natural batching)', () => {
+    // The clock and the timers are jest's: a group that waited for its window commits only
+    // when the fake clock passes it, so "did not wait" is asserted without a wall-clock bound.
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] }));
+    afterEach(() => jest.useRealTimers());
+    const settle = () => new Promise((r) => process.nextTick(r));
+
+    function writerWithWindow() {
+      const { db } = openTemp();
+      const groups: number[] = [];
+      const writer = new GroupWriter(db, { ...LIMITS, maxOps: 100, windowMs: 50, onCommit: (_s, size) => groups.push(size) });
+      const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+      const committed: string[] = [];
+      const write = (v: string) => void writer.run(() => insert.run(v)).then(() => committed.push(v));
+      return { groups, committed, write };
+    }
+
+    test('a lone write commits on the next turn instead of waiting the window for company that is not coming', async () => {
+      const { groups, committed, write } = writerWithWindow();
+      write('lone');
+      jest.advanceTimersByTime(0); // the next turn; the 50 ms window never passes
+      await settle();
+      expect(committed).toEqual(['lone']);
+      expect(groups).toEqual([1]);
+    });
+
+    test('writes that keep coming gather for the window and share commits; after a pause a write goes alone again', async () => {
+      const { groups, committed, write } = writerWithWindow();
+      for (let i = 0; i < 60; i++) {
+        write(`w${i}`);
+        jest.advanceTimersByTime(1); // one write a millisecond: about 50 per window
+      }
+      jest.advanceTimersByTime(50);
+      await settle();
+      expect(committed).toHaveLength(60);
+      // The first ones went alone (nothing told yet that more were coming), the rest gathered.
+      expect(groups[0]).toBe(1);
+      expect(Math.max(...groups)).toBeGreaterThan(10);
+      expect(groups.length).toBeLessThan(40);
+
+      // Once they gathered, a write in the stream waits for its window: not committed on the next turn.
+      const before = groups.length;
+      write('in the stream');
+      jest.advanceTimersByTime(0);
+      await settle();
+      expect(committed).not.toContain('in the stream');
+      jest.advanceTimersByTime(50);
+      await settle();
+      expect(committed).toContain('in the stream');
+      expect(groups.length).toBe(before + 1);
+
+      // A minute later a write goes at once again.
+      jest.advanceTimersByTime(60_000);
+      write('after the pause');
+      jest.advanceTimersByTime(0);
+      await settle();
+      expect(committed).toContain('after the pause');
+    });
+  });
+
   test('migrations are numbered and applied once', () => {
     const db = new Database(':memory:');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beep-mig-'));
