@@ -222,8 +222,13 @@ describe('a damaged file is refused, never served short', () => {
 
   test('a chunk altered in place: the answer is cut before the bad chunk, never complete', async () => {
     const { url, file } = await stored(3 * 65_536);
+    // Every bit of one byte flipped: writing a constant left the file unchanged whenever the byte
+    // already had that value (one run in 256 served the whole file and failed here).
+    const at = 40 + 2 * (65_536 + 16) + 10;
     const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.from([0x55]), 0, 1, 40 + 2 * (65_536 + 16) + 10);
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, at);
+    fs.writeSync(fd, Buffer.from([byte[0] ^ 0xff]), 0, 1, at);
     fs.closeSync(fd);
     const got = await fetchBytes(url, daemon.caPem);
     expect(got.complete && got.status === 200 && got.body.length === 3 * 65_536).toBe(false);
