@@ -91,9 +91,18 @@ export interface StoredNotification extends Omit<NotificationInput, 'id' | 'desk
 
 /** An input as stored once it has its id, seq and time: what is not stored (the .desktop id, the due time) dropped, the defaults filled in. */
 export function storedFrom(input: NotificationInput, id: string, seq: number, createdAt: string): StoredNotification {
-  const { desktopEntry: _desktopEntry, deliverAt: _deliverAt, ...rest } = input;
-  return {
-    ...rest,
+  // Field by field, not `{ desktopEntry, deliverAt, ...rest }` spread into a literal: V8 builds
+  // such a rest object and its spread copy in dictionary mode, and that cost ~8 µs of every post
+  // (3 % of ingest's CPU in the bench's profile; 17 µs against 0.6 in a micro-benchmark).
+  const stored: StoredNotification = {
+    title: input.title,
+    body: input.body,
+    app: input.app,
+    priority: input.priority,
+    tags: input.tags,
+    url: input.url,
+    topic: input.topic,
+    source: input.source,
     replaces: input.replaces ?? null,
     icon: input.icon ?? null,
     markdown: input.markdown ?? false,
@@ -104,6 +113,12 @@ export function storedFrom(input: NotificationInput, id: string, seq: number, cr
     createdAt,
     dismissedAt: null,
   };
+  if (input.uncached !== undefined) stored.uncached = input.uncached;
+  if (input.owedTo !== undefined) stored.owedTo = input.owedTo;
+  if (input.givenPriority !== undefined) stored.givenPriority = input.givenPriority;
+  if (input.actions !== undefined) stored.actions = input.actions;
+  if (input.attachment !== undefined) stored.attachment = input.attachment;
+  return stored;
 }
 
 /** The wire shape of PROTOCOL.md ("Notification on the wire"). */
