@@ -15,3 +15,13 @@
  * three-run against the relay afterwards showed the CPU ratios no better.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+
+/** The young generation's growth factor node's own arguments set (`--semi-space-growth-factor=3`, `--semi_space_growth_factor 3`), if any: start-up-heap.ts leaves it alone. */
+export function givenGrowthFactor(execArgv: readonly string[]): string | undefined {
+  let given: string | undefined;
+  execArgv.forEach((arg, i) => {
+    const match = /^--semi[-_]space[-_]growth[-_]factor(?:=(.*))?$/.exec(arg);
+    if (match) given = match[1] ?? execArgv[i + 1];
+  });
+  return given;
+}

@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { givenGrowthFactor } from './node-flags';
 
 // Start-up's young generation. Loading ~680 modules makes objects that mostly live on, and V8
 // doubles its young generation (the semi-spaces) after each scavenge that keeps most of what it
@@ -9,13 +10,14 @@ import v8 from 'node:v8';
 // after ready is 76 MB. Released to V8's default factor once the daemon runs, so that under load
 // the young generation grows as it always did.
 //
-// main.ts imports this module before any other: the import is the hold.
+// main.ts imports this module before any other: the import is the hold. A growth factor given
+// on node's command line is the user's choice: then there is no hold, and nothing is set back.
 
 /** V8's default growth factor of the young generation (--semi-space-growth-factor). */
 export const V8_SEMI_SPACE_GROWTH = 2;
 
-let held = true;
-v8.setFlagsFromString('--semi-space-growth-factor=1');
+let held = givenGrowthFactor(process.execArgv) === undefined;
+if (held) v8.setFlagsFromString('--semi-space-growth-factor=1');
 
 /** Lets the young generation grow again (idempotent): once the daemon runs, or for any other command. */
 export function releaseYoungGeneration(): void {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { givenGrowthFactor } from '../../../app/node-flags';
 
 // start-up-heap.ts holds V8's young generation at its first size while `beep start` loads its
 // modules, and lets it grow again once released. V8's flags belong to the whole process, so the
@@ -8,7 +9,7 @@ import path from 'node:path';
 const MODULE = path.resolve(__dirname, '..', '..', '..', 'dist', 'app', 'start-up-heap.js');
 
 /** new_space's size after 600,000 objects that survive, with the module loaded or not, released or not. */
-function newSpaceSizes(load: boolean): { before: number; after: number } {
+function newSpaceSizes(load: boolean, nodeArgs: string[] = []): { before: number; after: number } {
   const script = `
     const v8 = require('node:v8');
     const heap = ${load ? `require(${JSON.stringify(MODULE)})` : 'null'};
@@ -21,7 +22,7 @@ function newSpaceSizes(load: boolean): { before: number; after: number } {
     survive(600000);
     process.stdout.write(JSON.stringify({ before, after: newSpace(), kept: keep.length }));
   `;
-  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { before: number; after: number; kept: number };
+  const out = JSON.parse(execFileSync(process.execPath, [...nodeArgs, '-e', script], { encoding: 'utf8' })) as { before: number; after: number; kept: number };
   expect(out.kept).toBe(1_200_000);
   return out;
 }
@@ -37,5 +38,17 @@ describe('start-up heap', () => {
     const held = newSpaceSizes(true);
     expect(held.before).toBeLessThanOrEqual(4 * MB);
     expect(held.after).toBeGreaterThanOrEqual(16 * MB);
+  });
+
+  it("leaves a growth factor given on node's command line alone: no hold, nothing set back", () => {
+    const given = newSpaceSizes(true, ['--semi-space-growth-factor=4']);
+    expect(given.before).toBeGreaterThanOrEqual(16 * MB);
+  });
+
+  it('reads the growth factor from node arguments in both spellings V8 takes', () => {
+    expect(givenGrowthFactor([])).toBeUndefined();
+    expect(givenGrowthFactor(['--max-semi-space-size=8'])).toBeUndefined();
+    expect(givenGrowthFactor(['--max-semi-space-size=8', '--semi-space-growth-factor=3'])).toBe('3');
+    expect(givenGrowthFactor(['--semi_space_growth_factor', '4'])).toBe('4');
   });
 });
