@@ -24,12 +24,17 @@ function systemdWord(word: string): string {
   return /[\s"\\]/.test(word) ? `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : word;
 }
 
+/** What every service gives node after its own path: the daemon's V8 flags, then `main --data-dir <dir> start`. */
+function daemonArguments(spec: ServiceSpec): string[] {
+  return [...DAEMON_NODE_FLAGS, spec.main, '--data-dir', spec.dataDir, 'start'];
+}
+
 /**
  * A user unit: starts at login (default.target), restarts on failure (a crash exits 1), and stops with SIGTERM,
  * which the daemon answers with a clean shutdown within 5 s.
  */
 export function systemdUnit(spec: ServiceSpec): string {
-  const exec = [spec.node, ...DAEMON_NODE_FLAGS, spec.main, '--data-dir', spec.dataDir, 'start'].map(systemdWord).join(' ');
+  const exec = [spec.node, ...daemonArguments(spec)].map(systemdWord).join(' ');
   return `[Unit]
 Description=Beep notification relay (your PC's notifications on your phones)
 
@@ -53,7 +58,7 @@ function xml(text: string): string {
 
 /** A launch agent: runs at login (RunAtLoad) and is restarted unless it exited cleanly. */
 export function launchdPlist(spec: ServiceSpec): string {
-  const args = [spec.node, ...DAEMON_NODE_FLAGS, spec.main, '--data-dir', spec.dataDir, 'start'].map((a) => `    <string>${xml(a)}</string>`).join('\n');
+  const args = [spec.node, ...daemonArguments(spec)].map((a) => `    <string>${xml(a)}</string>`).join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -112,7 +117,7 @@ export function windowsArg(arg: string): string {
  * instance. Saved as UTF-16 with a byte-order mark, the encoding schtasks reads.
  */
 export function scheduledTaskXml(spec: ServiceSpec, user: string): string {
-  const args = [...DAEMON_NODE_FLAGS, spec.main, '--data-dir', spec.dataDir, 'start'].map(windowsArg).join(' ');
+  const args = daemonArguments(spec).map(windowsArg).join(' ');
   return `<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>
