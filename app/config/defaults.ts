@@ -21,10 +21,11 @@ export const REDELIVER_AFTER_MS = 10_000;
 export const DELIVERY_TIMER_TICK_MS = 5;
 /**
  * devices served per turn when one notification fans out; between turns acks and /health get
- * theirs. A frame costs some 30 µs of the daemon's core, so a turn is about 1 ms of work. It was
- * 128 (about 4 ms): in A/B runs of the bench (1000 phones at 20 posts/s, server pinned to one core,
- * slices of 8, 16 and 32 against 128, runs alternated), p50 post->phone was 50-75 ms with 8-32
- * against 78-100 ms with 128, fan-out rate no lower.
+ * theirs. Offering a notification to a device and writing its frame costs some 25-30 µs of the
+ * daemon's core (profile of the bench's 1000-phone latency phase), so a turn is about 1 ms of
+ * work. It was 128 (about 4 ms): in single runs of that phase (20 posts/s, server pinned to one
+ * core, runs alternated), p50 post->phone was 50-75 ms in 10 runs with slices of 8, 16 and 32
+ * against 78-100 ms in 6 runs with 128, and the fan-out rate no lower.
  */
 export const FANOUT_SLICE_DEVICES = 32;
 /**
