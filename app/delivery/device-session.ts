@@ -250,12 +250,14 @@ export class DeviceSession {
       if (saved.version === ledger.version && saved.coverage === coverage) continue;
       const snapshot = ledger.snapshot(coverage);
       const changed = snapshot.watermark !== saved.watermark || !sameSeqs(snapshot.ackedAbove, saved.ackedAbove);
-      // Fields listed, not `{ ...snapshot, version, coverage }`: V8 builds a literal that starts
-      // with a spread and then adds keys the slow way (about 1.2 µs against 20 ns), once per
-      // priority that moved, for every device, every save interval.
       const { watermark, ackedAbove } = snapshot;
-      this.saved.set(p, { watermark, ackedAbove, version: ledger.version, coverage });
       if (changed) write.priorities.push({ priority: p, watermark, ackedAbove });
+      // The session's own record, updated in place: no object per priority per save (a literal
+      // spreading the snapshot, as this was, is V8's slow path: 1.2 µs against 20 ns).
+      saved.watermark = watermark;
+      saved.ackedAbove = ackedAbove;
+      saved.version = ledger.version;
+      saved.coverage = coverage;
     }
     if (this.dismissCursor > this.savedCursor) write.dismissCursor = this.savedCursor = this.dismissCursor;
     return write.priorities.length > 0 || write.dismissCursor !== undefined ? write : null;
