@@ -36,11 +36,12 @@ interface Lane {
  *   cursor.defer(4, 500);                   // a high one that could not be taken: read it before any lower
  */
 export class BacklogCursor {
-  private readonly lanes = new Map<number, Lane>();
+  /** Indexed by priority, 1 to 5 (an array, not a map: every connected phone has one). */
+  private readonly lanes: Lane[] = [];
   private gen = 0;
 
   constructor(watermarks: Readonly<Record<number, number>>) {
-    for (const p of PRIORITIES_DESC) this.lanes.set(p, { readTo: watermarks[p] ?? 0, unknown: true, deferredTo: 0, deferredAtRead: 0, full: false });
+    for (const p of PRIORITIES_DESC) this.lanes[p] = { readTo: watermarks[p] ?? 0, unknown: true, deferredTo: 0, deferredAtRead: 0, full: false };
   }
 
   /** Bumped whenever positions move back (rewind): a read started before is stale and must be dropped. */
@@ -124,7 +125,7 @@ export class BacklogCursor {
   }
 
   private lane(p: number): Lane {
-    const lane = this.lanes.get(p);
+    const lane = Number.isInteger(p) ? this.lanes[p] : undefined;
     if (!lane) throw new RangeError(`no such priority: ${p}`);
     return lane;
   }

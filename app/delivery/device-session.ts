@@ -64,7 +64,8 @@ export interface SessionContext {
 }
 
 interface Loaded {
-  ledgers: Map<number, ProgressLedger>;
+  /** Indexed by priority. */
+  ledgers: ProgressLedger[];
   cursor: BacklogCursor;
   /** The device's topic filter; null = every topic. Untopiced notifications always pass. */
   topics: Set<string> | null;
@@ -108,8 +109,8 @@ export class DeviceSession {
   private savedCursor = 0;
   private liveDismissals = 0;
   private dismissalsCaughtUp = false;
-  /** What was last handed to the store, per priority. */
-  private readonly saved = new Map<number, SavedPriority>();
+  /** What was last handed to the store, indexed by priority (arrays, not maps: every connected phone has these). */
+  private readonly saved: SavedPriority[] = [];
   /** The saver's way to take this session's write (one closure per session, not one per ack). */
   readonly takeProgress = (): ProgressWrite | null => this.progressWrite();
 
@@ -133,13 +134,13 @@ export class DeviceSession {
 
   /** Its stored progress arrived: the backlog is read from here on. */
   start(progress: StoredProgress): void {
-    const ledgers = new Map<number, ProgressLedger>();
+    const ledgers: ProgressLedger[] = [];
     const watermarks: Record<number, number> = {};
     for (const p of PRIORITIES_DESC) {
       const { watermark, ackedAbove } = progress.priorities[p];
-      ledgers.set(p, new ProgressLedger(watermark, ackedAbove));
+      ledgers[p] = new ProgressLedger(watermark, ackedAbove);
       watermarks[p] = watermark;
-      this.saved.set(p, { watermark, ackedAbove, version: -1, coverage: -1 });
+      this.saved[p] = { watermark, ackedAbove, version: -1, coverage: -1 };
     }
     this.loaded = { ledgers, cursor: new BacklogCursor(watermarks), topics: progress.topics ? new Set(progress.topics) : null };
     this.dismissCursor = this.savedCursor = progress.dismissCursor;
@@ -245,7 +246,7 @@ export class DeviceSession {
     for (const p of PRIORITIES_DESC) {
       const ledger = this.ledger(p);
       const coverage = this.loaded.cursor.coverage(p);
-      const saved = this.saved.get(p)!;
+      const saved = this.saved[p];
       // Nothing added or settled and nothing more read at this priority: the same snapshot as last time.
       if (saved.version === ledger.version && saved.coverage === coverage) continue;
       const snapshot = ledger.snapshot(coverage);
@@ -386,7 +387,7 @@ export class DeviceSession {
   }
 
   private ledger(priority: number): ProgressLedger {
-    const ledger = this.loaded!.ledgers.get(priority);
+    const ledger = Number.isInteger(priority) ? this.loaded!.ledgers[priority] : undefined;
     if (!ledger) throw new RangeError(`no such priority: ${priority}`);
     return ledger;
   }

@@ -44,6 +44,7 @@ export interface EngineConnection {
   readonly request: IncomingMessage;
   close(): void;
   once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
 }
 
 export interface SocketServerOptions {
@@ -110,12 +111,20 @@ export function createSocketServer(options: SocketServerOptions): GatewaySockets
 /**
  * Closes every engine.io connection not marked authenticated within `ms` of opening, whatever
  * namespaces it joined or left (socket.io's own connect timeout stops at the first namespace).
+ * Marking it cancels its deadline and lets go of the timer and the listener, which a connection
+ * kept for its whole life before (a fired timer, two closures and a listener per phone).
  */
 function enforceAuthDeadline(io: SocketServer, ms: number): (conn: EngineConnection) => void {
-  const authenticated = new WeakSet<EngineConnection>();
+  const deadlines = new WeakMap<EngineConnection, () => void>();
   io.engine.on('connection', (conn: EngineConnection) => {
-    const timer = setTimeout(() => authenticated.has(conn) || conn.close(), ms);
-    conn.once('close', () => clearTimeout(timer));
+    const timer = setTimeout(() => conn.close(), ms);
+    const cancel = () => {
+      clearTimeout(timer);
+      conn.off('close', cancel);
+      deadlines.delete(conn);
+    };
+    conn.once('close', cancel);
+    deadlines.set(conn, cancel);
   });
-  return (conn) => void authenticated.add(conn);
+  return (conn) => deadlines.get(conn)?.();
 }
