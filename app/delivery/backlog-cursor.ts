@@ -125,7 +125,7 @@ export class BacklogCursor {
   }
 
   private lane(p: number): Lane {
-    const lane = Number.isInteger(p) ? this.lanes[p] : undefined;
+    const lane = this.lanes[p]; // any other number (0, 6, 2.5, NaN) reads undefined
     if (!lane) throw new RangeError(`no such priority: ${p}`);
     return lane;
   }

@@ -387,7 +387,7 @@ export class DeviceSession {
   }
 
   private ledger(priority: number): ProgressLedger {
-    const ledger = Number.isInteger(priority) ? this.loaded!.ledgers[priority] : undefined;
+    const ledger = this.loaded!.ledgers[priority]; // any other number (0, 6, 2.5, NaN) reads undefined
     if (!ledger) throw new RangeError(`no such priority: ${priority}`);
     return ledger;
   }
